@@ -1,0 +1,60 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Refinery",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "refinery", targets: ["refinery"]),
+        .library(name: "RefineryPipeline", targets: ["RefineryPipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // System libraries from Debian (tools/install-deps.sh installs the -dev packages).
+        .systemLibrary(
+            name: "CRefineryZstd", pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
+        .systemLibrary(
+            name: "CRefineryXXHash", pkgConfig: "libxxhash",
+            providers: [.apt(["libxxhash-dev"]), .brew(["xxhash"])]),
+        .systemLibrary(
+            name: "CRefinerySQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
+
+        // Compression and hashing over the C libraries.
+        .target(name: "RefineryCodecs", dependencies: ["CRefineryZstd", "CRefineryXXHash"]),
+        // The record model, its JSON form, errors with locations, and the source readers.
+        .target(name: "RefineryRecords", dependencies: ["RefineryCodecs"]),
+        // Source readers: globbing, chunked (zstd) reading, line splitting, one file per format.
+        .target(name: "RefineryReaders", dependencies: ["RefineryCodecs", "RefineryRecords", "RefinerySpec"]),
+        // The YAML pipeline spec: typed, located, strict about unknown keys.
+        .target(name: "RefinerySpec", dependencies: ["RefineryRecords", "Yams"]),
+        // The Stage protocol and the stages, one folder each.
+        .target(name: "RefineryStages", dependencies: ["RefineryRecords", "RefinerySpec"]),
+        // zstd shards, rejects, manifest, verification.
+        .target(name: "RefineryShards", dependencies: ["RefineryCodecs", "RefineryRecords"]),
+        // The engine: sources -> stages -> shards, in parallel, in order, with counters.
+        .target(
+            name: "RefineryPipeline",
+            dependencies: [
+                "RefineryCodecs", "RefineryRecords", "RefinerySpec", "RefineryReaders", "RefineryStages",
+                "RefineryShards", .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(
+            name: "refinery",
+            dependencies: [
+                "RefineryPipeline", "RefineryShards", "RefinerySpec",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .testTarget(
+            name: "RefineryTests",
+            dependencies: ["RefineryCodecs", "RefineryRecords", "RefinerySpec", "RefineryReaders", "RefineryStages",
+                           "RefineryShards", "RefineryPipeline"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,16 @@
+import RefineryShards
+
+/// What a worker made of one batch: compressed pieces for each output, and the counters of every stage.
+struct BatchOutput: Sendable {
+    var index: Int
+    var train = ShardPiece()
+    var validation = ShardPiece()
+    /// Reject pieces by stage name (`read` for units that never became records).
+    var rejects: [String: ShardPiece] = [:]
+    /// `read` first, then one per stage in spec order.
+    var counters: [StageCounters] = []
+    /// Seconds spent per phase on the worker: `read` (decode), each stage, `write` (serialise and compress).
+    var seconds: [Double] = []
+    /// A failure inside the worker (a zstd error): stops the run.
+    var failure: String?
+}

@@ -1,0 +1,202 @@
+import Foundation
+import RefineryCodecs
+import RefineryReaders
+import RefineryRecords
+import RefineryShards
+import RefineryStages
+
+/// Turns one batch into a ``BatchOutput`` on one worker: decode every unit, run the stages stage by stage over
+/// the batch (each stage sees the survivors of the previous one, in input order), assign splits by id hash,
+/// serialise to JSON lines and compress each output into one zstd frame. Not `Sendable`: one per worker.
+final class BatchProcessor {
+    private let plan: RunPlan
+    private let compressor: ZstdCompressor
+    private var writer = JSONWriter(reservingCapacity: 1 << 20)
+    private var rejectWriters: [String: JSONWriter] = [:]
+    private let validationThreshold: UInt64
+
+    init(plan: RunPlan) throws {
+        self.plan = plan
+        compressor = try ZstdCompressor(level: plan.spec.output.zstdLevel)
+        let fraction = plan.spec.output.validationFraction
+        validationThreshold = fraction >= 1 ? UInt64.max : UInt64(fraction * 18_446_744_073_709_551_616.0)
+    }
+
+    /// Whether a record id falls in the validation split: XXH3-64 of the id, below fraction × 2^64.
+    static func isValidation(id: String, threshold: UInt64) -> Bool {
+        threshold == UInt64.max || XXH3.hash(id) < threshold
+    }
+
+    func process(_ batch: Batch) -> BatchOutput {
+        var output = BatchOutput(index: batch.index)
+        do {
+            try run(batch, into: &output)
+        } catch {
+            output.failure = "\(error)"
+        }
+        return output
+    }
+
+    private func run(_ batch: Batch, into output: inout BatchOutput) throws {
+        let format = plan.formats[batch.sourceIndex]
+        let source = plan.spec.sources[batch.sourceIndex]
+        var readCounters = StageCounters(name: "read")
+        var records: [Record] = []
+        records.reserveCapacity(batch.units.count)
+        rejectWriters.removeAll(keepingCapacity: true)
+        var rejectCounts: [String: ShardPiece] = [:]
+
+        var clock = Stopwatch()
+        batch.buffer.withUnsafeBufferPointer { buffer in
+            for unit in batch.units {
+                let file = plan.files[unit.fileIndex]
+                let context = UnitContext(source: source.name, category: source.category, lang: source.lang,
+                                          relativePath: file.relativePath, path: file.path, line: unit.line)
+                readCounters.recordsIn += 1
+                readCounters.bytesIn += unit.range.count
+                let bytes = UnsafeBufferPointer(rebasing: buffer[unit.range])
+                let failure: DecodeFailure
+                switch unit.problem {
+                case .lineTooLong(let length, let limit)?:
+                    failure = DecodeFailure(reason: "line_too_long", detail: "\(length) bytes, limit \(limit) (max_line_bytes); first \(bytes.count) bytes kept")
+                case .truncated(let detail)?:
+                    failure = DecodeFailure(reason: "truncated_input", detail: detail)
+                case nil:
+                    do {
+                        let record = try format.decode(bytes, context: context)
+                        readCounters.recordsOut += 1
+                        readCounters.bytesOut += Self.contentBytes(record)
+                        records.append(record)
+                        continue
+                    } catch {
+                        failure = (error as? DecodeFailure) ?? DecodeFailure(reason: "decode_error", detail: "\(error)")
+                    }
+                }
+                readCounters.dropped[failure.reason, default: 0] += 1
+                writeRawReject(bytes, failure: failure, context: context, counts: &rejectCounts)
+            }
+        }
+        output.counters.append(readCounters)
+        output.seconds.append(clock.lap())
+
+        for stage in plan.stages {
+            var counters = StageCounters(name: stage.name)
+            var tally = StageTally()
+            var survivors: [Record] = []
+            survivors.reserveCapacity(records.count)
+            for var record in records {
+                counters.recordsIn += 1
+                counters.bytesIn += Self.contentBytes(record)
+                switch stage.process(&record, tally: &tally) {
+                case .keep:
+                    counters.recordsOut += 1
+                    counters.bytesOut += Self.contentBytes(record)
+                    survivors.append(record)
+                case .drop(let reason, let detail):
+                    counters.dropped[reason, default: 0] += 1
+                    writeRecordReject(record, stage: stage.name, reason: reason, detail: detail, counts: &rejectCounts)
+                }
+            }
+            counters.events = tally.events
+            output.counters.append(counters)
+            output.seconds.append(clock.lap())
+            records = survivors
+        }
+
+        // Split and serialise: train first, then validation, each one zstd frame.
+        writer.reset()
+        var validationWriter = JSONWriter(reservingCapacity: 0)
+        for record in records {
+            let category = record.category ?? "(none)"
+            if Self.isValidation(id: record.id, threshold: validationThreshold) {
+                record.writeJSON(to: &validationWriter)
+                validationWriter.byte(0x0A)
+                output.validation.records += 1
+                output.validation.categories[category, default: 0] += 1
+            } else {
+                record.writeJSON(to: &writer)
+                writer.byte(0x0A)
+                output.train.records += 1
+                output.train.categories[category, default: 0] += 1
+            }
+        }
+        try seal(writer.bytes, into: &output.train)
+        try seal(validationWriter.bytes, into: &output.validation)
+        for (stage, bytes) in rejectWriters {
+            var piece = rejectCounts[stage] ?? ShardPiece()
+            try seal(bytes.bytes, into: &piece)
+            output.rejects[stage] = piece
+        }
+        output.seconds.append(clock.lap())
+    }
+
+    private func seal(_ bytes: [UInt8], into piece: inout ShardPiece) throws {
+        guard !bytes.isEmpty else { return }
+        piece.uncompressedBytes = bytes.count
+        try compressor.compressFrame(bytes, into: &piece.compressed)
+    }
+
+    /// UTF-8 bytes of the record's content (text or message contents).
+    static func contentBytes(_ record: Record) -> Int {
+        if let text = record.text { return text.utf8.count }
+        return record.messages?.reduce(0) { $0 + $1.content.utf8.count } ?? 0
+    }
+
+    private func writeRawReject(_ bytes: UnsafeBufferPointer<UInt8>, failure: DecodeFailure, context: UnitContext,
+                                counts: inout [String: ShardPiece]) {
+        var out = rejectWriters["read"] ?? JSONWriter()
+        out.raw("{\"id\":")
+        out.string(context.recordID)
+        out.raw(",\"stage\":\"read\",\"reason\":")
+        out.string(failure.reason)
+        out.raw(",\"detail\":")
+        out.string(failure.detail)
+        out.raw(",\"file\":")
+        out.string(context.path)
+        out.raw(",\"line\":")
+        out.number(context.line)
+        out.raw(",\"raw\":")
+        out.string(String(decoding: bytes, as: UTF8.self))
+        out.raw("}\n")
+        rejectWriters["read"] = out
+        counts["read", default: ShardPiece()].records += 1
+        counts["read", default: ShardPiece()].categories[failure.reason, default: 0] += 1
+    }
+
+    private func writeRecordReject(_ record: Record, stage: String, reason: String, detail: String,
+                                   counts: inout [String: ShardPiece]) {
+        var out = rejectWriters[stage] ?? JSONWriter()
+        out.raw("{\"id\":")
+        out.string(record.id)
+        out.raw(",\"stage\":")
+        out.string(stage)
+        out.raw(",\"reason\":")
+        out.string(reason)
+        out.raw(",\"detail\":")
+        out.string(detail)
+        out.raw(",\"file\":")
+        out.string(record.location.file)
+        if let line = record.location.line {
+            out.raw(",\"line\":")
+            out.number(line)
+        }
+        out.raw(",\"record\":")
+        record.writeJSON(to: &out)
+        out.raw("}\n")
+        rejectWriters[stage] = out
+        counts[stage, default: ShardPiece()].records += 1
+        counts[stage, default: ShardPiece()].categories[reason, default: 0] += 1
+    }
+}
+
+/// Monotonic lap timer.
+struct Stopwatch {
+    private var last = DispatchTime.now().uptimeNanoseconds
+
+    /// Seconds since the previous lap (or creation).
+    mutating func lap() -> Double {
+        let now = DispatchTime.now().uptimeNanoseconds
+        defer { last = now }
+        return Double(now - last) / 1e9
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import Logging
+import RefineryReaders
+import RefineryRecords
+import RefineryShards
+import RefineryStages
+
+/// How to run a plan on this machine. None of these change the output.
+public struct RunOptions: Sendable {
+    /// Worker threads for decoding, stages and compression; default: every core.
+    public var workers: Int
+    /// Replace a dataset folder that already holds a manifest.
+    public var force: Bool
+    /// Where files are written; tests inject failures here.
+    public var fileSystem: any OutputFileSystem
+
+    public init(workers: Int = ProcessInfo.processInfo.activeProcessorCount, force: Bool = false,
+                fileSystem: any OutputFileSystem = POSIXFileSystem()) {
+        self.workers = max(1, workers)
+        self.force = force
+        self.fileSystem = fileSystem
+    }
+}
+
+/// What a run did.
+public struct RunResult: Sendable {
+    /// `true` when the folder already held this exact version and nothing was written.
+    public var upToDate: Bool
+    public var manifest: Manifest
+    public var directory: String
+    /// Wall-clock seconds.
+    public var seconds: Double
+    /// Bytes read from input files.
+    public var inputBytes: Int
+}
+
+/// Runs a plan: reads sources in order, streams batches through the stages on every core, writes shards in
+/// input order, and accounts for every unit read.
+public struct Engine {
+    public var plan: RunPlan
+    public var options: RunOptions
+    public var logger: Logger
+
+    public init(plan: RunPlan, options: RunOptions = RunOptions(), logger: Logger = Logger(label: "refinery")) {
+        self.plan = plan
+        self.options = options
+        self.logger = logger
+    }
+
+    /// Runs the plan.
+    /// - Throws: ``RefineryError``: the folder holds another version (code `output`), a write failed (disk
+    ///   full), an input became unreadable. On failure no manifest is written and temporary files are removed.
+    public func run() throws -> RunResult {
+        let started = Date()
+        let directory = plan.spec.output.directory
+        if let existing = try? Manifest.read(directory: directory) {
+            if existing.version == plan.version && !options.force {
+                logger.info("dataset already complete; nothing to do", metadata: ["dataset.dir": "\(directory)", "dataset.version": "\(existing.version)"])
+                return RunResult(upToDate: true, manifest: existing, directory: directory, seconds: 0, inputBytes: 0)
+            }
+            guard options.force else {
+                throw RefineryError(.output,
+                    "this folder already holds dataset '\(existing.dataset)' version \(existing.version), and this run would write version \(plan.version) "
+                    + "(the spec or the inputs changed). Point output.dir at a new folder, or pass --force to replace it.",
+                    at: SourceLocation(file: directory))
+            }
+            removeDataset(existing, in: directory)
+        }
+        removeStaleFiles(in: directory)
+        let writer = try DatasetWriter(directory: directory, plan: plan, fileSystem: options.fileSystem)
+        let plan = self.plan
+        let executor = OrderedExecutor<Batch, BatchOutput>(
+            workers: options.workers, window: options.workers * 2 + 1,
+            makeProcessor: {
+                do {
+                    let processor = try BatchProcessor(plan: plan)
+                    return { processor.process($0) }
+                } catch {
+                    let message = "\(error)"
+                    return { batch in
+                        var output = BatchOutput(index: batch.index)
+                        output.failure = message
+                        return output
+                    }
+                }
+            },
+            consume: { try writer.append($0) })
+
+        var blankLines = 0
+        var inputBytes = 0
+        var readSeconds = 0.0
+        do {
+            let builder = BatchBuilder(maxRecords: plan.spec.engine.batchRecords, maxBytes: plan.spec.engine.batchBytes) {
+                try executor.submit($0)
+            }
+            for (fileIndex, file) in plan.files.enumerated() {
+                var clock = Stopwatch()
+                try builder.begin(sourceIndex: file.sourceIndex)
+                let stream = try ByteStream(path: file.path, zstd: file.isZstd)
+                let counts = try plan.formats[file.sourceIndex].split(stream, fileIndex: fileIndex, into: builder)
+                blankLines += counts.blankLines
+                inputBytes += counts.bytes
+                readSeconds += clock.lap()
+                logger.debug("read file", metadata: ["file.path": "\(file.path)", "file.lines": "\(counts.lines)"])
+            }
+            try builder.flush()
+            try executor.finish()
+        } catch {
+            executor.shutdown()
+            writer.abandon()
+            throw error
+        }
+
+        let seconds = Date().timeIntervalSince(started)
+        let names = ["decode"] + plan.stages.map(\.name) + ["serialize_compress"]
+        let stats: [String: Any] = [
+            "dataset": plan.spec.output.dataset,
+            "version": plan.version,
+            "started": ISO8601DateFormatter().string(from: started),
+            "seconds": seconds,
+            "workers": options.workers,
+            "input_bytes": inputBytes,
+            "input_mb_per_second": seconds > 0 ? Double(inputBytes) / seconds / 1e6 : 0,
+            "reader_seconds": readSeconds,
+            "worker_seconds": Dictionary(uniqueKeysWithValues: zip(names, writer.seconds)),
+        ]
+        do {
+            let manifest = try writer.finish(plan: plan, blankLines: blankLines, stats: stats)
+            return RunResult(upToDate: false, manifest: manifest, directory: directory, seconds: seconds, inputBytes: inputBytes)
+        } catch {
+            writer.abandon()
+            throw error
+        }
+    }
+
+    /// Removes a dataset's manifest first (so the folder stops being a dataset), then its files.
+    private func removeDataset(_ manifest: Manifest, in directory: String) {
+        let fs = options.fileSystem
+        fs.remove((directory as NSString).appendingPathComponent("manifest.json"))
+        for entry in manifest.shards + manifest.rejects { fs.remove((directory as NSString).appendingPathComponent(entry.file)) }
+        fs.remove((directory as NSString).appendingPathComponent("stats.json"))
+    }
+
+    /// Removes what a killed run left: temporary files, and shards that no manifest lists.
+    private func removeStaleFiles(in directory: String) {
+        let fm = FileManager.default
+        for folder in [directory, (directory as NSString).appendingPathComponent("rejects")] {
+            for name in (try? fm.contentsOfDirectory(atPath: folder)) ?? [] {
+                let stale = name.hasSuffix(".tmp") || (name.hasSuffix(".jsonl.zst") && folder != directory)
+                    || (name.hasSuffix(".jsonl.zst") && (name.hasPrefix("train-") || name.hasPrefix("validation-")))
+                if stale { options.fileSystem.remove((folder as NSString).appendingPathComponent(name)) }
+            }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import RefineryCodecs
+import RefineryRecords
+import RefineryShards
+
+/// Appends batch outputs to the train, validation and reject shard series of one dataset folder, and at the
+/// end renames the shards into place and writes `stats.json` and, last, `manifest.json`.
+final class DatasetWriter {
+    let directory: String
+    private let fileSystem: any OutputFileSystem
+    private let train: ShardSeries
+    private let validation: ShardSeries
+    /// Reject series in stage order, `read` first.
+    private let rejects: [(stage: String, series: ShardSeries)]
+    private(set) var counters: [StageCounters]
+    private(set) var seconds: [Double]
+
+    init(directory: String, plan: RunPlan, fileSystem: any OutputFileSystem) throws {
+        self.directory = directory
+        self.fileSystem = fileSystem
+        let size = plan.spec.output.shardSize
+        try fileSystem.makeDirectory((directory as NSString).appendingPathComponent("rejects"))
+        train = ShardSeries(split: "train", directory: directory, prefix: "train", targetSize: size, fileSystem: fileSystem)
+        validation = ShardSeries(split: "validation", directory: directory, prefix: "validation", targetSize: size, fileSystem: fileSystem)
+        let stageNames = ["read"] + plan.stages.map(\.name)
+        rejects = stageNames.map { name in
+            (name, ShardSeries(split: name, directory: directory, prefix: "rejects/\(name)", targetSize: size, fileSystem: fileSystem))
+        }
+        counters = stageNames.map { StageCounters(name: $0) }
+        seconds = Array(repeating: 0, count: stageNames.count + 1)
+    }
+
+    /// Appends one batch's output; batches must come in order.
+    func append(_ output: BatchOutput) throws {
+        if let failure = output.failure {
+            throw RefineryError(.internal, "batch \(output.index) failed: \(failure)")
+        }
+        try train.append(output.train)
+        try validation.append(output.validation)
+        for (stage, series) in rejects {
+            if let piece = output.rejects[stage] { try series.append(piece) }
+        }
+        for i in counters.indices where i < output.counters.count { counters[i].merge(output.counters[i]) }
+        for i in seconds.indices where i < output.seconds.count { seconds[i] += output.seconds[i] }
+    }
+
+    /// Renames shards into place and writes the manifest last.
+    func finish(plan: RunPlan, blankLines: Int, stats: [String: Any]) throws -> Manifest {
+        let trainEntries = try train.finish()
+        let validationEntries = try validation.finish()
+        var rejectEntries: [ShardEntry] = []
+        for (_, series) in rejects { rejectEntries += try series.finish() }
+
+        func summary(_ entries: [ShardEntry]) -> SplitSummary {
+            var categories: [String: Int] = [:]
+            for entry in entries { categories.merge(entry.categories, uniquingKeysWith: +) }
+            return SplitSummary(records: entries.reduce(0) { $0 + $1.records }, shards: entries.count, categories: categories)
+        }
+        var byReason: [String: Int] = [:]
+        for stage in counters {
+            for (reason, count) in stage.dropped { byReason["\(stage.name).\(reason)"] = count }
+        }
+        let written = trainEntries.reduce(0) { $0 + $1.records } + validationEntries.reduce(0) { $0 + $1.records }
+        let totals = Totals(read: counters.first?.recordsIn ?? 0, written: written,
+                            quarantined: rejectEntries.reduce(0) { $0 + $1.records }, quarantinedByReason: byReason,
+                            blankLines: blankLines)
+        guard totals.balances else {
+            throw RefineryError(.internal, "accounting does not balance: read \(totals.read) != written \(totals.written) + quarantined \(totals.quarantined)")
+        }
+        let specText = (try? String(contentsOfFile: plan.spec.file, encoding: .utf8)) ?? ""
+        let manifest = Manifest(
+            dataset: plan.spec.output.dataset, version: plan.version, configHash: XXH3.hex(plan.spec.configHash),
+            spec: specText, inputs: plan.fingerprints, shards: trainEntries + validationEntries, rejects: rejectEntries,
+            splits: ["train": summary(trainEntries), "validation": summary(validationEntries)], stages: counters, totals: totals)
+
+        let statsData = try JSONSerialization.data(withJSONObject: stats, options: [.prettyPrinted, .sortedKeys])
+        try writeAtomically(statsData + [0x0A], name: "stats.json")
+        try writeAtomically(try manifest.encoded(), name: "manifest.json")
+        return manifest
+    }
+
+    private func writeAtomically(_ data: Data, name: String) throws {
+        let path = (directory as NSString).appendingPathComponent(name)
+        let temp = path + ".tmp"
+        let file = try fileSystem.create(temp)
+        do {
+            try data.withUnsafeBytes { try file.write($0) }
+            try file.close()
+            try fileSystem.rename(temp, to: path)
+        } catch {
+            fileSystem.remove(temp)
+            throw error
+        }
+    }
+
+    /// Removes every temporary file after a failure.
+    func abandon() {
+        train.abandon()
+        validation.abandon()
+        for (_, series) in rejects { series.abandon() }
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import RefineryCodecs
+import RefineryReaders
+import RefineryRecords
+import RefineryShards
+import RefinerySpec
+import RefineryStages
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Everything a run needs, checked before any output is touched: the spec, the readers and stages it names,
+/// every input file (listed, opened, fingerprinted) and the dataset version that will be written.
+public struct RunPlan: Sendable {
+    public var spec: PipelineSpec
+    /// One format per source, in spec order.
+    public var formats: [any RecordFormat]
+    public var stages: [any Stage]
+    /// Every input file, in reading order (sources in spec order, files sorted by path).
+    public var files: [InputFile]
+    /// Fingerprints of `files`, same order.
+    public var fingerprints: [InputFingerprint]
+    /// The version label: the spec's, or `v-` + XXH3 of the config hash and every input fingerprint.
+    public var version: String
+
+    /// Builds the plan for a spec.
+    /// - Throws: ``RefineryError`` naming the spec line or file of the first problem: unknown reader or stage,
+    ///   bad parameter, a glob matching nothing, an unreadable file.
+    public static func make(spec: PipelineSpec) throws -> RunPlan {
+        let formats = try spec.sources.map { try ReaderRegistry.format(for: $0) }
+        let stages = try StageRegistry.build(spec.stages)
+        var files: [InputFile] = []
+        var fingerprints: [InputFingerprint] = []
+        var seen: Set<String> = []
+        for (sourceIndex, source) in spec.sources.enumerated() {
+            var matchedAny = false
+            for glob in source.globs {
+                let pattern = glob.hasPrefix("/") ? glob : (spec.baseDirectory as NSString).appendingPathComponent(glob)
+                let matches = Glob.expand(URL(fileURLWithPath: pattern).standardizedFileURL.path)
+                if !matches.isEmpty { matchedAny = true }
+                for match in matches where seen.insert(match.path).inserted {
+                    let (size, modified, hash) = try fingerprint(match.path)
+                    files.append(InputFile(sourceIndex: sourceIndex, path: match.path, relativePath: match.relativePath,
+                                           size: size, modified: modified))
+                    fingerprints.append(InputFingerprint(source: source.name, path: relative(match.path, to: spec.baseDirectory),
+                                                         bytes: size, xxh3: XXH3.hex(hash)))
+                }
+            }
+            if !matchedAny && !source.allowEmpty {
+                throw source.node.error("glob \(source.globs.map { "'\($0)'" }.joined(separator: ", ")) matched no files "
+                    + "(relative to \(spec.baseDirectory)); fix the path or set allow_empty: true")
+            }
+        }
+        var identity = JSONWriter()
+        identity.string(XXH3.hex(spec.configHash))
+        for print in fingerprints {
+            identity.string(print.path)
+            identity.string(print.xxh3)
+        }
+        let version = spec.output.version ?? "v-" + XXH3.hex(XXH3.hash(identity.bytes))
+        return RunPlan(spec: spec, formats: formats, stages: stages, files: files, fingerprints: fingerprints, version: version)
+    }
+
+    /// Size, mtime and XXH3 of a file's bytes.
+    static func fingerprint(_ path: String) throws -> (Int, Double, UInt64) {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw RefineryError(.input, "cannot stat: \(String(cString: strerror(errno)))", at: SourceLocation(file: path))
+        }
+        let stream = try ByteStream(path: path, zstd: false)
+        let hasher = try XXH3Hasher()
+        var chunk: [UInt8] = []
+        while try stream.next(into: &chunk) {
+            hasher.update(chunk)
+            chunk.removeAll(keepingCapacity: true)
+        }
+        let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+        return (Int(info.st_size), modified, hasher.digest)
+    }
+
+    static func relative(_ path: String, to base: String) -> String {
+        let prefix = base.hasSuffix("/") ? base : base + "/"
+        if path.hasPrefix(prefix) { return String(path.dropFirst(prefix.count)) }
+        // Outside the spec's folder: climb with ../ as needed.
+        let pathParts = path.split(separator: "/")
+        let baseParts = base.split(separator: "/")
+        var common = 0
+        while common < min(pathParts.count, baseParts.count) && pathParts[common] == baseParts[common] { common += 1 }
+        let ups = Array(repeating: "..", count: baseParts.count - common)
+        return (ups + pathParts[common...].map(String.init)).joined(separator: "/")
+    }
+
+    /// A human-readable description of the plan, for `--dry-run`.
+    public var description: String {
+        var lines: [String] = []
+        lines.append("pipeline \(spec.name) (\(spec.file)), config \(XXH3.hex(spec.configHash))")
+        for (index, source) in spec.sources.enumerated() {
+            let own = files.filter { $0.sourceIndex == index }
+            let bytes = own.reduce(0) { $0 + $1.size }
+            lines.append("  source \(source.name): kind \(source.kind), \(own.count) file(s), \(bytes) bytes, category \(source.category ?? "-")")
+            for file in own.prefix(5) { lines.append("    \(file.relativePath)") }
+            if own.count > 5 { lines.append("    … and \(own.count - 5) more") }
+        }
+        lines.append("  stages: read -> \((stages.map(\.name) + ["split", "shard"]).joined(separator: " -> "))")
+        let output = spec.output
+        lines.append("  output: \(output.directory) (dataset \(output.dataset), version \(version))")
+        lines.append("    shards of \(output.shardSize) bytes uncompressed, zstd level \(output.zstdLevel), validation \(output.validationFraction)")
+        lines.append("    batches of \(spec.engine.batchRecords) records / \(spec.engine.batchBytes) bytes")
+        return lines.joined(separator: "\n")
+    }
+}

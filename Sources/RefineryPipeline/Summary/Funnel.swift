@@ -1,0 +1,45 @@
+import RefineryShards
+
+/// The per-stage funnel a run prints at the end: records in, out and dropped with reasons, then the split,
+/// then the accounting line that proves nothing was lost.
+public enum Funnel {
+    /// Renders the funnel of a manifest as a plain-text table.
+    public static func render(_ manifest: Manifest, directory: String) -> String {
+        var rows: [[String]] = [["stage", "in", "out", "dropped", "reasons"]]
+        for stage in manifest.stages {
+            let reasons = stage.dropped.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
+                .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            rows.append([stage.name, "\(stage.recordsIn)", "\(stage.recordsOut)", "\(stage.droppedTotal)", reasons])
+        }
+        let train = manifest.splits["train"] ?? SplitSummary(records: 0, shards: 0, categories: [:])
+        let validation = manifest.splits["validation"] ?? SplitSummary(records: 0, shards: 0, categories: [:])
+        rows.append(["split", "\(train.records + validation.records)", "\(train.records + validation.records)", "0",
+                     "train \(train.records) in \(train.shards) shard(s), validation \(validation.records) in \(validation.shards)"])
+        let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        var lines = rows.map { row in
+            row.enumerated().map { column, cell in
+                column == 0 || column == 4 ? cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[column] - cell.count) + cell
+            }.joined(separator: "  ").trimmingTrailingSpaces()
+        }
+        lines.insert(String(repeating: "-", count: lines[0].count), at: 1)
+        let totals = manifest.totals
+        lines.append("")
+        lines.append("accounting: read \(totals.read) = written \(totals.written) + quarantined \(totals.quarantined)"
+            + (totals.balances ? "  (balanced)" : "  (DOES NOT BALANCE)")
+            + (totals.blankLines > 0 ? "; \(totals.blankLines) blank line(s) skipped" : ""))
+        if totals.written == 0 {
+            lines.append("note: no record survived; every input was quarantined (see rejects/)")
+        }
+        lines.append("dataset: \(directory)  (\(manifest.dataset) \(manifest.version))")
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var copy = self
+        while copy.hasSuffix(" ") { copy.removeLast() }
+        return copy
+    }
+}

@@ -1,0 +1,68 @@
+/// An error a person can act on: what failed, where, and why.
+///
+/// `code` groups errors for programs (new codes do not break callers); `message` says what happened and what
+/// to do next; `location` names the file, line and record where it happened when known.
+public struct RefineryError: Error, CustomStringConvertible, Sendable {
+    /// A stable name for a kind of failure.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public init(_ rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// The pipeline spec is malformed: unknown key, wrong type, missing value.
+        public static let spec = Code("spec")
+        /// A file named or matched by the spec is missing or unreadable.
+        public static let input = Code("input")
+        /// Writing the dataset failed (disk full, permissions, a folder holding another dataset).
+        public static let output = Code("output")
+        /// A dataset on disk is inconsistent with its manifest (checksum, counts, missing shard).
+        public static let integrity = Code("integrity")
+        /// An argument given on the command line is not usable.
+        public static let usage = Code("usage")
+        /// A failure inside the engine that is not the input's fault.
+        public static let `internal` = Code("internal")
+    }
+
+    public let code: Code
+    public let message: String
+    public let location: SourceLocation?
+    public let cause: (any Error & Sendable)?
+
+    public init(_ code: Code, _ message: String, at location: SourceLocation? = nil, cause: (any Error & Sendable)? = nil) {
+        self.code = code
+        self.message = message
+        self.location = location
+        self.cause = cause
+    }
+
+    public var description: String {
+        var text = ""
+        if let location { text += "\(location): " }
+        text += message
+        if let cause { text += " (\(cause))" }
+        return text
+    }
+}
+
+/// Where something came from: a file, and a line or other locator inside it.
+public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
+    /// The path as the user wrote it or as the glob matched it.
+    public var file: String
+    /// 1-based line number, when the source is line-oriented.
+    public var line: Int?
+    /// 1-based column, when known (spec errors).
+    public var column: Int?
+
+    public init(file: String, line: Int? = nil, column: Int? = nil) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
+    public var description: String {
+        var text = file
+        if let line { text += ":\(line)" }
+        if let column { text += ":\(column)" }
+        return text
+    }
+}

@@ -1,0 +1,197 @@
+import Foundation
+import RefineryRecords
+
+/// `manifest.json`: what a dataset version holds and how it was made. Written last: a folder without one is
+/// not a dataset. It holds no timestamps or timings (those go to `stats.json`), so the same inputs and spec
+/// give the same manifest byte for byte.
+public struct Manifest: Codable, Sendable, Equatable {
+    /// Format marker, `refinery.dataset/1`.
+    public var format: String
+    public var dataset: String
+    public var version: String
+    /// XXH3-64 (hex) of the spec's canonical YAML.
+    public var configHash: String
+    public var spec: String
+    public var inputs: [InputFingerprint]
+    public var shards: [ShardEntry]
+    public var rejects: [ShardEntry]
+    public var splits: [String: SplitSummary]
+    public var stages: [StageCounters]
+    public var totals: Totals
+
+    enum CodingKeys: String, CodingKey {
+        case format, dataset, version, configHash = "config_hash", spec, inputs, shards, rejects, splits, stages, totals
+    }
+
+    public static let currentFormat = "refinery.dataset/1"
+
+    public init(dataset: String, version: String, configHash: String, spec: String, inputs: [InputFingerprint],
+                shards: [ShardEntry], rejects: [ShardEntry], splits: [String: SplitSummary], stages: [StageCounters], totals: Totals) {
+        format = Self.currentFormat
+        self.dataset = dataset
+        self.version = version
+        self.configHash = configHash
+        self.spec = spec
+        self.inputs = inputs
+        self.shards = shards
+        self.rejects = rejects
+        self.splits = splits
+        self.stages = stages
+        self.totals = totals
+    }
+
+    /// Pretty JSON with sorted keys: stable bytes for stable content.
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        var data = try encoder.encode(self)
+        data.append(0x0A)
+        return data
+    }
+
+    /// Reads `manifest.json` from a dataset folder.
+    /// - Throws: ``RefineryError`` with code `integrity` when missing or malformed.
+    public static func read(directory: String) throws -> Manifest {
+        let path = (directory as NSString).appendingPathComponent("manifest.json")
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RefineryError(.integrity, "no manifest.json here: not a dataset folder (or a run that did not finish)", at: SourceLocation(file: directory))
+        }
+        do {
+            return try JSONDecoder().decode(Manifest.self, from: data)
+        } catch {
+            throw RefineryError(.integrity, "manifest.json is not a Refinery manifest: \(error)", at: SourceLocation(file: path))
+        }
+    }
+}
+
+/// One input file as it was when the run read it.
+public struct InputFingerprint: Codable, Sendable, Equatable {
+    public var source: String
+    /// Path relative to the spec's folder.
+    public var path: String
+    public var bytes: Int
+    /// XXH3-64 (hex) of the file's bytes on disk.
+    public var xxh3: String
+
+    public init(source: String, path: String, bytes: Int, xxh3: String) {
+        self.source = source
+        self.path = path
+        self.bytes = bytes
+        self.xxh3 = xxh3
+    }
+}
+
+/// One shard file (data or rejects).
+public struct ShardEntry: Codable, Sendable, Equatable {
+    /// File name relative to the dataset folder, e.g. `train-00000-of-00002.jsonl.zst`.
+    public var file: String
+    /// `train`, `validation`, or for rejects the stage name.
+    public var split: String
+    public var records: Int
+    /// Size on disk.
+    public var bytes: Int
+    public var uncompressedBytes: Int
+    /// XXH3-64 (hex) of the file's bytes on disk.
+    public var xxh3: String
+    /// Records per category (`"(none)"` for records without one); reject shards count by reason.
+    public var categories: [String: Int]
+
+    enum CodingKeys: String, CodingKey {
+        case file, split, records, bytes, uncompressedBytes = "uncompressed_bytes", xxh3, categories
+    }
+
+    public init(file: String, split: String, records: Int, bytes: Int, uncompressedBytes: Int, xxh3: String, categories: [String: Int]) {
+        self.file = file
+        self.split = split
+        self.records = records
+        self.bytes = bytes
+        self.uncompressedBytes = uncompressedBytes
+        self.xxh3 = xxh3
+        self.categories = categories
+    }
+}
+
+/// Records and categories of one split.
+public struct SplitSummary: Codable, Sendable, Equatable {
+    public var records: Int
+    public var shards: Int
+    public var categories: [String: Int]
+
+    public init(records: Int, shards: Int, categories: [String: Int]) {
+        self.records = records
+        self.shards = shards
+        self.categories = categories
+    }
+}
+
+/// What one stage saw and did. `read` is the first row: units read in, records parsed out.
+public struct StageCounters: Codable, Sendable, Equatable {
+    public var name: String
+    public var recordsIn: Int
+    public var recordsOut: Int
+    /// Drops by named reason.
+    public var dropped: [String: Int]
+    /// Changes made to kept records, by name.
+    public var events: [String: Int]
+    /// Content bytes (UTF-8 of text or message contents) going in and coming out.
+    public var bytesIn: Int
+    public var bytesOut: Int
+
+    enum CodingKeys: String, CodingKey {
+        case name, recordsIn = "records_in", recordsOut = "records_out", dropped, events, bytesIn = "bytes_in", bytesOut = "bytes_out"
+    }
+
+    public init(name: String) {
+        self.name = name
+        recordsIn = 0
+        recordsOut = 0
+        dropped = [:]
+        events = [:]
+        bytesIn = 0
+        bytesOut = 0
+    }
+
+    /// Records dropped for any reason.
+    public var droppedTotal: Int { dropped.values.reduce(0, +) }
+
+    /// Adds another tally of the same stage.
+    public mutating func merge(_ other: StageCounters) {
+        recordsIn += other.recordsIn
+        recordsOut += other.recordsOut
+        bytesIn += other.bytesIn
+        bytesOut += other.bytesOut
+        dropped.merge(other.dropped, uniquingKeysWith: +)
+        events.merge(other.events, uniquingKeysWith: +)
+    }
+}
+
+/// The run's accounting: `read == written + quarantined`, and `quarantined` is the sum over reasons.
+public struct Totals: Codable, Sendable, Equatable {
+    /// Input units read (lines, paragraphs, files), blank lines excluded.
+    public var read: Int
+    /// Records written to train and validation shards.
+    public var written: Int
+    /// Units and records written to rejects.
+    public var quarantined: Int
+    /// `stage.reason` → count, over every stage.
+    public var quarantinedByReason: [String: Int]
+    /// Blank lines skipped by line readers (not records).
+    public var blankLines: Int
+
+    enum CodingKeys: String, CodingKey {
+        case read, written, quarantined, quarantinedByReason = "quarantined_by_reason", blankLines = "blank_lines"
+    }
+
+    public init(read: Int, written: Int, quarantined: Int, quarantinedByReason: [String: Int], blankLines: Int) {
+        self.read = read
+        self.written = written
+        self.quarantined = quarantined
+        self.quarantinedByReason = quarantinedByReason
+        self.blankLines = blankLines
+    }
+
+    /// Whether every record read is accounted for.
+    public var balances: Bool {
+        read == written + quarantined && quarantined == quarantinedByReason.values.reduce(0, +)
+    }
+}

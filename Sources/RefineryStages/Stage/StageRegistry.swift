@@ -1,0 +1,25 @@
+import RefineryRecords
+import RefinerySpec
+
+/// The stages a spec can name. Adding a stage: one folder with the stage, one line here.
+public enum StageRegistry {
+    /// Stage name → constructor from the stage's parameters node.
+    public static let stages: [(name: String, make: @Sendable (SpecNode) throws -> any Stage)] = [
+        ("validate", { try ValidateStage(parameters: $0) }),
+    ]
+
+    /// Builds the stages of a spec, in spec order.
+    /// - Throws: ``RefineryError`` naming the line of an unknown stage or a bad parameter.
+    public static func build(_ specs: [StageSpec]) throws -> [any Stage] {
+        var seen: Set<String> = []
+        return try specs.map { spec in
+            guard let entry = stages.first(where: { $0.name == spec.name }) else {
+                throw spec.node.error("unknown stage '\(spec.name)'; known stages: \(stages.map(\.name).joined(separator: ", "))")
+            }
+            guard seen.insert(spec.name).inserted else {
+                throw spec.node.error("stage '\(spec.name)' appears twice")
+            }
+            return try entry.make(spec.parameters)
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import RefineryCodecs
+import RefineryRecords
+import RefineryShards
+
+/// `refinery inspect PATH`: verify a dataset folder or one shard and show what it holds.
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Verify every checksum of a dataset folder (or one shard) and print counts per split and category.")
+
+    @Argument(help: "A dataset folder (holding manifest.json) or one .jsonl.zst shard.")
+    var path: String
+
+    @Option(name: .long, help: "Print the first N records as JSON lines to stdout (train shards first).")
+    var head: Int?
+
+    @Flag(name: .long, help: "List quarantined records by stage and reason, with an example of each.")
+    var rejects = false
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        if let head, head < 0 { throw ValidationError("--head must be 0 or more, got \(head)") }
+    }
+
+    func run() throws {
+        _ = global.makeLogger()
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ValidationError("no such file or folder: \(path)")
+        }
+        let inspector = DatasetInspector()
+        if !isDirectory.boolValue {
+            try inspectShard(inspector)
+            return
+        }
+        let manifest: Manifest
+        do {
+            manifest = try Manifest.read(directory: path)
+        } catch let error as RefineryError {
+            printError("error: \(error)")
+            throw ExitCode(1)
+        }
+        if let head {
+            try printHead(manifest.shards.map { (path as NSString).appendingPathComponent($0.file) }, count: head)
+            return
+        }
+        if rejects {
+            try listRejects(manifest, inspector)
+            return
+        }
+        printError("dataset \(manifest.dataset) \(manifest.version) at \(path)")
+        var failed = 0
+        for entry in manifest.shards + manifest.rejects {
+            let check = try inspector.check(path: (path as NSString).appendingPathComponent(entry.file), entry: entry,
+                                            countField: manifest.rejects.contains(entry) ? "reason" : "category")
+            let status = check.problems.isEmpty ? "ok" : "FAILED: " + check.problems.joined(separator: "; ")
+            printError("  \(entry.file): \(check.records) records, xxh3 \(entry.xxh3) \(status)")
+            if !check.problems.isEmpty { failed += 1 }
+        }
+        for (split, summary) in manifest.splits.sorted(by: { $0.key > $1.key }) {
+            let categories = summary.categories.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            print("\(split): \(summary.records) records in \(summary.shards) shard(s)\(categories.isEmpty ? "" : ": " + categories)")
+        }
+        print("quarantined: \(manifest.totals.quarantined)")
+        if failed > 0 {
+            printError("error: \(failed) shard(s) failed verification")
+            throw ExitCode(1)
+        }
+        printError("all \(manifest.shards.count + manifest.rejects.count) shard(s) verified")
+    }
+
+    private func inspectShard(_ inspector: DatasetInspector) throws {
+        if let head {
+            try printHead([path], count: head)
+            return
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        let name = (path as NSString).lastPathComponent
+        let manifest = try? Manifest.read(directory: folder)
+            ?? Manifest.read(directory: (folder as NSString).deletingLastPathComponent)
+        let entry = manifest.flatMap { m in (m.shards + m.rejects).first { ($0.file as NSString).lastPathComponent == name } }
+        let check = try inspector.check(path: path, entry: entry)
+        let categories = check.categories.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        print("\(name): \(check.records) records: \(categories)")
+        if entry == nil { printError("note: no manifest lists this shard, so its checksum was not verified") }
+        if !check.problems.isEmpty {
+            printError("error: " + check.problems.joined(separator: "; "))
+            throw ExitCode(1)
+        }
+    }
+
+    private func printHead(_ shards: [String], count: Int) throws {
+        var left = count
+        let out = FileHandle.standardOutput
+        for shard in shards where left > 0 {
+            try DatasetInspector().forEachRecord(path: shard) { line in
+                out.write(Data(UnsafeRawBufferPointer(line)))
+                out.write(Data([0x0A]))
+                left -= 1
+                return left > 0
+            }
+        }
+    }
+
+    private func listRejects(_ manifest: Manifest, _ inspector: DatasetInspector) throws {
+        var examples: [String: (count: Int, id: String, detail: String)] = [:]
+        var order: [String] = []
+        for entry in manifest.rejects {
+            try inspector.forEachRecord(path: (path as NSString).appendingPathComponent(entry.file)) { line in
+                let value = try JSONParser.parse(line).value
+                let key = "\(value["stage"]?.stringValue ?? "?").\(value["reason"]?.stringValue ?? "?")"
+                if let seen = examples[key] {
+                    examples[key] = (seen.count + 1, seen.id, seen.detail)
+                } else {
+                    order.append(key)
+                    examples[key] = (1, value["id"]?.stringValue ?? "?", value["detail"]?.stringValue ?? "")
+                }
+                return true
+            }
+        }
+        for key in order.sorted() {
+            let example = examples[key]!
+            print("\(key)\t\(example.count)\te.g. \(example.id): \(example.detail)")
+        }
+        if order.isEmpty { print("no rejects") }
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `refinery` command: subcommands only, one file each.
+@main
+struct Refinery: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "refinery",
+        abstract: "Turn raw multi-source corpora into validated, deduplicated, balanced training shards.",
+        version: "0.1.0",
+        subcommands: [Run.self, Inspect.self])
+}
