@@ -11,7 +11,6 @@ build: deps
 	$(SWIFT) build -c release --product refinery
 
 demo: build
-	bash tools/make-fixtures.sh --check
 	$(SWIFT) run -c release --skip-build refinery run $(SPEC) --force
 	@echo "look inside: $(SWIFT) run -c release --skip-build refinery inspect out/demo"
 

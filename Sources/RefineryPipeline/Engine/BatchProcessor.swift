@@ -51,7 +51,8 @@ final class BatchProcessor {
             for unit in batch.units {
                 let file = plan.files[unit.fileIndex]
                 let context = UnitContext(source: source.name, category: source.category, lang: source.lang,
-                                          relativePath: file.relativePath, path: file.path, line: unit.line)
+                                          relativePath: file.relativePath,
+                                          path: plan.fingerprints[unit.fileIndex].path, line: unit.line)
                 readCounters.recordsIn += 1
                 readCounters.bytesIn += unit.range.count
                 let bytes = UnsafeBufferPointer(rebasing: buffer[unit.range])

@@ -63,6 +63,9 @@ public struct ValidateStage: Stage {
         var characters = 0
         var words = 0
         var changes = (control: 0, whitespace: false, nfc: false)
+        // Cleaned content is put into the record only when it is kept, so rejects show the input as it was.
+        var cleanedText: String?
+        var cleanedMessages: [Message]?
         func cleaned(_ text: String) -> String {
             let result = cleaner.clean(text)
             characters += result.characters
@@ -75,10 +78,11 @@ public struct ValidateStage: Stage {
         switch record.kind {
         case .document:
             guard let text = record.text else { return .drop(reason: "missing_text", detail: "a document needs 'text'") }
-            record.text = cleaned(text)
+            cleanedText = cleaned(text)
             if characters == 0 { return .drop(reason: "empty", detail: "text is empty or whitespace only") }
         case .chat:
             guard var messages = record.messages, !messages.isEmpty else {
+                // A chat with an empty messages list.
                 return .drop(reason: "missing_messages", detail: "a chat needs at least one message")
             }
             var hasAssistant = false
@@ -90,7 +94,7 @@ public struct ValidateStage: Stage {
                 }
                 if messages[i].role == "assistant" { hasAssistant = true }
             }
-            record.messages = messages
+            cleanedMessages = messages
             if requireAssistant && !hasAssistant {
                 return .drop(reason: "chat_without_assistant", detail: "no assistant turn among \(messages.count) message(s)")
             }
@@ -107,6 +111,8 @@ public struct ValidateStage: Stage {
         if words > maxWords {
             return .drop(reason: "too_many_words", detail: "\(words) words, maximum \(maxWords)")
         }
+        if let cleanedText { record.text = cleanedText }
+        if let cleanedMessages { record.messages = cleanedMessages }
         if changes.control > 0 { tally.note("control_removed") }
         if changes.whitespace { tally.note("whitespace_cleaned") }
         if changes.nfc { tally.note("nfc_normalized") }

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Writes the demo corpus under fixtures/demo/ and its known answers in fixtures/demo/EXPECTED.json.
+
+Every input unit is written with the fate the generator intends for it (kept, or dropped by a named stage
+and reason), so the expected funnel is known by construction, not by running Refinery. Deterministic: a
+fixed seed and fixed texts; rerunning it rewrites identical files (the .zst file with `zstd -3`, whose output
+is stable for a given zstd version; the test reads it through Refinery, never compares its bytes).
+
+Usage: python3 tools/make_fixtures.py            # rewrite fixtures/demo
+"""
+import json
+import os
+import random
+import shutil
+import subprocess
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "demo")
+rng = random.Random(20261122)
+
+expected = {"read": 0, "written": 0, "blank_lines": 0, "dropped": {}}
+
+
+def fate(reason=None):
+    expected["read"] += 1
+    if reason is None:
+        expected["written"] += 1
+    else:
+        expected["dropped"][reason] = expected["dropped"].get(reason, 0) + 1
+
+
+PRODUCTS = ["router", "headphones", "subscription", "smart TV", "gift card", "laptop", "profile", "download"]
+PROBLEMS = ["does not turn on", "keeps disconnecting", "was charged twice", "shows an error code",
+            "arrived damaged", "cannot be found in my account", "plays without sound", "stopped syncing"]
+FIXES = ["restart it while holding the reset button for ten seconds",
+         "sign out on every device and sign in again",
+         "open Settings, then Account, and choose Restore purchases",
+         "unplug it for a full minute before plugging it back in",
+         "update the app to the latest version from the store"]
+
+
+def chat(i):
+    product = PRODUCTS[i % len(PRODUCTS)]
+    problem = PROBLEMS[(i * 3) % len(PROBLEMS)]
+    fix = FIXES[(i * 7) % len(FIXES)]
+    return [
+        {"role": "user", "content": f"Hi, my {product} {problem}. Order number {1000 + i}. What can I do?"},
+        {"role": "assistant", "content": f"Sorry about the trouble with your {product}. Please {fix}, "
+                                         f"and tell me whether the problem is still there afterwards."},
+    ]
+
+
+def write_lines(path, lines, newline="\n", bom=False):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        if bom:
+            f.write(b"\xef\xbb\xbf")
+        for line in lines:
+            f.write(line if isinstance(line, bytes) else line.encode("utf-8"))
+            f.write(newline.encode())
+
+
+def main():
+    if os.path.isdir(ROOT):
+        shutil.rmtree(ROOT)
+    os.makedirs(ROOT)
+
+    # --- support chats, day 1: a BOM, good chats, and one of each kind of bad line -----------------
+    lines = []
+    for i in range(30):
+        lines.append(json.dumps({"messages": chat(i), "rating": 1 + (i % 5), "conversation_id": f"c{i:04d}"}))
+        fate()
+    lines.append("")  # a blank line: skipped, counted, not a record
+    expected["blank_lines"] += 1
+    lines.append('{"messages": [{"role": "user", "content": "unterminated')
+    fate("read.invalid_json")
+    lines.append(json.dumps({"messages": "user: hi / assistant: hello"}))
+    fate("read.wrong_shape")
+    lines.append(json.dumps({"messages": chat(90), "rating": 9}))
+    fate("read.invalid_rating")
+    lines.append(json.dumps({"messages": [{"role": "customer", "content": "hello?"}]}))
+    fate("read.wrong_shape")
+    lines.append(json.dumps({"messages": [{"role": "user", "content": "Is anyone there? I have been waiting."}]}))
+    fate("validate.chat_without_assistant")
+    lines.append(json.dumps({"messages": [{"role": "user", "content": "Hello?"},
+                                          {"role": "assistant", "content": "  \t "}]}))
+    fate("validate.empty_turn")
+    # Invalid UTF-8 inside a string: quarantined (the demo spec does not set repair: true).
+    lines.append(b'{"messages": [{"role": "user", "content": "caf\xe9 au lait please"}, '
+                 b'{"role": "assistant", "content": "Coming right up."}]}')
+    fate("validate.invalid_utf8")
+    lines.append(json.dumps([1, 2, 3]))
+    fate("read.wrong_shape")
+    write_lines(os.path.join(ROOT, "chats", "2026-11-21.jsonl"), lines, bom=True)
+
+    # --- support chats, day 2: CRLF line ends, zstd-compressed --------------------------------------
+    lines = []
+    for i in range(30, 50):
+        lines.append(json.dumps({"messages": chat(i), "rating": 1 + (i % 5)}, ensure_ascii=False))
+        fate()
+    # Decomposed accents (NFD) are normalised to NFC and the record is kept.
+    lines.append(json.dumps({"messages": [{"role": "user", "content": "Je voudrais annule\u0301 ma commande, s'il vous plai\u0302t."},
+                                          {"role": "assistant", "content": "C'est fait\u00a0: votre commande est annule\u0301e."}],
+                             "rating": 5}, ensure_ascii=False))
+    fate()
+    plain = os.path.join(ROOT, "chats", "2026-11-22.jsonl")
+    write_lines(plain, lines, newline="\r\n")
+    subprocess.run(["zstd", "-q", "-3", "-f", "--rm", plain, "-o", plain + ".zst"], check=True)
+
+    # --- content metadata: generic JSONL documents ---------------------------------------------------
+    genres = ["drama", "comedy", "documentary", "thriller"]
+    lines = []
+    for i in range(25):
+        g = genres[i % len(genres)]
+        text = (f"Title {i:03d} is a {g} about a family that runs a small lighthouse on a windy coast. "
+                f"Over one long winter they take in a stranger whose story changes all of them.")
+        lines.append(json.dumps({"id": f"title-{i:03d}", "text": text, "category": "metadata",
+                                 "meta": {"genre": g, "year": 1990 + i}}))
+        fate()
+    lines.append(json.dumps({"id": "title-short", "text": "Too short."}))
+    fate("validate.too_short")
+    lines.append(json.dumps({"id": "title-empty", "text": "   "}))
+    fate("validate.empty")
+    lines.append(json.dumps({"id": "title-none", "synopsis": "The field is named wrong."}))
+    fate("validate.missing_text")
+    lines.append(json.dumps({"id": "title-num", "text": 42}))
+    fate("read.wrong_shape")
+    write_lines(os.path.join(ROOT, "metadata", "catalog.jsonl"), lines)
+
+    # --- creative writing: Markdown, one record per blank-line-separated paragraph ---------------------
+    paragraphs = []
+    for i in range(12):
+        words = " ".join(rng.choice(["the", "sea", "kept", "its", "own", "counsel", "while", "gulls",
+                                     "argued", "over", "morning", "light", "and", "old", "boats"]) for _ in range(40))
+        paragraphs.append(words.capitalize() + ".")
+        fate()
+    paragraphs.append("Fin.")  # too short for the demo's min_chars
+    fate("validate.too_short")
+    expected["blank_lines"] += len(paragraphs) - 1  # the separators between paragraphs
+    with open(os.path.join(ROOT, "stories.md"), "w", encoding="utf-8") as f:
+        f.write("\n\n".join(paragraphs) + "\n")
+
+    expected["quarantined"] = sum(expected["dropped"].values())
+    assert expected["read"] == expected["written"] + expected["quarantined"]
+    with open(os.path.join(ROOT, "EXPECTED.json"), "w") as f:
+        json.dump(expected, f, indent=2, sort_keys=True)
+        f.write("\n")
+    print(f"fixtures/demo: {expected['read']} units, {expected['written']} kept, {expected['quarantined']} quarantined")
+
+
+if __name__ == "__main__":
+    main()
