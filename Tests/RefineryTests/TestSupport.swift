@@ -1,0 +1,45 @@
+import Foundation
+import RefinerySpec
+
+/// The repository root, found from this file's path.
+let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// A fresh temporary folder, removed by the caller with `cleanup()`.
+struct TemporaryFolder {
+    let url: URL
+    var path: String { url.path }
+
+    init(_ name: String = "refinery-test") throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func cleanup() { try? FileManager.default.removeItem(at: url) }
+
+    /// Writes a file (creating folders) and returns its path.
+    @discardableResult
+    func write(_ relative: String, _ bytes: [UInt8]) throws -> String {
+        let file = url.appendingPathComponent(relative)
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(bytes).write(to: file)
+        return file.path
+    }
+
+    @discardableResult
+    func write(_ relative: String, _ text: String) throws -> String { try write(relative, Array(text.utf8)) }
+}
+
+/// Every file under a folder (relative path → bytes), for byte-for-byte comparisons.
+func folderContents(_ path: String, excluding: Set<String> = []) throws -> [String: Data] {
+    var result: [String: Data] = [:]
+    let base = URL(fileURLWithPath: path)
+    guard let enumerator = FileManager.default.enumerator(at: base, includingPropertiesForKeys: [.isRegularFileKey]) else { return [:] }
+    for case let url as URL in enumerator {
+        guard (try url.resourceValues(forKeys: [.isRegularFileKey])).isRegularFile == true else { continue }
+        let relative = String(url.standardizedFileURL.path.dropFirst(base.standardizedFileURL.path.count + 1))
+        if excluding.contains(relative) { continue }
+        result[relative] = try Data(contentsOf: url)
+    }
+    return result
+}

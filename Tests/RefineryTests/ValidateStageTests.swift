@@ -1,0 +1,98 @@
+import RefineryRecords
+import RefineryStages
+import RefinerySpec
+import Testing
+
+@Suite struct ValidateStageTests {
+    func document(_ text: String?, repairs: Int = 0) -> Record {
+        Record(id: "t/x:1", source: "t", text: text, location: SourceLocation(file: "x", line: 1), utf8Repairs: repairs)
+    }
+
+    func chat(_ turns: [(String, String)]) -> Record {
+        Record(id: "t/x:1", source: "t", messages: turns.map { Message(role: $0.0, content: $0.1) },
+               location: SourceLocation(file: "x", line: 1))
+    }
+
+    func stage(_ yaml: String) throws -> ValidateStage {
+        let spec = try PipelineSpec.parse(yaml: """
+            name: t
+            sources: [{name: s, kind: jsonl, glob: x}]
+            stages:
+              - validate: \(yaml)
+            output: {dir: out}
+            """, file: "t.yaml", baseDirectory: "/tmp")
+        return try ValidateStage(parameters: spec.stages[0].parameters)
+    }
+
+    @Test("drops each kind of bad record with its named reason", arguments: [
+        (nil as String?, "missing_text"),
+        ("   \n\t  ", "empty"),
+        ("short", "too_short"),
+        (String(repeating: "word ", count: 30_000), "too_long"),
+        ("abcdefghijklmnopqrstuvwxyz0123456789", "too_few_words"),
+    ])
+    func dropsDocuments(text: String?, reason: String) throws {
+        let validate = try stage("{min_chars: 10, max_chars: 100000, min_words: 2}")
+        var record = document(text)
+        var tally = StageTally()
+        guard case .drop(let got, _) = validate.process(&record, tally: &tally) else {
+            Issue.record("expected a drop for \(reason)")
+            return
+        }
+        #expect(got == reason)
+    }
+
+    @Test("quarantines invalid UTF-8 unless repair is on, and counts repairs")
+    func utf8Repair() throws {
+        var record = document("caf\u{FFFD} au lait, s'il vous plaît", repairs: 1)
+        var tally = StageTally()
+        #expect(try stage("{}").process(&record, tally: &tally) == .drop(reason: "invalid_utf8", detail: "1 invalid UTF-8 sequence(s); set repair: true to keep them as U+FFFD"))
+        #expect(try stage("{repair: true}").process(&record, tally: &tally) == .keep)
+        #expect(tally.events["utf8_repaired"] == 1)
+    }
+
+    @Test("cleans control characters and whitespace, and applies NFC")
+    func cleaning() throws {
+        var record = document("\u{FEFF}  Hello\u{0007}   wide\t\tworld \r\n\r\n\r\n\r\nCafe\u{0301} au lait  ")
+        var tally = StageTally()
+        #expect(ValidateStage().process(&record, tally: &tally) == .keep)
+        #expect(record.text == "Hello wide world\n\nCafé au lait")
+        #expect(record.text?.unicodeScalars.count == 30)
+        #expect(tally.events["control_removed"] == 1)
+        #expect(tally.events["whitespace_cleaned"] == 1)
+        #expect(tally.events["nfc_normalized"] == 1)
+    }
+
+    @Test("leaves clean text byte for byte alone")
+    func cleanTextUntouched() {
+        let text = "Line one.\n\nLine two, ünïcödé already NFC."
+        var record = document(text)
+        var tally = StageTally()
+        #expect(ValidateStage().process(&record, tally: &tally) == .keep)
+        #expect(record.text == text)
+        #expect(tally.events.isEmpty)
+    }
+
+    @Test("chats need an assistant turn and no empty turn; rejects keep the original content")
+    func chats() {
+        var tally = StageTally()
+        var noAssistant = chat([("user", "Hello there, anyone?")])
+        #expect(ValidateStage().process(&noAssistant, tally: &tally) == .drop(reason: "chat_without_assistant", detail: "no assistant turn among 1 message(s)"))
+        var emptyTurn = chat([("user", "Hello there"), ("assistant", " \t ")])
+        guard case .drop("empty_turn", _) = ValidateStage().process(&emptyTurn, tally: &tally) else {
+            Issue.record("expected empty_turn")
+            return
+        }
+        #expect(emptyTurn.messages?[1].content == " \t ")
+        var good = chat([("user", "Hello  there"), ("assistant", "Hi!")])
+        #expect(ValidateStage().process(&good, tally: &tally) == .keep)
+        #expect(good.messages?[0].content == "Hello there")
+    }
+
+    @Test("rejects contradictory bounds in the spec with the key's line")
+    func badBounds() {
+        #expect(throws: RefineryError.self) { try stage("{min_chars: 10, max_chars: 5}") }
+        #expect(throws: RefineryError.self) { try stage("{min_chars: many}") }
+        #expect(throws: RefineryError.self) { try stage("{min_char: 10}") }
+    }
+}
