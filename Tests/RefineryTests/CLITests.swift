@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+
+/// Runs the real `refinery` binary that `swift build --build-tests` puts beside the test bundle.
+func refinery(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let candidates = [
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("refinery"),
+        Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("refinery"),
+        Bundle.main.bundleURL.appendingPathComponent("refinery"),
+    ]
+    let binary = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) },
+                              "refinery binary not found near \(CommandLine.arguments[0])")
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    process.currentDirectoryURL = repositoryRoot
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}
+
+@Suite struct CLITests {
+    @Test("run prints the funnel, inspect verifies it, --head prints JSON lines to stdout")
+    func runAndInspect() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let spec = try String(contentsOf: repositoryRoot.appendingPathComponent("pipelines/demo.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "../fixtures/", with: repositoryRoot.path + "/fixtures/")
+            .replacingOccurrences(of: "dir: ../out/demo", with: "dir: out/demo")
+        let specPath = try folder.write("demo.yaml", spec)
+        let run = try refinery(["run", specPath, "--workers", "2"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("accounting: read 101 = written 88 + quarantined 13  (balanced)"))
+        let inspect = try refinery(["inspect", folder.path + "/out/demo"])
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        #expect(inspect.stdout.contains("train: 82 records"))
+        let head = try refinery(["inspect", folder.path + "/out/demo", "--head", "3"])
+        let lines = head.stdout.split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(lines.allSatisfy { $0.hasPrefix("{\"id\":") })
+        let rejects = try refinery(["inspect", folder.path + "/out/demo", "--rejects"])
+        #expect(rejects.stdout.contains("validate.too_short\t2"))
+
+        // Corrupt one shard: inspect fails and names it.
+        let shard = folder.path + "/out/demo/train-00000-of-00002.jsonl.zst"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: shard))
+        bytes[bytes.count / 2] ^= 0xFF
+        try bytes.write(to: URL(fileURLWithPath: shard))
+        let broken = try refinery(["inspect", folder.path + "/out/demo"])
+        #expect(broken.status == 1)
+        #expect(broken.stderr.contains("train-00000-of-00002.jsonl.zst") && broken.stderr.contains("FAILED"))
+    }
+
+    @Test("bad usage and bad specs exit 64 with a message naming the problem")
+    func usageErrors() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let badKey = try folder.write("bad.yaml", "name: x\nsources:\n  - name: s\n    kind: jsonl\n    globb: '*.jsonl'\noutput: {dir: out}\n")
+        let result = try refinery(["run", badKey, "--dry-run"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("bad.yaml:5"))
+        #expect(result.stderr.contains("unknown key 'globb'") && result.stderr.contains("did you mean 'glob'"))
+        #expect(try refinery(["run", badKey, "--workers", "0"]).status == 64)
+        #expect(try refinery(["run"]).status == 64)
+        let missing = try refinery(["run", folder.path + "/nope.yaml"])
+        #expect(missing.status == 64)
+        #expect(missing.stderr.contains("nope.yaml"))
+    }
+}
