@@ -131,6 +131,9 @@ public final class ZstdDecompressor {
     /// Decompresses a chunk of input and appends everything it yields to `sink`.
     /// - Throws: ``CodecError`` with code `zstdDecompress` on corrupt input.
     public func decompress(_ input: UnsafeRawBufferPointer, into sink: inout [UInt8]) throws {
+        // Nothing to feed, and the last call left nothing to flush: asking libzstd anyway would return the next
+        // frame's header size as a hint and make a stream that ended on a frame boundary look truncated.
+        guard input.count > 0 else { return }
         var inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
         let capacity = output.count
         while true {

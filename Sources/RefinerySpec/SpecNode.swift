@@ -95,7 +95,11 @@ public struct SpecNode: @unchecked Sendable {
         ]
         for (suffix, factor) in units where text.hasSuffix(suffix) {
             if let number = Double(text.dropLast(suffix.count)), number >= 0, number.isFinite {
-                return Int(number * Double(factor))
+                // Int(_:) traps on values it cannot hold; a size that large is a mistake in the spec.
+                guard let bytes = Int(exactly: (number * Double(factor)).rounded(.down)) else {
+                    throw error("size '\(text)' is too large")
+                }
+                return bytes
             }
         }
         if let plain = Int(text), plain >= 0 { return plain }

@@ -9,6 +9,9 @@ struct TextCleaner: Sendable {
     var cleanWhitespace = true
     var stripControl = true
 
+    /// 1 for the ASCII whitespace bytes that separate words (space, tab, LF, CR), else 0.
+    static let isSpace: [Int] = (0..<256).map { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D ? 1 : 0 }
+
     struct Result {
         var text: String
         var characters: Int
@@ -26,23 +29,23 @@ struct TextCleaner: Sendable {
         if dirty {
             text = rebuild(text, result: &result)
         }
-        if normalizeNFC && !isASCII {
+        if normalizeNFC && !isASCII && !text.withUTF8({ NFCQuickCheck.isCertainlyNFC($0) }) {
             let composed = text.precomposedStringWithCanonicalMapping
             if !composed.utf8.elementsEqual(text.utf8) {
                 text = composed
                 result.nfcChanged = true
             }
         }
-        // Count characters and words on the final text.
+        // Count characters and words on the final text, without data-dependent branches.
         text.withUTF8 { utf8 in
             var characters = 0
             var words = 0
-            var inWord = false
+            var previousSpace = 1
             for byte in utf8 {
-                if byte & 0xC0 != 0x80 { characters += 1 }
-                let space = byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0D
-                if !space && !inWord { words += 1 }
-                inWord = !space
+                characters &+= byte & 0xC0 == 0x80 ? 0 : 1
+                let space = Self.isSpace[Int(byte)]
+                words &+= previousSpace & (1 &- space)
+                previousSpace = space
             }
             result.characters = characters
             result.words = words
