@@ -1,3 +1,4 @@
+import Foundation
 import RefineryRecords
 import RefineryStages
 import RefinerySpec
@@ -63,6 +64,19 @@ import Testing
         #expect(tally.events["nfc_normalized"] == 1)
     }
 
+    @Test("NFC: texts in NFC-stable scripts pass untouched, decomposed ones are composed", arguments: [
+        ("Привет, как дела? 你好，世界。안녕하세요 – “quotes” €5", "Привет, как дела? 你好，世界。안녕하세요 – “quotes” €5"),
+        ("Ἀθῆναι is Athens", "Ἀθῆναι is Athens"),
+        ("\u{0391}\u{0301}θήνα and Й vs И\u{0306}", "\u{0386}θήνα and Й vs Й"),
+        ("\u{304B}\u{3099} and \u{1100}\u{1161}", "\u{304C} and \u{AC00}"),
+    ])
+    func nfc(input: String, expected: String) {
+        var record = document(input)
+        var tally = StageTally()
+        #expect(ValidateStage().process(&record, tally: &tally) == .keep)
+        #expect(Array(record.text!.utf8) == Array(expected.precomposedStringWithCanonicalMapping.utf8))
+    }
+
     @Test("leaves clean text byte for byte alone")
     func cleanTextUntouched() {
         let text = "Line one.\n\nLine two, ünïcödé already NFC."
@@ -94,5 +108,76 @@ import Testing
         #expect(throws: RefineryError.self) { try stage("{min_chars: 10, max_chars: 5}") }
         #expect(throws: RefineryError.self) { try stage("{min_chars: many}") }
         #expect(throws: RefineryError.self) { try stage("{min_char: 10}") }
+    }
+
+    /// The cleaning rules written the slow, obvious way, to check the one-pass cleaner against.
+    static func referenceClean(_ text: String) -> String {
+        var scalars: [Unicode.Scalar] = []
+        var iterator = text.unicodeScalars.makeIterator()
+        var pendingCR = false
+        while let scalar = iterator.next() {
+            if pendingCR {
+                pendingCR = false
+                if scalar == "\n" { continue }
+            }
+            switch scalar.value {
+            case 0x0D: scalars.append("\n"); pendingCR = true
+            case 0x09, 0x0A: scalars.append(scalar)
+            case 0..<0x20, 0x7F, 0x80...0x9F, 0xFEFF: continue
+            default: scalars.append(scalar)
+            }
+        }
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: scalars)
+        let lines = String(view).split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            line.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+        }
+        var out: [String] = []
+        var blank = 0
+        for line in lines {
+            if line.isEmpty {
+                blank += 1
+                continue
+            }
+            if !out.isEmpty { out.append(blank > 0 ? "\n\n" : "\n") }
+            out.append(line)
+            blank = 0
+        }
+        return out.joined().precomposedStringWithCanonicalMapping
+    }
+
+    @Test("the one-pass cleaner agrees with a slow reference on 20 000 random tricky texts")
+    func cleanerMatchesReference() {
+        let alphabet: [String] = [" ", " ", "\n", "\n", "\t", "\r", "\r\n", "a", "b", "é", "e\u{301}", "\u{7}", "\u{7F}",
+                                  "\u{85}", "\u{FEFF}", "я", "字", "\u{A0}", "x", "yz"]
+        var rng = SplitMix64(seed: 42)
+        let validate = ValidateStage()
+        for _ in 0..<20_000 {
+            let length = Int(rng.next() % 12)
+            let text = (0..<length).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }.joined()
+            let expected = Self.referenceClean(text)
+            var record = document(text)
+            var tally = StageTally()
+            let decision = validate.process(&record, tally: &tally)
+            if expected.isEmpty {
+                #expect(decision == .drop(reason: "empty", detail: "text is empty or whitespace only"), "input \(Array(text.unicodeScalars))")
+            } else {
+                #expect(decision == .keep)
+                #expect(Array(record.text!.utf8) == Array(expected.utf8), "input \(Array(text.unicodeScalars))")
+            }
+        }
+    }
+}
+
+/// A small seeded generator so random tests repeat exactly.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

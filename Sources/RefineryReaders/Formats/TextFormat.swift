@@ -35,7 +35,8 @@ public struct TextFormat: RecordFormat {
             while try stream.next(into: &content) {
                 if content.count > maxDocumentBytes && mode == .file {
                     oversize = true
-                    content.removeSubrange(LineSplitter.previewBytes...)
+                    // The limit may be below the preview size: keep at most what was read.
+                    content.removeSubrange(min(LineSplitter.previewBytes, content.count)...)
                 }
             }
         } catch let error as RefineryError {
@@ -85,7 +86,8 @@ public struct TextFormat: RecordFormat {
                             docStart = position
                             docLine = line
                         }
-                        lastContentEnd = lineEnd
+                        // A CRLF line's CR is part of the line end, not of the document (as in LineSplitter).
+                        lastContentEnd = lineEnd > position && buffer[lineEnd - 1] == 0x0D ? lineEnd - 1 : lineEnd
                     }
                     if lineEnd < buffer.count || position < lineEnd { counts.lines += 1 }
                     line += 1

@@ -9,9 +9,6 @@ struct TextCleaner: Sendable {
     var cleanWhitespace = true
     var stripControl = true
 
-    /// 1 for the ASCII whitespace bytes that separate words (space, tab, LF, CR), else 0.
-    static let isSpace: [Int] = (0..<256).map { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D ? 1 : 0 }
-
     struct Result {
         var text: String
         var characters: Int
@@ -24,72 +21,114 @@ struct TextCleaner: Sendable {
     func clean(_ input: String) -> Result {
         var text = input
         var result = Result(text: "", characters: 0, words: 0, controlRemoved: 0, whitespaceChanged: false, nfcChanged: false)
-        var isASCII = true
-        let dirty = text.withUTF8 { utf8 in scan(utf8, isASCII: &isASCII) }
-        if dirty {
+        let first = text.withUTF8 { scan($0) }
+        var needsCount = false
+        if first.dirty {
             text = rebuild(text, result: &result)
+            needsCount = true
+        } else {
+            result.characters = first.characters
+            result.words = first.words
         }
-        if normalizeNFC && !isASCII && !text.withUTF8({ NFCQuickCheck.isCertainlyNFC($0) }) {
+        if normalizeNFC && !first.isASCII && !text.withUTF8({ NFCQuickCheck.isCertainlyNFC($0) }) {
             let composed = text.precomposedStringWithCanonicalMapping
             if !composed.utf8.elementsEqual(text.utf8) {
                 text = composed
                 result.nfcChanged = true
+                needsCount = true
             }
         }
-        // Count characters and words on the final text, without data-dependent branches.
-        text.withUTF8 { utf8 in
-            var characters = 0
-            var words = 0
-            var previousSpace = 1
-            for byte in utf8 {
-                characters &+= byte & 0xC0 == 0x80 ? 0 : 1
-                let space = Self.isSpace[Int(byte)]
-                words &+= previousSpace & (1 &- space)
-                previousSpace = space
+        if needsCount {
+            text.withUTF8 { utf8 in
+                let counts = Self.count(utf8)
+                result.characters = counts.characters
+                result.words = counts.words
             }
-            result.characters = characters
-            result.words = words
         }
         result.text = text
         return result
     }
 
-    /// Whether the text needs rebuilding; sets `isASCII`.
-    private func scan(_ utf8: UnsafeBufferPointer<UInt8>, isASCII: inout Bool) -> Bool {
+    /// What one pass over a text found.
+    struct Scan {
+        /// Whether the text needs rebuilding (a control character, a whitespace run to fold, …).
+        var dirty = false
+        var isASCII = false
+        /// Valid only when not dirty (a dirty scan stops early and says `false`, so NFC is still checked).
+        var characters = 0
+        var words = 0
+    }
+
+    /// Decides whether the text needs rebuilding, and counts characters and words.
+    ///
+    /// Both loops are branch-free over the bytes so the compiler vectorises them: on chat text, a loop that
+    /// branched on every space spent most of its time in mispredictions (see tools/bench/README.md).
+    private func scan(_ utf8: UnsafeBufferPointer<UInt8>) -> Scan {
+        var result = Scan()
         let count = utf8.count
-        if count == 0 { return false }
-        var previous: UInt8 = 0x0A
-        var newlines = 0
-        for i in 0..<count {
-            let byte = utf8[i]
-            if byte >= 0x80 {
-                isASCII = false
-                if stripControl {
-                    if byte == 0xC2, i + 1 < count, utf8[i + 1] >= 0x80, utf8[i + 1] <= 0x9F { return true }
-                    if byte == 0xEF, i + 2 < count, utf8[i + 1] == 0xBB, utf8[i + 2] == 0xBF { return true }
-                }
-                previous = byte
-                newlines = 0
-                continue
-            }
-            if stripControl && ((byte < 0x20 && byte != 0x0A && byte != 0x09 && byte != 0x0D) || byte == 0x7F) { return true }
-            if cleanWhitespace {
-                if byte == 0x0D || byte == 0x09 { return true }
-                if byte == 0x20 && (previous == 0x20 || previous == 0x0A) { return true }
-                if byte == 0x0A {
-                    if previous == 0x20 { return true }
-                    newlines += 1
-                    if newlines > 2 || i == 0 { return true }
-                } else {
-                    newlines = 0
-                }
-            } else if stripControl && byte == 0x0D {
-                return true
-            }
-            previous = byte
+        guard count > 0, let p = utf8.baseAddress else { return result }
+        @inline(__always) func bit(_ flag: Bool) -> UInt8 { unsafeBitCast(flag, to: UInt8.self) }
+        @inline(__always) func isSpace(_ b: UInt8) -> UInt8 { bit(b == 0x20) | bit(b == 0x0A) | bit(b == 0x09) | bit(b == 0x0D) }
+
+        // Every byte whose presence alone, or with its next byte, makes the text dirty.
+        let fold = cleanWhitespace ? UInt8(1) : 0
+        let strip = stripControl ? UInt8(1) : 0
+        var dirty: UInt8 = 0
+        var high: UInt8 = 0
+        // Pad the text with a virtual newline after it: a space or newline at the very end is dirty.
+        @inline(__always) func check(_ b: UInt8, _ c: UInt8, _ d: UInt8) -> UInt8 {
+            let control = bit(b < 0x20) & (1 &- bit(b == 0x0A)) & (1 &- bit(b == 0x09)) | bit(b == 0x7F)
+            let cr = bit(b == 0x0D)
+            let tab = bit(b == 0x09)
+            let spaceRun = bit(b == 0x20) & isSpace(c)
+            let indent = bit(b == 0x0A) & (bit(c == 0x20) | bit(c == 0x09))
+            let blankRun = bit(b == 0x0A) & bit(c == 0x0A) & bit(d == 0x0A)
+            let c1 = bit(b == 0xC2) & bit(c >= 0x80) & bit(c <= 0x9F)
+            let bom = bit(b == 0xEF) & bit(c == 0xBB) & bit(d == 0xBF)
+            return (fold & (cr | tab | spaceRun | indent | blankRun)) | (strip & (control | cr | c1 | bom))
         }
-        if cleanWhitespace && (previous == 0x20 || previous == 0x0A) { return true }
-        return false
+        if count >= 3 {
+            for i in 0..<(count - 2) {
+                let b = p[i]
+                high |= b
+                dirty |= check(b, p[i + 1], p[i + 2])
+            }
+        }
+        // The last two bytes, followed by the virtual end-of-text newline.
+        let tailStart = max(0, count - 2)
+        for i in tailStart..<count {
+            let b = p[i]
+            high |= b
+            let c: UInt8 = i + 1 < count ? p[i + 1] : 0x0A
+            let d: UInt8 = i + 2 < count ? p[i + 2] : (i + 1 < count ? 0x0A : 0)
+            dirty |= check(b, c, d)
+            if i == count - 1 { dirty |= fold & isSpace(b) }
+        }
+        if fold == 1 && (p[0] == 0x20 || p[0] == 0x0A) { dirty = 1 }
+        if dirty != 0 {
+            result.dirty = true
+            return result
+        }
+        result.isASCII = high < 0x80
+        let counts = Self.count(utf8)
+        result.characters = counts.characters
+        result.words = counts.words
+        return result
+    }
+
+    /// Characters (Unicode scalars) and words (runs of non-whitespace) of valid UTF-8.
+    static func count(_ utf8: UnsafeBufferPointer<UInt8>) -> (characters: Int, words: Int) {
+        var characters = 0
+        var words = 0
+        var previousSpace = 1
+        for byte in utf8 {
+            characters &+= Int(unsafeBitCast(byte & 0xC0 != 0x80, to: UInt8.self))
+            let space = Int(unsafeBitCast(byte == 0x20, to: UInt8.self) | unsafeBitCast(byte == 0x0A, to: UInt8.self)
+                | unsafeBitCast(byte == 0x09, to: UInt8.self) | unsafeBitCast(byte == 0x0D, to: UInt8.self))
+            words &+= previousSpace & (1 &- space)
+            previousSpace = space
+        }
+        return (characters, words)
     }
 
     private func rebuild(_ input: String, result: inout Result) -> String {
