@@ -29,7 +29,8 @@ public final class ZstdCompressor {
 
     /// Creates a compressor.
     /// - Parameters:
-    ///   - level: zstd level, 1 (fast) to 19 (small); 3 is zstd's default.
+    ///   - level: zstd level within libzstd's bounds (negative = faster, up to 22 = smaller); 3 is zstd's default.
+    ///     Pipeline specs allow 1 to 19.
     ///   - checksum: whether each frame carries zstd's own content checksum.
     /// - Throws: ``CodecError`` when the context cannot be made or the level is out of range.
     public init(level: Int32 = 3, checksum: Bool = true) throws {

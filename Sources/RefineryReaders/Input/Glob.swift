@@ -32,7 +32,9 @@ public enum Glob {
         }
         var results: [Match] = []
         walk(directory: root, relative: "", pattern: rest[...], into: &results)
-        return results.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        // `**/**` can reach a file along several paths: keep each once.
+        var seen: Set<String> = []
+        return results.filter { seen.insert($0.path).inserted }.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
     }
 
     private static func walk(directory: String, relative: String, pattern: ArraySlice<String>, into results: inout [Match]) {

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Why a line is not valid JSON, with the byte offset where parsing stopped.
 public struct JSONParseError: Error, Sendable, CustomStringConvertible {
     public let message: String
@@ -185,16 +191,32 @@ public struct JSONParser {
     private mutating func parseString() throws(JSONParseError) -> String {
         index += 1
         let start = index
-        // Fast path: no escapes; the bytes between the quotes are the string.
+        // Fast path: find the closing quote with memchr, then check the span for escapes and control
+        // characters in one branch-free (vectorised) pass; no escapes means the span is the string.
+        if let base = bytes.baseAddress, start < bytes.count,
+           let found = memchr(base + start, Int32(UInt8(ascii: "\"")), bytes.count - start)
+        {
+            let end = UnsafeRawPointer(found) - UnsafeRawPointer(base)
+            var special: UInt8 = 0
+            for k in start..<end {
+                let byte = base[k]
+                special |= unsafeBitCast(byte < 0x20, to: UInt8.self) | unsafeBitCast(byte == 0x5C, to: UInt8.self)
+            }
+            if special == 0 {
+                index = end + 1
+                return makeString(UnsafeBufferPointer(start: base + start, count: end - start))
+            }
+        }
+        // Find where the escapes or control characters begin; the slow path takes it from there.
         while index < bytes.count {
             let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
-                index += 1
-                return makeString(slice)
-            }
-            if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
             index += 1
+        }
+        if index < bytes.count && bytes[index] == UInt8(ascii: "\"") {
+            let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
+            index += 1
+            return makeString(slice)
         }
         // Slow path: copy with escapes resolved.
         scratch.removeAll(keepingCapacity: true)

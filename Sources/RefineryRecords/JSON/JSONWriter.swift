@@ -31,6 +31,17 @@ public struct JSONWriter {
         var copy = value
         copy.withUTF8 { utf8 in
             bytes.append(UInt8(ascii: "\""))
+            // Most strings need no escape: check in one branch-free pass and copy them whole.
+            var special: UInt8 = 0
+            for byte in utf8 {
+                special |= unsafeBitCast(byte < 0x20, to: UInt8.self) | unsafeBitCast(byte == 0x22, to: UInt8.self)
+                    | unsafeBitCast(byte == 0x5C, to: UInt8.self)
+            }
+            if special == 0 {
+                bytes.append(contentsOf: utf8)
+                bytes.append(UInt8(ascii: "\""))
+                return
+            }
             var runStart = 0
             for i in 0..<utf8.count {
                 let byte = utf8[i]

@@ -131,70 +131,122 @@ struct TextCleaner: Sendable {
         return (characters, words)
     }
 
+    /// Writes the cleaned text in one pass into a new string's storage. Local variables only (no closures
+    /// capturing mutable state), so the loop runs without exclusivity checks.
     private func rebuild(_ input: String, result: inout Result) -> String {
-        var out: [UInt8] = []
         var text = input
-        text.withUTF8 { utf8 in
-            out.reserveCapacity(utf8.count)
-            var pendingSpace = false
-            var pendingNewlines = 0
-            var i = 0
-            let count = utf8.count
-            func emit(_ byte: UInt8) {
-                if !out.isEmpty {
-                    if pendingNewlines > 0 {
-                        out.append(0x0A)
-                        if pendingNewlines > 1 { out.append(0x0A) }
-                    } else if pendingSpace {
-                        out.append(0x20)
-                    }
-                }
-                pendingNewlines = 0
-                pendingSpace = false
-                out.append(byte)
-            }
-            while i < count {
-                let byte = utf8[i]
-                if stripControl {
-                    if byte == 0xC2, i + 1 < count, utf8[i + 1] >= 0x80, utf8[i + 1] <= 0x9F {
-                        result.controlRemoved += 1
-                        i += 2
-                        continue
-                    }
-                    if byte == 0xEF, i + 2 < count, utf8[i + 1] == 0xBB, utf8[i + 2] == 0xBF {
-                        result.controlRemoved += 1
-                        i += 3
-                        continue
-                    }
-                    if (byte < 0x20 && byte != 0x0A && byte != 0x09 && byte != 0x0D) || byte == 0x7F {
-                        result.controlRemoved += 1
+        let strip = stripControl
+        let fold = cleanWhitespace
+        var removed = 0
+        var folded = false
+        let output = text.withUTF8 { src -> String in
+            let count = src.count
+            return String(unsafeUninitializedCapacity: count) { dst -> Int in
+                var o = 0
+                var i = 0
+                var pendingSpace = false
+                var pendingNewlines = 0
+                while i < count {
+                    let byte = src[i]
+                    if byte > 0x20 && byte != 0x7F && byte != 0xC2 && byte != 0xEF {
+                        // An ordinary byte: settle the pending separator, then copy the whole run.
+                        if o > 0 {
+                            if pendingNewlines > 0 {
+                                dst[o] = 0x0A
+                                o += 1
+                                if pendingNewlines > 1 {
+                                    dst[o] = 0x0A
+                                    o += 1
+                                    if pendingNewlines > 2 { folded = true }
+                                }
+                            } else if pendingSpace {
+                                dst[o] = 0x20
+                                o += 1
+                            }
+                        } else if pendingNewlines > 0 {
+                            folded = true
+                        }
+                        pendingNewlines = 0
+                        pendingSpace = false
+                        dst[o] = byte
+                        o += 1
                         i += 1
+                        while i < count {
+                            let next = src[i]
+                            guard next > 0x20 && next != 0x7F && next != 0xC2 && next != 0xEF else { break }
+                            dst[o] = next
+                            o += 1
+                            i += 1
+                        }
                         continue
                     }
-                }
-                var newline = byte == 0x0A
-                if byte == 0x0D {
-                    newline = true
-                    if i + 1 < count && utf8[i + 1] == 0x0A { i += 1 }
-                }
-                if !cleanWhitespace {
-                    out.append(newline ? 0x0A : byte)
+                    if strip {
+                        if byte == 0xC2 && i + 1 < count && src[i + 1] >= 0x80 && src[i + 1] <= 0x9F {
+                            removed += 1
+                            i += 2
+                            continue
+                        }
+                        if byte == 0xEF && i + 2 < count && src[i + 1] == 0xBB && src[i + 2] == 0xBF {
+                            removed += 1
+                            i += 3
+                            continue
+                        }
+                        if (byte < 0x20 && byte != 0x0A && byte != 0x09 && byte != 0x0D) || byte == 0x7F {
+                            removed += 1
+                            i += 1
+                            continue
+                        }
+                    }
+                    var isNewline = byte == 0x0A
+                    if byte == 0x0D {
+                        isNewline = true
+                        folded = true
+                        if i + 1 < count && src[i + 1] == 0x0A { i += 1 }
+                    }
                     i += 1
-                    continue
-                }
-                if newline {
-                    pendingNewlines += 1
+                    if !fold {
+                        dst[o] = isNewline ? 0x0A : byte
+                        o += 1
+                        continue
+                    }
+                    if isNewline {
+                        if pendingSpace { folded = true }
+                        pendingNewlines += 1
+                        pendingSpace = false
+                        continue
+                    }
+                    if byte == 0x20 || byte == 0x09 {
+                        if pendingSpace || pendingNewlines > 0 || o == 0 || byte == 0x09 { folded = true }
+                        if pendingNewlines == 0 { pendingSpace = true }
+                        continue
+                    }
+                    if o > 0 {
+                        if pendingNewlines > 0 {
+                            dst[o] = 0x0A
+                            o += 1
+                            if pendingNewlines > 1 {
+                                dst[o] = 0x0A
+                                o += 1
+                                if pendingNewlines > 2 { folded = true }
+                            }
+                        } else if pendingSpace {
+                            dst[o] = 0x20
+                            o += 1
+                        }
+                    } else if pendingNewlines > 0 {
+                        folded = true
+                    }
+                    pendingNewlines = 0
                     pendingSpace = false
-                } else if byte == 0x20 || byte == 0x09 {
-                    if pendingNewlines == 0 { pendingSpace = true }
-                } else {
-                    emit(byte)
+                    dst[o] = byte
+                    o += 1
                 }
-                i += 1
+                if pendingSpace || pendingNewlines > 0 { folded = true }
+                return o
             }
         }
-        let rebuilt = String(decoding: out, as: UTF8.self)
-        if !rebuilt.utf8.elementsEqual(input.utf8) && cleanWhitespace { result.whitespaceChanged = true }
-        return rebuilt
+        result.controlRemoved += removed
+        if fold && folded { result.whitespaceChanged = true }
+        return output
     }
 }
