@@ -7,8 +7,8 @@ import Foundation
 /// (compressors are not shareable) with `makeProcessor`.
 final class OrderedExecutor<Input: Sendable, Output: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
+    /// Inputs not yet taken by a worker; at most `window` long, so removing from the front is cheap.
     private var pending: [(Int, Input)] = []
-    private var pendingStart = 0
     private var results: [Int: Output] = [:]
     private var submitted = 0
     private var consumed = 0
@@ -40,19 +40,15 @@ final class OrderedExecutor<Input: Sendable, Output: Sendable>: @unchecked Senda
     private func workerLoop(_ process: (Input) -> Output) {
         while true {
             condition.lock()
-            while pendingStart == pending.count && !closed { condition.wait() }
-            if pendingStart == pending.count {
+            while pending.isEmpty && !closed { condition.wait() }
+            if pending.isEmpty {
                 running -= 1
                 condition.broadcast()
                 condition.unlock()
                 return
             }
-            let (index, input) = pending[pendingStart]
-            pendingStart += 1
-            if pendingStart > 64 && pendingStart * 2 > pending.count {
-                pending.removeFirst(pendingStart)
-                pendingStart = 0
-            }
+            // Taken out of the queue, so the batch is freed as soon as its worker is done with it.
+            let (index, input) = pending.removeFirst()
             condition.unlock()
             let output = process(input)
             condition.lock()
@@ -100,7 +96,6 @@ final class OrderedExecutor<Input: Sendable, Output: Sendable>: @unchecked Senda
         condition.lock()
         closed = true
         pending.removeAll()
-        pendingStart = 0
         condition.broadcast()
         while running > 0 { condition.wait() }
         condition.unlock()
