@@ -1,6 +1,6 @@
 import Foundation
 import RefineryRecords
-import RefineryStages
+@testable import RefineryStages
 import RefinerySpec
 import Testing
 
@@ -159,6 +159,9 @@ import Testing
             var record = document(text)
             var tally = StageTally()
             let decision = validate.process(&record, tally: &tally)
+            let cleaned = TextCleaner().clean(text)
+            #expect(cleaned.characters == expected.unicodeScalars.count, "input \(Array(text.unicodeScalars))")
+            #expect(cleaned.words == expected.split(whereSeparator: { " \n\t\r".contains($0) }).count, "input \(Array(text.unicodeScalars))")
             if expected.isEmpty {
                 #expect(decision == .drop(reason: "empty", detail: "text is empty or whitespace only"), "input \(Array(text.unicodeScalars))")
             } else {

@@ -23,14 +23,22 @@ struct TextCleaner: Sendable {
         var result = Result(text: "", characters: 0, words: 0, controlRemoved: 0, whitespaceChanged: false, nfcChanged: false)
         let first = text.withUTF8 { scan($0) }
         var needsCount = false
+        var isASCII = first.isASCII
         if first.dirty {
-            text = rebuild(text, result: &result)
-            needsCount = true
+            let (rebuilt, counts) = rebuild(text, result: &result)
+            text = rebuilt
+            if let counts {
+                result.characters = counts.characters
+                result.words = counts.words
+                isASCII = counts.isASCII
+            } else {
+                needsCount = true
+            }
         } else {
             result.characters = first.characters
             result.words = first.words
         }
-        if normalizeNFC && !first.isASCII && !text.withUTF8({ NFCQuickCheck.isCertainlyNFC($0) }) {
+        if normalizeNFC && !isASCII && !text.withUTF8({ NFCQuickCheck.isCertainlyNFC($0) }) {
             let composed = text.precomposedStringWithCanonicalMapping
             if !composed.utf8.elementsEqual(text.utf8) {
                 text = composed
@@ -133,12 +141,37 @@ struct TextCleaner: Sendable {
 
     /// Writes the cleaned text in one pass into a new string's storage. Local variables only (no closures
     /// capturing mutable state), so the loop runs without exclusivity checks.
-    private func rebuild(_ input: String, result: inout Result) -> String {
+    /// Writes the separator owed before a word: one newline, a blank line (runs of more are folded), or a space.
+    @inline(__always)
+    private static func separate(_ dst: UnsafeMutableBufferPointer<UInt8>, _ o: inout Int, newlines: Int, space: Bool,
+                                 _ characters: inout Int, _ folded: inout Bool) {
+        if newlines > 0 {
+            dst[o] = 0x0A
+            o += 1
+            characters += 1
+            if newlines > 1 {
+                dst[o] = 0x0A
+                o += 1
+                characters += 1
+                if newlines > 2 { folded = true }
+            }
+        } else if space {
+            dst[o] = 0x20
+            o += 1
+            characters += 1
+        }
+    }
+
+    /// - Returns: the cleaned text, and its characters, words and ASCII-ness when they were counted on the way.
+    private func rebuild(_ input: String, result: inout Result) -> (String, (characters: Int, words: Int, isASCII: Bool)?) {
         var text = input
         let strip = stripControl
         let fold = cleanWhitespace
         var removed = 0
         var folded = false
+        var characters = 0
+        var words = 0
+        var high: UInt8 = 0
         let output = text.withUTF8 { src -> String in
             let count = src.count
             return String(unsafeUninitializedCapacity: count) { dst -> Int in
@@ -151,32 +184,27 @@ struct TextCleaner: Sendable {
                     if byte > 0x20 && byte != 0x7F && byte != 0xC2 && byte != 0xEF {
                         // An ordinary byte: settle the pending separator, then copy the whole run.
                         if o > 0 {
-                            if pendingNewlines > 0 {
-                                dst[o] = 0x0A
-                                o += 1
-                                if pendingNewlines > 1 {
-                                    dst[o] = 0x0A
-                                    o += 1
-                                    if pendingNewlines > 2 { folded = true }
-                                }
-                            } else if pendingSpace {
-                                dst[o] = 0x20
-                                o += 1
-                            }
+                            Self.separate(dst, &o, newlines: pendingNewlines, space: pendingSpace, &characters, &folded)
                         } else if pendingNewlines > 0 {
                             folded = true
                         }
+                        // A word starts after a separator (a removed control character does not split words).
+                        if o == 0 || pendingNewlines > 0 || pendingSpace { words += 1 }
                         pendingNewlines = 0
                         pendingSpace = false
                         dst[o] = byte
                         o += 1
                         i += 1
+                        high |= byte
+                        characters &+= Int(unsafeBitCast(byte & 0xC0 != 0x80, to: UInt8.self))
                         while i < count {
                             let next = src[i]
                             guard next > 0x20 && next != 0x7F && next != 0xC2 && next != 0xEF else { break }
                             dst[o] = next
                             o += 1
                             i += 1
+                            high |= next
+                            characters &+= Int(unsafeBitCast(next & 0xC0 != 0x80, to: UInt8.self))
                         }
                         continue
                     }
@@ -221,25 +249,17 @@ struct TextCleaner: Sendable {
                         continue
                     }
                     if o > 0 {
-                        if pendingNewlines > 0 {
-                            dst[o] = 0x0A
-                            o += 1
-                            if pendingNewlines > 1 {
-                                dst[o] = 0x0A
-                                o += 1
-                                if pendingNewlines > 2 { folded = true }
-                            }
-                        } else if pendingSpace {
-                            dst[o] = 0x20
-                            o += 1
-                        }
+                        Self.separate(dst, &o, newlines: pendingNewlines, space: pendingSpace, &characters, &folded)
                     } else if pendingNewlines > 0 {
                         folded = true
                     }
+                    if o == 0 || pendingNewlines > 0 || pendingSpace { words += 1 }
                     pendingNewlines = 0
                     pendingSpace = false
                     dst[o] = byte
                     o += 1
+                    high |= byte
+                    characters &+= Int(unsafeBitCast(byte & 0xC0 != 0x80, to: UInt8.self))
                 }
                 if pendingSpace || pendingNewlines > 0 { folded = true }
                 return o
@@ -247,6 +267,7 @@ struct TextCleaner: Sendable {
         }
         result.controlRemoved += removed
         if fold && folded { result.whitespaceChanged = true }
-        return output
+        // Without folding, separators were copied as they came and the counts above are incomplete.
+        return (output, fold ? (characters, words, high < 0x80) : nil)
     }
 }
