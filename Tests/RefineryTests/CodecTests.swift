@@ -5,15 +5,11 @@ import Testing
 @Suite struct CodecTests {
     /// SplitMix64: a fixed-seed generator so "random" inputs are the same on every run.
     struct SeededBytes {
-        var state: UInt64
+        var generator: SplitMix64
 
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        init(state: UInt64) { generator = SplitMix64(seed: state) }
+
+        mutating func next() -> UInt64 { generator.next() }
 
         /// Text-like bytes (compressible): words from a small alphabet, spaces and newlines.
         mutating func text(count: Int) -> [UInt8] {

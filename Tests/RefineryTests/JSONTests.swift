@@ -298,15 +298,11 @@ import Testing
 
     /// Random JSON values from a fixed seed (SplitMix64).
     struct RandomJSON {
-        var state: UInt64
+        var generator: SplitMix64
 
-        mutating func next(_ bound: Int) -> Int {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Int((z ^ (z >> 31)) % UInt64(bound))
-        }
+        init(state: UInt64) { generator = SplitMix64(seed: state) }
+
+        mutating func next(_ bound: Int) -> Int { Int(generator.next() % UInt64(bound)) }
 
         mutating func string() -> String {
             let pool: [Unicode.Scalar] = ["a", "Z", " ", "\"", "\\", "/", "\n", "\t", "\u{0}", "\u{1F}", "\u{7F}", "é",

@@ -6,31 +6,6 @@ import RefinerySpec
 import Testing
 
 @Suite struct ReaderTests {
-    /// A fresh folder under the temporary directory; the test removes it with `cleanup()`.
-    struct Scratch {
-        let url: URL
-        var path: String { url.path }
-
-        init() throws {
-            url = FileManager.default.temporaryDirectory.appendingPathComponent("refinery-readers-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        }
-
-        func cleanup() { try? FileManager.default.removeItem(at: url) }
-
-        /// Writes a file, creating its folders, and returns its absolute path.
-        @discardableResult
-        func write(_ relative: String, _ bytes: [UInt8]) throws -> String {
-            let file = url.appendingPathComponent(relative)
-            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(bytes).write(to: file)
-            return file.path
-        }
-
-        @discardableResult
-        func write(_ relative: String, _ text: String) throws -> String { try write(relative, Array(text.utf8)) }
-    }
-
     /// A unit as a test sees it: its bytes copied out of the batch.
     struct Unit {
         var line: Int
@@ -55,7 +30,7 @@ import Testing
     static func split(_ bytes: [UInt8], name: String = "in.jsonl", with format: any RecordFormat)
         throws -> (units: [Unit], counts: LineSplitter.Counts)
     {
-        let scratch = try Scratch()
+        let scratch = try TemporaryFolder("refinery-readers")
         defer { scratch.cleanup() }
         let path = try scratch.write(name, bytes)
         let collector = Collector()
@@ -140,7 +115,7 @@ import Testing
 
     @Test("globs match within a folder, across folders with **, sorted by path bytes")
     func glob() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryFolder("refinery-readers")
         defer { scratch.cleanup() }
         for file in ["b.jsonl", "a.jsonl", "B.jsonl", "c.txt", "sub.jsonl", "sub/d.jsonl", "sub/deeper/e.jsonl",
                      "sub/deeper/f.txt", "other/g.jsonl", ".hidden/h.jsonl", ".i.jsonl", "sub/.j.jsonl"] {
@@ -170,7 +145,7 @@ import Testing
 
     @Test("a pattern without wildcards names one regular file")
     func globLiteral() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryFolder("refinery-readers")
         defer { scratch.cleanup() }
         let path = try scratch.write("sub/one.jsonl", "{}\n")
         let matches = Glob.expand(path)
@@ -184,7 +159,7 @@ import Testing
 
     @Test("ByteStream reads plain and zstd files to the same bytes, and counts bytes read from disk")
     func byteStream() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryFolder("refinery-readers")
         defer { scratch.cleanup() }
         let content = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 % 97 + 10) }
         let compressor = try ZstdCompressor()

@@ -9,7 +9,7 @@ import RefinerySpec
 /// - `rating_min`, `rating_max` (default 1 and 5): a rating r becomes reward (r − min) / (max − min);
 ///   a rating outside the range is quarantined as `invalid_rating`.
 /// - `max_line_bytes` (default 64MiB).
-public struct ChatJSONLFormat: RecordFormat {
+public struct ChatJSONLFormat: LineFormat {
     public var splitter: LineSplitter
     public var ratingField: String
     public var ratingMin: Double
@@ -24,10 +24,6 @@ public struct ChatJSONLFormat: RecordFormat {
         if ratingMax <= ratingMin, let node = options {
             throw node.error("rating_max (\(ratingMax)) must be greater than rating_min (\(ratingMin))")
         }
-    }
-
-    public func split(_ stream: ByteStream, fileIndex: Int, into builder: BatchBuilder) throws -> LineSplitter.Counts {
-        try splitter.split(stream, fileIndex: fileIndex, into: builder)
     }
 
     public func decode(_ bytes: UnsafeBufferPointer<UInt8>, context: UnitContext) throws(DecodeFailure) -> Record {

@@ -5,16 +5,12 @@ import RefinerySpec
 /// record fields of DESIGN.md. Refinery's own shards read back with this format.
 ///
 /// Options: `max_line_bytes` (default 64MiB): longer lines are quarantined as `line_too_long`.
-public struct JSONLFormat: RecordFormat {
+public struct JSONLFormat: LineFormat {
     public var splitter: LineSplitter
 
     public init(options: SpecNode?) throws {
         let table = try options?.table(allowed: ["max_line_bytes"])
         splitter = LineSplitter(maxLineBytes: try table?.optional("max_line_bytes")?.byteSize() ?? 64 << 20)
-    }
-
-    public func split(_ stream: ByteStream, fileIndex: Int, into builder: BatchBuilder) throws -> LineSplitter.Counts {
-        try splitter.split(stream, fileIndex: fileIndex, into: builder)
     }
 
     public func decode(_ bytes: UnsafeBufferPointer<UInt8>, context: UnitContext) throws(DecodeFailure) -> Record {

@@ -175,6 +175,19 @@ struct TextCleaner: Sendable {
         let output = text.withUTF8 { src -> String in
             let count = src.count
             return String(unsafeUninitializedCapacity: count) { dst -> Int in
+                // Locals, not the captured counters: the loop keeps them in registers.
+                var localRemoved = 0
+                var localFolded = false
+                var localCharacters = 0
+                var localWords = 0
+                var localHigh: UInt8 = 0
+                defer {
+                    removed = localRemoved
+                    folded = localFolded
+                    characters = localCharacters
+                    words = localWords
+                    high = localHigh
+                }
                 var o = 0
                 var i = 0
                 var pendingSpace = false
@@ -184,43 +197,43 @@ struct TextCleaner: Sendable {
                     if byte > 0x20 && byte != 0x7F && byte != 0xC2 && byte != 0xEF {
                         // An ordinary byte: settle the pending separator, then copy the whole run.
                         if o > 0 {
-                            Self.separate(dst, &o, newlines: pendingNewlines, space: pendingSpace, &characters, &folded)
+                            Self.separate(dst, &o, newlines: pendingNewlines, space: pendingSpace, &localCharacters, &localFolded)
                         } else if pendingNewlines > 0 {
-                            folded = true
+                            localFolded = true
                         }
-                        // A word starts after a separator (a removed control character does not split words).
-                        if o == 0 || pendingNewlines > 0 || pendingSpace { words += 1 }
+                        // A word starts after a separator (a localRemoved control character does not split localWords).
+                        if o == 0 || pendingNewlines > 0 || pendingSpace { localWords += 1 }
                         pendingNewlines = 0
                         pendingSpace = false
                         dst[o] = byte
                         o += 1
                         i += 1
-                        high |= byte
-                        characters &+= Int(unsafeBitCast(byte & 0xC0 != 0x80, to: UInt8.self))
+                        localHigh |= byte
+                        localCharacters &+= Int(unsafeBitCast(byte & 0xC0 != 0x80, to: UInt8.self))
                         while i < count {
                             let next = src[i]
                             guard next > 0x20 && next != 0x7F && next != 0xC2 && next != 0xEF else { break }
                             dst[o] = next
                             o += 1
                             i += 1
-                            high |= next
-                            characters &+= Int(unsafeBitCast(next & 0xC0 != 0x80, to: UInt8.self))
+                            localHigh |= next
+                            localCharacters &+= Int(unsafeBitCast(next & 0xC0 != 0x80, to: UInt8.self))
                         }
                         continue
                     }
                     if strip {
                         if byte == 0xC2 && i + 1 < count && src[i + 1] >= 0x80 && src[i + 1] <= 0x9F {
-                            removed += 1
+                            localRemoved += 1
                             i += 2
                             continue
                         }
                         if byte == 0xEF && i + 2 < count && src[i + 1] == 0xBB && src[i + 2] == 0xBF {
-                            removed += 1
+                            localRemoved += 1
                             i += 3
                             continue
                         }
                         if (byte < 0x20 && byte != 0x0A && byte != 0x09 && byte != 0x0D) || byte == 0x7F {
-                            removed += 1
+                            localRemoved += 1
                             i += 1
                             continue
                         }
@@ -228,7 +241,7 @@ struct TextCleaner: Sendable {
                     var isNewline = byte == 0x0A
                     if byte == 0x0D {
                         isNewline = true
-                        folded = true
+                        localFolded = true
                         if i + 1 < count && src[i + 1] == 0x0A { i += 1 }
                     }
                     i += 1
@@ -238,30 +251,30 @@ struct TextCleaner: Sendable {
                         continue
                     }
                     if isNewline {
-                        if pendingSpace { folded = true }
+                        if pendingSpace { localFolded = true }
                         pendingNewlines += 1
                         pendingSpace = false
                         continue
                     }
                     if byte == 0x20 || byte == 0x09 {
-                        if pendingSpace || pendingNewlines > 0 || o == 0 || byte == 0x09 { folded = true }
+                        if pendingSpace || pendingNewlines > 0 || o == 0 || byte == 0x09 { localFolded = true }
                         if pendingNewlines == 0 { pendingSpace = true }
                         continue
                     }
                     if o > 0 {
-                        Self.separate(dst, &o, newlines: pendingNewlines, space: pendingSpace, &characters, &folded)
+                        Self.separate(dst, &o, newlines: pendingNewlines, space: pendingSpace, &localCharacters, &localFolded)
                     } else if pendingNewlines > 0 {
-                        folded = true
+                        localFolded = true
                     }
-                    if o == 0 || pendingNewlines > 0 || pendingSpace { words += 1 }
+                    if o == 0 || pendingNewlines > 0 || pendingSpace { localWords += 1 }
                     pendingNewlines = 0
                     pendingSpace = false
                     dst[o] = byte
                     o += 1
-                    high |= byte
-                    characters &+= Int(unsafeBitCast(byte & 0xC0 != 0x80, to: UInt8.self))
+                    localHigh |= byte
+                    localCharacters &+= Int(unsafeBitCast(byte & 0xC0 != 0x80, to: UInt8.self))
                 }
-                if pendingSpace || pendingNewlines > 0 { folded = true }
+                if pendingSpace || pendingNewlines > 0 { localFolded = true }
                 return o
             }
         }
