@@ -194,73 +194,53 @@ struct TextCleaner: Sendable {
                 var pendingNewlines = 0
                 while i < count {
                     let byte = src[i]
-                    if byte > 0x20 && byte != 0x7F && byte != 0xC2 && byte != 0xEF {
-                        // An ordinary byte: settle the pending separator, then copy the whole run.
-                        if o > 0 {
-                            Self.separate(dst, &o, newlines: pendingNewlines, space: pendingSpace, &localCharacters, &localFolded)
-                        } else if pendingNewlines > 0 {
-                            localFolded = true
+                    let ordinary = byte > 0x20 && byte != 0x7F && byte != 0xC2 && byte != 0xEF
+                    if !ordinary {
+                        if strip {
+                            if byte == 0xC2 && i + 1 < count && src[i + 1] >= 0x80 && src[i + 1] <= 0x9F {
+                                localRemoved += 1
+                                i += 2
+                                continue
+                            }
+                            if byte == 0xEF && i + 2 < count && src[i + 1] == 0xBB && src[i + 2] == 0xBF {
+                                localRemoved += 1
+                                i += 3
+                                continue
+                            }
+                            if (byte < 0x20 && byte != 0x0A && byte != 0x09 && byte != 0x0D) || byte == 0x7F {
+                                localRemoved += 1
+                                i += 1
+                                continue
+                            }
                         }
-                        // A word starts after a separator (a localRemoved control character does not split localWords).
-                        if o == 0 || pendingNewlines > 0 || pendingSpace { localWords += 1 }
-                        pendingNewlines = 0
-                        pendingSpace = false
-                        dst[o] = byte
-                        o += 1
-                        i += 1
-                        localHigh |= byte
-                        localCharacters &+= Int(unsafeBitCast(byte & 0xC0 != 0x80, to: UInt8.self))
-                        while i < count {
-                            let next = src[i]
-                            guard next > 0x20 && next != 0x7F && next != 0xC2 && next != 0xEF else { break }
-                            dst[o] = next
+                        var isNewline = byte == 0x0A
+                        if byte == 0x0D {
+                            isNewline = true
+                            localFolded = true
+                            if i + 1 < count && src[i + 1] == 0x0A { i += 1 }
+                        }
+                        if !fold && (isNewline || byte == 0x20 || byte == 0x09) {
+                            dst[o] = isNewline ? 0x0A : byte
                             o += 1
                             i += 1
-                            localHigh |= next
-                            localCharacters &+= Int(unsafeBitCast(next & 0xC0 != 0x80, to: UInt8.self))
-                        }
-                        continue
-                    }
-                    if strip {
-                        if byte == 0xC2 && i + 1 < count && src[i + 1] >= 0x80 && src[i + 1] <= 0x9F {
-                            localRemoved += 1
-                            i += 2
                             continue
                         }
-                        if byte == 0xEF && i + 2 < count && src[i + 1] == 0xBB && src[i + 2] == 0xBF {
-                            localRemoved += 1
-                            i += 3
+                        if isNewline {
+                            if pendingSpace { localFolded = true }
+                            pendingNewlines += 1
+                            pendingSpace = false
+                            i += 1
                             continue
                         }
-                        if (byte < 0x20 && byte != 0x0A && byte != 0x09 && byte != 0x0D) || byte == 0x7F {
-                            localRemoved += 1
+                        if byte == 0x20 || byte == 0x09 {
+                            if pendingSpace || pendingNewlines > 0 || o == 0 || byte == 0x09 { localFolded = true }
+                            if pendingNewlines == 0 { pendingSpace = true }
                             i += 1
                             continue
                         }
                     }
-                    var isNewline = byte == 0x0A
-                    if byte == 0x0D {
-                        isNewline = true
-                        localFolded = true
-                        if i + 1 < count && src[i + 1] == 0x0A { i += 1 }
-                    }
-                    i += 1
-                    if !fold {
-                        dst[o] = isNewline ? 0x0A : byte
-                        o += 1
-                        continue
-                    }
-                    if isNewline {
-                        if pendingSpace { localFolded = true }
-                        pendingNewlines += 1
-                        pendingSpace = false
-                        continue
-                    }
-                    if byte == 0x20 || byte == 0x09 {
-                        if pendingSpace || pendingNewlines > 0 || o == 0 || byte == 0x09 { localFolded = true }
-                        if pendingNewlines == 0 { pendingSpace = true }
-                        continue
-                    }
+                    // A byte of a word: settle the separator owed before it, write it, and copy the rest of an
+                    // ordinary run straight through. A removed control character does not split a word.
                     if o > 0 {
                         Self.separate(dst, &o, newlines: pendingNewlines, space: pendingSpace, &localCharacters, &localFolded)
                     } else if pendingNewlines > 0 {
@@ -271,8 +251,19 @@ struct TextCleaner: Sendable {
                     pendingSpace = false
                     dst[o] = byte
                     o += 1
+                    i += 1
                     localHigh |= byte
                     localCharacters &+= Int(unsafeBitCast(byte & 0xC0 != 0x80, to: UInt8.self))
+                    guard ordinary else { continue }
+                    while i < count {
+                        let next = src[i]
+                        guard next > 0x20 && next != 0x7F && next != 0xC2 && next != 0xEF else { break }
+                        dst[o] = next
+                        o += 1
+                        i += 1
+                        localHigh |= next
+                        localCharacters &+= Int(unsafeBitCast(next & 0xC0 != 0x80, to: UInt8.self))
+                    }
                 }
                 if pendingSpace || pendingNewlines > 0 { localFolded = true }
                 return o
