@@ -8,6 +8,9 @@ public struct ShardPiece: Sendable {
     public var uncompressedBytes = 0
     public var records = 0
     public var categories: [String: Int] = [:]
+    /// Keys of `scores` and `pii` seen in the records, for the dataset card's schema.
+    public var scoreKeys: Set<String> = []
+    public var piiKeys: Set<String> = []
 
     public init() {}
 }

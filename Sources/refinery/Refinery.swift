@@ -1,4 +1,5 @@
 import ArgumentParser
+import RefineryShards
 
 /// The `refinery` command: subcommands only, one file each.
 @main
@@ -6,6 +7,6 @@ struct Refinery: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "refinery",
         abstract: "Turn raw multi-source corpora into validated, deduplicated, balanced training shards.",
-        version: "0.1.0",
+        version: Manifest.refineryVersion,
         subcommands: [Run.self, Inspect.self])
 }

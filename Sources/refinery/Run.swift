@@ -55,7 +55,7 @@ struct Run: ParsableCommand {
             }
         } catch let error as RefineryError {
             printError("error: run failed: \(error)")
-            printError("no manifest was written; the folder holds no new dataset.")
+            printError("no new manifest was written: the folder holds no new dataset version.")
             throw ExitCode(1)
         }
     }

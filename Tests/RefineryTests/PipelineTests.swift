@@ -75,6 +75,58 @@ func tinySpec(_ folder: TemporaryFolder, kind: String = "jsonl", glob: String = 
         #expect(seen == expected.read)
     }
 
+    @Test("Refinery's own shards read back as jsonl with nothing lost")
+    func reingest() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let first = try run(try demoSpec(output: folder.path + "/demo"))
+        let spec = try PipelineSpec.parse(yaml: """
+            name: again
+            sources: [{name: again, kind: jsonl, glob: "demo/*.jsonl.zst"}]
+            stages: [{validate: {min_chars: 20}}]
+            output: {dir: out, validation_fraction: 0}
+            """, file: folder.path + "/again.yaml", baseDirectory: folder.path)
+        let second = try run(spec)
+        #expect(second.manifest.totals.read == first.manifest.totals.written)
+        #expect(second.manifest.totals.written == first.manifest.totals.written)
+        #expect(second.manifest.splits["train"]?.categories == [
+            "creative": 12, "metadata": 25, "support": 51,
+        ])
+    }
+
+    @Test("every record has the same keys in the same order, meta round-trips, and a dataset card declares them")
+    func stableSchema() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let result = try run(try demoSpec(output: folder.path + "/demo"))
+        var keyOrders: Set<[String]> = []
+        var sawChat = false
+        var sawDocument = false
+        for entry in result.manifest.shards {
+            try DatasetInspector().forEachRecord(path: folder.path + "/demo/" + entry.file) { line in
+                guard case .object(let members) = try JSONParser.parse(line).value else { return false }
+                keyOrders.insert(members.map(\.key))
+                if case .array = members.first(where: { $0.key == "messages" })?.value { sawChat = true }
+                if case .string = members.first(where: { $0.key == "text" })?.value { sawDocument = true }
+                if case .string(let meta)? = members.first(where: { $0.key == "meta" })?.value {
+                    guard case .object = try JSONParser.parse(Array(meta.utf8)).value else {
+                        Issue.record("meta is not a JSON object: \(meta)")
+                        return false
+                    }
+                }
+                return true
+            }
+        }
+        #expect(sawChat && sawDocument)
+        #expect(keyOrders == [["id", "source", "category", "lang", "text", "messages", "reward", "meta"]])
+        let card = try String(contentsOfFile: folder.path + "/demo/README.md", encoding: .utf8)
+        for key in ["id", "source", "category", "lang", "text", "messages", "reward", "meta"] {
+            #expect(card.contains("  - name: \(key)\n"), "card lacks \(key)")
+        }
+        #expect(card.contains("path: \"train-*.jsonl.zst\""))
+        #expect(card.contains("num_examples: \(result.manifest.splits["train"]!.records)"))
+    }
+
     @Test("same inputs and spec give byte-identical datasets with 1, 2 and 3 workers")
     func deterministic() throws {
         let folder = try TemporaryFolder()

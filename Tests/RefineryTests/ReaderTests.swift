@@ -441,7 +441,7 @@ import Testing
         (#"{"scores":{"q":"x"}}"#, "wrong_shape", "scores.q must be a number"),
         (#"{"pii":{"email":1.5}}"#, "wrong_shape", "pii.email must be a whole number"),
         (#"{"pii":{"email":-1}}"#, "wrong_shape", "pii.email must be a whole number"),
-        (#"{"meta":"x"}"#, "wrong_shape", "'meta' must be an object, found string"),
+        (#"{"meta":"x"}"#, "wrong_shape", "'meta' must be an object or a string holding a JSON object"),
         (#"{"messages":{}}"#, "wrong_shape", "'messages' must be an array, found object"),
         (#"{"messages":["hi"]}"#, "wrong_shape", "messages[0] must be an object, found string"),
         (#"{"messages":[{"content":"hi"}]}"#, "wrong_shape", "messages[0] has no role"),

@@ -109,6 +109,8 @@ final class BatchProcessor {
         var validationWriter = JSONWriter(reservingCapacity: 0)
         for record in records {
             let category = record.category ?? "(none)"
+            for score in record.scores { output.train.scoreKeys.insert(score.key) }
+            for count in record.pii { output.train.piiKeys.insert(count.key) }
             if Self.isValidation(id: record.id, threshold: validationThreshold) {
                 record.writeJSON(to: &validationWriter)
                 validationWriter.byte(0x0A)

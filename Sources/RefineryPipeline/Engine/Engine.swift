@@ -61,7 +61,7 @@ public struct Engine {
             guard options.force else {
                 throw RefineryError(.output,
                     "this folder already holds dataset '\(existing.dataset)' version \(existing.version), and this run would write version \(plan.version) "
-                    + "(the spec or the inputs changed). Point output.dir at a new folder, or pass --force to replace it.",
+                    + "(the spec, the inputs or the Refinery release changed). Point output.dir at a new folder, or pass --force to replace it.",
                     at: SourceLocation(file: directory))
             }
             removeDataset(existing, in: directory)

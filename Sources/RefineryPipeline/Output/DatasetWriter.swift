@@ -14,6 +14,8 @@ final class DatasetWriter {
     private let rejects: [(stage: String, series: ShardSeries)]
     private(set) var counters: [StageCounters]
     private(set) var seconds: [Double]
+    private var scoreKeys: Set<String> = []
+    private var piiKeys: Set<String> = []
 
     init(directory: String, plan: RunPlan, fileSystem: any OutputFileSystem) throws {
         self.directory = directory
@@ -35,6 +37,8 @@ final class DatasetWriter {
         if let failure = output.failure {
             throw RefineryError(.internal, "batch \(output.index) failed: \(failure)")
         }
+        scoreKeys.formUnion(output.train.scoreKeys)
+        piiKeys.formUnion(output.train.piiKeys)
         try train.append(output.train)
         try validation.append(output.validation)
         for (stage, series) in rejects {
@@ -75,6 +79,9 @@ final class DatasetWriter {
 
         let statsData = try JSONSerialization.data(withJSONObject: stats, options: [.prettyPrinted, .sortedKeys])
         try writeAtomically(statsData + [0x0A], name: "stats.json")
+        let card = DatasetCard.render(manifest, specPath: (plan.spec.file as NSString).lastPathComponent,
+                                      scoreKeys: scoreKeys.sorted(), piiKeys: piiKeys.sorted())
+        try writeAtomically(Data(card.utf8), name: "README.md")
         try writeAtomically(try manifest.encoded(), name: "manifest.json")
         return manifest
     }

@@ -20,7 +20,8 @@ public struct RunPlan: Sendable {
     public var files: [InputFile]
     /// Fingerprints of `files`, same order.
     public var fingerprints: [InputFingerprint]
-    /// The version label: the spec's, or `v-` + XXH3 of the config hash and every input fingerprint.
+    /// The version label: the spec's, or `v-` + XXH3 of the Refinery release, the config hash and every input
+    /// fingerprint.
     public var version: String
 
     /// Builds the plan for a spec.
@@ -52,6 +53,8 @@ public struct RunPlan: Sendable {
             }
         }
         var identity = JSONWriter()
+        identity.string(Manifest.currentFormat)
+        identity.string(Manifest.refineryVersion)
         identity.string(XXH3.hex(spec.configHash))
         for print in fingerprints {
             identity.string(print.path)

@@ -26,14 +26,18 @@ enum JSONRecordMapping {
         for (key, value) in members where !skipped.contains(key) {
             switch key {
             case "text":
+                if case .null = value { continue }
                 guard case .string(let text) = value else { throw .wrongShape("'text' must be a string, found \(value.typeName)") }
                 record.text = text
             case "messages":
+                if case .null = value { continue }
                 record.messages = try messages(value)
             case "category":
+                if case .null = value { continue }
                 guard case .string(let text) = value else { throw .wrongShape("'category' must be a string, found \(value.typeName)") }
                 record.category = text
             case "lang":
+                if case .null = value { continue }
                 guard case .string(let text) = value else { throw .wrongShape("'lang' must be a string, found \(value.typeName)") }
                 record.lang = text
             case "reward":
@@ -56,8 +60,20 @@ enum JSONRecordMapping {
                     record.pii.append((name, Int(number)))
                 }
             case "meta":
-                guard case .object(let extra) = value else { throw .wrongShape("'meta' must be an object, found \(value.typeName)") }
-                record.meta.append(contentsOf: extra)
+                switch value {
+                case .null:
+                    continue
+                case .object(let extra):
+                    record.meta.append(contentsOf: extra)
+                case .string(let text):
+                    // Refinery's own shards carry meta as a JSON string (see Record.writeJSON).
+                    guard case .object(let extra)? = try? JSONParser.parse(Array(text.utf8)).value else {
+                        throw .wrongShape("'meta' must be an object or a string holding a JSON object")
+                    }
+                    record.meta.append(contentsOf: extra)
+                default:
+                    throw .wrongShape("'meta' must be an object, found \(value.typeName)")
+                }
             default:
                 record.meta.append((key, value))
             }

@@ -1,25 +1,25 @@
 extension Record {
-    /// Appends the record as one compact JSON object (no newline), fields in DESIGN.md's order:
-    /// id, source, category, lang, text | messages, reward, scores, pii, meta. Absent fields are omitted.
+    /// Appends the record as one compact JSON object (no newline).
+    ///
+    /// Every record has the same keys in the same order — `id`, `source`, `category`, `lang`, `text`,
+    /// `messages`, `reward`, then `scores` and `pii` when set, then `meta` — with `null` for what it lacks, and
+    /// `meta` (whose keys differ from source to source) as a JSON string. A fixed schema is what lets
+    /// Arrow-based readers (Hugging Face `datasets`, pandas with pyarrow) load chats and documents from
+    /// several sources as one table.
     public func writeJSON(to writer: inout JSONWriter) {
         writer.raw("{\"id\":")
         writer.string(id)
         writer.raw(",\"source\":")
         writer.string(source)
-        if let category {
-            writer.raw(",\"category\":")
-            writer.string(category)
-        }
-        if let lang {
-            writer.raw(",\"lang\":")
-            writer.string(lang)
-        }
-        if let text {
-            writer.raw(",\"text\":")
-            writer.string(text)
-        }
+        writer.raw(",\"category\":")
+        if let category { writer.string(category) } else { writer.raw("null") }
+        writer.raw(",\"lang\":")
+        if let lang { writer.string(lang) } else { writer.raw("null") }
+        writer.raw(",\"text\":")
+        if let text { writer.string(text) } else { writer.raw("null") }
+        writer.raw(",\"messages\":")
         if let messages {
-            writer.raw(",\"messages\":[")
+            writer.byte(UInt8(ascii: "["))
             for (i, message) in messages.enumerated() {
                 if i > 0 { writer.byte(UInt8(ascii: ",")) }
                 writer.raw("{\"role\":")
@@ -29,11 +29,11 @@ extension Record {
                 writer.byte(UInt8(ascii: "}"))
             }
             writer.byte(UInt8(ascii: "]"))
+        } else {
+            writer.raw("null")
         }
-        if let reward {
-            writer.raw(",\"reward\":")
-            writer.number(reward)
-        }
+        writer.raw(",\"reward\":")
+        if let reward { writer.number(reward) } else { writer.raw("null") }
         if !scores.isEmpty {
             writer.raw(",\"scores\":{")
             for (i, score) in scores.enumerated() {
@@ -52,9 +52,13 @@ extension Record {
             }
             writer.byte(UInt8(ascii: "}"))
         }
-        if !meta.isEmpty {
-            writer.raw(",\"meta\":")
-            writer.value(.object(meta))
+        writer.raw(",\"meta\":")
+        if meta.isEmpty {
+            writer.raw("null")
+        } else {
+            var inner = JSONWriter()
+            inner.value(.object(meta))
+            writer.string(String(decoding: inner.bytes, as: UTF8.self))
         }
         writer.byte(UInt8(ascii: "}"))
     }
