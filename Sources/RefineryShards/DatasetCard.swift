@@ -28,7 +28,8 @@ public enum DatasetCard {
         lines += ["  - name: meta", "    dtype: string", "  splits:"]
         for split in ["train", "validation"] {
             if let summary = manifest.splits[split], summary.shards > 0 {
-                lines += ["  - name: \(split)", "    num_examples: \(summary.records)"]
+                let bytes = manifest.shards.filter { $0.split == split }.reduce(0) { $0 + $1.uncompressedBytes }
+                lines += ["  - name: \(split)", "    num_bytes: \(bytes)", "    num_examples: \(summary.records)"]
             }
         }
         lines += ["---", "", "# \(manifest.dataset) \(manifest.version)", ""]
