@@ -173,6 +173,23 @@ func tinySpec(_ folder: TemporaryFolder, kind: String = "jsonl", glob: String = 
         #expect(try Manifest.read(directory: folder.path + "/out").version == forced.manifest.version)
     }
 
+    @Test("what a killed run left behind (temporary and orphan shards, no manifest) is cleared by the next run")
+    func leftoversOfAKilledRun() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        try folder.write("in/a.jsonl", "{\"text\": \"a record that survives the crash\"}\n")
+        try folder.write("out/train-00000.jsonl.zst.tmp", "half a shard")
+        try folder.write("out/train-00003-of-00009.jsonl.zst", "an orphan from an older run")
+        try folder.write("out/rejects/validate-00000.jsonl.zst.tmp", "half a reject shard")
+        try folder.write("out/notes.txt", "the user's own file")
+        let result = try run(try tinySpec(folder))
+        let left = Set(try FileManager.default.subpathsOfDirectory(atPath: folder.path + "/out"))
+        #expect(!left.contains { $0.hasSuffix(".tmp") })
+        #expect(!left.contains("train-00003-of-00009.jsonl.zst"))
+        #expect(left.contains("notes.txt"))
+        #expect(left.isSuperset(of: result.manifest.shards.map(\.file)))
+    }
+
     @Test("a disk that fills up fails the run clearly and leaves no manifest and no temporary file")
     func diskFull() throws {
         let folder = try TemporaryFolder()
