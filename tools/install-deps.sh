@@ -3,7 +3,17 @@
 # Idempotent: each library is checked with pkg-config first; apt-get runs only
 # when something is missing, through sudo only when we are not root.
 # This is the only place in the repository that installs system packages.
+#
+# Usage: tools/install-deps.sh           libraries for building and testing, and the zstd tool
+#        tools/install-deps.sh --bench   also GNU time (peak memory for tools/bench)
 set -euo pipefail
+
+BENCH=false
+case "${1:-}" in
+  --bench) BENCH=true ;;
+  "") ;;
+  *) echo "install-deps: unknown option '$1' (use --bench or nothing)" >&2; exit 64 ;;
+esac
 
 # pkg-config module -> Debian package
 declare -A NEEDED=(
@@ -25,6 +35,10 @@ done
 # with the reference tool) and by the benchmark as the speed baseline.
 if ! command -v zstd >/dev/null 2>&1; then
   missing+=(zstd)
+fi
+
+if $BENCH && [ ! -x /usr/bin/time ]; then
+  missing+=(time)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
