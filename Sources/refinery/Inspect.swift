@@ -78,13 +78,19 @@ struct Inspect: ParsableCommand {
         }
         let folder = (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
-        let manifest = try? Manifest.read(directory: folder)
-            ?? Manifest.read(directory: (folder as NSString).deletingLastPathComponent)
+        // A data shard's manifest is beside it; a reject shard's is one folder up.
+        let manifest = (try? Manifest.read(directory: folder))
+            ?? (try? Manifest.read(directory: (folder as NSString).deletingLastPathComponent))
         let entry = manifest.flatMap { m in (m.shards + m.rejects).first { ($0.file as NSString).lastPathComponent == name } }
-        let check = try inspector.check(path: path, entry: entry)
+        let isReject = manifest?.rejects.contains { ($0.file as NSString).lastPathComponent == name } ?? false
+        let check = try inspector.check(path: path, entry: entry, countField: isReject ? "reason" : "category")
         let categories = check.categories.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         print("\(name): \(check.records) records: \(categories)")
-        if entry == nil { printError("note: no manifest lists this shard, so its checksum was not verified") }
+        if let entry, check.problems.isEmpty {
+            printError("verified against the manifest: xxh3 \(entry.xxh3), \(entry.records) records")
+        } else if entry == nil {
+            printError("note: no manifest lists this shard, so its checksum was not verified")
+        }
         if !check.problems.isEmpty {
             printError("error: " + check.problems.joined(separator: "; "))
             throw ExitCode(1)

@@ -47,6 +47,12 @@ func refinery(_ arguments: [String]) throws -> (status: Int32, stdout: String, s
         let rejects = try refinery(["inspect", folder.path + "/out/demo", "--rejects"])
         #expect(rejects.stdout.contains("validate.too_short\t2"))
 
+        // One shard, data or rejects, is checked against the manifest beside it (or one folder up).
+        let one = try refinery(["inspect", folder.path + "/out/demo/rejects/validate-00000-of-00001.jsonl.zst"])
+        #expect(one.status == 0)
+        #expect(one.stderr.contains("verified against the manifest"))
+        #expect(one.stdout.contains("too_short 2"))
+
         // Corrupt one shard: inspect fails and names it.
         let shard = folder.path + "/out/demo/train-00000-of-00002.jsonl.zst"
         var bytes = try Data(contentsOf: URL(fileURLWithPath: shard))
