@@ -22,6 +22,8 @@ public struct PipelineSpec: Sendable {
     public var catalogPath: String
     /// XXH3-64 of the spec's canonical YAML (comments and layout do not change it).
     public var configHash: UInt64
+    /// The spec text as read, copied into the manifest.
+    public var text: String
 
     /// Loads and checks a spec file.
     /// - Throws: ``RefineryError`` naming the file, line and key of the first problem.
@@ -76,7 +78,7 @@ public struct PipelineSpec: Sendable {
             ?? URL(fileURLWithPath: output.directory).deletingLastPathComponent().appendingPathComponent("catalog.sqlite").path
         return PipelineSpec(
             name: name, file: file, baseDirectory: baseDirectory, sources: sources, stages: stages, output: output,
-            engine: engine, catalogPath: catalogPath, configHash: XXH3.hash(canonical))
+            engine: engine, catalogPath: catalogPath, configHash: XXH3.hash(canonical), text: yaml)
     }
 
     static func resolve(_ path: String, against base: String) -> String {

@@ -145,19 +145,31 @@ final class BatchProcessor {
         return record.messages?.reduce(0) { $0 + $1.content.utf8.count } ?? 0
     }
 
+    /// Starts a reject line: `{"id":…,"stage":…,"reason":…,"detail":…,"file":…,"line":…` (line when known).
+    private static func beginReject(_ out: inout JSONWriter, id: String, stage: String, reason: String, detail: String,
+                                    location: SourceLocation) {
+        out.raw("{\"id\":")
+        out.string(id)
+        out.raw(",\"stage\":")
+        out.string(stage)
+        out.raw(",\"reason\":")
+        out.string(reason)
+        out.raw(",\"detail\":")
+        out.string(detail)
+        out.raw(",\"file\":")
+        out.string(location.file)
+        if let line = location.line {
+            out.raw(",\"line\":")
+            out.number(line)
+        }
+    }
+
+    /// Quarantines a unit that never became a record, with its raw text.
     private func writeRawReject(_ bytes: UnsafeBufferPointer<UInt8>, failure: DecodeFailure, context: UnitContext,
                                 counts: inout [String: ShardPiece]) {
         var out = rejectWriters["read"] ?? JSONWriter()
-        out.raw("{\"id\":")
-        out.string(context.recordID)
-        out.raw(",\"stage\":\"read\",\"reason\":")
-        out.string(failure.reason)
-        out.raw(",\"detail\":")
-        out.string(failure.detail)
-        out.raw(",\"file\":")
-        out.string(context.path)
-        out.raw(",\"line\":")
-        out.number(context.line)
+        Self.beginReject(&out, id: context.recordID, stage: "read", reason: failure.reason, detail: failure.detail,
+                         location: context.location)
         out.raw(",\"raw\":")
         out.string(String(decoding: bytes, as: UTF8.self))
         out.raw("}\n")
@@ -166,40 +178,16 @@ final class BatchProcessor {
         counts["read", default: ShardPiece()].categories[failure.reason, default: 0] += 1
     }
 
+    /// Quarantines a record a stage dropped, as the stage saw it.
     private func writeRecordReject(_ record: Record, stage: String, reason: String, detail: String,
                                    counts: inout [String: ShardPiece]) {
         var out = rejectWriters[stage] ?? JSONWriter()
-        out.raw("{\"id\":")
-        out.string(record.id)
-        out.raw(",\"stage\":")
-        out.string(stage)
-        out.raw(",\"reason\":")
-        out.string(reason)
-        out.raw(",\"detail\":")
-        out.string(detail)
-        out.raw(",\"file\":")
-        out.string(record.location.file)
-        if let line = record.location.line {
-            out.raw(",\"line\":")
-            out.number(line)
-        }
+        Self.beginReject(&out, id: record.id, stage: stage, reason: reason, detail: detail, location: record.location)
         out.raw(",\"record\":")
         record.writeJSON(to: &out)
         out.raw("}\n")
         rejectWriters[stage] = out
         counts[stage, default: ShardPiece()].records += 1
         counts[stage, default: ShardPiece()].categories[reason, default: 0] += 1
-    }
-}
-
-/// Monotonic lap timer.
-struct Stopwatch {
-    private var last = DispatchTime.now().uptimeNanoseconds
-
-    /// Seconds since the previous lap (or creation).
-    mutating func lap() -> Double {
-        let now = DispatchTime.now().uptimeNanoseconds
-        defer { last = now }
-        return Double(now - last) / 1e9
     }
 }

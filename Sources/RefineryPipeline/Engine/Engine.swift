@@ -144,14 +144,17 @@ public struct Engine {
         fs.remove((directory as NSString).appendingPathComponent("stats.json"))
     }
 
-    /// Removes what a killed run left: temporary files, and shards that no manifest lists.
+    /// Removes what a killed run left: temporary files, and shards that no manifest lists (any `.jsonl.zst` in
+    /// `rejects/`, `train-*`/`validation-*` shards beside it). Other files are the user's and stay.
     private func removeStaleFiles(in directory: String) {
-        let fm = FileManager.default
-        for folder in [directory, (directory as NSString).appendingPathComponent("rejects")] {
-            for name in (try? fm.contentsOfDirectory(atPath: folder)) ?? [] {
-                let stale = name.hasSuffix(".tmp") || (name.hasSuffix(".jsonl.zst") && folder != directory)
-                    || (name.hasSuffix(".jsonl.zst") && (name.hasPrefix("train-") || name.hasPrefix("validation-")))
-                if stale { options.fileSystem.remove((folder as NSString).appendingPathComponent(name)) }
+        let rejects = (directory as NSString).appendingPathComponent("rejects")
+        for folder in [directory, rejects] {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+                let isShard = name.hasSuffix(".jsonl.zst")
+                    && (folder == rejects || name.hasPrefix("train-") || name.hasPrefix("validation-"))
+                if name.hasSuffix(".tmp") || isShard {
+                    options.fileSystem.remove((folder as NSString).appendingPathComponent(name))
+                }
             }
         }
     }

@@ -71,10 +71,9 @@ final class DatasetWriter {
         guard totals.balances else {
             throw RefineryError(.internal, "accounting does not balance: read \(totals.read) != written \(totals.written) + quarantined \(totals.quarantined)")
         }
-        let specText = (try? String(contentsOfFile: plan.spec.file, encoding: .utf8)) ?? ""
         let manifest = Manifest(
             dataset: plan.spec.output.dataset, version: plan.version, configHash: XXH3.hex(plan.spec.configHash),
-            spec: specText, inputs: plan.fingerprints, shards: trainEntries + validationEntries, rejects: rejectEntries,
+            spec: plan.spec.text, inputs: plan.fingerprints, shards: trainEntries + validationEntries, rejects: rejectEntries,
             splits: ["train": summary(trainEntries), "validation": summary(validationEntries)], stages: counters, totals: totals)
 
         let statsData = try JSONSerialization.data(withJSONObject: stats, options: [.prettyPrinted, .sortedKeys])
