@@ -31,6 +31,8 @@ public final class ShardSeries {
     private var closed: [(tempPath: String, entry: ShardEntry)] = []
     /// Temporary files made so far, for cleanup after a failure.
     public private(set) var temporaryPaths: [String] = []
+    /// Shards renamed to their final names by ``finish()``, for cleanup if the run fails after that.
+    private var finalPaths: [String] = []
 
     /// - Parameters:
     ///   - split: name written into each entry.
@@ -85,17 +87,22 @@ public final class ShardSeries {
         for (index, shard) in closed.enumerated() {
             var entry = shard.entry
             entry.file = "\(prefix)-\(String(format: "%05d", index))-of-\(String(format: "%05d", total)).jsonl.zst"
-            try fileSystem.rename(shard.tempPath, to: (directory as NSString).appendingPathComponent(entry.file))
+            let finalPath = (directory as NSString).appendingPathComponent(entry.file)
+            try fileSystem.rename(shard.tempPath, to: finalPath)
+            temporaryPaths.removeAll { $0 == shard.tempPath }
+            finalPaths.append(finalPath)
             entries.append(entry)
         }
-        temporaryPaths.removeAll()
         return entries
     }
 
-    /// Removes every file this series created, after a failed run.
+    /// Removes every file this series created, renamed or not, after a failed run: without a manifest they are
+    /// not a dataset, and must not be mistaken for one.
     public func abandon() {
         if let shard = current { try? shard.file.close() }
         current = nil
-        for path in temporaryPaths { fileSystem.remove(path) }
+        for path in temporaryPaths + finalPaths { fileSystem.remove(path) }
+        temporaryPaths.removeAll()
+        finalPaths.removeAll()
     }
 }

@@ -53,7 +53,7 @@ struct Run: ParsableCommand {
                 printError(Funnel.render(result.manifest, directory: result.directory))
                 printError(String(format: "time: %.2f s, %.1f MB/s of input, %d worker(s)", result.seconds, rate, options.workers))
             }
-        } catch let error as RefineryError {
+        } catch {
             printError("error: run failed: \(error)")
             printError("no new manifest was written: the folder holds no new dataset version.")
             throw ExitCode(1)

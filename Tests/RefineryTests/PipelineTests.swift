@@ -190,6 +190,70 @@ func tinySpec(_ folder: TemporaryFolder, kind: String = "jsonl", glob: String = 
         #expect(left.isSuperset(of: result.manifest.shards.map(\.file)))
     }
 
+    @Test("a manifest.json Refinery cannot read is left alone, with its folder, unless --force")
+    func foreignManifest() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        try folder.write("in/a.jsonl", "{\"text\": \"some text that is long enough\"}\n")
+        try folder.write("out/manifest.json", "{\"format\": \"refinery.dataset/2\"}")
+        try folder.write("out/train-00000-of-00001.jsonl.zst", "someone else's shard")
+        let error = try #require(throws: RefineryError.self) { try run(try tinySpec(folder)) }
+        #expect(error.code == .output)
+        #expect(FileManager.default.fileExists(atPath: folder.path + "/out/train-00000-of-00001.jsonl.zst"))
+        #expect(try run(try tinySpec(folder), force: true).manifest.totals.written == 1)
+    }
+
+    @Test("a pinned output.version over changed inputs is refused, not skipped as complete")
+    func pinnedVersion() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        try folder.write("in/a.jsonl", "{\"text\": \"first text, long enough\"}\n")
+        let spec = { try tinySpec(folder, extra: "") }
+        var pinned = try spec()
+        pinned.output.version = "v1"
+        _ = try run(pinned)
+        #expect(try run(pinned).upToDate)
+        try folder.write("in/a.jsonl", "{\"text\": \"first text, long enough\"}\n{\"text\": \"a new line arrived tonight\"}\n")
+        var changed = try spec()
+        changed.output.version = "v1"
+        let error = try #require(throws: RefineryError.self) { try run(changed) }
+        #expect(error.message.contains("output.version pins the label"))
+    }
+
+    @Test("two files of one source that would share ids are a spec error")
+    func duplicateIDs() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        try folder.write("in/a/x.jsonl", "{\"text\": \"from folder a, long enough\"}\n")
+        try folder.write("in/b/x.jsonl", "{\"text\": \"from folder b, long enough\"}\n")
+        let spec = try PipelineSpec.parse(yaml: """
+            name: dup
+            sources: [{name: s, kind: jsonl, glob: [in/a/*.jsonl, in/b/*.jsonl]}]
+            output: {dir: out}
+            """, file: folder.path + "/dup.yaml", baseDirectory: folder.path)
+        let error = try #require(throws: RefineryError.self) { try RunPlan.make(spec: spec) }
+        #expect(error.message.contains("would both give ids 's/x.jsonl:N'"))
+        // One glob over the common folder keeps the folders in the ids.
+        let fixed = try PipelineSpec.parse(yaml: """
+            name: dup
+            sources: [{name: s, kind: jsonl, glob: "in/**/*.jsonl"}]
+            output: {dir: out}
+            """, file: folder.path + "/dup.yaml", baseDirectory: folder.path)
+        #expect(try RunPlan.make(spec: fixed).files.map(\.relativePath) == ["a/x.jsonl", "b/x.jsonl"])
+    }
+
+    @Test("a failure after the shards are renamed removes them, the stats and the card: no half dataset")
+    func failureWhileFinishing() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        try folder.write("in/a.jsonl", "{\"text\": \"some text that is long enough\"}\n")
+        // A folder where the manifest's temporary file must go makes the very last write fail.
+        try FileManager.default.createDirectory(atPath: folder.path + "/out/manifest.json.tmp", withIntermediateDirectories: true)
+        #expect(throws: RefineryError.self) { try run(try tinySpec(folder)) }
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder.path + "/out")
+        #expect(Set(left) == ["manifest.json.tmp", "rejects"], "left behind: \(left)")
+    }
+
     @Test("a disk that fills up fails the run clearly and leaves no manifest and no temporary file")
     func diskFull() throws {
         let folder = try TemporaryFolder()

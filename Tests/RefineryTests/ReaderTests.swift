@@ -598,7 +598,7 @@ import Testing
         let input = Self.alphabet(count: size)
         let (units, counts) = try Self.split(input, name: "a.md", with: format)
         try #require(units.count == 1)
-        #expect(units[0].problem == .lineTooLong(bytes: size, limit: 100))
+        #expect(units[0].problem == .documentTooLong(bytes: size, limit: 100))
         #expect(units[0].bytes == Array(input.prefix(LineSplitter.previewBytes)))
         #expect(counts.lines == 1)
     }
@@ -640,5 +640,31 @@ import Testing
         let error = try #require(#expect(throws: RefineryError.self) { try ReaderRegistry.format(for: spec.sources[3]) })
         #expect(error.message.contains("unknown source kind 'parquet'; known kinds: jsonl, chat_jsonl, text"))
         #expect(error.location?.line == 6)
+    }
+
+    @Test("a CRLF line ending does not count toward max_line_bytes")
+    func crlfNotCounted() throws {
+        let scratch = try TemporaryFolder("refinery-readers")
+        defer { scratch.cleanup() }
+        let line = "{\"text\":\"" + String(repeating: "x", count: 100) + "\"}"
+        let path = try scratch.write("a.jsonl", line + "\n" + line + "\r\n")
+        let splitter = LineSplitter(maxLineBytes: line.utf8.count)
+        var problems: [RawUnit.Problem?] = []
+        let builder = BatchBuilder(maxRecords: 100, maxBytes: 1 << 20) { batch in problems += batch.units.map(\.problem) }
+        _ = try splitter.split(ByteStream(path: path, zstd: false), fileIndex: 0, into: builder)
+        try builder.flush()
+        #expect(problems.count == 2)
+        #expect(problems.allSatisfy { $0 == nil })
+    }
+
+    @Test("a pii count too large for an integer is a wrong shape, not a crash")
+    func hugePIICount() throws {
+        let format = try JSONLFormat(options: nil)
+        let context = UnitContext(source: "s", category: nil, lang: nil, relativePath: "a.jsonl", path: "a.jsonl", line: 1)
+        let line = Array(#"{"text":"hello there","pii":{"email":1e300}}"#.utf8)
+        let error = try #require(throws: DecodeFailure.self) {
+            try line.withUnsafeBufferPointer { bytes throws(DecodeFailure) in _ = try format.decode(bytes, context: context) }
+        }
+        #expect(error.reason == "wrong_shape")
     }
 }

@@ -104,8 +104,11 @@ import Testing
     }
 
     @Test("rejects contradictory bounds in the spec with the key's line")
-    func badBounds() {
+    func badBounds() throws {
         #expect(throws: RefineryError.self) { try stage("{min_chars: 10, max_chars: 5}") }
+        let onlyMax = try #require(throws: RefineryError.self) { try stage("{max_chars: 0}") }
+        #expect(onlyMax.message.contains("min_chars (1) is above max_chars (0)"))
+        #expect(onlyMax.message.hasPrefix("stages[0].validate.max_chars:"), "\(onlyMax.message)")
         #expect(throws: RefineryError.self) { try stage("{min_chars: many}") }
         #expect(throws: RefineryError.self) { try stage("{min_char: 10}") }
     }

@@ -60,6 +60,8 @@ final class BatchProcessor {
                 switch unit.problem {
                 case .lineTooLong(let length, let limit)?:
                     failure = DecodeFailure(reason: "line_too_long", detail: "\(length) bytes, limit \(limit) (max_line_bytes); first \(bytes.count) bytes kept")
+                case .documentTooLong(let length, let limit)?:
+                    failure = DecodeFailure(reason: "document_too_long", detail: "\(length) bytes read, limit \(limit) (max_document_bytes); first \(bytes.count) bytes kept")
                 case .truncated(let detail)?:
                     failure = DecodeFailure(reason: "truncated_input", detail: detail)
                 case nil:

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RefineryCodecs
 import RefineryReaders
 import RefineryRecords
 import RefineryShards
@@ -53,7 +54,20 @@ public struct Engine {
     public func run() throws -> RunResult {
         let started = Date()
         let directory = plan.spec.output.directory
+        let manifestPath = (directory as NSString).appendingPathComponent("manifest.json")
+        if FileManager.default.fileExists(atPath: manifestPath), !options.force, (try? Manifest.read(directory: directory)) == nil {
+            throw RefineryError(.output,
+                "this folder holds a manifest.json that is not a Refinery dataset/1 manifest; it was left alone. "
+                + "Point output.dir at a new folder, or pass --force to replace it.", at: SourceLocation(file: directory))
+        }
         if let existing = try? Manifest.read(directory: directory) {
+            let sameContent = existing.configHash == XXH3.hex(plan.spec.configHash) && existing.inputs == plan.fingerprints
+            if existing.version == plan.version && !sameContent && !options.force {
+                throw RefineryError(.output,
+                    "this folder holds dataset '\(existing.dataset)' version \(existing.version), made from another spec or other inputs; "
+                    + "output.version pins the label, so change it (or remove it to derive one), or pass --force to replace the dataset.",
+                    at: SourceLocation(file: directory))
+            }
             if existing.version == plan.version && !options.force {
                 logger.info("dataset already complete; nothing to do", metadata: ["dataset.dir": "\(directory)", "dataset.version": "\(existing.version)"])
                 return RunResult(upToDate: true, manifest: existing, directory: directory, seconds: 0, inputBytes: 0)
@@ -65,6 +79,8 @@ public struct Engine {
                     at: SourceLocation(file: directory))
             }
             removeDataset(existing, in: directory)
+        } else if options.force {
+            options.fileSystem.remove(manifestPath)
         }
         removeStaleFiles(in: directory)
         let writer = try DatasetWriter(directory: directory, plan: plan, fileSystem: options.fileSystem)

@@ -14,6 +14,8 @@ final class DatasetWriter {
     private let rejects: [(stage: String, series: ShardSeries)]
     private(set) var counters: [StageCounters]
     private(set) var seconds: [Double]
+    /// Files written by ``writeAtomically(_:name:)`` so far.
+    private var written: [String] = []
     private var scoreKeys: Set<String> = []
     private var piiKeys: Set<String> = []
 
@@ -93,16 +95,19 @@ final class DatasetWriter {
             try data.withUnsafeBytes { try file.write($0) }
             try file.close()
             try fileSystem.rename(temp, to: path)
+            written.append(name)
         } catch {
             fileSystem.remove(temp)
             throw error
         }
     }
 
-    /// Removes every temporary file after a failure.
+    /// Removes every file this run wrote (temporary or renamed, shards, stats and card) after a failure.
     func abandon() {
         train.abandon()
         validation.abandon()
         for (_, series) in rejects { series.abandon() }
+        for name in written { fileSystem.remove((directory as NSString).appendingPathComponent(name)) }
+        written.removeAll()
     }
 }

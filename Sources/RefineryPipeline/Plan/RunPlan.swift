@@ -35,11 +35,17 @@ public struct RunPlan: Sendable {
         var seen: Set<String> = []
         for (sourceIndex, source) in spec.sources.enumerated() {
             var matchedAny = false
+            // Ids are source/relative-path:line, so two files of one source must not share a relative path.
+            var relativePaths: [String: String] = [:]
             for glob in source.globs {
                 let pattern = glob.hasPrefix("/") ? glob : (spec.baseDirectory as NSString).appendingPathComponent(glob)
                 let matches = Glob.expand(URL(fileURLWithPath: pattern).standardizedFileURL.path)
                 if !matches.isEmpty { matchedAny = true }
                 for match in matches where seen.insert(match.path).inserted {
+                    if let other = relativePaths.updateValue(match.path, forKey: match.relativePath) {
+                        throw source.node.error("\(other) and \(match.path) would both give ids '\(source.name)/\(match.relativePath):N'; "
+                            + "split them into two sources, or use one glob over their common folder (e.g. 'in/**/*.jsonl')")
+                    }
                     let (size, modified, hash) = try fingerprint(match.path)
                     files.append(InputFile(sourceIndex: sourceIndex, path: match.path, relativePath: match.relativePath,
                                            size: size, modified: modified))

@@ -54,10 +54,10 @@ enum JSONRecordMapping {
             case "pii":
                 guard case .object(let counts) = value else { throw .wrongShape("'pii' must be an object, found \(value.typeName)") }
                 for (name, count) in counts {
-                    guard let number = count.doubleValue, number >= 0, number == number.rounded() else {
-                        throw .wrongShape("pii.\(name) must be a whole number")
+                    guard let number = count.doubleValue, number >= 0, let whole = Int(exactly: number) else {
+                        throw .wrongShape("pii.\(name) must be a whole number from 0 to \(Int.max)")
                     }
-                    record.pii.append((name, Int(number)))
+                    record.pii.append((name, whole))
                 }
             case "meta":
                 switch value {

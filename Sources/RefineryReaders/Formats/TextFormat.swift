@@ -5,8 +5,8 @@ import RefinerySpec
 /// `source/path:1`) or one per blank-line-separated document (`split: paragraph`; id `source/path:LINE` of the
 /// document's first line).
 ///
-/// Options: `split` (`file` | `paragraph`), `max_document_bytes` (default 64MiB; larger documents are
-/// quarantined as `document_too_long`).
+/// Options: `split` (`file` | `paragraph`), `max_document_bytes` (default 64MiB; with `split: file`, larger
+/// documents are quarantined as `document_too_long`; paragraph mode holds the whole file, see the README).
 public struct TextFormat: RecordFormat {
     public enum Split: String, Sendable { case file, paragraph }
     public var mode: Split
@@ -53,7 +53,7 @@ public struct TextFormat: RecordFormat {
         if oversize {
             counts.lines = 1
             try builder.add(Array(content[start...]), fileIndex: fileIndex, line: 1,
-                            problem: .lineTooLong(bytes: stream.bytesRead, limit: maxDocumentBytes))
+                            problem: .documentTooLong(bytes: stream.bytesRead, limit: maxDocumentBytes))
             return counts
         }
         switch mode {

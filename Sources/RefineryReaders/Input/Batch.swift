@@ -13,6 +13,8 @@ public struct RawUnit: Sendable {
     public enum Problem: Sendable, Equatable {
         /// The line was longer than the reader's limit; only its start is kept, for the reject.
         case lineTooLong(bytes: Int, limit: Int)
+        /// A `text` document was longer than `max_document_bytes`; only its start is kept.
+        case documentTooLong(bytes: Int, limit: Int)
         /// The file ended early (truncated zstd frame, read error); the bytes are what was read.
         case truncated(detail: String)
     }

@@ -65,7 +65,7 @@ public struct LineSplitter: Sendable {
                         try builder.add(long.preview, fileIndex: fileIndex, line: long.line,
                                         problem: .lineTooLong(bytes: long.bytes, limit: maxLineBytes))
                         overlong = nil
-                    } else if length > maxLineBytes {
+                    } else if length - (length > 0 && line[length - 1] == 0x0D ? 1 : 0) > maxLineBytes {
                         let preview = Array(line[0..<min(length, Self.previewBytes)])
                         try builder.add(preview, fileIndex: fileIndex, line: lineNumber,
                                         problem: .lineTooLong(bytes: length, limit: maxLineBytes))

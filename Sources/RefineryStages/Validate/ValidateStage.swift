@@ -42,11 +42,14 @@ public struct ValidateStage: Stage {
         cleaner.normalizeNFC = try table.optional("normalize_nfc")?.bool() ?? true
         cleaner.cleanWhitespace = try table.optional("clean_whitespace")?.bool() ?? true
         cleaner.stripControl = try table.optional("strip_control")?.bool() ?? true
+        // Point at whichever of the two keys the spec sets.
         if minCharacters > maxCharacters {
-            throw try table.require("min_chars").error("min_chars (\(minCharacters)) is above max_chars (\(maxCharacters))")
+            let at = table.optional("min_chars") ?? table.optional("max_chars") ?? parameters
+            throw at.error("min_chars (\(minCharacters)) is above max_chars (\(maxCharacters))")
         }
         if minWords > maxWords {
-            throw try table.require("min_words").error("min_words (\(minWords)) is above max_words (\(maxWords))")
+            let at = table.optional("min_words") ?? table.optional("max_words") ?? parameters
+            throw at.error("min_words (\(minWords)) is above max_words (\(maxWords))")
         }
     }
 
