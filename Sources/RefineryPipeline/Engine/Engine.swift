@@ -6,35 +6,6 @@ import RefineryRecords
 import RefineryShards
 import RefineryStages
 
-/// How to run a plan on this machine. None of these change the output.
-public struct RunOptions: Sendable {
-    /// Worker threads for decoding, stages and compression; default: every core.
-    public var workers: Int
-    /// Replace a dataset folder that already holds a manifest.
-    public var force: Bool
-    /// Where files are written; tests inject failures here.
-    public var fileSystem: any OutputFileSystem
-
-    public init(workers: Int = ProcessInfo.processInfo.activeProcessorCount, force: Bool = false,
-                fileSystem: any OutputFileSystem = POSIXFileSystem()) {
-        self.workers = max(1, workers)
-        self.force = force
-        self.fileSystem = fileSystem
-    }
-}
-
-/// What a run did.
-public struct RunResult: Sendable {
-    /// `true` when the folder already held this exact version and nothing was written.
-    public var upToDate: Bool
-    public var manifest: Manifest
-    public var directory: String
-    /// Wall-clock seconds.
-    public var seconds: Double
-    /// Bytes read from input files.
-    public var inputBytes: Int
-}
-
 /// Runs a plan: reads sources in order, streams batches through the stages on every core, writes shards in
 /// input order, and accounts for every unit read.
 public struct Engine {
@@ -173,37 +144,5 @@ public struct Engine {
                 }
             }
         }
-    }
-}
-
-/// Logs how far the reading has got, at most every few seconds, so a long nightly run is visibly alive.
-struct ProgressReporter {
-    let logger: Logger
-    let totalBytes: Int
-    var interval: Double = 5
-    private var bytes = 0
-    private var units = 0
-    private var clock = Stopwatch()
-    private var sinceLast = 0.0
-    private var elapsed = 0.0
-
-    init(logger: Logger, totalBytes: Int) {
-        self.logger = logger
-        self.totalBytes = totalBytes
-    }
-
-    mutating func add(batchBytes: Int, units batchUnits: Int) {
-        bytes += batchBytes
-        units += batchUnits
-        let lap = clock.lap()
-        sinceLast += lap
-        elapsed += lap
-        guard sinceLast >= interval else { return }
-        sinceLast = 0
-        let percent = totalBytes > 0 ? min(100, Double(bytes) / Double(totalBytes) * 100) : 100
-        logger.info("progress", metadata: [
-            "input.percent": "\(Int(percent))", "input.units": "\(units)",
-            "input.mb_per_second": "\(elapsed > 0 ? Int(Double(bytes) / elapsed / 1e6) : 0)",
-        ])
     }
 }

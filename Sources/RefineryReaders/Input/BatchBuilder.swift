@@ -1,0 +1,52 @@
+/// Collects units into batches and hands each full batch on.
+public final class BatchBuilder {
+    private let maxRecords: Int
+    private let maxBytes: Int
+    private let emit: (Batch) throws -> Void
+    private var current: Batch
+    private var nextIndex = 0
+
+    /// - Parameters:
+    ///   - maxRecords: units per batch at most.
+    ///   - maxBytes: input bytes per batch at most (a single larger unit still makes one batch).
+    ///   - emit: called with each full batch, in order.
+    public init(maxRecords: Int, maxBytes: Int, emit: @escaping (Batch) throws -> Void) {
+        self.maxRecords = maxRecords
+        self.maxBytes = maxBytes
+        self.emit = emit
+        current = Batch(index: 0, sourceIndex: 0)
+    }
+
+    /// Starts collecting for a source; flushes the batch of the previous source first.
+    public func begin(sourceIndex: Int) throws {
+        if current.sourceIndex != sourceIndex {
+            try flush()
+            current.sourceIndex = sourceIndex
+        }
+    }
+
+    /// Adds one unit.
+    public func add(_ bytes: UnsafeBufferPointer<UInt8>, fileIndex: Int, line: Int, problem: RawUnit.Problem? = nil) throws {
+        if !current.units.isEmpty && (current.units.count >= maxRecords || current.buffer.count + bytes.count > maxBytes) {
+            try flush()
+        }
+        let start = current.buffer.count
+        current.buffer.append(contentsOf: bytes)
+        current.units.append(RawUnit(range: start..<current.buffer.count, fileIndex: fileIndex, line: line, problem: problem))
+    }
+
+    /// Adds one unit held in an array.
+    public func add(_ bytes: [UInt8], fileIndex: Int, line: Int, problem: RawUnit.Problem? = nil) throws {
+        try bytes.withUnsafeBufferPointer { try add($0, fileIndex: fileIndex, line: line, problem: problem) }
+    }
+
+    /// Hands on the batch being collected, if it holds anything.
+    public func flush() throws {
+        guard !current.units.isEmpty else { return }
+        let batch = current
+        current = Batch(index: nextIndex + 1, sourceIndex: batch.sourceIndex)
+        current.buffer.reserveCapacity(batch.buffer.capacity)
+        nextIndex += 1
+        try emit(batch)
+    }
+}
