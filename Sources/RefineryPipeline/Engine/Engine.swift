@@ -25,33 +25,9 @@ public struct Engine {
     public func run() throws -> RunResult {
         let started = Date()
         let directory = plan.spec.output.directory
-        let manifestPath = (directory as NSString).appendingPathComponent("manifest.json")
-        if FileManager.default.fileExists(atPath: manifestPath), !options.force, (try? Manifest.read(directory: directory)) == nil {
-            throw RefineryError(.output,
-                "this folder holds a manifest.json that is not a Refinery dataset/1 manifest; it was left alone. "
-                + "Point output.dir at a new folder, or pass --force to replace it.", at: SourceLocation(file: directory))
-        }
-        if let existing = try? Manifest.read(directory: directory) {
-            let sameContent = existing.configHash == XXH3.hex(plan.spec.configHash) && existing.inputs == plan.fingerprints
-            if existing.version == plan.version && !sameContent && !options.force {
-                throw RefineryError(.output,
-                    "this folder holds dataset '\(existing.dataset)' version \(existing.version), made from another spec or other inputs; "
-                    + "output.version pins the label, so change it (or remove it to derive one), or pass --force to replace the dataset.",
-                    at: SourceLocation(file: directory))
-            }
-            if existing.version == plan.version && !options.force {
-                logger.info("dataset already complete; nothing to do", metadata: ["dataset.dir": "\(directory)", "dataset.version": "\(existing.version)"])
-                return RunResult(upToDate: true, manifest: existing, directory: directory, seconds: 0, inputBytes: 0)
-            }
-            guard options.force else {
-                throw RefineryError(.output,
-                    "this folder already holds dataset '\(existing.dataset)' version \(existing.version), and this run would write version \(plan.version) "
-                    + "(the spec, the inputs or the Refinery release changed). Point output.dir at a new folder, or pass --force to replace it.",
-                    at: SourceLocation(file: directory))
-            }
-            removeDataset(existing, in: directory)
-        } else if options.force {
-            options.fileSystem.remove(manifestPath)
+        if let complete = try prepareFolder(directory) {
+            logger.info("dataset already complete; nothing to do", metadata: ["dataset.dir": "\(directory)", "dataset.version": "\(complete.version)"])
+            return RunResult(upToDate: true, manifest: complete, directory: directory, seconds: 0, inputBytes: 0)
         }
         removeStaleFiles(in: directory)
         let writer = try DatasetWriter(directory: directory, plan: plan, fileSystem: options.fileSystem)
@@ -121,6 +97,41 @@ public struct Engine {
             writer.abandon()
             throw error
         }
+    }
+
+    /// Decides what to do with what the output folder already holds, reading its manifest once.
+    /// - Returns: the manifest when the folder already holds exactly this dataset version (nothing to do).
+    /// - Throws: ``RefineryError`` (code `output`) when the folder holds another version, the same pinned label
+    ///   over another spec or other inputs, or a manifest Refinery cannot read, unless `--force` (which removes it).
+    private func prepareFolder(_ directory: String) throws -> Manifest? {
+        let manifestPath = (directory as NSString).appendingPathComponent("manifest.json")
+        guard FileManager.default.fileExists(atPath: manifestPath) else { return nil }
+        guard let existing = try? Manifest.read(directory: directory) else {
+            guard options.force else {
+                throw RefineryError(.output,
+                    "this folder holds a manifest.json that is not a Refinery dataset/1 manifest; it was left alone. "
+                    + "Point output.dir at a new folder, or pass --force to replace it.", at: SourceLocation(file: directory))
+            }
+            options.fileSystem.remove(manifestPath)
+            return nil
+        }
+        if !options.force {
+            guard existing.version == plan.version else {
+                throw RefineryError(.output,
+                    "this folder already holds dataset '\(existing.dataset)' version \(existing.version), and this run would write version \(plan.version) "
+                    + "(the spec, the inputs or the Refinery release changed). Point output.dir at a new folder, or pass --force to replace it.",
+                    at: SourceLocation(file: directory))
+            }
+            guard existing.configHash == XXH3.hex(plan.spec.configHash) && existing.inputs == plan.fingerprints else {
+                throw RefineryError(.output,
+                    "this folder holds dataset '\(existing.dataset)' version \(existing.version), made from another spec or other inputs; "
+                    + "output.version pins the label, so change it (or remove it to derive one), or pass --force to replace the dataset.",
+                    at: SourceLocation(file: directory))
+            }
+            return existing
+        }
+        removeDataset(existing, in: directory)
+        return nil
     }
 
     /// Removes a dataset's manifest first (so the folder stops being a dataset), then its files.
