@@ -49,7 +49,7 @@ import Testing
     }
 
     /// A format that only splits lines, to test ``LineSplitter`` with any limit.
-    struct Lines: RecordFormat {
+    struct Lines: SingleRecordFormat {
         var splitter: LineSplitter
         func split(_ stream: ByteStream, fileIndex: Int, into builder: BatchBuilder) throws -> LineSplitter.Counts {
             try splitter.split(stream, fileIndex: fileIndex, into: builder)
@@ -76,7 +76,7 @@ import Testing
     static let context = UnitContext(source: "src", category: "cat", lang: nil, relativePath: "sub/a.jsonl",
                                      path: "/in/sub/a.jsonl", line: 7)
 
-    static func decode(_ format: some RecordFormat, _ bytes: [UInt8]) -> Result<Record, DecodeFailure> {
+    static func decode(_ format: some SingleRecordFormat, _ bytes: [UInt8]) -> Result<Record, DecodeFailure> {
         bytes.withUnsafeBufferPointer { buffer in
             do throws(DecodeFailure) {
                 return .success(try format.decode(buffer, context: context))
@@ -86,12 +86,12 @@ import Testing
         }
     }
 
-    static func decode(_ format: some RecordFormat, _ line: String) -> Result<Record, DecodeFailure> {
+    static func decode(_ format: some SingleRecordFormat, _ line: String) -> Result<Record, DecodeFailure> {
         decode(format, Array(line.utf8))
     }
 
     /// The failure decoding `line` gives; records an issue when it decodes.
-    static func failure(_ format: some RecordFormat, _ line: String,
+    static func failure(_ format: some SingleRecordFormat, _ line: String,
                         sourceLocation: Testing.SourceLocation = #_sourceLocation) -> DecodeFailure? {
         switch decode(format, line) {
         case .success(let record):

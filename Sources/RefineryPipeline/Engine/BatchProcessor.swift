@@ -47,38 +47,42 @@ final class BatchProcessor {
         var rejectCounts: [String: ShardPiece] = [:]
 
         var clock = Stopwatch()
+        var decoded = DecodedUnit()
         batch.buffer.withUnsafeBufferPointer { buffer in
             for unit in batch.units {
                 let file = plan.files[unit.fileIndex]
                 let context = UnitContext(source: source.name, category: source.category, lang: source.lang,
                                           relativePath: file.relativePath,
-                                          path: plan.fingerprints[unit.fileIndex].path, line: unit.line)
-                readCounters.recordsIn += 1
-                readCounters.bytesIn += unit.range.count
+                                          path: plan.fingerprints[unit.fileIndex].path, line: unit.line,
+                                          preamble: batch.preambles[unit.fileIndex])
                 let bytes = UnsafeBufferPointer(rebasing: buffer[unit.range])
-                let failure: DecodeFailure
+                readCounters.bytesIn += unit.range.count
                 switch unit.problem {
                 case .lineTooLong(let length, let limit)?:
-                    failure = DecodeFailure(reason: "line_too_long", detail: "\(length) bytes, limit \(limit) (max_line_bytes); first \(bytes.count) bytes kept")
+                    decoded.reject(DecodeFailure(reason: "line_too_long", detail: "\(length) bytes, limit \(limit) (max_line_bytes); first \(bytes.count) bytes kept"),
+                                   context: context, raw: bytes)
                 case .documentTooLong(let length, let limit)?:
-                    failure = DecodeFailure(reason: "document_too_long", detail: "\(length) bytes read, limit \(limit) (max_document_bytes); first \(bytes.count) bytes kept")
+                    decoded.reject(DecodeFailure(reason: "document_too_long", detail: "\(length) bytes read, limit \(limit) (max_document_bytes); first \(bytes.count) bytes kept"),
+                                   context: context, raw: bytes)
                 case .truncated(let detail)?:
-                    failure = DecodeFailure(reason: "truncated_input", detail: detail)
+                    decoded.reject(DecodeFailure(reason: "truncated_input", detail: detail), context: context, raw: bytes)
+                case .rejected(let failure)?:
+                    decoded.reject(failure, context: context, raw: bytes)
                 case nil:
-                    do {
-                        let record = try format.decode(bytes, context: context)
-                        readCounters.recordsOut += 1
-                        readCounters.bytesOut += Self.contentBytes(record)
-                        records.append(record)
-                        continue
-                    } catch {
-                        failure = (error as? DecodeFailure) ?? DecodeFailure(reason: "decode_error", detail: "\(error)")
-                    }
+                    format.decodeUnit(bytes, context: context, into: &decoded)
                 }
-                readCounters.dropped[failure.reason, default: 0] += 1
-                writeRawReject(bytes, failure: failure, context: context, counts: &rejectCounts)
             }
         }
+        // Every record and every reject a unit produced counts as one record in, so in = out + dropped.
+        readCounters.recordsIn = decoded.records.count + decoded.rejects.count
+        readCounters.recordsOut = decoded.records.count
+        for record in decoded.records { readCounters.bytesOut += Self.contentBytes(record) }
+        for reject in decoded.rejects {
+            readCounters.dropped[reject.failure.reason, default: 0] += 1
+            writeRawReject(reject, counts: &rejectCounts)
+        }
+        readCounters.events = decoded.events
+        records = decoded.records
         output.counters.append(readCounters)
         output.seconds.append(clock.lap())
 
@@ -167,17 +171,16 @@ final class BatchProcessor {
     }
 
     /// Quarantines a unit that never became a record, with its raw text.
-    private func writeRawReject(_ bytes: UnsafeBufferPointer<UInt8>, failure: DecodeFailure, context: UnitContext,
-                                counts: inout [String: ShardPiece]) {
+    private func writeRawReject(_ reject: UnitReject, counts: inout [String: ShardPiece]) {
         var out = rejectWriters["read"] ?? JSONWriter()
-        Self.beginReject(&out, id: context.recordID, stage: "read", reason: failure.reason, detail: failure.detail,
-                         location: context.location)
+        Self.beginReject(&out, id: reject.id, stage: "read", reason: reject.failure.reason, detail: reject.failure.detail,
+                         location: reject.location)
         out.raw(",\"raw\":")
-        out.string(String(decoding: bytes, as: UTF8.self))
+        out.string(reject.raw)
         out.raw("}\n")
         rejectWriters["read"] = out
         counts["read", default: ShardPiece()].records += 1
-        counts["read", default: ShardPiece()].categories[failure.reason, default: 0] += 1
+        counts["read", default: ShardPiece()].categories[reject.failure.reason, default: 0] += 1
     }
 
     /// Quarantines a record a stage dropped, as the stage saw it.

@@ -59,15 +59,22 @@ public struct Engine {
                 progress.add(batchBytes: $0.byteCount, units: $0.units.count)
                 try executor.submit($0)
             }
-            for (fileIndex, file) in plan.files.enumerated() {
+            // Files are listed source by source; each source's format cuts its files into units.
+            var fileIndex = 0
+            while fileIndex < plan.files.count {
+                let sourceIndex = plan.files[fileIndex].sourceIndex
+                var files: [SourceFile] = []
+                while fileIndex < plan.files.count && plan.files[fileIndex].sourceIndex == sourceIndex {
+                    files.append(SourceFile(index: fileIndex, file: plan.files[fileIndex]))
+                    fileIndex += 1
+                }
                 var clock = Stopwatch()
-                try builder.begin(sourceIndex: file.sourceIndex)
-                let stream = try ByteStream(path: file.path, zstd: file.isZstd)
-                let counts = try plan.formats[file.sourceIndex].split(stream, fileIndex: fileIndex, into: builder)
+                try builder.begin(sourceIndex: sourceIndex)
+                let counts = try plan.formats[sourceIndex].splitSource(files, into: builder)
                 blankLines += counts.blankLines
                 inputBytes += counts.bytes
                 readSeconds += clock.lap()
-                logger.debug("read file", metadata: ["file.path": "\(file.path)", "file.lines": "\(counts.lines)"])
+                logger.debug("read source", metadata: ["source": "\(plan.spec.sources[sourceIndex].name)", "source.files": "\(files.count)", "source.lines": "\(counts.lines)"])
             }
             try builder.flush()
             try executor.finish()

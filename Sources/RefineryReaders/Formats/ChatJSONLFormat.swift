@@ -9,7 +9,7 @@ import RefinerySpec
 /// - `rating_min`, `rating_max` (default 1 and 5): a rating r becomes reward (r − min) / (max − min);
 ///   a rating outside the range is quarantined as `invalid_rating`.
 /// - `max_line_bytes` (default 64MiB).
-public struct ChatJSONLFormat: LineFormat {
+public struct ChatJSONLFormat: LineFormat, SingleRecordFormat {
     public var splitter: LineSplitter
     public var ratingField: String
     public var ratingMin: Double

@@ -5,7 +5,7 @@ import RefinerySpec
 /// record fields of DESIGN.md. Refinery's own shards read back with this format.
 ///
 /// Options: `max_line_bytes` (default 64MiB): longer lines are quarantined as `line_too_long`.
-public struct JSONLFormat: LineFormat {
+public struct JSONLFormat: LineFormat, SingleRecordFormat {
     public var splitter: LineSplitter
 
     public init(options: SpecNode?) throws {

@@ -7,7 +7,7 @@ import RefinerySpec
 ///
 /// Options: `split` (`file` | `paragraph`), `max_document_bytes` (default 64MiB; with `split: file`, larger
 /// documents are quarantined as `document_too_long`; paragraph mode holds the whole file, see the README).
-public struct TextFormat: RecordFormat {
+public struct TextFormat: SingleRecordFormat {
     public enum Split: String, Sendable { case file, paragraph }
     public var mode: Split
     public var maxDocumentBytes: Int

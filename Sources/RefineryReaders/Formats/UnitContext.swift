@@ -14,8 +14,12 @@ public struct UnitContext: Sendable {
     public var path: String
     /// 1-based line where the unit starts.
     public var line: Int
+    /// The file's preamble, when its format set one (``BatchBuilder/setPreamble(_:fileIndex:)``).
+    public var preamble: [UInt8]?
 
-    public init(source: String, category: String?, lang: String?, relativePath: String, path: String, line: Int) {
+    public init(source: String, category: String?, lang: String?, relativePath: String, path: String, line: Int,
+                preamble: [UInt8]? = nil) {
+        self.preamble = preamble
         self.source = source
         self.category = category
         self.lang = lang

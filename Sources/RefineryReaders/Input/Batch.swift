@@ -7,12 +7,15 @@ public struct Batch: Sendable {
     /// The units' bytes, back to back.
     public var buffer: [UInt8]
     public var units: [RawUnit]
+    /// Per-file bytes a format keeps for decoding every unit of that file (a CSV header), by file index.
+    public var preambles: [Int: [UInt8]]
 
     public init(index: Int, sourceIndex: Int) {
         self.index = index
         self.sourceIndex = sourceIndex
         buffer = []
         units = []
+        preambles = [:]
     }
 
     /// Input bytes held.

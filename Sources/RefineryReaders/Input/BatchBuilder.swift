@@ -5,6 +5,7 @@ public final class BatchBuilder {
     private let emit: (Batch) throws -> Void
     private var current: Batch
     private var nextIndex = 0
+    private var preamble: (fileIndex: Int, bytes: [UInt8])?
 
     /// - Parameters:
     ///   - maxRecords: units per batch at most.
@@ -25,10 +26,19 @@ public final class BatchBuilder {
         }
     }
 
+    /// Sets bytes that every unit of one file needs to be decoded (a CSV header): each batch holding units of
+    /// that file carries them, so a worker decodes a unit without seeing the rest of the file.
+    public func setPreamble(_ bytes: [UInt8], fileIndex: Int) {
+        preamble = (fileIndex, bytes)
+    }
+
     /// Adds one unit.
     public func add(_ bytes: UnsafeBufferPointer<UInt8>, fileIndex: Int, line: Int, problem: RawUnit.Problem? = nil) throws {
         if !current.units.isEmpty && (current.units.count >= maxRecords || current.buffer.count + bytes.count > maxBytes) {
             try flush()
+        }
+        if let preamble, preamble.fileIndex == fileIndex, current.preambles[fileIndex] == nil {
+            current.preambles[fileIndex] = preamble.bytes
         }
         let start = current.buffer.count
         current.buffer.append(contentsOf: bytes)

@@ -16,6 +16,15 @@ public struct LineSplitter: Sendable {
         public var lines = 0
         public var blankLines = 0
         public var bytes = 0
+
+        public init() {}
+
+        /// Adds another file's counts.
+        public mutating func add(_ other: Counts) {
+            lines += other.lines
+            blankLines += other.blankLines
+            bytes += other.bytes
+        }
     }
 
     public init(maxLineBytes: Int) {

@@ -17,6 +17,9 @@ public struct RawUnit: Sendable {
         case documentTooLong(bytes: Int, limit: Int)
         /// The file ended early (truncated zstd frame, read error); the bytes are what was read.
         case truncated(detail: String)
+        /// The reader already found the unit malformed (an unterminated quote, a row of a file without a
+        /// header); the bytes are the unit's start, kept for the reject.
+        case rejected(DecodeFailure)
     }
 
     public init(range: Range<Int>, fileIndex: Int, line: Int, problem: Problem? = nil) {
