@@ -16,7 +16,9 @@ public enum DatasetCard {
             lines += ["  - name: \(name)", "    dtype: string"]
         }
         lines += ["  - name: messages", "    list:", "    - name: role", "      dtype: string",
-                  "    - name: content", "      dtype: string", "  - name: reward", "    dtype: float64"]
+                  "    - name: content", "      dtype: string", "  - name: reward", "    dtype: float64",
+                  "  - name: items", "    sequence: string", "  - name: rewards", "    sequence: float64",
+                  "  - name: timestamps", "    sequence: int64"]
         if !scoreKeys.isEmpty {
             lines += ["  - name: scores", "    struct:"]
             for key in scoreKeys { lines += ["    - name: \(quoted(key))", "      dtype: float64"] }
@@ -45,7 +47,7 @@ public enum DatasetCard {
             lines.append("| \(split) | \(summary.records) | \(summary.shards) | \(categories) |")
         }
         lines += ["", "Each line of a shard is one record: `id`, `source`, `category`, `lang`, `text` (documents) or `messages`",
-                  "(chats, `role`/`content`), `reward`, and `meta` (the input's other fields, as a JSON string).", "",
+                  "(chats, `role`/`content`), `reward`, `items`/`rewards`/`timestamps` (a user's interaction history), and `meta` (the input's other fields, as a JSON string).", "",
                   "```python", "from datasets import load_dataset", "ds = load_dataset(\"path/to/this/folder\")", "```", ""]
         return lines.joined(separator: "\n")
     }

@@ -118,9 +118,9 @@ func tinySpec(_ folder: TemporaryFolder, kind: String = "jsonl", glob: String = 
             }
         }
         #expect(sawChat && sawDocument)
-        #expect(keyOrders == [["id", "source", "category", "lang", "text", "messages", "reward", "meta"]])
+        #expect(keyOrders == [["id", "source", "category", "lang", "text", "messages", "reward", "items", "rewards", "timestamps", "meta"]])
         let card = try String(contentsOfFile: folder.path + "/demo/README.md", encoding: .utf8)
-        for key in ["id", "source", "category", "lang", "text", "messages", "reward", "meta"] {
+        for key in ["id", "source", "category", "lang", "text", "messages", "reward", "items", "rewards", "timestamps", "meta"] {
             #expect(card.contains("  - name: \(key)\n"), "card lacks \(key)")
         }
         #expect(card.contains("path: \"train-*.jsonl.zst\""))

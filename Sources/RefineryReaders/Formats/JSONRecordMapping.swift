@@ -2,7 +2,7 @@ import RefineryRecords
 
 /// Maps a parsed JSON object onto a ``Record``: the shared core of the JSON-lines formats.
 ///
-/// Known fields (`text`, `messages`, `category`, `lang`, `reward`, `scores`, `pii`, `meta`) fill the record and
+/// Known fields (`text`, `messages`, `category`, `lang`, `reward`, `items`, `rewards`, `timestamps`, `scores`, `pii`, `meta`) fill the record and
 /// are type-checked; every other field, `id` and `source` included, is kept under `meta` so nothing is lost.
 enum JSONRecordMapping {
     static let roles: Set<String> = ["system", "user", "assistant", "tool"]
@@ -45,6 +45,26 @@ enum JSONRecordMapping {
                 guard let reward = value.doubleValue else { throw .wrongShape("'reward' must be a number, found \(value.typeName)") }
                 guard reward.isFinite, (0...1).contains(reward) else { throw DecodeFailure(reason: "invalid_reward", detail: "'reward' must be in [0, 1], found \(reward)") }
                 record.reward = reward
+            case "items", "rewards", "timestamps":
+                if case .null = value { continue }
+                guard case .array(let elements) = value else { throw .wrongShape("'\(key)' must be an array, found \(value.typeName)") }
+                var history = record.interactions ?? Interactions()
+                for (i, element) in elements.enumerated() {
+                    switch key {
+                    case "items":
+                        guard case .string(let item) = element else { throw .wrongShape("items[\(i)] must be a string") }
+                        history.items.append(item)
+                    case "rewards":
+                        guard let reward = element.doubleValue, reward.isFinite else { throw .wrongShape("rewards[\(i)] must be a number") }
+                        history.rewards.append(reward)
+                    default:
+                        guard let time = element.doubleValue, let whole = Int64(exactly: time) else {
+                            throw .wrongShape("timestamps[\(i)] must be a whole number of seconds")
+                        }
+                        history.timestamps.append(whole)
+                    }
+                }
+                record.interactions = history
             case "scores":
                 guard case .object(let scores) = value else { throw .wrongShape("'scores' must be an object, found \(value.typeName)") }
                 for (name, score) in scores {

@@ -2,7 +2,7 @@ extension Record {
     /// Appends the record as one compact JSON object (no newline).
     ///
     /// Every record has the same keys in the same order — `id`, `source`, `category`, `lang`, `text`,
-    /// `messages`, `reward`, then `scores` and `pii` when set, then `meta` — with `null` for what it lacks, and
+    /// `messages`, `reward`, `items`, `rewards`, `timestamps`, then `scores` and `pii` when set, then `meta` — with `null` for what it lacks, and
     /// `meta` (whose keys differ from source to source) as a JSON string. A fixed schema is what lets
     /// Arrow-based readers (Hugging Face `datasets`, pandas with pyarrow) load chats and documents from
     /// several sources as one table.
@@ -34,6 +34,26 @@ extension Record {
         }
         writer.raw(",\"reward\":")
         if let reward { writer.number(reward) } else { writer.raw("null") }
+        if let interactions {
+            writer.raw(",\"items\":[")
+            for (i, item) in interactions.items.enumerated() {
+                if i > 0 { writer.byte(UInt8(ascii: ",")) }
+                writer.string(item)
+            }
+            writer.raw("],\"rewards\":[")
+            for (i, reward) in interactions.rewards.enumerated() {
+                if i > 0 { writer.byte(UInt8(ascii: ",")) }
+                writer.number(reward)
+            }
+            writer.raw("],\"timestamps\":[")
+            for (i, time) in interactions.timestamps.enumerated() {
+                if i > 0 { writer.byte(UInt8(ascii: ",")) }
+                writer.number(Int(time))
+            }
+            writer.byte(UInt8(ascii: "]"))
+        } else {
+            writer.raw(",\"items\":null,\"rewards\":null,\"timestamps\":null")
+        }
         if !scores.isEmpty {
             writer.raw(",\"scores\":{")
             for (i, score) in scores.enumerated() {

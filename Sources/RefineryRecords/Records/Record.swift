@@ -10,9 +10,25 @@ public struct Message: Sendable, Equatable {
     }
 }
 
+/// A user's interaction history, oldest first: what a generative recommender is trained on.
+public struct Interactions: Sendable, Equatable {
+    /// Item ids, in time order.
+    public var items: [String]
+    /// One reward per item in [0, 1] (a rating or a watch fraction mapped by the reader).
+    public var rewards: [Double]
+    /// One time per item, seconds since 1970.
+    public var timestamps: [Int64]
+
+    public init(items: [String] = [], rewards: [Double] = [], timestamps: [Int64] = []) {
+        self.items = items
+        self.rewards = rewards
+        self.timestamps = timestamps
+    }
+}
+
 /// One training example as it flows through the pipeline and is written to a shard.
 ///
-/// A record carries either `text` (a plain document) or `messages` (a chat). `id` is derived from where the
+/// A record carries `text` (a plain document), `messages` (a chat) or `interactions` (a user's history). `id` is derived from where the
 /// record came from (`source/relative/path:line`), so a rerun on the same inputs gives the same ids.
 public struct Record: Sendable, Equatable {
     /// Stable id, `source/path:locator`.
@@ -28,6 +44,8 @@ public struct Record: Sendable, Equatable {
     public var messages: [Message]?
     /// A scalar reward in [0, 1] (from a rating, a label, a model), used by A-SFT.
     public var reward: Double?
+    /// A user's items, rewards and times, for interaction-log records.
+    public var interactions: Interactions?
     /// Scores set by stages, in the order the stages set them.
     public var scores: [(key: String, value: Double)]
     /// Counts of redacted PII by type.
@@ -41,7 +59,7 @@ public struct Record: Sendable, Equatable {
 
     public init(
         id: String, source: String, category: String? = nil, lang: String? = nil, text: String? = nil,
-        messages: [Message]? = nil, reward: Double? = nil, scores: [(key: String, value: Double)] = [],
+        messages: [Message]? = nil, reward: Double? = nil, interactions: Interactions? = nil, scores: [(key: String, value: Double)] = [],
         pii: [(key: String, value: Int)] = [], meta: [(key: String, value: JSONValue)] = [],
         location: SourceLocation, utf8Repairs: Int = 0
     ) {
@@ -52,6 +70,7 @@ public struct Record: Sendable, Equatable {
         self.text = text
         self.messages = messages
         self.reward = reward
+        self.interactions = interactions
         self.scores = scores
         self.pii = pii
         self.meta = meta
@@ -63,10 +82,11 @@ public struct Record: Sendable, Equatable {
     public enum Kind: String, Sendable {
         case document
         case chat
+        case interactions
     }
 
-    /// `chat` when the record has messages, otherwise `document`.
-    public var kind: Kind { messages != nil ? .chat : .document }
+    /// `chat` when the record has messages, `interactions` when it has a history, otherwise `document`.
+    public var kind: Kind { messages != nil ? .chat : interactions != nil ? .interactions : .document }
 
     /// Sets or replaces one score, keeping the order in which scores were first set.
     public mutating func setScore(_ key: String, _ value: Double) {
@@ -79,7 +99,7 @@ public struct Record: Sendable, Equatable {
 
     public static func == (lhs: Record, rhs: Record) -> Bool {
         lhs.id == rhs.id && lhs.source == rhs.source && lhs.category == rhs.category && lhs.lang == rhs.lang
-            && lhs.text == rhs.text && lhs.messages == rhs.messages && lhs.reward == rhs.reward
+            && lhs.text == rhs.text && lhs.messages == rhs.messages && lhs.reward == rhs.reward && lhs.interactions == rhs.interactions
             && lhs.scores.map(\.key) == rhs.scores.map(\.key) && lhs.scores.map(\.value) == rhs.scores.map(\.value)
             && lhs.pii.map(\.key) == rhs.pii.map(\.key) && lhs.pii.map(\.value) == rhs.pii.map(\.value)
             && JSONValue.object(lhs.meta) == JSONValue.object(rhs.meta)

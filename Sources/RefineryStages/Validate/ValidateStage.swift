@@ -8,7 +8,10 @@ import RefinerySpec
 /// U+FFFD and counted), cleans control characters and whitespace, applies NFC, and enforces length bounds in
 /// characters (Unicode scalars) and words over the whole record.
 ///
-/// Reasons: `missing_text`, `missing_messages`, `invalid_utf8`, `empty`, `empty_turn`, `chat_without_assistant`,
+/// An interaction history (``Interactions``) needs items with as many rewards and timestamps; text bounds do not
+/// apply to it.
+///
+/// Reasons: `missing_text`, `missing_messages`, `inconsistent_interactions`, `invalid_utf8`, `empty`, `empty_turn`, `chat_without_assistant`,
 /// `too_short`, `too_long`, `too_few_words`, `too_many_words`, `missing_category`.
 /// Events (records kept but changed): `utf8_repaired`, `control_removed`, `whitespace_cleaned`, `nfc_normalized`.
 public struct ValidateStage: Stage {
@@ -101,6 +104,16 @@ public struct ValidateStage: Stage {
             if requireAssistant && !hasAssistant {
                 return .drop(reason: "chat_without_assistant", detail: "no assistant turn among \(messages.count) message(s)")
             }
+        case .interactions:
+            // A history has no text: its checks are its shape; length bounds are for text.
+            guard let history = record.interactions, !history.items.isEmpty else {
+                return .drop(reason: "empty", detail: "an interaction history needs at least one item")
+            }
+            guard history.rewards.count == history.items.count, history.timestamps.count == history.items.count else {
+                return .drop(reason: "inconsistent_interactions",
+                             detail: "\(history.items.count) items, \(history.rewards.count) rewards, \(history.timestamps.count) timestamps")
+            }
+            return .keep
         }
         if characters < minCharacters {
             return .drop(reason: "too_short", detail: "\(characters) characters, minimum \(minCharacters)")
