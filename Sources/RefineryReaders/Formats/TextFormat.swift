@@ -26,34 +26,19 @@ public struct TextFormat: SingleRecordFormat {
     }
 
     public func split(_ stream: ByteStream, fileIndex: Int, into builder: BatchBuilder) throws -> LineSplitter.Counts {
-        // Documents are read whole (bounded by maxDocumentBytes), then cut at blank lines if asked.
+        // Documents are read whole (bounded by maxDocumentBytes in file mode), then cut at blank lines if asked.
         var counts = LineSplitter.Counts()
-        var content: [UInt8] = []
-        var oversize = false
-        var failure: String?
-        do {
-            while try stream.next(into: &content) {
-                if content.count > maxDocumentBytes && mode == .file {
-                    oversize = true
-                    // The limit may be below the preview size: keep at most what was read.
-                    content.removeSubrange(min(LineSplitter.previewBytes, content.count)...)
-                }
-            }
-        } catch let error as RefineryError {
-            failure = error.message
-        }
+        let (content, problem) = WholeFile.read(stream, limit: mode == .file ? maxDocumentBytes : Int.max)
         counts.bytes = stream.bytesRead
         var start = 0
         if content.count >= 3 && content[0] == 0xEF && content[1] == 0xBB && content[2] == 0xBF { start = 3 }
-        if let failure {
+        if let problem {
             counts.lines = 1
-            try builder.add(Array(content.prefix(LineSplitter.previewBytes)), fileIndex: fileIndex, line: 1, problem: .truncated(detail: failure))
-            return counts
-        }
-        if oversize {
-            counts.lines = 1
-            try builder.add(Array(content[start...]), fileIndex: fileIndex, line: 1,
-                            problem: .documentTooLong(bytes: stream.bytesRead, limit: maxDocumentBytes))
+            if case .truncated = problem {
+                try builder.add(content, fileIndex: fileIndex, line: 1, problem: problem)
+            } else {
+                try builder.add(Array(content[min(start, content.count)...]), fileIndex: fileIndex, line: 1, problem: problem)
+            }
             return counts
         }
         switch mode {

@@ -8,6 +8,7 @@ public enum ReaderRegistry {
         ("jsonl", { try JSONLFormat(options: $0) }),
         ("chat_jsonl", { try ChatJSONLFormat(options: $0) }),
         ("text", { try TextFormat(options: $0) }),
+        ("subtitles", { try SubtitleFormat(options: $0) }),
     ]
 
     /// The format for a source spec.

@@ -1,0 +1,163 @@
+/// Parses SRT and WebVTT, which share a shape: blocks separated by blank lines, each an optional number or
+/// identifier, a timing line `START --> END [settings]`, and text lines.
+///
+/// - SRT: numbered or unnumbered cues, `,` or `.` before the milliseconds, multi-line text. Files that omit the
+///   blank line between cues are read too: a timing line always starts a new cue (and a number just before it
+///   is that cue's number, not text).
+/// - WebVTT: the `WEBVTT` header (and its header block), `NOTE`, `STYLE` and `REGION` blocks (skipped), cue
+///   identifiers, cue settings after the end time (ignored), hours optional in timestamps.
+///
+/// Malformed blocks become problems with their first line: `missing_timestamps` (text with no timing line),
+/// `invalid_timestamp` (a timing line that does not parse), `truncated_cue` (a timing line with nothing after it
+/// at the end of the file), `missing_webvtt_header`. Events: `empty_cue` (a cue with no text), `note_skipped`,
+/// `style_skipped`, `region_skipped`.
+struct CueBlockParser {
+    var webVTT: Bool
+
+    func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> ParsedSubtitles {
+        var result = ParsedSubtitles()
+        var cursor = LineCursor(bytes)
+        if webVTT {
+            guard let first = cursor.next(), Self.isWebVTTSignature(bytes, first.range) else {
+                result.problem("missing_webvtt_header", "a WebVTT file starts with a line 'WEBVTT'", line: 1,
+                               raw: String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<min(bytes.count, 200)]), as: UTF8.self))
+                return result
+            }
+            // The header block runs to the first blank line.
+            while let line = cursor.next(), !cursor.isBlank(line.range) {}
+        }
+
+        // The block being read: its lines so far, and the cue once its timing line was seen.
+        var blockLines: [(range: Range<Int>, number: Int)] = []
+        var cue: Cue?
+        var skipping = false
+
+        func flushOrphan() {
+            // Lines outside any cue: a stray number alone is harmless (a cue's number whose cue is missing).
+            defer { blockLines.removeAll(keepingCapacity: true) }
+            guard let first = blockLines.first else { return }
+            let raw = blockLines.map { cursor.string($0.range) }.joined(separator: "\n")
+            result.problem("missing_timestamps", "text without a 'START --> END' timing line", line: first.number, raw: raw)
+        }
+        func finishCue(truncated: Bool = false) {
+            guard let done = cue else { return }
+            cue = nil
+            if done.text.isEmpty {
+                if truncated {
+                    result.problem("truncated_cue", "the file ends after a timing line, with no cue text", line: done.line,
+                                   raw: blockLines.map { cursor.string($0.range) }.joined(separator: "\n"))
+                } else {
+                    result.note("empty_cue")
+                }
+            } else {
+                result.cues.append(done)
+            }
+            blockLines.removeAll(keepingCapacity: true)
+        }
+
+        while let line = cursor.next() {
+            let range = line.range
+            if cursor.isBlank(range) {
+                if cue != nil { finishCue() } else if !skipping { flushOrphan() }
+                skipping = false
+                continue
+            }
+            if skipping { continue }
+            if cue == nil && blockLines.isEmpty && webVTT, let kind = Self.skippedBlock(bytes, range) {
+                result.note(kind)
+                skipping = true
+                continue
+            }
+            if let arrow = Self.arrow(in: bytes, range) {
+                guard let start = SubtitleTime.parse(bytes, at: range.lowerBound, end: arrow),
+                      Self.onlySpaces(bytes, start.next..<arrow),
+                      let end = SubtitleTime.parse(bytes, at: arrow + 3, end: range.upperBound)
+                else {
+                    // The whole block is unusable; skip to its end.
+                    if cue != nil { finishCue() }
+                    blockLines.append(line)
+                    let header = blockLines.first!.number
+                    var raw = blockLines.map { cursor.string($0.range) }
+                    blockLines.removeAll(keepingCapacity: true)
+                    while let more = cursor.next(), !cursor.isBlank(more.range) { raw.append(cursor.string(more.range)) }
+                    result.problem("invalid_timestamp", "cannot read '\(cursor.string(range))' as 'HH:MM:SS,mmm --> HH:MM:SS,mmm'",
+                                   line: header, raw: raw.joined(separator: "\n"))
+                    continue
+                }
+                var first = line.number
+                if var open = cue {
+                    // No blank line before this timing line: the previous line, if a bare number, is this cue's number.
+                    if let last = open.text.lastIndex(of: 0x0A), Self.isNumber(open.text[(last + 1)...]) {
+                        open.text.removeSubrange(last...)
+                        first -= 1
+                    } else if Self.isNumber(open.text[...]) {
+                        open.text.removeAll()
+                        first -= 1
+                    }
+                    cue = open
+                    finishCue()
+                } else if let previous = blockLines.last {
+                    // An SRT number or a WebVTT identifier; anything before it is stray text.
+                    blockLines.removeLast()
+                    flushOrphan()
+                    first = previous.number
+                    blockLines.append(previous)
+                }
+                blockLines.append(line)
+                cue = Cue(start: start.ms, end: end.ms, text: [], line: first)
+                continue
+            }
+            blockLines.append(line)
+            if cue != nil {
+                if !cue!.text.isEmpty { cue!.text.append(0x0A) }
+                cue!.text.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[range]))
+            }
+        }
+        if cue != nil { finishCue(truncated: true) } else if !skipping { flushOrphan() }
+        return result
+    }
+
+    /// The index of `-->` in a line, if any.
+    static func arrow(in bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
+        var i = range.lowerBound
+        while i + 2 < range.upperBound {
+            if bytes[i] == 0x2D && bytes[i + 1] == 0x2D && bytes[i + 2] == 0x3E { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    static func onlySpaces(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        for i in range where bytes[i] != 0x20 && bytes[i] != 0x09 { return false }
+        return true
+    }
+
+    static func isNumber(_ bytes: ArraySlice<UInt8>) -> Bool {
+        var digits = 0
+        for byte in bytes {
+            if byte >= 0x30 && byte <= 0x39 { digits += 1 } else if byte != 0x20 && byte != 0x09 { return false }
+        }
+        return digits > 0
+    }
+
+    static func isWebVTTSignature(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        let signature: [UInt8] = Array("WEBVTT".utf8)
+        guard range.count >= 6 else { return false }
+        for (k, byte) in signature.enumerated() where bytes[range.lowerBound + k] != byte { return false }
+        return range.count == 6 || bytes[range.lowerBound + 6] == 0x20 || bytes[range.lowerBound + 6] == 0x09
+    }
+
+    /// `note_skipped`, `style_skipped` or `region_skipped` when a WebVTT block starts with that keyword.
+    static func skippedBlock(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String? {
+        for (keyword, event) in [("NOTE", "note_skipped"), ("STYLE", "style_skipped"), ("REGION", "region_skipped")] {
+            let word = Array(keyword.utf8)
+            guard range.count >= word.count else { continue }
+            var matches = true
+            for (k, byte) in word.enumerated() where bytes[range.lowerBound + k] != byte { matches = false; break }
+            if matches && (range.count == word.count || bytes[range.lowerBound + word.count] == 0x20 || bytes[range.lowerBound + word.count] == 0x09) {
+                return event
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,97 @@
+import RefinerySpec
+
+/// The subtitle file formats.
+public enum SubtitleKind: String, Sendable, CaseIterable {
+    case srt, vtt, ass
+
+    /// The format a file name implies (`.srt`, `.vtt`, `.ass`/`.ssa`, optionally followed by `.zst`).
+    public init?(fileName: String) {
+        var name = fileName.lowercased()
+        if name.hasSuffix(".zst") { name.removeLast(4) }
+        if name.hasSuffix(".srt") { self = .srt } else if name.hasSuffix(".vtt") { self = .vtt }
+        else if name.hasSuffix(".ass") || name.hasSuffix(".ssa") { self = .ass } else { return nil }
+    }
+}
+
+/// From a subtitle file's bytes to clean cues: text decoding, parsing by format, cleaning. Shared by
+/// ``SubtitleFormat`` and ``BilingualSubtitleFormat``, configured by the same options:
+///
+/// - `format`: `auto` (by file extension, the default), `srt`, `vtt` or `ass`.
+/// - `encoding`: how to read files that are not UTF-8 or UTF-16 (default `windows-1252`; see
+///   ``SubtitleText/Legacy/names``). Every such file counts a `subtitle_redecoded` event.
+/// - `hearing_impaired`: `remove` (default) or `keep`.
+/// - `collapse_repeats`: merge rolling-caption repeats (default true).
+struct SubtitleDecoder: Sendable {
+    static let optionKeys = ["format", "encoding", "hearing_impaired", "collapse_repeats"]
+
+    var kind: SubtitleKind?
+    var legacy: SubtitleText.Legacy = .windows1252
+    var removeHearingImpaired = true
+    var collapseRepeats = true
+
+    init(options table: SpecTable?) throws {
+        if let node = table?.optional("format") {
+            let name = try node.string()
+            if name != "auto" {
+                guard let kind = SubtitleKind(rawValue: name) else { throw node.error("must be auto, srt, vtt or ass; found '\(name)'") }
+                self.kind = kind
+            }
+        }
+        if let node = table?.optional("encoding") {
+            guard let legacy = SubtitleText.Legacy(name: try node.string()) else {
+                throw node.error("unknown encoding '\(try node.string())'; known: \(SubtitleText.Legacy.names.joined(separator: ", "))")
+            }
+            self.legacy = legacy
+        }
+        if let node = table?.optional("hearing_impaired") {
+            switch try node.string() {
+            case "remove": removeHearingImpaired = true
+            case "keep": removeHearingImpaired = false
+            default: throw node.error("must be 'remove' or 'keep', found '\(try node.string())'")
+            }
+        }
+        collapseRepeats = try table?.optional("collapse_repeats")?.bool() ?? true
+    }
+
+    /// The format of a file, or a failure naming the file when its extension says nothing and `format` is `auto`.
+    func kind(of relativePath: String) throws(DecodeFailure) -> SubtitleKind {
+        if let kind { return kind }
+        guard let kind = SubtitleKind(fileName: relativePath) else {
+            throw DecodeFailure(reason: "unknown_subtitle_format",
+                                detail: "cannot tell the format of '\(relativePath)' from its extension; set options.format to srt, vtt or ass")
+        }
+        return kind
+    }
+
+    /// Clean, non-empty cues in file order, with problems and events.
+    func decode(_ bytes: UnsafeBufferPointer<UInt8>, kind: SubtitleKind) throws(DecodeFailure) -> ParsedSubtitles {
+        let (text, origin) = try SubtitleText.utf8(bytes, legacy: legacy)
+        var parsed = text.withUnsafeBufferPointer { buffer in
+            switch kind {
+            case .srt: CueBlockParser(webVTT: false).parse(buffer)
+            case .vtt: CueBlockParser(webVTT: true).parse(buffer)
+            case .ass: ASSParser().parse(buffer)
+            }
+        }
+        switch origin {
+        case .legacy: parsed.note("subtitle_redecoded")
+        case .utf16le, .utf16be: parsed.note("subtitle_utf16")
+        case .utf8: break
+        }
+        let cleaner = CueCleaner(removeHearingImpaired: removeHearingImpaired, assMarkup: kind == .ass)
+        var kept: [Cue] = []
+        kept.reserveCapacity(parsed.cues.count)
+        for var cue in parsed.cues {
+            let cleaned = cleaner.clean(cue.text)
+            if cleaned.removedHearingImpaired { parsed.note("hearing_impaired_removed") }
+            if cleaned.text.isEmpty {
+                parsed.note("cue_emptied")
+                continue
+            }
+            cue.text = cleaned.text
+            kept.append(cue)
+        }
+        parsed.cues = kept
+        return parsed
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import RefineryRecords
+
+/// Turns a subtitle file's bytes into UTF-8: strips a UTF-8 BOM, transcodes UTF-16 (with a BOM, or without one
+/// when every other byte is zero), and re-decodes files that are not valid UTF-8 from the spec's legacy
+/// `encoding` (subtitles from older tools are often windows-1252 or windows-1251).
+public enum SubtitleText {
+    /// A legacy 8-bit encoding a spec can declare.
+    public enum Legacy: Sendable, Equatable {
+        /// windows-1252 with the WHATWG mapping (its five unassigned bytes become C1 controls, so decoding never fails).
+        case windows1252
+        /// Any encoding Foundation decodes.
+        case foundation(String.Encoding, name: String)
+
+        /// The names a spec may use.
+        public static let names = ["windows-1252", "cp1252", "iso-8859-1", "latin1", "iso-8859-2", "windows-1250", "cp1250",
+                                   "windows-1251", "cp1251", "windows-1253", "cp1253", "windows-1254", "cp1254", "shift_jis", "euc-jp"]
+
+        /// The encoding for a spec name (case-insensitive), or nil.
+        public init?(name: String) {
+            switch name.lowercased() {
+            case "windows-1252", "cp1252": self = .windows1252
+            case "iso-8859-1", "latin1": self = .foundation(.isoLatin1, name: "iso-8859-1")
+            case "iso-8859-2": self = .foundation(.isoLatin2, name: "iso-8859-2")
+            case "windows-1250", "cp1250": self = .foundation(.windowsCP1250, name: "windows-1250")
+            case "windows-1251", "cp1251": self = .foundation(.windowsCP1251, name: "windows-1251")
+            case "windows-1253", "cp1253": self = .foundation(.windowsCP1253, name: "windows-1253")
+            case "windows-1254", "cp1254": self = .foundation(.windowsCP1254, name: "windows-1254")
+            case "shift_jis": self = .foundation(.shiftJIS, name: "shift_jis")
+            case "euc-jp": self = .foundation(.japaneseEUC, name: "euc-jp")
+            default: return nil
+            }
+        }
+
+        var name: String {
+            switch self {
+            case .windows1252: "windows-1252"
+            case .foundation(_, let name): name
+            }
+        }
+    }
+
+    /// How the bytes were read.
+    public enum Origin: String, Sendable {
+        case utf8, utf16le, utf16be, legacy
+    }
+
+    /// The text as UTF-8 bytes and how it was decoded.
+    /// - Throws: ``DecodeFailure`` `undecodable_text` when the bytes are neither UTF-8, UTF-16, nor `legacy`.
+    public static func utf8(_ bytes: UnsafeBufferPointer<UInt8>, legacy: Legacy) throws(DecodeFailure) -> (bytes: [UInt8], origin: Origin) {
+        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF {
+            let body = UnsafeBufferPointer(rebasing: bytes[3...])
+            if isValidUTF8(body) { return (Array(body), .utf8) }
+            return (try redecode(body, legacy), .legacy)
+        }
+        if bytes.count >= 2 && bytes[0] == 0xFF && bytes[1] == 0xFE {
+            return (try utf16(UnsafeBufferPointer(rebasing: bytes[2...]), littleEndian: true), .utf16le)
+        }
+        if bytes.count >= 2 && bytes[0] == 0xFE && bytes[1] == 0xFF {
+            return (try utf16(UnsafeBufferPointer(rebasing: bytes[2...]), littleEndian: false), .utf16be)
+        }
+        if isValidUTF8(bytes) {
+            // UTF-16 without a BOM is valid UTF-8 too (ASCII with NULs): recognise it by its zero bytes.
+            if let littleEndian = looksLikeBOMlessUTF16(bytes) {
+                return (try utf16(bytes, littleEndian: littleEndian), littleEndian ? .utf16le : .utf16be)
+            }
+            return (Array(bytes), .utf8)
+        }
+        return (try redecode(bytes, legacy), .legacy)
+    }
+
+    /// Whether `bytes` is valid UTF-8 (memchr-free scan with an ASCII fast path).
+    public static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        String(validating: bytes, as: UTF8.self) != nil
+    }
+
+    private static func looksLikeBOMlessUTF16(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool? {
+        let sample = min(bytes.count, 512) & ~1
+        guard sample >= 8 else { return nil }
+        var evenZeros = 0
+        var oddZeros = 0
+        for i in stride(from: 0, to: sample, by: 2) {
+            if bytes[i] == 0 { evenZeros += 1 }
+            if bytes[i + 1] == 0 { oddZeros += 1 }
+        }
+        let pairs = sample / 2
+        if oddZeros * 10 >= pairs * 8 && evenZeros * 10 < pairs { return true }
+        if evenZeros * 10 >= pairs * 8 && oddZeros * 10 < pairs { return false }
+        return nil
+    }
+
+    private static func utf16(_ bytes: UnsafeBufferPointer<UInt8>, littleEndian: Bool) throws(DecodeFailure) -> [UInt8] {
+        var units: [UInt16] = []
+        units.reserveCapacity(bytes.count / 2)
+        var i = 0
+        while i + 1 < bytes.count {
+            let a = UInt16(bytes[i]), b = UInt16(bytes[i + 1])
+            units.append(littleEndian ? a | b << 8 : a << 8 | b)
+            i += 2
+        }
+        // A lone surrogate or an odd trailing byte becomes U+FFFD, as in every UTF-16 decoder.
+        var text = String(decoding: units, as: UTF16.self)
+        if bytes.count % 2 == 1 { text.append("\u{FFFD}") }
+        return Array(text.utf8)
+    }
+
+    private static func redecode(_ bytes: UnsafeBufferPointer<UInt8>, _ legacy: Legacy) throws(DecodeFailure) -> [UInt8] {
+        switch legacy {
+        case .windows1252:
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count + bytes.count / 8)
+            for byte in bytes {
+                if byte < 0x80 {
+                    out.append(byte)
+                } else {
+                    let scalar = byte < 0xA0 ? windows1252High[Int(byte - 0x80)] : UInt32(byte)
+                    appendUTF8(scalar, to: &out)
+                }
+            }
+            return out
+        case .foundation(let encoding, let name):
+            guard let text = String(bytes: bytes, encoding: encoding) else {
+                throw DecodeFailure(reason: "undecodable_text", detail: "neither UTF-8, UTF-16 nor \(name) (the source's encoding option)")
+            }
+            return Array(text.utf8)
+        }
+    }
+
+    private static func appendUTF8(_ scalar: UInt32, to out: inout [UInt8]) {
+        if scalar < 0x800 {
+            out.append(UInt8(0xC0 | scalar >> 6))
+            out.append(UInt8(0x80 | scalar & 0x3F))
+        } else {
+            out.append(UInt8(0xE0 | scalar >> 12))
+            out.append(UInt8(0x80 | (scalar >> 6) & 0x3F))
+            out.append(UInt8(0x80 | scalar & 0x3F))
+        }
+    }
+
+    /// windows-1252 bytes 0x80–0x9F (WHATWG): the five unassigned ones map to the C1 control of the same value.
+    private static let windows1252High: [UInt32] = [
+        0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D, 0x017D, 0x8F,
+        0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D, 0x017E, 0x0178,
+    ]
+}
