@@ -9,6 +9,7 @@ public enum ReaderRegistry {
         ("chat_jsonl", { try ChatJSONLFormat(options: $0) }),
         ("text", { try TextFormat(options: $0) }),
         ("subtitles", { try SubtitleFormat(options: $0) }),
+        ("bilingual_subtitles", { try BilingualSubtitleFormat(options: $0) }),
     ]
 
     /// The format for a source spec.
