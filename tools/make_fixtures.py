@@ -59,6 +59,79 @@ def write_lines(path, lines, newline="\n", bom=False):
             f.write(newline.encode())
 
 
+def srt_time(ms, sep=","):
+    return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d}{sep}{ms % 1000:03d}"
+
+
+def ass_time(ms):
+    return f"{ms // 3600000}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000 // 10:02d}"
+
+
+HARBOUR = [  # (start ms, end ms, English, French): three scenes, more than 4 s apart
+    (1000, 3500, "The boats came back before dawn.", "Les bateaux sont rentrés avant l'aube."),
+    (4000, 6500, "Nobody on the quay said a word.", "Personne sur le quai n'a dit un mot."),
+    (7000, 9000, "Then the old keeper lit the lamp.", "Puis le vieux gardien a allumé la lampe."),
+    (20000, 22500, "Is that your brother's coat from the café?", "C'est le manteau de ton frère ?"),
+    (23000, 25500, "He left it here last winter, before the storm.", "Il l'a laissé ici l'hiver dernier, avant la tempête."),
+    (40000, 42000, "We should go home now, it is getting late.", "Nous devrions rentrer, il se fait tard."),
+]
+
+
+def write_subtitles():
+    """One file per subtitle format, and one bilingual pair; each window's fate is known by construction."""
+    folder = os.path.join(ROOT, "subtitles")
+    os.makedirs(folder)
+    # SRT in windows-1252 with CRLF ends, markup and hearing-impaired notes: three windows, one broken block.
+    blocks = []
+    for n, (start, end, en, _) in enumerate(HARBOUR, 1):
+        text = en if n != 2 else "[waves crash]\r\n<i>" + en + "</i>"
+        blocks.append(f"{n}\r\n{srt_time(start)} --> {srt_time(end)}\r\n{text}\r\n")
+    blocks.insert(3, "99\r\nthis block lost its timing line\r\n")
+    fate("read.missing_timestamps")
+    for _ in range(3):
+        fate()  # windows at 1 s, 20 s and 40 s
+    with open(os.path.join(folder, "harbour.srt"), "wb") as f:
+        f.write("\r\n".join(blocks).replace("é", "é").encode("cp1252"))
+    # WebVTT with a NOTE block, settings, voice spans and rolling captions; the second window is too short.
+    vtt = ["WEBVTT", "", "NOTE written by hand for the demo", "",
+           "1", "00:00:01.000 --> 00:00:03.000 align:start", "<v Keeper>Hold the rope tight.",
+           "", "00:00:03.000 --> 00:00:05.000", "Hold the rope tight.", "<c.yellow>The tide is turning.</c>",
+           "", "00:00:05.000 --> 00:00:07.000", "The tide is turning.", "We have ten minutes at most.",
+           "", "00:00:30.000 --> 00:00:31.000", "Okay.", ""]
+    fate()
+    fate("validate.too_short")
+    with open(os.path.join(folder, "harbour.vtt"), "w", encoding="utf-8") as f:
+        f.write("\n".join(vtt))
+    # ASS with its Format line in a non-default order, override tags and \N; one dialogue line lost its columns.
+    ass = ["[Script Info]", "Title: Harbour", "ScriptType: v4.00+", "", "[Events]",
+           "Format: Layer, Style, Start, End, Name, MarginL, MarginR, MarginV, Effect, Text",
+           f"Dialogue: 0,Default,{ass_time(1000)},{ass_time(3000)},,0,0,0,,{{\\an8}}The lamp is lit,\\Nthe keeper is awake.",
+           f"Comment: 0,Default,{ass_time(3000)},{ass_time(4000)},,0,0,0,,timing note for the editor",
+           f"Dialogue: 0,Default,{ass_time(3500)},{ass_time(5000)},,0,0,0,,{{\\i1}}And the boats are all home.{{\\i0}}",
+           f"Dialogue: 0,Default,{ass_time(9000)}",
+           f"Dialogue: 0,Default,{ass_time(30000)},{ass_time(33000)},,0,0,0,,Good night to everyone on the quay."]
+    fate()
+    fate("read.wrong_column_count")
+    fate()
+    with open(os.path.join(folder, "harbour.ass"), "w", encoding="utf-8") as f:
+        f.write("\n".join(ass) + "\n")
+    # A bilingual pair: the French file drifts by up to 150 ms; the last English line has no French partner.
+    pairs = os.path.join(ROOT, "bilingual")
+    os.makedirs(pairs)
+    en, fr = [], []
+    for n, (start, end, english, french) in enumerate(HARBOUR, 1):
+        en.append(f"{n}\n{srt_time(start)} --> {srt_time(end)}\n{english}\n")
+        if n < len(HARBOUR):
+            shift = (n * 50) % 200
+            fr.append(f"{n}\n{srt_time(start + shift)} --> {srt_time(end + shift)}\n{french}\n")
+            fate()
+    fate("read.low_alignment")
+    with open(os.path.join(pairs, "Harbour.en.srt"), "w", encoding="utf-8") as f:
+        f.write("\n".join(en))
+    with open(os.path.join(pairs, "Harbour.fr.srt"), "w", encoding="utf-8") as f:
+        f.write("\n".join(fr))
+
+
 def main():
     if os.path.isdir(ROOT):
         shutil.rmtree(ROOT)
@@ -138,6 +211,8 @@ def main():
     expected["blank_lines"] += len(paragraphs) - 1  # the separators between paragraphs
     with open(os.path.join(ROOT, "stories.md"), "w", encoding="utf-8") as f:
         f.write("\n\n".join(paragraphs) + "\n")
+
+    write_subtitles()
 
     expected["quarantined"] = sum(expected["dropped"].values())
     assert expected["read"] == expected["written"] + expected["quarantined"]

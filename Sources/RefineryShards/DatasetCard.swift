@@ -19,11 +19,17 @@ public enum DatasetCard {
                   "    - name: content", "      dtype: string", "  - name: reward", "    dtype: float64",
                   "  - name: items", "    sequence: string", "  - name: rewards", "    sequence: float64",
                   "  - name: timestamps", "    sequence: int64"]
-        if !scoreKeys.isEmpty {
+        // Every record carries `scores` and `pii` (null when a record has none); with no key seen at all the
+        // column is all null.
+        if scoreKeys.isEmpty {
+            lines += ["  - name: scores", "    dtype: \"null\""]
+        } else {
             lines += ["  - name: scores", "    struct:"]
             for key in scoreKeys { lines += ["    - name: \(quoted(key))", "      dtype: float64"] }
         }
-        if !piiKeys.isEmpty {
+        if piiKeys.isEmpty {
+            lines += ["  - name: pii", "    dtype: \"null\""]
+        } else {
             lines += ["  - name: pii", "    struct:"]
             for key in piiKeys { lines += ["    - name: \(quoted(key))", "      dtype: int64"] }
         }

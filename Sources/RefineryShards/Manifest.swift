@@ -17,10 +17,12 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var rejects: [ShardEntry]
     public var splits: [String: SplitSummary]
     public var stages: [StageCounters]
+    /// The funnel per spec source, in spec order (absent in manifests written before it existed).
+    public var sources: [SourceCounters]?
     public var totals: Totals
 
     enum CodingKeys: String, CodingKey {
-        case format, dataset, version, configHash = "config_hash", spec, inputs, shards, rejects, splits, stages, totals
+        case format, dataset, version, configHash = "config_hash", spec, inputs, shards, rejects, splits, stages, sources, totals
     }
 
     public static let currentFormat = "refinery.dataset/1"
@@ -28,7 +30,7 @@ public struct Manifest: Codable, Sendable, Equatable {
     public static let refineryVersion = "0.1.0"
 
     public init(dataset: String, version: String, configHash: String, spec: String, inputs: [InputFingerprint],
-                shards: [ShardEntry], rejects: [ShardEntry], splits: [String: SplitSummary], stages: [StageCounters], totals: Totals) {
+                shards: [ShardEntry], rejects: [ShardEntry], splits: [String: SplitSummary], stages: [StageCounters], sources: [SourceCounters]? = nil, totals: Totals) {
         format = Self.currentFormat
         self.dataset = dataset
         self.version = version
@@ -39,6 +41,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         self.rejects = rejects
         self.splits = splits
         self.stages = stages
+        self.sources = sources
         self.totals = totals
     }
 
@@ -164,6 +167,29 @@ public struct StageCounters: Codable, Sendable, Equatable {
         bytesOut += other.bytesOut
         dropped.merge(other.dropped, uniquingKeysWith: +)
         events.merge(other.events, uniquingKeysWith: +)
+    }
+}
+
+/// One source's share of the run: what it read, what reached the shards, and why the rest was dropped.
+public struct SourceCounters: Codable, Sendable, Equatable {
+    public var name: String
+    public var kind: String
+    public var files: Int
+    /// Records and rejects its reader produced.
+    public var read: Int
+    public var written: Int
+    public var quarantined: Int
+    /// `stage.reason` → count.
+    public var dropped: [String: Int]
+
+    public init(name: String, kind: String, files: Int) {
+        self.name = name
+        self.kind = kind
+        self.files = files
+        read = 0
+        written = 0
+        quarantined = 0
+        dropped = [:]
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import RefineryShards
 import Testing
 
 /// Runs the real `refinery` binary that `swift build --build-tests` puts beside the test bundle.
@@ -36,31 +37,40 @@ func refinery(_ arguments: [String]) throws -> (status: Int32, stdout: String, s
         let specPath = try folder.write("demo.yaml", spec)
         let run = try refinery(["run", specPath, "--workers", "2"])
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stderr.contains("accounting: read 101 = written 88 + quarantined 13  (balanced)"))
+        let expected = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: repositoryRoot.appendingPathComponent("fixtures/demo/EXPECTED.json"))) as! [String: Any]
+        let (read, written, quarantined) = (expected["read"] as! Int, expected["written"] as! Int, expected["quarantined"] as! Int)
+        let tooShort = (expected["dropped"] as! [String: Int])["validate.too_short"]!
+        #expect(run.stderr.contains("accounting: read \(read) = written \(written) + quarantined \(quarantined)  (balanced)"))
+        // The funnel shows every source of the spec.
+        for source in ["support_chats", "catalog", "stories", "subtitles", "bilingual"] {
+            #expect(run.stderr.contains("\n\(source) "), "funnel row for \(source)")
+        }
+        let manifest = try Manifest.read(directory: folder.path + "/out/demo")
         let inspect = try refinery(["inspect", folder.path + "/out/demo"])
         #expect(inspect.status == 0, "\(inspect.stderr)")
-        #expect(inspect.stdout.contains("train: 82 records"))
+        #expect(inspect.stdout.contains("train: \(manifest.splits["train"]!.records) records"))
         let head = try refinery(["inspect", folder.path + "/out/demo", "--head", "3"])
         let lines = head.stdout.split(separator: "\n")
         #expect(lines.count == 3)
         #expect(lines.allSatisfy { $0.hasPrefix("{\"id\":") })
         let rejects = try refinery(["inspect", folder.path + "/out/demo", "--rejects"])
-        #expect(rejects.stdout.contains("validate.too_short\t2"))
+        #expect(rejects.stdout.contains("validate.too_short\t\(tooShort)"))
 
         // One shard, data or rejects, is checked against the manifest beside it (or one folder up).
         let one = try refinery(["inspect", folder.path + "/out/demo/rejects/validate-00000-of-00001.jsonl.zst"])
         #expect(one.status == 0)
         #expect(one.stderr.contains("verified against the manifest"))
-        #expect(one.stdout.contains("too_short 2"))
+        #expect(one.stdout.contains("too_short \(tooShort)"))
 
         // Corrupt one shard: inspect fails and names it.
-        let shard = folder.path + "/out/demo/train-00000-of-00002.jsonl.zst"
+        let shard = folder.path + "/out/demo/" + manifest.shards[0].file
         var bytes = try Data(contentsOf: URL(fileURLWithPath: shard))
         bytes[bytes.count / 2] ^= 0xFF
         try bytes.write(to: URL(fileURLWithPath: shard))
         let broken = try refinery(["inspect", folder.path + "/out/demo"])
         #expect(broken.status == 1)
-        #expect(broken.stderr.contains("train-00000-of-00002.jsonl.zst") && broken.stderr.contains("FAILED"))
+        #expect(broken.stderr.contains(manifest.shards[0].file) && broken.stderr.contains("FAILED"))
     }
 
     @Test("bad usage and bad specs exit 64 with a message naming the problem")

@@ -358,14 +358,14 @@ import Testing
                             reward: 1, location: Self.location)
         #expect(record.kind == .chat)
         #expect(record.jsonString
-            == #"{"id":"c/x:1","source":"c","category":null,"lang":null,"text":null,"messages":[{"role":"user","content":"hi \"there\""},{"role":"assistant","content":""}],"reward":1,"items":null,"rewards":null,"timestamps":null,"meta":null}"#)
+            == #"{"id":"c/x:1","source":"c","category":null,"lang":null,"text":null,"messages":[{"role":"user","content":"hi \"there\""},{"role":"assistant","content":""}],"reward":1,"items":null,"rewards":null,"timestamps":null,"scores":null,"pii":null,"meta":null}"#)
     }
 
     @Test("a record with only id and source still writes every schema key")
     func recordMinimal() {
         let record = Record(id: "d/y:9", source: "d", location: Self.location)
         #expect(record.kind == .document)
-        #expect(record.jsonString == #"{"id":"d/y:9","source":"d","category":null,"lang":null,"text":null,"messages":null,"reward":null,"items":null,"rewards":null,"timestamps":null,"meta":null}"#)
+        #expect(record.jsonString == #"{"id":"d/y:9","source":"d","category":null,"lang":null,"text":null,"messages":null,"reward":null,"items":null,"rewards":null,"timestamps":null,"scores":null,"pii":null,"meta":null}"#)
     }
 
     @Test("writeJSON appends to what the writer already holds")
@@ -376,7 +376,7 @@ import Testing
         writer.byte(UInt8(ascii: ","))
         Record(id: "b", source: "s", location: Self.location).writeJSON(to: &writer)
         writer.byte(UInt8(ascii: "]"))
-        let empty = #""category":null,"lang":null,"text":null,"messages":null,"reward":null,"items":null,"rewards":null,"timestamps":null,"meta":null"#
+        let empty = #""category":null,"lang":null,"text":null,"messages":null,"reward":null,"items":null,"rewards":null,"timestamps":null,"scores":null,"pii":null,"meta":null"#
         #expect(String(decoding: writer.bytes, as: UTF8.self) == #"[{"id":"a","source":"s","# + empty + #"},{"id":"b","source":"s","# + empty + "}]")
     }
 }

@@ -3,6 +3,8 @@ import RefineryShards
 /// What a worker made of one batch: compressed pieces for each output, and the counters of every stage.
 struct BatchOutput: Sendable {
     var index: Int
+    /// The spec source the batch came from.
+    var sourceIndex: Int
     var train = ShardPiece()
     var validation = ShardPiece()
     /// Reject pieces by stage name (`read` for units that never became records).

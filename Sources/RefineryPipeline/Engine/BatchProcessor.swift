@@ -28,7 +28,7 @@ final class BatchProcessor {
     }
 
     func process(_ batch: Batch) -> BatchOutput {
-        var output = BatchOutput(index: batch.index)
+        var output = BatchOutput(index: batch.index, sourceIndex: batch.sourceIndex)
         do {
             try run(batch, into: &output)
         } catch {

@@ -41,7 +41,7 @@ public struct Engine {
                 } catch {
                     let message = "\(error)"
                     return { batch in
-                        var output = BatchOutput(index: batch.index)
+                        var output = BatchOutput(index: batch.index, sourceIndex: batch.sourceIndex)
                         output.failure = message
                         return output
                     }

@@ -14,6 +14,7 @@ final class DatasetWriter {
     private let rejects: [(stage: String, series: ShardSeries)]
     private(set) var counters: [StageCounters]
     private(set) var seconds: [Double]
+    private var sources: [SourceCounters]
     /// Files written by ``writeAtomically(_:name:)`` so far.
     private var written: [String] = []
     private var scoreKeys: Set<String> = []
@@ -32,6 +33,9 @@ final class DatasetWriter {
         }
         counters = stageNames.map { StageCounters(name: $0) }
         seconds = Array(repeating: 0, count: stageNames.count + 1)
+        sources = plan.spec.sources.enumerated().map { index, source in
+            SourceCounters(name: source.name, kind: source.kind, files: plan.files.filter { $0.sourceIndex == index }.count)
+        }
     }
 
     /// Appends one batch's output; batches must come in order.
@@ -47,6 +51,14 @@ final class DatasetWriter {
             if let piece = output.rejects[stage] { try series.append(piece) }
         }
         for i in counters.indices where i < output.counters.count { counters[i].merge(output.counters[i]) }
+        sources[output.sourceIndex].read += output.counters.first?.recordsIn ?? 0
+        sources[output.sourceIndex].written += output.train.records + output.validation.records
+        for stage in output.counters {
+            for (reason, count) in stage.dropped {
+                sources[output.sourceIndex].dropped["\(stage.name).\(reason)", default: 0] += count
+                sources[output.sourceIndex].quarantined += count
+            }
+        }
         for i in seconds.indices where i < output.seconds.count { seconds[i] += output.seconds[i] }
     }
 
@@ -76,7 +88,7 @@ final class DatasetWriter {
         let manifest = Manifest(
             dataset: plan.spec.output.dataset, version: plan.version, configHash: XXH3.hex(plan.spec.configHash),
             spec: plan.spec.text, inputs: plan.fingerprints, shards: trainEntries + validationEntries, rejects: rejectEntries,
-            splits: ["train": summary(trainEntries), "validation": summary(validationEntries)], stages: counters, totals: totals)
+            splits: ["train": summary(trainEntries), "validation": summary(validationEntries)], stages: counters, sources: sources, totals: totals)
 
         let statsData = try JSONSerialization.data(withJSONObject: stats, options: [.prettyPrinted, .sortedKeys])
         try writeAtomically(statsData + [0x0A], name: "stats.json")

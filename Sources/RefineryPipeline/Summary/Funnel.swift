@@ -3,6 +3,20 @@ import RefineryShards
 /// The per-stage funnel a run prints at the end: records in, out and dropped with reasons, then the split,
 /// then the accounting line that proves nothing was lost.
 public enum Funnel {
+    /// Aligned columns with a rule under the header; numbers right-aligned.
+    static func table(_ rows: [[String]], leftAligned: Set<Int>) -> [String] {
+        let columns = rows[0].count
+        let widths = (0..<columns).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        var lines = rows.map { row in
+            row.enumerated().map { column, cell in
+                leftAligned.contains(column) ? cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[column] - cell.count) + cell
+            }.joined(separator: "  ").trimmingTrailingSpaces()
+        }
+        lines.insert(String(repeating: "-", count: lines.map(\.count).max() ?? 0), at: 1)
+        return lines
+    }
+
     /// Renders the funnel of a manifest as a plain-text table.
     public static func render(_ manifest: Manifest, directory: String) -> String {
         var rows: [[String]] = [["stage", "in", "out", "dropped", "reasons"]]
@@ -15,14 +29,15 @@ public enum Funnel {
         let validation = manifest.splits["validation"] ?? SplitSummary(records: 0, shards: 0, categories: [:])
         rows.append(["split", "\(train.records + validation.records)", "\(train.records + validation.records)", "0",
                      "train \(train.records) in \(train.shards) shard(s), validation \(validation.records) in \(validation.shards)"])
-        let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        var lines = rows.map { row in
-            row.enumerated().map { column, cell in
-                column == 0 || column == 4 ? cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
-                    : String(repeating: " ", count: widths[column] - cell.count) + cell
-            }.joined(separator: "  ").trimmingTrailingSpaces()
+        var lines = table(rows, leftAligned: [0, 4])
+        if let sources = manifest.sources, !sources.isEmpty {
+            lines.append("")
+            lines += table([["source", "kind", "files", "read", "written", "quarantined", "top reasons"]] + sources.map { source in
+                let reasons = source.dropped.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
+                    .prefix(3).map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                return [source.name, source.kind, "\(source.files)", "\(source.read)", "\(source.written)", "\(source.quarantined)", reasons]
+            }, leftAligned: [0, 1, 6])
         }
-        lines.insert(String(repeating: "-", count: lines[0].count), at: 1)
         let totals = manifest.totals
         lines.append("")
         lines.append("accounting: read \(totals.read) = written \(totals.written) + quarantined \(totals.quarantined)"

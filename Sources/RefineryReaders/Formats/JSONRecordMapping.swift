@@ -66,12 +66,14 @@ enum JSONRecordMapping {
                 }
                 record.interactions = history
             case "scores":
+                if case .null = value { continue }
                 guard case .object(let scores) = value else { throw .wrongShape("'scores' must be an object, found \(value.typeName)") }
                 for (name, score) in scores {
                     guard let number = score.doubleValue, number.isFinite else { throw .wrongShape("scores.\(name) must be a number") }
                     record.setScore(name, number)
                 }
             case "pii":
+                if case .null = value { continue }
                 guard case .object(let counts) = value else { throw .wrongShape("'pii' must be an object, found \(value.typeName)") }
                 for (name, count) in counts {
                     guard let number = count.doubleValue, number >= 0, let whole = Int(exactly: number) else {

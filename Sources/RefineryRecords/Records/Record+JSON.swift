@@ -2,7 +2,7 @@ extension Record {
     /// Appends the record as one compact JSON object (no newline).
     ///
     /// Every record has the same keys in the same order — `id`, `source`, `category`, `lang`, `text`,
-    /// `messages`, `reward`, `items`, `rewards`, `timestamps`, then `scores` and `pii` when set, then `meta` — with `null` for what it lacks, and
+    /// `messages`, `reward`, `items`, `rewards`, `timestamps`, `scores`, `pii`, `meta` — with `null` for what it lacks, and
     /// `meta` (whose keys differ from source to source) as a JSON string. A fixed schema is what lets
     /// Arrow-based readers (Hugging Face `datasets`, pandas with pyarrow) load chats and documents from
     /// several sources as one table.
@@ -54,7 +54,9 @@ extension Record {
         } else {
             writer.raw(",\"items\":null,\"rewards\":null,\"timestamps\":null")
         }
-        if !scores.isEmpty {
+        if scores.isEmpty {
+            writer.raw(",\"scores\":null")
+        } else {
             writer.raw(",\"scores\":{")
             for (i, score) in scores.enumerated() {
                 if i > 0 { writer.byte(UInt8(ascii: ",")) }
@@ -63,7 +65,9 @@ extension Record {
             }
             writer.byte(UInt8(ascii: "}"))
         }
-        if !pii.isEmpty {
+        if pii.isEmpty {
+            writer.raw(",\"pii\":null")
+        } else {
             writer.raw(",\"pii\":{")
             for (i, count) in pii.enumerated() {
                 if i > 0 { writer.byte(UInt8(ascii: ",")) }
