@@ -73,7 +73,7 @@ struct ASSParser {
                                    line: line.number, raw: cursor.string(range))
                     continue
                 }
-                let text = Array(UnsafeBufferPointer(rebasing: bytes[fields[format.count - 1]]))
+                let text = fields[format.count - 1]
                 if text.isEmpty {
                     result.note("empty_cue")
                 } else {

@@ -157,14 +157,14 @@ public struct BilingualSubtitleFormat: RecordFormat {
         let (groups, unaligned) = aligner.align(source, target)
         output.note("target_cue_unaligned", count: unaligned)
         for group in groups {
-            let sourceText = group.source.map { source[$0].string }.joined(separator: "\n")
+            let sourceText = group.source.map { sides[0].string(source[$0]) }.joined(separator: "\n")
             var at = context
             at.line = source[group.source[0]].line
             guard group.score >= minAlignment else {
                 let detail = group.target.isEmpty
                     ? "no \(to) cue overlaps this \(from) line"
                     : String(format: "alignment %.3f below min_alignment %.3g", group.score, minAlignment)
-                let targetText = group.target.map { target[$0].string }.joined(separator: "\n")
+                let targetText = group.target.map { sides[1].string(target[$0]) }.joined(separator: "\n")
                 output.reject(DecodeFailure(reason: "low_alignment", detail: detail), context: at,
                               raw: targetText.isEmpty ? sourceText : sourceText + "\n=>\n" + targetText)
                 continue
@@ -174,7 +174,7 @@ public struct BilingualSubtitleFormat: RecordFormat {
             record.lang = to
             record.messages = [
                 Message(role: "user", content: prompt.before + sourceText + prompt.after),
-                Message(role: "assistant", content: group.target.map { target[$0].string }.joined(separator: "\n")),
+                Message(role: "assistant", content: group.target.map { sides[1].string(target[$0]) }.joined(separator: "\n")),
             ]
             record.setScore("alignment", (group.score * 1000).rounded() / 1000)
             record.meta = [

@@ -1,32 +1,38 @@
-/// One subtitle cue: a time span and its text (UTF-8, lines joined by `\n`), before or after cleaning.
+/// One subtitle cue: a time span and where its text is. Parsers point `text` into the file's UTF-8 bytes (raw,
+/// line ends included); after cleaning it points into the cleaned-text arena (lines joined by `\n`), so no cue
+/// owns an array of its own.
 public struct Cue: Sendable, Equatable {
     /// Start, milliseconds from the beginning of the video.
     public var start: Int
     /// End, milliseconds.
     public var end: Int
-    public var text: [UInt8]
+    /// Byte range of the text in its buffer.
+    public var text: Range<Int>
     /// 1-based line of the file where the cue starts (its number or timing line).
     public var line: Int
 
-    public init(start: Int, end: Int, text: [UInt8], line: Int) {
+    public init(start: Int, end: Int, text: Range<Int>, line: Int) {
         self.start = start
         self.end = end
         self.text = text
         self.line = line
     }
-
-    /// The text as a string.
-    public var string: String { String(decoding: text, as: UTF8.self) }
 }
 
-/// What a subtitle parser found in one file: cues in file order, malformed blocks (each with a named reason and
-/// its line), and counts of what it repaired or skipped.
+/// What a subtitle parser found in one file: cues in file order (their text ranges point into the parsed
+/// bytes, or into `arena` once cleaned), malformed blocks (each with a named reason and its line), and counts
+/// of what it repaired or skipped.
 public struct ParsedSubtitles: Sendable {
     public var cues: [Cue] = []
+    /// Cleaned cue texts back to back (filled by ``SubtitleDecoder``).
+    public var arena: [UInt8] = []
     public var problems: [(failure: DecodeFailure, line: Int, raw: String)] = []
     public var events: [String: Int] = [:]
 
     public init() {}
+
+    /// A cleaned cue's text.
+    public func string(_ cue: Cue) -> String { String(decoding: arena[cue.text], as: UTF8.self) }
 
     mutating func note(_ event: String) { events[event, default: 0] += 1 }
 

@@ -30,10 +30,14 @@ struct CueBlockParser {
         // The block being read: its lines so far, and the cue once its timing line was seen.
         var blockLines: [(range: Range<Int>, number: Int)] = []
         var cue: Cue?
+        // The open cue's text lines: where the last one and the one before it end (to drop a trailing number).
+        var textLines = 0
+        var lastTextStart = 0
+        var previousTextEnd = 0
         var skipping = false
 
         func flushOrphan() {
-            // Lines outside any cue: a stray number alone is harmless (a cue's number whose cue is missing).
+            // Lines outside any cue (a number whose timing line is missing counts too): one reject for the block.
             defer { blockLines.removeAll(keepingCapacity: true) }
             guard let first = blockLines.first else { return }
             let raw = blockLines.map { cursor.string($0.range) }.joined(separator: "\n")
@@ -42,7 +46,7 @@ struct CueBlockParser {
         func finishCue(truncated: Bool = false) {
             guard let done = cue else { return }
             cue = nil
-            if done.text.isEmpty {
+            if done.text.isEmpty || textLines == 0 {
                 if truncated {
                     result.problem("truncated_cue", "the file ends after a timing line, with no cue text", line: done.line,
                                    raw: blockLines.map { cursor.string($0.range) }.joined(separator: "\n"))
@@ -71,7 +75,8 @@ struct CueBlockParser {
             if let arrow = Self.arrow(in: bytes, range) {
                 guard let start = SubtitleTime.parse(bytes, at: range.lowerBound, end: arrow),
                       Self.onlySpaces(bytes, start.next..<arrow),
-                      let end = SubtitleTime.parse(bytes, at: arrow + 3, end: range.upperBound)
+                      let end = SubtitleTime.parse(bytes, at: arrow + 3, end: range.upperBound),
+                      end.next == range.upperBound || bytes[end.next] == 0x20 || bytes[end.next] == 0x09
                 else {
                     // The whole block is unusable; skip to its end.
                     if cue != nil { finishCue() }
@@ -87,11 +92,9 @@ struct CueBlockParser {
                 var first = line.number
                 if var open = cue {
                     // No blank line before this timing line: the previous line, if a bare number, is this cue's number.
-                    if let last = open.text.lastIndex(of: 0x0A), Self.isNumber(open.text[(last + 1)...]) {
-                        open.text.removeSubrange(last...)
-                        first -= 1
-                    } else if Self.isNumber(open.text[...]) {
-                        open.text.removeAll()
+                    if textLines > 0 && Self.isNumber(bytes, lastTextStart..<open.text.upperBound) {
+                        textLines -= 1
+                        open.text = textLines == 0 ? open.text.lowerBound..<open.text.lowerBound : open.text.lowerBound..<previousTextEnd
                         first -= 1
                     }
                     cue = open
@@ -104,13 +107,20 @@ struct CueBlockParser {
                     blockLines.append(previous)
                 }
                 blockLines.append(line)
-                cue = Cue(start: start.ms, end: end.ms, text: [], line: first)
+                cue = Cue(start: start.ms, end: end.ms, text: range.upperBound..<range.upperBound, line: first)
+                textLines = 0
                 continue
             }
             blockLines.append(line)
             if cue != nil {
-                if !cue!.text.isEmpty { cue!.text.append(0x0A) }
-                cue!.text.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[range]))
+                if textLines == 0 {
+                    cue!.text = range
+                } else {
+                    previousTextEnd = cue!.text.upperBound
+                    cue!.text = cue!.text.lowerBound..<range.upperBound
+                }
+                lastTextStart = range.lowerBound
+                textLines += 1
             }
         }
         if cue != nil { finishCue(truncated: true) } else if !skipping { flushOrphan() }
@@ -132,9 +142,9 @@ struct CueBlockParser {
         return true
     }
 
-    static func isNumber(_ bytes: ArraySlice<UInt8>) -> Bool {
+    static func isNumber(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
         var digits = 0
-        for byte in bytes {
+        for byte in bytes[range] {
             if byte >= 0x30 && byte <= 0x39 { digits += 1 } else if byte != 0x20 && byte != 0x09 { return false }
         }
         return digits > 0

@@ -63,7 +63,7 @@ struct SubtitleDecoder: Sendable {
         return kind
     }
 
-    /// Clean, non-empty cues in file order, with problems and events.
+    /// Clean, non-empty cues in file order (texts in `arena`), with problems and events.
     func decode(_ bytes: UnsafeBufferPointer<UInt8>, kind: SubtitleKind) throws(DecodeFailure) -> ParsedSubtitles {
         let (text, origin) = try SubtitleText.utf8(bytes, legacy: legacy)
         var parsed = text.withUnsafeBufferPointer { buffer in
@@ -76,20 +76,25 @@ struct SubtitleDecoder: Sendable {
         switch origin {
         case .legacy: parsed.note("subtitle_redecoded")
         case .utf16le, .utf16be: parsed.note("subtitle_utf16")
+        case .utf32: parsed.note("subtitle_utf32")
         case .utf8: break
         }
         let cleaner = CueCleaner(removeHearingImpaired: removeHearingImpaired, assMarkup: kind == .ass)
         var kept: [Cue] = []
         kept.reserveCapacity(parsed.cues.count)
-        for var cue in parsed.cues {
-            let cleaned = cleaner.clean(cue.text)
-            if cleaned.removedHearingImpaired { parsed.note("hearing_impaired_removed") }
-            if cleaned.text.isEmpty {
-                parsed.note("cue_emptied")
-                continue
+        var scratch = CueCleaner.Scratch()
+        parsed.arena.reserveCapacity(text.count)
+        text.withUnsafeBufferPointer { buffer in
+            for var cue in parsed.cues {
+                let begin = parsed.arena.count
+                if cleaner.clean(buffer, cue.text, into: &parsed.arena, scratch: &scratch) { parsed.note("hearing_impaired_removed") }
+                if parsed.arena.count == begin {
+                    parsed.note("cue_emptied")
+                    continue
+                }
+                cue.text = begin..<parsed.arena.count
+                kept.append(cue)
             }
-            cue.text = cleaned.text
-            kept.append(cue)
         }
         parsed.cues = kept
         return parsed

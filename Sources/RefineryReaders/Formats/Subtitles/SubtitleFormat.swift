@@ -55,7 +55,7 @@ public struct SubtitleFormat: RecordFormat {
             output.reject(problem.failure, context: context, line: problem.line, raw: problem.raw)
         }
         var events: [String: Int] = [:]
-        let windows = windower.windows(parsed.cues, events: &events)
+        let windows = windower.windows(parsed.cues, arena: parsed.arena, events: &events)
         for (event, count) in events { output.note(event, count: count) }
         if windows.isEmpty && parsed.problems.isEmpty {
             output.reject(DecodeFailure(reason: "no_cues", detail: "no cue with text in this \(kind.rawValue) file"),
@@ -65,7 +65,7 @@ public struct SubtitleFormat: RecordFormat {
             var at = context
             at.line = window.line
             var record = at.makeRecord()
-            record.text = String(decoding: window.text, as: UTF8.self)
+            record.text = window.text
             record.meta = [
                 ("start", .string(SubtitleTime.format(window.start))), ("end", .string(SubtitleTime.format(window.end))),
                 ("start_ms", .number("\(window.start)")), ("end_ms", .number("\(window.end)")),

@@ -1,8 +1,8 @@
 import Foundation
 import RefineryRecords
 
-/// Turns a subtitle file's bytes into UTF-8: strips a UTF-8 BOM, transcodes UTF-16 (with a BOM, or without one
-/// when every other byte is zero), and re-decodes files that are not valid UTF-8 from the spec's legacy
+/// Turns a subtitle file's bytes into UTF-8: strips a UTF-8 BOM, transcodes UTF-32 (with a BOM) and UTF-16 (with
+/// a BOM, or without one when every other byte is zero), and re-decodes files that are not valid UTF-8 from the spec's legacy
 /// `encoding` (subtitles from older tools are often windows-1252 or windows-1251).
 public enum SubtitleText {
     /// A legacy 8-bit encoding a spec can declare.
@@ -42,7 +42,7 @@ public enum SubtitleText {
 
     /// How the bytes were read.
     public enum Origin: String, Sendable {
-        case utf8, utf16le, utf16be, legacy
+        case utf8, utf16le, utf16be, utf32, legacy
     }
 
     /// The text as UTF-8 bytes and how it was decoded.
@@ -52,6 +52,12 @@ public enum SubtitleText {
             let body = UnsafeBufferPointer(rebasing: bytes[3...])
             if isValidUTF8(body) { return (Array(body), .utf8) }
             return (try redecode(body, legacy), .legacy)
+        }
+        if bytes.count >= 4 && bytes[0] == 0xFF && bytes[1] == 0xFE && bytes[2] == 0 && bytes[3] == 0 {
+            return (utf32(UnsafeBufferPointer(rebasing: bytes[4...]), littleEndian: true), .utf32)
+        }
+        if bytes.count >= 4 && bytes[0] == 0 && bytes[1] == 0 && bytes[2] == 0xFE && bytes[3] == 0xFF {
+            return (utf32(UnsafeBufferPointer(rebasing: bytes[4...]), littleEndian: false), .utf32)
         }
         if bytes.count >= 2 && bytes[0] == 0xFF && bytes[1] == 0xFE {
             return (try utf16(UnsafeBufferPointer(rebasing: bytes[2...]), littleEndian: true), .utf16le)
@@ -102,6 +108,19 @@ public enum SubtitleText {
         var text = String(decoding: units, as: UTF16.self)
         if bytes.count % 2 == 1 { text.append("\u{FFFD}") }
         return Array(text.utf8)
+    }
+
+    private static func utf32(_ bytes: UnsafeBufferPointer<UInt8>, littleEndian: Bool) -> [UInt8] {
+        var text = String.UnicodeScalarView()
+        var i = 0
+        while i + 3 < bytes.count {
+            let b = (UInt32(bytes[i]), UInt32(bytes[i + 1]), UInt32(bytes[i + 2]), UInt32(bytes[i + 3]))
+            let value = littleEndian ? b.0 | b.1 << 8 | b.2 << 16 | b.3 << 24 : b.0 << 24 | b.1 << 16 | b.2 << 8 | b.3
+            text.append(Unicode.Scalar(value) ?? "\u{FFFD}")
+            i += 4
+        }
+        if bytes.count % 4 != 0 { text.append("\u{FFFD}") }
+        return Array(String(text).utf8)
     }
 
     private static func redecode(_ bytes: UnsafeBufferPointer<UInt8>, _ legacy: Legacy) throws(DecodeFailure) -> [UInt8] {
