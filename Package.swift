@@ -51,6 +51,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // Times the reader's phases on a folder of subtitle files (tools/bench/readers.sh runs it).
+        .executableTarget(
+            name: "reader-bench",
+            dependencies: ["RefineryReaders", "RefineryRecords", "RefinerySpec"],
+            path: "tools/bench/ReaderBench"),
         .testTarget(
             name: "RefineryTests",
             dependencies: ["RefineryCodecs", "RefineryRecords", "RefinerySpec", "RefineryReaders", "RefineryStages",

@@ -638,7 +638,7 @@ import Testing
         #expect(try ReaderRegistry.format(for: spec.sources[1]) is ChatJSONLFormat)
         #expect((try ReaderRegistry.format(for: spec.sources[2]) as? TextFormat)?.mode == .paragraph)
         let error = try #require(#expect(throws: RefineryError.self) { try ReaderRegistry.format(for: spec.sources[3]) })
-        #expect(error.message.contains("unknown source kind 'parquet'; known kinds: jsonl, chat_jsonl, text"))
+        #expect(error.message.contains("unknown source kind 'parquet'; known kinds: jsonl, chat_jsonl, text, subtitles, bilingual_subtitles, metadata_csv, interactions"))
         #expect(error.location?.line == 6)
     }
 

@@ -10,6 +10,8 @@ public enum ReaderRegistry {
         ("text", { try TextFormat(options: $0) }),
         ("subtitles", { try SubtitleFormat(options: $0) }),
         ("bilingual_subtitles", { try BilingualSubtitleFormat(options: $0) }),
+        ("metadata_csv", { try MetadataCSVFormat(options: $0) }),
+        ("interactions", { try InteractionsFormat(options: $0) }),
     ]
 
     /// The format for a source spec.

@@ -5,10 +5,13 @@
 /// Problems: `wrong_column_count` (a dialogue line with fewer columns than the format), `invalid_timestamp`,
 /// `missing_events` (no `[Events]` section with a dialogue line). The text keeps its override blocks and `\N`
 /// escapes: ``CueCleaner`` removes them.
-struct ASSParser {
+public struct ASSParser: Sendable {
     static let defaultFormat = ["layer", "start", "end", "style", "name", "marginl", "marginr", "marginv", "effect", "text"]
 
-    func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> ParsedSubtitles {
+    public init() {}
+
+    /// Dialogue cues with text ranges into `bytes` (UTF-8), problems and events.
+    public func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> ParsedSubtitles {
         var result = ParsedSubtitles()
         var cursor = LineCursor(bytes)
         var inEvents = false

@@ -11,10 +11,13 @@
 /// `invalid_timestamp` (a timing line that does not parse), `truncated_cue` (a timing line with nothing after it
 /// at the end of the file), `missing_webvtt_header`. Events: `empty_cue` (a cue with no text), `note_skipped`,
 /// `style_skipped`, `region_skipped`.
-struct CueBlockParser {
-    var webVTT: Bool
+public struct CueBlockParser: Sendable {
+    public var webVTT: Bool
 
-    func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> ParsedSubtitles {
+    public init(webVTT: Bool) { self.webVTT = webVTT }
+
+    /// Cues with text ranges into `bytes` (UTF-8), problems and events.
+    public func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> ParsedSubtitles {
         var result = ParsedSubtitles()
         var cursor = LineCursor(bytes)
         if webVTT {
@@ -150,8 +153,11 @@ struct CueBlockParser {
         return digits > 0
     }
 
+    private static let signature = Array("WEBVTT".utf8)
+    private static let skippedKeywords = [("NOTE", "note_skipped"), ("STYLE", "style_skipped"), ("REGION", "region_skipped")]
+        .map { (Array($0.0.utf8), $0.1) }
+
     static func isWebVTTSignature(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
-        let signature: [UInt8] = Array("WEBVTT".utf8)
         guard range.count >= 6 else { return false }
         for (k, byte) in signature.enumerated() where bytes[range.lowerBound + k] != byte { return false }
         return range.count == 6 || bytes[range.lowerBound + 6] == 0x20 || bytes[range.lowerBound + 6] == 0x09
@@ -159,9 +165,9 @@ struct CueBlockParser {
 
     /// `note_skipped`, `style_skipped` or `region_skipped` when a WebVTT block starts with that keyword.
     static func skippedBlock(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String? {
-        for (keyword, event) in [("NOTE", "note_skipped"), ("STYLE", "style_skipped"), ("REGION", "region_skipped")] {
-            let word = Array(keyword.utf8)
-            guard range.count >= word.count else { continue }
+        let first = bytes[range.lowerBound]
+        guard first == UInt8(ascii: "N") || first == UInt8(ascii: "S") || first == UInt8(ascii: "R") else { return nil }
+        for (word, event) in skippedKeywords where range.count >= word.count {
             var matches = true
             for (k, byte) in word.enumerated() where bytes[range.lowerBound + k] != byte { matches = false; break }
             if matches && (range.count == word.count || bytes[range.lowerBound + word.count] == 0x20 || bytes[range.lowerBound + word.count] == 0x09) {

@@ -23,6 +23,18 @@ struct CueCleaner: Sendable {
     /// Appends the cleaned text of `bytes[range]` to `arena` (lines joined by `\n`).
     /// - Returns: whether hearing-impaired markup was removed.
     func clean(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into arena: inout [UInt8], scratch: inout Scratch) -> Bool {
+        if Self.isPlain(bytes, range) {
+            // Most cues hold no markup at all: only lines to tidy, copied straight from the file's bytes.
+            let begin = arena.count
+            var start = range.lowerBound
+            while start <= range.upperBound {
+                var end = start
+                while end < range.upperBound && bytes[end] != 0x0A { end += 1 }
+                appendTidied(bytes, start..<end, to: &arena, begin: begin)
+                start = end + 1
+            }
+            return false
+        }
         stripMarkup(bytes, range, into: &scratch.stripped)
         var removed = false
         let begin = arena.count
@@ -41,6 +53,21 @@ struct CueCleaner: Sendable {
             start = end + 1
         }
         return removed
+    }
+
+    /// Whether a cue's text has none of the bytes that start markup, an annotation or a CR (`<`, `{`, `\\`, `&`,
+    /// `[`, `(`, `:`, the lead byte of `♪`), and so needs only tidying.
+    private static func isPlain(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        for k in range {
+            switch bytes[k] {
+            case UInt8(ascii: "<"), UInt8(ascii: "{"), UInt8(ascii: "\\"), UInt8(ascii: "&"), UInt8(ascii: "["), UInt8(ascii: "("),
+                 UInt8(ascii: ":"), 0xE2, 0x0D:
+                return false
+            default:
+                continue
+            }
+        }
+        return true
     }
 
     /// Copies the text without tags, override blocks, escapes and entities; CR and LF both become `\n`.
@@ -213,12 +240,29 @@ struct CueCleaner: Sendable {
     /// Appends a line without surrounding spaces or runs of spaces, after a `\n` unless it is the cue's first;
     /// skips it when nothing (or a lone dash) is left.
     private func appendTidied(_ line: [UInt8], _ range: Range<Int>, to out: inout [UInt8], begin: Int) {
+        line.withUnsafeBufferPointer { appendTidied($0, range, to: &out, begin: begin) }
+    }
+
+    private func appendTidied(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, to out: inout [UInt8], begin: Int) {
         var first = range.lowerBound
         var last = range.upperBound
         while first < last && (line[first] == 0x20 || line[first] == 0x09) { first += 1 }
         while last > first && (line[last - 1] == 0x20 || line[last - 1] == 0x09) { last -= 1 }
         if first == last || (last - first == 1 && line[first] == UInt8(ascii: "-")) { return }
         if out.count > begin { out.append(0x0A) }
+        var tidy = true
+        var k = first
+        while k < last {
+            if line[k] == 0x09 || (line[k] == 0x20 && line[k + 1] == 0x20) {
+                tidy = false
+                break
+            }
+            k += 1
+        }
+        if tidy {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: line[first..<last]))
+            return
+        }
         var previousSpace = false
         for k in first..<last {
             let byte = line[k]

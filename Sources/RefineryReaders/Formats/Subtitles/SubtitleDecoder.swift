@@ -65,36 +65,48 @@ struct SubtitleDecoder: Sendable {
 
     /// Clean, non-empty cues in file order (texts in `arena`), with problems and events.
     func decode(_ bytes: UnsafeBufferPointer<UInt8>, kind: SubtitleKind) throws(DecodeFailure) -> ParsedSubtitles {
-        let (text, origin) = try SubtitleText.utf8(bytes, legacy: legacy)
-        var parsed = text.withUnsafeBufferPointer { buffer in
-            switch kind {
-            case .srt: CueBlockParser(webVTT: false).parse(buffer)
-            case .vtt: CueBlockParser(webVTT: true).parse(buffer)
-            case .ass: ASSParser().parse(buffer)
+        switch try SubtitleText.decode(bytes, legacy: legacy) {
+        case .inPlace(let offset):
+            return clean(parse(UnsafeBufferPointer(rebasing: bytes[offset...]), kind: kind), kind: kind)
+        case .transcoded(let text, let origin):
+            var parsed = text.withUnsafeBufferPointer { clean(parse($0, kind: kind), kind: kind) }
+            switch origin {
+            case .legacy: parsed.note("subtitle_redecoded")
+            case .utf16le, .utf16be: parsed.note("subtitle_utf16")
+            case .utf32: parsed.note("subtitle_utf32")
+            case .utf8: break
             }
+            return parsed
         }
-        switch origin {
-        case .legacy: parsed.note("subtitle_redecoded")
-        case .utf16le, .utf16be: parsed.note("subtitle_utf16")
-        case .utf32: parsed.note("subtitle_utf32")
-        case .utf8: break
+    }
+
+    private func parse(_ text: UnsafeBufferPointer<UInt8>, kind: SubtitleKind) -> (ParsedSubtitles, UnsafeBufferPointer<UInt8>) {
+        let parsed = switch kind {
+        case .srt: CueBlockParser(webVTT: false).parse(text)
+        case .vtt: CueBlockParser(webVTT: true).parse(text)
+        case .ass: ASSParser().parse(text)
         }
+        return (parsed, text)
+    }
+
+    /// Cleans every cue into the arena; drops cues left empty.
+    private func clean(_ input: (ParsedSubtitles, UnsafeBufferPointer<UInt8>), kind: SubtitleKind) -> ParsedSubtitles {
+        var parsed = input.0
+        let buffer = input.1
         let cleaner = CueCleaner(removeHearingImpaired: removeHearingImpaired, assMarkup: kind == .ass)
         var kept: [Cue] = []
         kept.reserveCapacity(parsed.cues.count)
         var scratch = CueCleaner.Scratch()
-        parsed.arena.reserveCapacity(text.count)
-        text.withUnsafeBufferPointer { buffer in
-            for var cue in parsed.cues {
-                let begin = parsed.arena.count
-                if cleaner.clean(buffer, cue.text, into: &parsed.arena, scratch: &scratch) { parsed.note("hearing_impaired_removed") }
-                if parsed.arena.count == begin {
-                    parsed.note("cue_emptied")
-                    continue
-                }
-                cue.text = begin..<parsed.arena.count
-                kept.append(cue)
+        parsed.arena.reserveCapacity(buffer.count)
+        for var cue in parsed.cues {
+            let begin = parsed.arena.count
+            if cleaner.clean(buffer, cue.text, into: &parsed.arena, scratch: &scratch) { parsed.note("hearing_impaired_removed") }
+            if parsed.arena.count == begin {
+                parsed.note("cue_emptied")
+                continue
             }
+            cue.text = begin..<parsed.arena.count
+            kept.append(cue)
         }
         parsed.cues = kept
         return parsed

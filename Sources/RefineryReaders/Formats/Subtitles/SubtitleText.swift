@@ -45,39 +45,84 @@ public enum SubtitleText {
         case utf8, utf16le, utf16be, utf32, legacy
     }
 
-    /// The text as UTF-8 bytes and how it was decoded.
+    /// What ``decode(_:legacy:)`` found: UTF-8 to read in place (after a BOM of `offset` bytes), or a transcoded copy.
+    public enum Text {
+        case inPlace(offset: Int)
+        case transcoded([UInt8], Origin)
+    }
+
+    /// The text as UTF-8 bytes (a copy) and how it was decoded.
     /// - Throws: ``DecodeFailure`` `undecodable_text` when the bytes are neither UTF-8, UTF-16, nor `legacy`.
     public static func utf8(_ bytes: UnsafeBufferPointer<UInt8>, legacy: Legacy) throws(DecodeFailure) -> (bytes: [UInt8], origin: Origin) {
+        switch try decode(bytes, legacy: legacy) {
+        case .inPlace(let offset): (Array(bytes[offset...]), .utf8)
+        case .transcoded(let text, let origin): (text, origin)
+        }
+    }
+
+    /// How to read the bytes as UTF-8, copying only when they must be transcoded.
+    /// - Throws: ``DecodeFailure`` `undecodable_text` when the bytes are neither UTF-8, UTF-16, nor `legacy`.
+    public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, legacy: Legacy) throws(DecodeFailure) -> Text {
         if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF {
             let body = UnsafeBufferPointer(rebasing: bytes[3...])
-            if isValidUTF8(body) { return (Array(body), .utf8) }
-            return (try redecode(body, legacy), .legacy)
+            if isValidUTF8(body) { return .inPlace(offset: 3) }
+            return .transcoded(try redecode(body, legacy), .legacy)
         }
         if bytes.count >= 4 && bytes[0] == 0xFF && bytes[1] == 0xFE && bytes[2] == 0 && bytes[3] == 0 {
-            return (utf32(UnsafeBufferPointer(rebasing: bytes[4...]), littleEndian: true), .utf32)
+            return .transcoded(utf32(UnsafeBufferPointer(rebasing: bytes[4...]), littleEndian: true), .utf32)
         }
         if bytes.count >= 4 && bytes[0] == 0 && bytes[1] == 0 && bytes[2] == 0xFE && bytes[3] == 0xFF {
-            return (utf32(UnsafeBufferPointer(rebasing: bytes[4...]), littleEndian: false), .utf32)
+            return .transcoded(utf32(UnsafeBufferPointer(rebasing: bytes[4...]), littleEndian: false), .utf32)
         }
         if bytes.count >= 2 && bytes[0] == 0xFF && bytes[1] == 0xFE {
-            return (try utf16(UnsafeBufferPointer(rebasing: bytes[2...]), littleEndian: true), .utf16le)
+            return .transcoded(try utf16(UnsafeBufferPointer(rebasing: bytes[2...]), littleEndian: true), .utf16le)
         }
         if bytes.count >= 2 && bytes[0] == 0xFE && bytes[1] == 0xFF {
-            return (try utf16(UnsafeBufferPointer(rebasing: bytes[2...]), littleEndian: false), .utf16be)
+            return .transcoded(try utf16(UnsafeBufferPointer(rebasing: bytes[2...]), littleEndian: false), .utf16be)
         }
         if isValidUTF8(bytes) {
             // UTF-16 without a BOM is valid UTF-8 too (ASCII with NULs): recognise it by its zero bytes.
             if let littleEndian = looksLikeBOMlessUTF16(bytes) {
-                return (try utf16(bytes, littleEndian: littleEndian), littleEndian ? .utf16le : .utf16be)
+                return .transcoded(try utf16(bytes, littleEndian: littleEndian), littleEndian ? .utf16le : .utf16be)
             }
-            return (Array(bytes), .utf8)
+            return .inPlace(offset: 0)
         }
-        return (try redecode(bytes, legacy), .legacy)
+        return .transcoded(try redecode(bytes, legacy), .legacy)
     }
 
-    /// Whether `bytes` is valid UTF-8 (memchr-free scan with an ASCII fast path).
+    /// Whether `bytes` is valid UTF-8 (no overlong forms, surrogates or code points past U+10FFFF), without
+    /// copying: eight ASCII bytes at a time, then one sequence at a time.
     public static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        String(validating: bytes, as: UTF8.self) != nil
+        guard let base = bytes.baseAddress else { return true }
+        let n = bytes.count
+        var i = 0
+        while i < n {
+            while i + 8 <= n && UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i += 8 }
+            guard i < n else { break }
+            let b = base[i]
+            if b < 0x80 {
+                i += 1
+            } else if b < 0xC2 {
+                return false
+            } else if b < 0xE0 {
+                guard i + 1 < n, base[i + 1] & 0xC0 == 0x80 else { return false }
+                i += 2
+            } else if b < 0xF0 {
+                guard i + 2 < n else { return false }
+                let b1 = base[i + 1], b2 = base[i + 2]
+                guard b1 & 0xC0 == 0x80, b2 & 0xC0 == 0x80, !(b == 0xE0 && b1 < 0xA0), !(b == 0xED && b1 >= 0xA0) else { return false }
+                i += 3
+            } else if b < 0xF5 {
+                guard i + 3 < n else { return false }
+                let b1 = base[i + 1], b2 = base[i + 2], b3 = base[i + 3]
+                guard b1 & 0xC0 == 0x80, b2 & 0xC0 == 0x80, b3 & 0xC0 == 0x80, !(b == 0xF0 && b1 < 0x90), !(b == 0xF4 && b1 >= 0x90)
+                else { return false }
+                i += 4
+            } else {
+                return false
+            }
+        }
+        return true
     }
 
     private static func looksLikeBOMlessUTF16(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool? {
