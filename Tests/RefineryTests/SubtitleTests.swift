@@ -1,5 +1,5 @@
 import Foundation
-import RefineryReaders
+@testable import RefineryReaders
 import RefineryRecords
 import RefinerySpec
 import Testing
@@ -285,6 +285,25 @@ import Testing
                 for record in decoded.records {
                     #expect(Int(Self.meta(record, "start_ms")!)! <= Int(Self.meta(record, "end_ms")!)!)
                 }
+            }
+        }
+    }
+
+    @Test func theUTF8ValidatorAgreesWithTheStandardLibrary() {
+        var generator = SplitMix64(seed: 7)
+        let pieces: [[UInt8]] = [Array("a".utf8), Array("é".utf8), Array("Ж".utf8), Array("中".utf8), Array("😀".utf8),
+                                 [0x80], [0xC0, 0x80], [0xC3], [0xE0, 0x80, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80],
+                                 [0xFF], Array("plain ascii text ".utf8)]
+        for _ in 0..<3000 {
+            var bytes: [UInt8] = []
+            let invalid = Int.random(in: 0..<4, using: &generator) == 0
+            for _ in 0..<Int.random(in: 0..<60, using: &generator) {
+                let piece = Int.random(in: 0..<(invalid ? pieces.count : 5), using: &generator)
+                bytes += pieces[piece == 5 || piece == 6 ? 12 : piece]
+                if !invalid && piece >= 5 { bytes += pieces[12] }
+            }
+            bytes.withUnsafeBufferPointer { buffer in
+                #expect(SubtitleText.isValidUTF8(buffer) == SubtitleText.isValidUTF8Reference(buffer), "\(bytes)")
             }
         }
     }

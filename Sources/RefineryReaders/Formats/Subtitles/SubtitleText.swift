@@ -91,38 +91,71 @@ public enum SubtitleText {
     }
 
     /// Whether `bytes` is valid UTF-8 (no overlong forms, surrogates or code points past U+10FFFF), without
-    /// copying: eight ASCII bytes at a time, then one sequence at a time.
+    /// copying. Sixteen bytes at a time while the text holds only ASCII and two-byte sequences (Latin, Greek,
+    /// Cyrillic, Hebrew, Arabic: most subtitles), one sequence at a time otherwise.
     public static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = bytes.baseAddress else { return true }
         let n = bytes.count
         var i = 0
-        while i < n {
-            while i + 8 <= n && UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i += 8 }
-            guard i < n else { break }
+        // One sequence at `i`; returns the index after it, or nil when invalid.
+        func scalar(_ i: Int) -> Int? {
             let b = base[i]
-            if b < 0x80 {
-                i += 1
-            } else if b < 0xC2 {
-                return false
-            } else if b < 0xE0 {
-                guard i + 1 < n, base[i + 1] & 0xC0 == 0x80 else { return false }
-                i += 2
-            } else if b < 0xF0 {
-                guard i + 2 < n else { return false }
+            if b < 0x80 { return i + 1 }
+            if b < 0xC2 { return nil }
+            if b < 0xE0 { return i + 1 < n && base[i + 1] & 0xC0 == 0x80 ? i + 2 : nil }
+            if b < 0xF0 {
+                guard i + 2 < n else { return nil }
                 let b1 = base[i + 1], b2 = base[i + 2]
-                guard b1 & 0xC0 == 0x80, b2 & 0xC0 == 0x80, !(b == 0xE0 && b1 < 0xA0), !(b == 0xED && b1 >= 0xA0) else { return false }
-                i += 3
-            } else if b < 0xF5 {
-                guard i + 3 < n else { return false }
+                guard b1 & 0xC0 == 0x80, b2 & 0xC0 == 0x80, !(b == 0xE0 && b1 < 0xA0), !(b == 0xED && b1 >= 0xA0) else { return nil }
+                return i + 3
+            }
+            if b < 0xF5 {
+                guard i + 3 < n else { return nil }
                 let b1 = base[i + 1], b2 = base[i + 2], b3 = base[i + 3]
                 guard b1 & 0xC0 == 0x80, b2 & 0xC0 == 0x80, b3 & 0xC0 == 0x80, !(b == 0xF0 && b1 < 0x90), !(b == 0xF4 && b1 >= 0x90)
-                else { return false }
-                i += 4
-            } else {
-                return false
+                else { return nil }
+                return i + 4
             }
+            return nil
+        }
+        if n > 0 {
+            guard let next = scalar(0) else { return false }
+            i = next
+        }
+        while i < n {
+            if i + 16 <= n {
+                let v = UnsafeRawPointer(base + i).loadUnaligned(as: SIMD16<UInt8>.self)
+                if v & 0x80 == .zero {
+                    i += 16
+                    continue
+                }
+                if !any(v .>= 0xE0) {
+                    // Only ASCII, two-byte leads and continuations: each continuation must follow a lead, and
+                    // each lead be followed by one (the byte before `i` ends a sequence, so it is not a lead).
+                    let previous = UnsafeRawPointer(base + i - 1).loadUnaligned(as: SIMD16<UInt8>.self)
+                    let continuation = (v & 0xC0) .== 0x80
+                    let lead = (previous .>= 0xC2) .& (previous .< 0xE0)
+                    if any((v & 0xFE) .== 0xC0) || any(continuation .^ lead) { return false }
+                    // A lead in the last byte: start the next step at it.
+                    i += v[15] >= 0xC2 ? 15 : 16
+                    continue
+                }
+                let end = i + 16
+                while i < end {
+                    guard let next = scalar(i) else { return false }
+                    i = next
+                }
+                continue
+            }
+            guard let next = scalar(i) else { return false }
+            i = next
         }
         return true
+    }
+
+    /// Byte-at-a-time reference for ``isValidUTF8(_:)`` (tests compare the two).
+    static func isValidUTF8Reference(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        String(validating: bytes, as: UTF8.self) != nil
     }
 
     private static func looksLikeBOMlessUTF16(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool? {
