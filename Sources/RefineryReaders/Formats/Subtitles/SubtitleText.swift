@@ -91,12 +91,11 @@ public enum SubtitleText {
     }
 
     /// Whether `bytes` is valid UTF-8 (no overlong forms, surrogates or code points past U+10FFFF), without
-    /// copying. Sixteen bytes at a time while the text holds only ASCII and two-byte sequences (Latin, Greek,
-    /// Cyrillic, Hebrew, Arabic: most subtitles), one sequence at a time otherwise.
+    /// copying. Eight bytes at a time (SWAR: bit tricks on a 64-bit word) while the text holds only ASCII and
+    /// two-byte sequences (Latin, Greek, Cyrillic, Hebrew, Arabic: most subtitles), one sequence at a time otherwise.
     public static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = bytes.baseAddress else { return true }
         let n = bytes.count
-        var i = 0
         // One sequence at `i`; returns the index after it, or nil when invalid.
         func scalar(_ i: Int) -> Int? {
             let b = base[i]
@@ -118,39 +117,44 @@ public enum SubtitleText {
             }
             return nil
         }
-        if n > 0 {
-            guard let next = scalar(0) else { return false }
-            i = next
+        /// 0x80 in each byte of `x` that is zero, 0 elsewhere (exact, no borrow across bytes).
+        @inline(__always) func zeroBytes(_ x: UInt64) -> UInt64 {
+            ~(((x & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | x | 0x7F7F_7F7F_7F7F_7F7F)
         }
+        var i = 0
+        // 0x80 when the byte before `i` is a two-byte lead whose continuation is the byte at `i`.
+        var leadBefore: UInt64 = 0
         while i < n {
-            if i + 16 <= n {
-                let v = UnsafeRawPointer(base + i).loadUnaligned(as: SIMD16<UInt8>.self)
-                if v & 0x80 == .zero {
-                    i += 16
+            if i + 8 <= n {
+                let w = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+                if w & 0x8080_8080_8080_8080 == 0 && leadBefore == 0 {
+                    i += 8
                     continue
                 }
-                if !any(v .>= 0xE0) {
-                    // Only ASCII, two-byte leads and continuations: each continuation must follow a lead, and
-                    // each lead be followed by one (the byte before `i` ends a sequence, so it is not a lead).
-                    let previous = UnsafeRawPointer(base + i - 1).loadUnaligned(as: SIMD16<UInt8>.self)
-                    let continuation = (v & 0xC0) .== 0x80
-                    let lead = (previous .>= 0xC2) .& (previous .< 0xE0)
-                    if any((v & 0xFE) .== 0xC0) || any(continuation .^ lead) { return false }
-                    // A lead in the last byte: start the next step at it.
-                    i += v[15] >= 0xC2 ? 15 : 16
+                let top3 = w & 0xE0E0_E0E0_E0E0_E0E0
+                if zeroBytes(top3 ^ 0xE0E0_E0E0_E0E0_E0E0) == 0 {
+                    // ASCII, two-byte leads (110xxxxx) and continuations (10xxxxxx) only.
+                    let continuation = zeroBytes((w & 0xC0C0_C0C0_C0C0_C0C0) ^ 0x8080_8080_8080_8080)
+                    let lead = zeroBytes(top3 ^ 0xC0C0_C0C0_C0C0_C0C0)
+                    let overlong = zeroBytes((w & 0xFEFE_FEFE_FEFE_FEFE) ^ 0xC0C0_C0C0_C0C0_C0C0)
+                    if overlong != 0 || continuation != (lead << 8 | leadBefore) { return false }
+                    leadBefore = lead >> 56
+                    i += 8
                     continue
                 }
-                let end = i + 16
-                while i < end {
-                    guard let next = scalar(i) else { return false }
-                    i = next
-                }
-                continue
             }
-            guard let next = scalar(i) else { return false }
-            i = next
+            // Three- and four-byte sequences, and the tail: one sequence at a time, from a sequence start.
+            if leadBefore != 0 {
+                i -= 1
+                leadBefore = 0
+            }
+            let end = min(i + 8, n)
+            while i < end {
+                guard let next = scalar(i) else { return false }
+                i = next
+            }
         }
-        return true
+        return leadBefore == 0
     }
 
     /// Byte-at-a-time reference for ``isValidUTF8(_:)`` (tests compare the two).
