@@ -132,6 +132,47 @@ def write_subtitles():
         f.write("\n".join(fr))
 
 
+def write_tables():
+    """A metadata CSV (RFC 4180 quoting) and an interaction log split over two days."""
+    rows = [["title", "year", "genres", "synopsis", "country"]]
+    for i in range(10):
+        g = ["drama", "comedy", "documentary", "thriller"][i % 4]
+        rows.append([f"Harbour Lights {i + 1}", str(2001 + i), f"{g}, family",
+                     f"A keeper and his daughter keep the lamp burning through winter number {i + 1}.", "IE"])
+        fate()
+    # Quotes inside a quoted field, and a synopsis spanning two lines.
+    rows.append(["The \"Quiet\" Quay", "2015", "drama", "Two sisters reopen their father's boatyard.\nNobody expects them to last.", "FR"])
+    fate()
+    lines = []
+    for row in rows:
+        lines.append(",".join('"' + f.replace('"', '""') + '"' if any(c in f for c in ',"\n') else f for f in row))
+    lines.append("Storm Season,2019,thriller")  # three columns where the header has five
+    fate("read.wrong_column_count")
+    lines.append("Empty Nets,2020,drama,,NO")  # no synopsis
+    fate("read.missing_field")
+    with open(os.path.join(ROOT, "titles.csv"), "w", encoding="utf-8", newline="") as f:
+        f.write("\r\n".join(lines) + "\r\n")
+
+    # Interactions: users u1-u4 have 6 events across both days, u5 has 3; one bad rating, one bad time.
+    folder = os.path.join(ROOT, "interactions")
+    os.makedirs(folder)
+    day = {1: ["user_id\titem_id\trating\ttimestamp"], 2: ["user_id\titem_id\trating\ttimestamp"]}
+    t0 = 1_763_683_200  # 2025-11-21T00:00:00Z
+    for u in range(1, 6):
+        events = 6 if u <= 4 else 3
+        for k in range(events):
+            d = 1 if k < events // 2 else 2
+            day[d].append(f"u{u}\tt{(u * 7 + k * 3) % 20:02d}\t{1 + (u + k) % 5}\t{t0 + (d - 1) * 86400 + u * 600 + k * 60}")
+        fate() if events >= 5 else fate("read.too_few_events")
+    day[2].append(f"u1\tt99\t9\t{t0 + 86400 + 5000}")
+    fate("read.invalid_rating")
+    day[2].append("u2\tt98\t4\tyesterday")
+    fate("read.invalid_timestamp")
+    for d, lines in day.items():
+        with open(os.path.join(folder, f"2026-11-2{d}.tsv"), "w", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+
+
 def main():
     if os.path.isdir(ROOT):
         shutil.rmtree(ROOT)
@@ -213,6 +254,7 @@ def main():
         f.write("\n\n".join(paragraphs) + "\n")
 
     write_subtitles()
+    write_tables()
 
     expected["quarantined"] = sum(expected["dropped"].values())
     assert expected["read"] == expected["written"] + expected["quarantined"]

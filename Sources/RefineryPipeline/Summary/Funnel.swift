@@ -13,7 +13,7 @@ public enum Funnel {
                     : String(repeating: " ", count: widths[column] - cell.count) + cell
             }.joined(separator: "  ").trimmingTrailingSpaces()
         }
-        lines.insert(String(repeating: "-", count: lines.map(\.count).max() ?? 0), at: 1)
+        lines.insert(String(repeating: "-", count: lines[0].count), at: 1)
         return lines
     }
 
