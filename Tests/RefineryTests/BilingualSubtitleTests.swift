@@ -95,8 +95,19 @@ import Testing
         #expect(out.rejects.map { Self.string($0, "reason") ?? "" }.sorted() == ["invalid_timestamp", "low_alignment"])
     }
 
+    @Test func everyFileIsAccountedForEvenWithoutAUsablePair() throws {
+        let french = Self.srt([(1000, 3000, "Bonjour.")])
+        // Two English files for one title: the second is unpaired. An English file with no text: no_cues.
+        let out = try Self.run(["A.en.srt": Self.srt([(1000, 3000, "Hello.")]), "A.en.vtt": "WEBVTT\n", "A.fr.srt": french,
+                                "B.en.srt": "", "B.fr.srt": french])
+        let reasons = out.rejects.map { "\(Self.string($0, "reason")!) \(Self.string($0, "id")!)" }.sorted()
+        #expect(reasons == ["no_cues pairs/B.en.srt:1", "unpaired_file pairs/A.en.vtt:1"])
+        #expect(out.records.count == 1)
+        #expect(out.manifest.totals.read == 3)
+    }
+
     @Test func badSpecsNameTheProblem() throws {
-        for (options, message) in [("{from: en}", "to"), ("{from: en, to: en}", "both"), ("{from: en, to: fr, pair_by: '{title}.srt'}", "{lang}"),
+        for (options, message) in [("{from: en}", "to"), ("{from: en, to: en}", "both"), ("{from: en, to: fr, min_alignment: 0}", "above 0"), ("{from: en, to: fr, pair_by: '{title}.srt'}", "{lang}"),
                                    ("{from: en, to: fr, prompt: 'Translate'}", "{text}")] {
             let error = try #require(#expect(throws: RefineryError.self) { try Self.run([:], options: options) })
             #expect(error.message.contains(message), "\(options): \(error.message)")

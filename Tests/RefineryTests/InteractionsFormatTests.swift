@@ -67,6 +67,16 @@ import Testing
         #expect(reject.raw == "user drop\n1\t0.5\tj\n2\t0.5\tk\n")
     }
 
+    @Test("user ids that are not UTF-8 keep distinct record ids (hex), not one repaired id")
+    func nonUTF8UserIDs() throws {
+        var bytes = Array((Self.header + "\n").utf8)
+        for user: UInt8 in [0xFF, 0xFE] {
+            for k in 0..<5 { bytes += [user] + Array("\ti\(k)\t3\t\(k)\n".utf8) }
+        }
+        let outcome = try CSVFormatTests.read([("log.tsv", bytes)], with: Self.format(nil), category: "interactions")
+        #expect(outcome.records.map(\.id) == ["src/log.tsv:user=0xfe", "src/log.tsv:user=0xff"])
+    }
+
     @Test("a history over max_events keeps the most recent events and counts history_truncated")
     func maxEvents() throws {
         let rows = [Self.header] + [7, 3, 6, 1, 5, 2, 4].map { "u\ti\($0)\t1\t\($0)" } + ["v\tonly\t1\t1"]
@@ -353,7 +363,7 @@ import Testing
         ("{min_events: 10, max_events: 5}", "max_events (5) is below min_events (10)"),
         ("{min_events: 0}", "must be at least 1"),
         ("{memory_budget: 1KiB}", "must be at least 4KiB"),
-        ("{header: false, columns: {user: uid}}", "with header: false, columns are 0-based positions; found 'uid'"),
+        ("{header: false, columns: {user: uid}}", "with header: false, columns are 0-based positions below 10000; found 'uid'"),
         ("{header: false, columns: {user: 1, item: 1}}", "position 1 is already the user column"),
         ("{header: false, columns: {user: 1}}", "two columns share a position"),
         ("{columns: {usr: u}}", "unknown key 'usr' (did you mean 'user'?)"),

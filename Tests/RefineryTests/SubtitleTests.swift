@@ -229,6 +229,25 @@ import Testing
         #expect(Self.meta(decoded.records[0], "end") == "00:00:04.010")
     }
 
+    @Test func aWebVTTCueRightAfterTheHeaderLineIsRead() throws {
+        let decoded = try Self.decode("WEBVTT\n00:00:00.000 --> 00:00:01.000\nFirst\n\n00:00:02.000 --> 00:00:03.000\nSecond\n", name: "a.vtt")
+        #expect(decoded.records.map(\.text) == ["First\nSecond"])
+        #expect(decoded.records.first?.id == "subs/a.vtt:2")
+    }
+
+    @Test func aBadTimingLineAfterACueWithoutABlankLineTakesItsNumber() throws {
+        let decoded = try Self.decode("1\n00:00:01,000 --> 00:00:02,000\nHello\n2\n00:00:0X,000 --> 00:00:04,000\nWorld\n")
+        #expect(decoded.records.map(\.text) == ["Hello"])
+        #expect(decoded.rejects.map(\.failure.reason) == ["invalid_timestamp"])
+        #expect(decoded.rejects.map(\.location.line) == [4])
+        #expect(decoded.rejects.first?.raw == "2\n00:00:0X,000 --> 00:00:04,000\nWorld")
+    }
+
+    @Test func outOfRangeOptionsAreSpecErrors() throws {
+        #expect(throws: RefineryError.self) { try Self.decode(Self.srt, options: "{max_gap: 1e300}") }
+        #expect(throws: RefineryError.self) { try Self.decode(Self.srt, options: "{max_gap: -1}") }
+    }
+
     @Test func webVTTWithoutItsHeaderIsRejected() throws {
         let decoded = try Self.decode("00:01.000 --> 00:02.000\nHi\n", name: "ep.vtt")
         #expect(decoded.records.isEmpty)

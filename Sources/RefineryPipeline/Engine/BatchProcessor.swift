@@ -69,7 +69,13 @@ final class BatchProcessor {
                 case .rejected(let failure)?:
                     decoded.reject(failure, context: context, raw: bytes)
                 case nil:
+                    let before = decoded.records.count + decoded.rejects.count
                     format.decodeUnit(bytes, context: context, into: &decoded)
+                    if decoded.records.count + decoded.rejects.count == before {
+                        // Nothing may vanish: a unit its reader made nothing of is quarantined as such.
+                        decoded.reject(DecodeFailure(reason: "no_output", detail: "the \(source.kind) reader made no record and no reject of this unit"),
+                                       context: context, raw: UnsafeBufferPointer(rebasing: bytes.prefix(LineSplitter.previewBytes)))
+                    }
                 }
             }
         }

@@ -38,7 +38,10 @@ public struct BilingualSubtitleFormat: RecordFormat {
         from = try table.require("from").string()
         to = try table.require("to").string()
         if from == to { throw options.error("from and to are both '\(from)'") }
-        minAlignment = try table.optional("min_alignment")?.double() ?? minAlignment
+        if let node = table.optional("min_alignment") {
+            minAlignment = try node.double()
+            guard minAlignment > 0, minAlignment <= 1 else { throw node.error("must be above 0 and at most 1, found \(minAlignment)") }
+        }
         maxDocumentBytes = try table.optional("max_document_bytes")?.byteSize() ?? maxDocumentBytes
         let rule = try table.optional("pair_by")?.string() ?? "{title}.{lang}.{ext}"
         guard rule.contains("{title}") && rule.contains("{lang}") else {
@@ -101,6 +104,10 @@ public struct BilingualSubtitleFormat: RecordFormat {
             }
             if byTitle[title] == nil { titles.append(title) }
             var pair = byTitle[title] ?? (nil, nil)
+            if (lang == from ? pair.from : pair.to) != nil {
+                try unpaired(file, "a second '\(lang)' file for title '\(title)'; each title pairs one \(from) file with one \(to) file")
+                continue
+            }
             if lang == from { pair.from = file } else { pair.to = file }
             byTitle[title] = pair
         }
@@ -116,12 +123,16 @@ public struct BilingualSubtitleFormat: RecordFormat {
             let b = WholeFile.read(streamB, limit: maxDocumentBytes)
             counts.bytes += streamA.bytesRead + streamB.bytesRead
             counts.lines += 1
-            if let problem = a.problem {
-                try builder.add(a.bytes, fileIndex: source.index, line: 1, problem: problem)
-                continue
-            }
-            if let problem = b.problem {
-                try builder.add(b.bytes, fileIndex: target.index, line: 1, problem: problem)
+            if a.problem != nil || b.problem != nil {
+                // Each file is accounted for: the unreadable one with its problem, its partner as unpaired.
+                for (side, read, other) in [(source, a, target), (target, b, source)] {
+                    if let problem = read.problem {
+                        try builder.add(read.bytes, fileIndex: side.index, line: 1, problem: problem)
+                    } else {
+                        try unpaired(side, "its partner '\(other.file.relativePath)' could not be read")
+                    }
+                }
+                counts.lines += 1
                 continue
             }
             try builder.add(PairUnit.encode(targetRelativePath: target.file.relativePath, targetPath: target.file.path,
@@ -136,6 +147,7 @@ public struct BilingualSubtitleFormat: RecordFormat {
             output.reject(DecodeFailure(reason: "decode_error", detail: "internal: malformed pair unit"), context: context, raw: "")
             return
         }
+        let rejectsBefore = output.rejects.count
         var targetContext = context
         targetContext.relativePath = unit.targetRelativePath
         targetContext.path = unit.targetPath
@@ -156,11 +168,14 @@ public struct BilingualSubtitleFormat: RecordFormat {
         let source = sides[0].cues, target = sides[1].cues
         let (groups, unaligned) = aligner.align(source, target)
         output.note("target_cue_unaligned", count: unaligned)
+        if groups.isEmpty && output.rejects.count == rejectsBefore {
+            output.reject(DecodeFailure(reason: "no_cues", detail: "no \(from) cue with text to align"), context: context, raw: "")
+        }
         for group in groups {
             let sourceText = group.source.map { sides[0].string(source[$0]) }.joined(separator: "\n")
             var at = context
             at.line = source[group.source[0]].line
-            guard group.score >= minAlignment else {
+            guard !group.target.isEmpty, group.score >= minAlignment else {
                 let detail = group.target.isEmpty
                     ? "no \(to) cue overlaps this \(from) line"
                     : String(format: "alignment %.3f below min_alignment %.3g", group.score, minAlignment)

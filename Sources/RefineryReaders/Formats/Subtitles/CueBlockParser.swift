@@ -26,8 +26,14 @@ public struct CueBlockParser: Sendable {
                                raw: String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<min(bytes.count, 200)]), as: UTF8.self))
                 return result
             }
-            // The header block runs to the first blank line.
-            while let line = cursor.next(), !cursor.isBlank(line.range) {}
+            // The header block runs to the first blank line, or to a timing line (a cue right after the header).
+            while let line = cursor.next(), !cursor.isBlank(line.range) {
+                if Self.arrow(in: bytes, line.range) != nil {
+                    cursor.position = line.range.lowerBound
+                    cursor.number = line.number
+                    break
+                }
+            }
         }
 
         // The block being read: its lines so far, and the cue once its timing line was seen.
@@ -62,6 +68,21 @@ public struct CueBlockParser: Sendable {
             blockLines.removeAll(keepingCapacity: true)
         }
 
+        // Closes the open cue when a timing line follows it without a blank line; the cue's last text line, if a
+        // bare number, is the next cue's number. Returns where the next block starts and that number's range.
+        func closeOpenCue(before line: (range: Range<Int>, number: Int)) -> (first: Int, number: Range<Int>?) {
+            guard var open = cue else { return (line.number, nil) }
+            var result: (first: Int, number: Range<Int>?) = (line.number, nil)
+            if textLines > 0 && Self.isNumber(bytes, lastTextStart..<open.text.upperBound) {
+                result = (line.number - 1, lastTextStart..<open.text.upperBound)
+                textLines -= 1
+                open.text = textLines == 0 ? open.text.lowerBound..<open.text.lowerBound : open.text.lowerBound..<previousTextEnd
+            }
+            cue = open
+            finishCue()
+            return result
+        }
+
         while let line = cursor.next() {
             let range = line.range
             if cursor.isBlank(range) {
@@ -81,11 +102,19 @@ public struct CueBlockParser: Sendable {
                       let end = SubtitleTime.parse(bytes, at: arrow + 3, end: range.upperBound),
                       end.next == range.upperBound || bytes[end.next] == 0x20 || bytes[end.next] == 0x09
                 else {
-                    // The whole block is unusable; skip to its end.
-                    if cue != nil { finishCue() }
-                    blockLines.append(line)
-                    let header = blockLines.first!.number
-                    var raw = blockLines.map { cursor.string($0.range) }
+                    // The whole block is unusable; skip to its end. A bare number just before it is its number.
+                    var raw: [String] = []
+                    let header: Int
+                    if cue != nil {
+                        let closed = closeOpenCue(before: line)
+                        header = closed.first
+                        if let number = closed.number { raw.append(cursor.string(number)) }
+                        raw.append(cursor.string(range))
+                    } else {
+                        blockLines.append(line)
+                        header = blockLines.first!.number
+                        raw = blockLines.map { cursor.string($0.range) }
+                    }
                     blockLines.removeAll(keepingCapacity: true)
                     while let more = cursor.next(), !cursor.isBlank(more.range) { raw.append(cursor.string(more.range)) }
                     result.problem("invalid_timestamp", "cannot read '\(cursor.string(range))' as 'HH:MM:SS,mmm --> HH:MM:SS,mmm'",
@@ -93,15 +122,8 @@ public struct CueBlockParser: Sendable {
                     continue
                 }
                 var first = line.number
-                if var open = cue {
-                    // No blank line before this timing line: the previous line, if a bare number, is this cue's number.
-                    if textLines > 0 && Self.isNumber(bytes, lastTextStart..<open.text.upperBound) {
-                        textLines -= 1
-                        open.text = textLines == 0 ? open.text.lowerBound..<open.text.lowerBound : open.text.lowerBound..<previousTextEnd
-                        first -= 1
-                    }
-                    cue = open
-                    finishCue()
+                if cue != nil {
+                    first = closeOpenCue(before: line).first
                 } else if let previous = blockLines.last {
                     // An SRT number or a WebVTT identifier; anything before it is stray text.
                     blockLines.removeLast()

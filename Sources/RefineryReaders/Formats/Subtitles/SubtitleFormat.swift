@@ -23,7 +23,7 @@ public struct SubtitleFormat: RecordFormat {
         windower.collapseRepeats = decoder.collapseRepeats
         if let node = table?.optional("max_gap") {
             let seconds = try node.double()
-            guard seconds >= 0 else { throw node.error("must be zero or more seconds, found \(seconds)") }
+            guard seconds >= 0, seconds <= 86_400 * 365 else { throw node.error("must be from 0 to 31536000 seconds, found \(seconds)") }
             windower.maxGap = Int(seconds * 1000)
         }
         windower.maxCharacters = try table?.optional("max_window_chars")?.int() ?? windower.maxCharacters

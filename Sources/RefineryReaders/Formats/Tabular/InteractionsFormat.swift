@@ -87,8 +87,8 @@ public struct InteractionsFormat: RecordFormat {
                     positions.append(i)
                     continue
                 }
-                guard let position = Int(try node.string()), position >= 0 else {
-                    throw node.error("with header: false, columns are 0-based positions; found '\(try node.string())'")
+                guard let position = Int(try node.string()), position >= 0, position < 10_000 else {
+                    throw node.error("with header: false, columns are 0-based positions below 10000; found '\(try node.string())'")
                 }
                 if let taken = positions.firstIndex(of: position) {
                     throw node.error("position \(position) is already the \(Self.roles[taken]) column")
@@ -305,7 +305,9 @@ public struct InteractionsFormat: RecordFormat {
             output.reject(error, context: context, raw: bytes)
             return
         }
-        let id = "\(context.source)/\(context.relativePath):user=\(history.user)"
+        // A user id that is not UTF-8 would collide with others once repaired: it goes into the id as hex.
+        let user = history.userBytes.map { bytes in "0x" + bytes.map { String(format: "%02x", $0) }.joined() } ?? history.user
+        let id = "\(context.source)/\(context.relativePath):user=\(user)"
         let count = history.items.count
         guard count >= minEvents else {
             let failure = DecodeFailure(reason: "too_few_events", detail: "\(count) events, minimum \(minEvents) (min_events)")

@@ -16,6 +16,8 @@ struct UserHistory {
     static let version: UInt8 = 1
 
     var user: String
+    /// The user id as read, when it is not valid UTF-8 (``user`` then holds U+FFFD repairs).
+    var userBytes: [UInt8]?
     /// Events the user had in the input; more than `items.count` when the history was cut to `max_events`.
     var total: Int
     var items: [String] = []
@@ -33,6 +35,7 @@ struct UserHistory {
               let kept = reader.read(UInt32.self)
         else { throw DecodeFailure.wrongShape("not an interactions unit (version \(Self.version))") }
         self.user = String(decoding: user, as: UTF8.self)
+        userBytes = String(validating: user, as: UTF8.self) == nil ? Array(user) : nil
         self.total = Int(truncatingIfNeeded: total)
         repairs = JSONParser.countInvalidSequences(user)
         let count = Int(kept)
