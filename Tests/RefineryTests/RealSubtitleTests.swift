@@ -10,14 +10,14 @@ import Testing
 /// skipped (cancelled, with the script's reason) when that fails, for example on a machine without the network.
 ///
 /// The expected values were measured on these exact files (the script checks their SHA-256) and checked by hand.
-@Suite(.serialized, .realSubtitleFiles) struct RealSubtitleTests {
+@Suite(.serialized, .realDataFiles) struct RealSubtitleTests {
     /// The folder of real files, or cancels (skips) the calling test, saying why.
     static func realData(sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> URL {
-        switch RealSubtitleFiles.folder {
+        switch RealDataFiles.folder {
         case .success(let folder):
             return folder
         case .failure(let failure):
-            try Test.cancel("skipped: the real subtitle files could not be fetched (\(failure)); run tools/fetch_real_data.sh to see why",
+            try Test.cancel("skipped: the real data files could not be fetched (\(failure)); run tools/fetch_real_data.sh to see why",
                             sourceLocation: sourceLocation)
         }
     }
@@ -370,7 +370,7 @@ import Testing
 // MARK: Fetching
 
 /// The unpacked packages, fetched once per test process.
-enum RealSubtitleFiles {
+enum RealDataFiles {
     /// The folder holding `pysrt-1.1.2/` and `webvtt_py-0.6.0/`, or why it could not be had.
     static let folder: Result<URL, FetchFailure> = fetch()
 
@@ -410,16 +410,16 @@ enum RealSubtitleFiles {
 
 /// Skips (cancels) every test of the suite it is attached to, saying why, when the real files cannot be fetched.
 /// At the suite's scope, so that parameterized tests are reported as cancelled too, not as passing with cancelled cases.
-struct RealSubtitleFilesTrait: SuiteTrait, TestScoping {
+struct RealDataFilesTrait: SuiteTrait, TestScoping {
     func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
-        if case .failure(let failure) = RealSubtitleFiles.folder {
-            try Test.cancel("skipped: the real subtitle files could not be fetched (\(failure)); run tools/fetch_real_data.sh to see why")
+        if case .failure(let failure) = RealDataFiles.folder {
+            try Test.cancel("skipped: the real data files could not be fetched (\(failure)); run tools/fetch_real_data.sh to see why")
         }
         try await function()
     }
 }
 
-extension Trait where Self == RealSubtitleFilesTrait {
+extension Trait where Self == RealDataFilesTrait {
     /// Runs `tools/fetch_real_data.sh` once, and skips the suite when it fails.
-    static var realSubtitleFiles: Self { RealSubtitleFilesTrait() }
+    static var realDataFiles: Self { RealDataFilesTrait() }
 }
