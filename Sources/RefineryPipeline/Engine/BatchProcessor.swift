@@ -92,19 +92,26 @@ final class BatchProcessor {
         output.counters.append(readCounters)
         output.seconds.append(clock.lap())
 
+        // Each record's text view (words, lines, paragraphs) is built by the first stage that asks and shared by
+        // the next ones, until a stage changes the text.
+        var views = [RecordView](repeating: RecordView(), count: records.count)
         for stage in plan.stages {
             var counters = StageCounters(name: stage.name)
             var tally = StageTally()
             var survivors: [Record] = []
+            var survivorViews: [RecordView] = []
             survivors.reserveCapacity(records.count)
-            for var record in records {
+            survivorViews.reserveCapacity(records.count)
+            for (index, var record) in records.enumerated() {
                 counters.recordsIn += 1
                 counters.bytesIn += Self.contentBytes(record)
-                switch stage.process(&record, tally: &tally) {
+                var view = views[index]
+                switch stage.process(&record, view: &view, tally: &tally) {
                 case .keep:
                     counters.recordsOut += 1
                     counters.bytesOut += Self.contentBytes(record)
                     survivors.append(record)
+                    survivorViews.append(view)
                 case .drop(let reason, let detail):
                     counters.dropped[reason, default: 0] += 1
                     writeRecordReject(record, stage: stage.name, reason: reason, detail: detail, counts: &rejectCounts)
@@ -114,6 +121,7 @@ final class BatchProcessor {
             output.counters.append(counters)
             output.seconds.append(clock.lap())
             records = survivors
+            views = survivorViews
         }
 
         // Split and serialise: train first, then validation, each one zstd frame.

@@ -24,12 +24,21 @@ public struct StageTally: Sendable {
 /// A stage that looks at one record at a time. The engine runs it on every core, over batches, and keeps the
 /// output in input order; a stage must therefore be deterministic and hold no mutable shared state.
 ///
-/// Stages of later issues (language, PII, quality, toxicity) plug in by conforming to this protocol and adding
-/// one line to ``StageRegistry``; the engine does not change.
+/// Stages plug in by conforming to this protocol and adding one line to ``StageRegistry``; the engine does not
+/// change.
 public protocol Stage: Sendable {
     /// The name used in the spec, in counters and in `rejects/<name>-NNNNN.jsonl.zst`.
     var name: String { get }
 
-    /// Looks at one record, may change it, and decides whether it goes on.
-    func process(_ record: inout Record, tally: inout StageTally) -> StageDecision
+    /// Looks at one record, may change it, and decides whether it goes on. `view` holds the record's words, lines
+    /// and paragraphs, built once for all stages; a stage that changes the text calls `view.invalidate()`.
+    func process(_ record: inout Record, view: inout RecordView, tally: inout StageTally) -> StageDecision
+}
+
+extension Stage {
+    /// Processes a record with a fresh view (tests, and callers that run one stage alone).
+    public func process(_ record: inout Record, tally: inout StageTally) -> StageDecision {
+        var view = RecordView()
+        return process(&record, view: &view, tally: &tally)
+    }
 }

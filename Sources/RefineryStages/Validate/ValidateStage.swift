@@ -56,7 +56,7 @@ public struct ValidateStage: Stage {
         }
     }
 
-    public func process(_ record: inout Record, tally: inout StageTally) -> StageDecision {
+    public func process(_ record: inout Record, view: inout RecordView, tally: inout StageTally) -> StageDecision {
         if record.utf8Repairs > 0 {
             guard repairUTF8 else {
                 return .drop(reason: "invalid_utf8", detail: "\(record.utf8Repairs) invalid UTF-8 sequence(s); set repair: true to keep them as U+FFFD")
@@ -127,8 +127,14 @@ public struct ValidateStage: Stage {
         if words > maxWords {
             return .drop(reason: "too_many_words", detail: "\(words) words, maximum \(maxWords)")
         }
-        if let cleanedText { record.text = cleanedText }
-        if let cleanedMessages { record.messages = cleanedMessages }
+        if let cleanedText, cleanedText != record.text {
+            record.text = cleanedText
+            view.invalidate()
+        }
+        if let cleanedMessages, cleanedMessages != record.messages {
+            record.messages = cleanedMessages
+            view.invalidate()
+        }
         if changes.control > 0 { tally.note("control_removed") }
         if changes.whitespace { tally.note("whitespace_cleaned") }
         if changes.nfc { tally.note("nfc_normalized") }
