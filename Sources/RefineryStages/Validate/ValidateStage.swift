@@ -127,11 +127,12 @@ public struct ValidateStage: Stage {
         if words > maxWords {
             return .drop(reason: "too_many_words", detail: "\(words) words, maximum \(maxWords)")
         }
-        if let cleanedText, cleanedText != record.text {
+        // Compared as bytes: Swift's String == treats NFD and NFC forms as equal.
+        if let cleanedText, !cleanedText.utf8.elementsEqual((record.text ?? "").utf8) {
             record.text = cleanedText
             view.invalidate()
         }
-        if let cleanedMessages, cleanedMessages != record.messages {
+        if let cleanedMessages, !cleanedMessages.elementsEqual(record.messages ?? [], by: { $0.role == $1.role && $0.content.utf8.elementsEqual($1.content.utf8) }) {
             record.messages = cleanedMessages
             view.invalidate()
         }
