@@ -151,6 +151,22 @@ public struct SpecNode: @unchecked Sendable {
         return SpecTable(owner: self, members: members)
     }
 
+    /// The node as a mapping whose keys are names the user chooses (categories, languages), in file order.
+    /// - Throws: ``RefineryError`` when the node is not a mapping or a key repeats.
+    public func entries() throws -> [(key: String, node: SpecNode)] {
+        if isNull { return [] }
+        guard case .mapping(let mapping) = node else { throw error("expected a mapping, found \(kindName)") }
+        var members: [(key: String, node: SpecNode)] = []
+        for (keyNode, valueNode) in mapping {
+            let keyAt = SpecNode(node: keyNode, path: path, file: file)
+            guard case .scalar(let scalar) = keyNode else { throw keyAt.error("keys must be strings") }
+            let key = scalar.string
+            if members.contains(where: { $0.key == key }) { throw keyAt.error("key '\(key)' appears twice") }
+            members.append((key, SpecNode(node: valueNode, path: path.isEmpty ? key : "\(path).\(key)", file: file)))
+        }
+        return members
+    }
+
     static func closest(to word: String, in candidates: [String]) -> String? {
         func distance(_ a: [Character], _ b: [Character]) -> Int {
             var previous = Array(0...b.count)
