@@ -186,7 +186,8 @@ final class BatchProcessor {
 
     /// Quarantines a unit that never became a record, with its raw text.
     private func writeRawReject(_ reject: UnitReject, counts: inout [String: ShardPiece]) {
-        var out = rejectWriters["read"] ?? JSONWriter()
+        // Taken out of the dictionary so appending does not copy the buffer (a copy per reject was quadratic).
+        var out = rejectWriters.removeValue(forKey: "read") ?? JSONWriter()
         Self.beginReject(&out, id: reject.id, stage: "read", reason: reject.failure.reason, detail: reject.failure.detail,
                          location: reject.location)
         out.raw(",\"raw\":")
@@ -200,7 +201,7 @@ final class BatchProcessor {
     /// Quarantines a record a stage dropped, as the stage saw it.
     private func writeRecordReject(_ record: Record, stage: String, reason: String, detail: String,
                                    counts: inout [String: ShardPiece]) {
-        var out = rejectWriters[stage] ?? JSONWriter()
+        var out = rejectWriters.removeValue(forKey: stage) ?? JSONWriter()
         Self.beginReject(&out, id: record.id, stage: stage, reason: reason, detail: detail, location: record.location)
         out.raw(",\"record\":")
         record.writeJSON(to: &out)

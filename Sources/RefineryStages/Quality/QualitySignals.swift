@@ -161,10 +161,9 @@ struct QualitySignals {
             var scalars = 0
             for p in start..<end where bytes[p] & 0xC0 != 0x80 { scalars += 1 }
             if scalars < 30 { short += 1 }
-            for phrase in Self.boilerplate where Self.contains(bytes, start..<end, phrase) {
+            if let phrase = Self.boilerplatePhrase(in: bytes, start..<end) {
                 boilerplate += 1
-                if phrase == Self.lorem { loremIpsum = true }
-                break
+                if phrase == 0 { loremIpsum = true }
             }
             if bytes[start..<end].contains(0x7B) { braces += 1 }
         }
@@ -182,41 +181,52 @@ struct QualitySignals {
         duplicateLines = Self.duplicates(view.lines, in: bytes, minimum: 3)
         duplicateParagraphs = Self.duplicates(view.paragraphs, in: bytes, minimum: 3)
 
-        // Word n-grams (Gopher): characters of the top 2-4-gram, and of every repeated 5-10-gram.
+        // Word n-grams (Gopher): characters of the top 2-4-gram, and of every repeated 5-10-gram. An n-gram's hash
+        // comes from prefix sums of a polynomial over word hashes, so each costs O(1) whatever n is.
         if words >= 50 {
             let totalCharacters = max(1, wordCharacters.reduce(0, +))
-            topNgram = (2...4).map { n in
-                var counts: [UInt64: (count: Int, characters: Int)] = [:]
-                for start in 0...(words - n) {
-                    var hash: UInt64 = UInt64(n)
-                    var chars = 0
-                    for w in start..<(start + n) {
-                        hash = (hash &* 0x9E37_79B9_7F4A_7C15) ^ hashes[w]
-                        chars += wordCharacters[w]
-                    }
-                    counts[hash, default: (0, chars)].count += 1
-                }
-                let top = counts.values.max { ($0.count, $0.characters) < ($1.count, $1.characters) }
-                guard let top, top.count > 1 else { return 0 }
-                return min(1, Double(top.count * top.characters) / Double(totalCharacters))
+            let base: UInt64 = 0x9E37_79B9_7F4A_7C15
+            var prefixSums = [UInt64](repeating: 0, count: words + 1)
+            var characterSums = [Int](repeating: 0, count: words + 1)
+            for w in 0..<words {
+                prefixSums[w + 1] = prefixSums[w] &* base &+ hashes[w]
+                characterSums[w + 1] = characterSums[w] + wordCharacters[w]
             }
-            duplicateNgrams = (5...10).map { n in
-                var seen: Set<UInt64> = []
-                var covered = [Bool](repeating: false, count: words)
-                var firstAt: [UInt64: Int] = [:]
+            let prefix = prefixSums, characterPrefix = characterSums
+            var power: UInt64 = 1
+            let powers = (0...10).map { n -> UInt64 in
+                defer { power = power &* base }
+                return power
+            }
+            func ngram(_ start: Int, _ n: Int) -> UInt64 { (prefix[start + n] &- prefix[start] &* powers[n]) ^ UInt64(n) }
+            var table = HashCounter()
+            table.reset(for: words)
+            topNgram = (2...4).map { n in
+                table.reset(for: words)
+                var best = (count: 1, characters: 0)
                 for start in 0...(words - n) {
-                    var hash: UInt64 = UInt64(n)
-                    for w in start..<(start + n) { hash = (hash &* 0x9E37_79B9_7F4A_7C15) ^ hashes[w] }
-                    if !seen.insert(hash).inserted {
-                        for w in start..<(start + n) { covered[w] = true }
-                        if let first = firstAt[hash] { for w in first..<(first + n) { covered[w] = true } }
-                    } else {
-                        firstAt[hash] = start
+                    let (count, first) = table.add(ngram(start, n), at: start)
+                    let characters = characterPrefix[first + n] - characterPrefix[first]
+                    if count > best.count || (count == best.count && count > 1 && characters > best.characters) {
+                        best = (count, characters)
                     }
                 }
-                var chars = 0
-                for w in 0..<words where covered[w] { chars += wordCharacters[w] }
-                return Double(chars) / Double(totalCharacters)
+                return best.count > 1 ? min(1, Double(best.count * best.characters) / Double(totalCharacters)) : 0
+            }
+            var covered = [Bool](repeating: false, count: words)
+            duplicateNgrams = (5...10).map { n in
+                guard words >= n else { return 0 }
+                table.reset(for: words)
+                for w in 0..<words { covered[w] = false }
+                for start in 0...(words - n) {
+                    let (count, first) = table.add(ngram(start, n), at: start)
+                    guard count > 1 else { continue }
+                    for w in start..<(start + n) { covered[w] = true }
+                    if count == 2 { for w in first..<(first + n) { covered[w] = true } }
+                }
+                var characters = 0
+                for w in 0..<words where covered[w] { characters += wordCharacters[w] }
+                return Double(characters) / Double(totalCharacters)
             }
         }
     }
@@ -224,6 +234,32 @@ struct QualitySignals {
     static let lorem = Array("lorem ipsum".utf8)
     static let boilerplate: [[UInt8]] = [lorem] + ["terms of use", "privacy policy", "cookie policy", "uses cookies",
         "use of cookies", "all rights reserved", "javascript", "enable cookies", "click here"].map { Array($0.utf8) }
+
+    /// Boilerplate phrases by their first (lower-case) byte, so a line is scanned once, not once per phrase.
+    static let phrasesByFirstByte: [[Int]] = {
+        var table = [[Int]](repeating: [], count: 256)
+        for (i, phrase) in boilerplate.enumerated() { table[Int(phrase[0])].append(i) }
+        return table
+    }()
+
+    /// The index of the first boilerplate phrase found in `bytes[range]` (ASCII case ignored), if any.
+    static func boilerplatePhrase(in bytes: [UInt8], _ range: Range<Int>) -> Int? {
+        var i = range.lowerBound
+        while i < range.upperBound {
+            let candidates = phrasesByFirstByte[Int(bytes[i] | 0x20)]
+            if !candidates.isEmpty {
+                for index in candidates {
+                    let phrase = boilerplate[index]
+                    guard i + phrase.count <= range.upperBound else { continue }
+                    var k = 1
+                    while k < phrase.count && (bytes[i + k] == phrase[k] || (bytes[i + k] | 0x20 == phrase[k] && phrase[k] >= 0x61)) { k += 1 }
+                    if k == phrase.count { return index }
+                }
+            }
+            i += 1
+        }
+        return nil
+    }
 
     /// Whether `bytes[range]` contains `needle` (lower-case ASCII), ignoring ASCII case.
     static func contains(_ bytes: [UInt8], _ range: Range<Int>, _ needle: [UInt8]) -> Bool {
@@ -265,9 +301,12 @@ struct QualitySignals {
         return end - range.lowerBound >= 2 && bytes[end - 2] == 0xD8 && last == 0x9F
     }
 
-    /// Fraction of items that repeat an earlier item, and of characters in them (Gopher).
+    /// Fraction of items that repeat an earlier item, and of characters in them (Gopher). Items are compared by a
+    /// 64-bit hash of their bytes.
     static func duplicates(_ items: [Range<Int>], in bytes: [UInt8], minimum: Int) -> (items: Double, characters: Double)? {
-        var seen: Set<ArraySlice<UInt8>> = []
+        guard items.count >= minimum else { return nil }
+        var table = HashCounter()
+        table.reset(for: items.count)
         var nonEmpty = 0
         var repeated = 0
         var total = 0
@@ -278,9 +317,11 @@ struct QualitySignals {
             while start < end && (bytes[start] == 0x20 || bytes[start] == 0x09) { start += 1 }
             while end > start && (bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09) { end -= 1 }
             guard start < end else { continue }
+            var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+            for k in start..<end { hash = (hash ^ UInt64(bytes[k])) &* 0x0000_0100_0000_01B3 }
             nonEmpty += 1
             total += end - start
-            if !seen.insert(bytes[start..<end]).inserted {
+            if table.add(hash, at: nonEmpty).count > 1 {
                 repeated += 1
                 repeatedCharacters += end - start
             }
