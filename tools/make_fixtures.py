@@ -238,6 +238,13 @@ def main():
     fate("validate.missing_text")
     lines.append(json.dumps({"id": "title-num", "text": 42}))
     fate("read.wrong_shape")
+    # Garbage the quality stage drops, each for a named component.
+    lines.append(json.dumps({"id": "title-cookies", "text": "Home\nAbout us\nPrivacy Policy\n"
+                             "This site uses cookies to improve your experience.\nAccept all cookies\nAll rights reserved."}))
+    fate("quality.low_quality_boilerplate")
+    lines.append(json.dumps({"id": "title-mojibake", "text": "The cafÃ© was closed. Itâ€™s a pity, we wanted to try "
+                             "their crÃ¨me brÃ»lÃ©e and their Ã©clairs."}, ensure_ascii=False))
+    fate("quality.low_quality_mojibake")
     write_lines(os.path.join(ROOT, "metadata", "catalog.jsonl"), lines)
 
     # --- creative writing: Markdown, one record per blank-line-separated paragraph ---------------------

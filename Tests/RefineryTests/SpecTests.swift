@@ -108,7 +108,7 @@ import Testing
         let spec = try PipelineSpec.load(path: path)
         #expect(spec.name == "demo")
         #expect(spec.sources.map(\.kind).prefix(3) == ["chat_jsonl", "jsonl", "text"])
-        #expect(spec.stages.map(\.name) == ["validate"])
+        #expect(spec.stages.map(\.name).first == "validate")
         #expect(spec.output.shardSize == 16 << 10)
         #expect(spec.output.directory == root.appendingPathComponent("out/demo").standardizedFileURL.path)
         #expect(spec.baseDirectory == root.appendingPathComponent("pipelines").standardizedFileURL.path)
