@@ -17,8 +17,8 @@ import RefinerySpec
 ///
 /// Parameters: `keep` (default 0.85), `min_words` (default 0: off), `disable` (component names), `enable`
 /// (`short_lines`), and `categories: {NAME: {keep, min_words, disable, enable}}` overriding them per category.
-/// Interaction histories pass untouched. Reasons `low_quality_<component>` (`low_quality_empty` for a record
-/// without text, scored 0).
+/// Interaction histories pass untouched. Reasons `low_quality_<component>` (`low_quality_empty` for a text
+/// without a single word, scored 0).
 public struct QualityStage: Stage {
     public let name = "quality"
 
@@ -71,16 +71,17 @@ public struct QualityStage: Stage {
         let (score, worst) = Self.score(text, lang: record.lang, settings: settings)
         record.setScore("quality", score)
         guard score >= settings.keep else {
-            let why = worst.map { "\($0.component.rawValue): \($0.measurement)" } ?? "no text"
+            let why = worst.map { "\($0.component.rawValue): \($0.measurement)" } ?? "no words"
             return .drop(reason: "low_quality_\(worst?.component.rawValue ?? "empty")",
                          detail: "quality \(score) below \(settings.keep)\(record.category.map { " (category \($0))" } ?? ""); \(why)")
         }
         return .keep
     }
 
-    /// The score (rounded to 1e-4) and the component with the largest penalty (nil for an empty text, scored 0).
+    /// The score (rounded to 1e-4) and the component with the largest penalty (nil for a text without words, scored 0).
     static func score(_ text: TextView, lang: String?, settings: Settings) -> (Double, (component: QualityComponent, measurement: String)?) {
-        guard text.words.count > 0 || text.scalarCount > 0 else { return (0, nil) }
+        // No word at all (empty, whitespace, only punctuation): nothing to read, scored 0.
+        guard text.words.count > 0 else { return (0, nil) }
         let signals = QualitySignals(text, lang: lang.map { String($0.prefix(2)) })
         var worst: (penalty: Double, component: QualityComponent, measurement: String) = (0, .letters, "no rule broken")
         for component in QualityComponent.allCases where !settings.disabled.contains(component) {
