@@ -211,6 +211,13 @@ def main():
     for i in range(30, 50):
         lines.append(json.dumps({"messages": chat(i), "rating": 1 + (i % 5)}, ensure_ascii=False))
         fate()
+    # PII in a chat: redacted to typed placeholders and counted in `pii`; the record is kept.
+    lines.append(json.dumps({"messages": [{"role": "user", "content": "My email is jane.doe@example.com and my card "
+                                                                      "4111 1111 1111 1111 was charged twice."},
+                                          {"role": "assistant", "content": "Thanks, Jane. I have refunded the second "
+                                                                           "charge; it will show within five days."}],
+                             "rating": 5}))
+    fate()
     # Decomposed accents (NFD) are normalised to NFC and the record is kept.
     lines.append(json.dumps({"messages": [{"role": "user", "content": "Je voudrais annule\u0301 ma commande, s'il vous plai\u0302t."},
                                           {"role": "assistant", "content": "C'est fait\u00a0: votre commande est annule\u0301e."}],
