@@ -34,7 +34,10 @@ let package = Package(
         // The YAML pipeline spec: typed, located, strict about unknown keys.
         .target(name: "RefinerySpec", dependencies: ["RefineryRecords", "Yams"]),
         // The Stage protocol and the stages, one folder each.
-        .target(name: "RefineryStages", dependencies: ["RefineryRecords", "RefinerySpec"]),
+        // The language stage's model (tools/langid/train.py writes it) ships as a resource next to the binary.
+        .target(
+            name: "RefineryStages", dependencies: ["RefineryRecords", "RefinerySpec"],
+            resources: [.copy("Language/Resources/langid.bin")]),
         // zstd shards, rejects, manifest, verification.
         .target(name: "RefineryShards", dependencies: ["RefineryCodecs", "RefineryRecords"]),
         // The engine: sources -> stages -> shards, in parallel, in order, with counters.
@@ -59,7 +62,9 @@ let package = Package(
         .testTarget(
             name: "RefineryTests",
             dependencies: ["RefineryCodecs", "RefineryRecords", "RefinerySpec", "RefineryReaders", "RefineryStages",
-                           "RefineryShards", "RefineryPipeline"]),
+                           "RefineryShards", "RefineryPipeline"],
+            // Read from #filePath by the tests, not bundled.
+            exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -6,6 +6,7 @@ public enum StageRegistry {
     /// Stage name → constructor from the stage's parameters node.
     public static let stages: [(name: String, make: @Sendable (SpecNode) throws -> any Stage)] = [
         ("validate", { try ValidateStage(parameters: $0) }),
+        ("lang", { try LanguageStage(parameters: $0) }),
         ("pii", { try PIIStage(parameters: $0) }),
         ("quality", { try QualityStage(parameters: $0) }),
     ]
