@@ -261,21 +261,6 @@ struct QualitySignals {
         return nil
     }
 
-    /// Whether `bytes[range]` contains `needle` (lower-case ASCII), ignoring ASCII case.
-    static func contains(_ bytes: [UInt8], _ range: Range<Int>, _ needle: [UInt8]) -> Bool {
-        guard needle.count <= range.count, let first = needle.first else { return false }
-        var i = range.lowerBound
-        while i <= range.upperBound - needle.count {
-            if bytes[i] | 0x20 == first {
-                var k = 1
-                while k < needle.count && (bytes[i + k] == needle[k] || (bytes[i + k] | 0x20 == needle[k] && needle[k] >= 0x61)) { k += 1 }
-                if k == needle.count { return true }
-            }
-            i += 1
-        }
-        return false
-    }
-
     /// The hash words are compared by (FNV-1a over the bytes, ASCII lower-cased), as in ``init(_:lang:)``.
     static func wordHash(_ word: String) -> UInt64 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
