@@ -37,7 +37,7 @@ let package = Package(
         // The language stage's model (tools/langid/train.py writes it) ships as a resource next to the binary.
         .target(
             name: "RefineryStages", dependencies: ["RefineryRecords", "RefinerySpec"],
-            resources: [.copy("Language/Resources/langid.bin")]),
+            resources: [.copy("Language/Resources/langid.bin"), .copy("Toxicity/Resources/toxicity")]),
         // zstd shards, rejects, manifest, verification.
         .target(name: "RefineryShards", dependencies: ["RefineryCodecs", "RefineryRecords"]),
         // The engine: sources -> stages -> shards, in parallel, in order, with counters.
@@ -59,6 +59,11 @@ let package = Package(
             name: "reader-bench",
             dependencies: ["RefineryReaders", "RefineryRecords", "RefinerySpec"],
             path: "tools/bench/ReaderBench"),
+        // Fits the toxicity classifier (tools/toxicity/train.sh runs it).
+        .executableTarget(
+            name: "toxicity-train",
+            dependencies: ["RefineryStages"],
+            path: "tools/toxicity/Train"),
         .testTarget(
             name: "RefineryTests",
             dependencies: ["RefineryCodecs", "RefineryRecords", "RefinerySpec", "RefineryReaders", "RefineryStages",

@@ -121,46 +121,23 @@ public struct LanguageModel: Sendable {
     private static let bundledModel: Result<LanguageModel, RefineryError> = loadBundled()
 
     private static func loadBundled() -> Result<LanguageModel, RefineryError> {
-        let places = candidatePaths()
-        for path in places where FileManager.default.fileExists(atPath: path) {
-            do {
-                return .success(try LanguageModel(contentsOf: path))
-            } catch let error as RefineryError {
-                return .failure(error)
-            } catch {
-                return .failure(RefineryError(.input, "cannot load the language model at \(path): \(error)"))
-            }
+        do {
+            let path = try BundledResource.locate(resourceName, environment: "REFINERY_LANGID_MODEL",
+                                                  sourceFolder: sourceFolder, what: "the language model")
+            return .success(try LanguageModel(contentsOf: path))
+        } catch let error as RefineryError {
+            return .failure(error)
+        } catch {
+            return .failure(RefineryError(.input, "cannot load the language model: \(error)"))
         }
-        return .failure(RefineryError(.input, "the language model \(resourceName) was not found; looked at \(places.joined(separator: ", ")). "
-            + "Keep the Refinery_RefineryStages.resources folder next to the refinery binary, or set REFINERY_LANGID_MODEL to the file"))
     }
 
-    /// Where the model may be: `$REFINERY_LANGID_MODEL`; the SwiftPM resource bundle next to the executable (or
-    /// test bundle), as `Bundle.module` would find it; the source tree this file was built from.
-    ///
-    /// `Bundle.module` itself is not used: its generated accessor traps when the bundle is missing (a binary copied
-    /// without its resources), and a missing model must be an error a person can act on, not a crash.
+    /// Where the model may be (see ``BundledResource``); `$REFINERY_LANGID_MODEL` first.
     static func candidatePaths() -> [String] {
-        var paths: [String] = []
-        if let override = ProcessInfo.processInfo.environment["REFINERY_LANGID_MODEL"], !override.isEmpty {
-            paths.append(override)
-        }
-        var folders = [Bundle.main.bundleURL]
-        if let executable = Bundle.main.executableURL?.resolvingSymlinksInPath().deletingLastPathComponent() {
-            folders.append(executable)
-        }
-        if let resources = Bundle.main.resourceURL { folders.append(resources) }
-        for folder in folders {
-            for bundle in ["Refinery_RefineryStages.resources", "Refinery_RefineryStages.bundle",
-                           "Refinery_RefineryStages.bundle/Contents/Resources"] {
-                paths.append(folder.appendingPathComponent(bundle).appendingPathComponent(resourceName).path)
-            }
-        }
-        paths.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("Resources").appendingPathComponent(resourceName).path)
-        var seen: Set<String> = []
-        return paths.filter { seen.insert($0).inserted }
+        BundledResource.candidatePaths(resourceName, environment: "REFINERY_LANGID_MODEL", sourceFolder: sourceFolder)
     }
+
+    private static let sourceFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Resources")
 
     /// Identifies the language of UTF-8 text.
     /// - Parameters:

@@ -9,6 +9,7 @@ public enum StageRegistry {
         ("lang", { try LanguageStage(parameters: $0) }),
         ("pii", { try PIIStage(parameters: $0) }),
         ("quality", { try QualityStage(parameters: $0) }),
+        ("toxicity", { try ToxicityStage(parameters: $0) }),
     ]
 
     /// Builds the stages of a spec, in spec order.

@@ -1,0 +1,84 @@
+import Foundation
+import RefineryRecords
+
+/// The lexicon and the classifier together: reads texts, finds listed terms, and gives `scores.toxicity`.
+///
+/// English text, and text whose language is unknown, is scored by the full classifier (n-grams and lexicon
+/// matches); text in another language by the lexicon-only model, since the n-gram weights were fitted on English
+/// (see ``ToxicityClassifier``). Texts with no words score 0.
+public struct ToxicityScorer: Sendable {
+    public let lexicon: ToxicityLexicon
+    public let classifier: ToxicityClassifier
+
+    /// What the scorer found in one record.
+    public struct Analysis: Sendable {
+        /// Probability of abuse in [0, 1].
+        public var score: Double
+        /// Lexicon matches, with the byte range of each in the text they were found in (`text` index).
+        public var matches: [(text: Int, bytes: Range<Int>)]
+        public var features: ToxicityFeatures
+    }
+
+    public init(lexicon: ToxicityLexicon, classifier: ToxicityClassifier) {
+        self.lexicon = lexicon
+        self.classifier = classifier
+    }
+
+    /// The shipped word lists and model, loaded once per process.
+    /// - Throws: ``RefineryError`` (`input`) naming where it looked when they cannot be found or read.
+    public static func bundled() throws -> ToxicityScorer { try bundledScorer.get() }
+
+    private static let bundledScorer: Result<ToxicityScorer, RefineryError> = {
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Resources")
+        do {
+            let modelPath = try BundledResource.locate("toxicity/model.bin", environment: "REFINERY_TOXICITY_MODEL",
+                                                       sourceFolder: source, what: "the toxicity model")
+            let listsPath = try BundledResource.locate("toxicity/lexicon", environment: "REFINERY_TOXICITY_LEXICON",
+                                                       sourceFolder: source, what: "the toxicity word lists")
+            guard let data = FileManager.default.contents(atPath: modelPath) else {
+                return .failure(RefineryError(.input, "cannot read the toxicity model at \(modelPath)"))
+            }
+            let classifier = try ToxicityClassifier(bytes: [UInt8](data), origin: modelPath)
+            return .success(ToxicityScorer(lexicon: try ToxicityLexicon(folder: listsPath), classifier: classifier))
+        } catch let error as RefineryError {
+            return .failure(error)
+        } catch {
+            return .failure(RefineryError(.input, "cannot load the toxicity model: \(error)"))
+        }
+    }()
+
+    /// Whether the full classifier applies to a language (English, or unknown).
+    public static func usesNgrams(_ language: String?) -> Bool {
+        guard let language else { return true }
+        return language == "en" || language == "und"
+    }
+
+    /// Reads `texts` (a record's text, or its judged turns) as one document in `language` (a primary subtag or
+    /// `nil`).
+    public func analyse(_ texts: [String], language: String?) -> Analysis {
+        var text = ToxText()
+        var matches: [(text: Int, bytes: Range<Int>)] = []
+        var found: [ToxicityLexicon.Match] = []
+        let lists = lexicon.lists(for: language)
+        for (index, string) in texts.enumerated() {
+            var copy = string
+            let before = text.tokens.count
+            copy.withUTF8 { text.scan($0) }
+            found.removeAll(keepingCapacity: true)
+            lexicon.matches(in: text, tokens: before..<text.tokens.count, lists: lists, into: &found)
+            for match in found { matches.append((index, match.bytes)) }
+        }
+        var features = ToxicityFeatures()
+        let ngrams = Self.usesNgrams(language)
+        classifier.features(of: text, hits: matches.count, ngrams: ngrams, into: &features)
+        let score: Double
+        if features.words == 0 {
+            score = 0
+        } else if ngrams {
+            score = classifier.probability(features)
+        } else {
+            score = classifier.lexiconProbability(hits: matches.count)
+        }
+        return Analysis(score: score, matches: matches, features: features)
+    }
+}
