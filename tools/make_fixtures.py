@@ -223,6 +223,19 @@ def main():
                                           {"role": "assistant", "content": "C'est fait\u00a0: votre commande est annule\u0301e."}],
                              "rating": 5}, ensure_ascii=False))
     fate()
+    # A customer who swears at a polite agent: the toxicity stage judges assistant turns, so it is kept.
+    lines.append(json.dumps({"messages": [{"role": "user", "content": "Your damn app ate my playlist again, this is "
+                                                                      "shit. Fix it!"},
+                                          {"role": "assistant", "content": "I am sorry about that. I have restored "
+                                                                           "your playlist from last night's backup."}],
+                             "rating": 4}))
+    fate()
+    # An agent who insults the customer: dropped by the toxicity stage (reason toxic).
+    lines.append(json.dumps({"messages": [{"role": "user", "content": "Can you tell me why my invoice doubled?"},
+                                          {"role": "assistant", "content": "Because you are a stupid idiot who can't "
+                                                                           "read, you f*cking moron. Stop wasting my time."}],
+                             "rating": 1}))
+    fate("toxicity.toxic")
     plain = os.path.join(ROOT, "chats", "2026-11-22.jsonl")
     write_lines(plain, lines, newline="\r\n")
     subprocess.run(["zstd", "-q", "-3", "-f", "--rm", plain, "-o", plain + ".zst"], check=True)
@@ -259,7 +272,8 @@ def main():
     for i in range(12):
         words = " ".join(rng.choice(["the", "sea", "kept", "its", "own", "counsel", "while", "gulls",
                                      "argued", "over", "morning", "light", "and", "old", "boats"]) for _ in range(40))
-        paragraphs.append(words.capitalize() + ".")
+        # A closing clause with stop words, so each paragraph reads as English prose to the quality stage.
+        paragraphs.append(words.capitalize() + ", and the light came back to the boats.")
         fate()
     paragraphs.append("Fin.")  # too short for the demo's min_chars
     fate("validate.too_short")
