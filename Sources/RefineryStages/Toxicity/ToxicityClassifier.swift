@@ -59,12 +59,30 @@ public struct ToxicityClassifier: Sendable {
 
     /// Fills `features` from normalised tokens; `ngrams: false` leaves the n-gram indexes out (non-English text).
     func features(of text: ToxText, hits: Int, ngrams: Bool, into features: inout ToxicityFeatures) {
-        Self.features(of: text, hits: hits, bits: bits, ngrams: ngrams, into: &features)
-    }
-
-    static func features(of text: ToxText, hits: Int, bits: Int, ngrams: Bool, into features: inout ToxicityFeatures) {
         features.reset()
         features.hits = hits
+        features.words = Self.forEachFeature(of: text, bits: bits, ngrams: ngrams) { features.indexes.append($0) }
+    }
+
+    /// The probability of abuse of normalised tokens with `hits` lexicon matches, and the number of words; the
+    /// same sum as ``probability(_:)`` over ``features(of:hits:ngrams:into:)``, without storing the features.
+    func probability(of text: ToxText, hits: Int, ngrams: Bool) -> (probability: Double, words: Int) {
+        var sum: Float = 0
+        var count = 0
+        let words = weights.withUnsafeBufferPointer { weights in
+            Self.forEachFeature(of: text, bits: bits, ngrams: ngrams) { index in
+                sum += weights[Int(index)]
+                count += 1
+            }
+        }
+        return (Self.sigmoid(logit(sum: sum, count: count, hits: hits)), words)
+    }
+
+    /// Calls `body` with the weight index of every feature of the tokens, in a fixed order; returns the number of
+    /// words.
+    @inline(__always)
+    static func forEachFeature(of text: ToxText, bits: Int, ngrams: Bool, _ body: (Int32) -> Void) -> Int {
+        var words = 0
         let shift = UInt64(64 - bits)
         @inline(__always) func index(_ h: UInt64, _ salt: UInt64) -> Int32 {
             Int32(truncatingIfNeeded: ((h ^ salt) &* 0x9E37_79B9_7F4A_7C15) >> shift)
@@ -74,11 +92,11 @@ public struct ToxicityClassifier: Sendable {
         text.withBuffers { tokens, scalars in
             var marked = [UInt64](repeating: 0, count: 26)
             for token in tokens where !token.joined {
-                features.words += 1
+                words += 1
                 guard ngrams else { continue }
-                features.indexes.append(index(token.hash, 0x1111_1111))
+                body(index(token.hash, 0x1111_1111))
                 if previous != 0 {
-                    features.indexes.append(index(previous &* 31 &+ token.hash, 0x2222_2222))
+                    body(index(previous &* 31 &+ token.hash, 0x2222_2222))
                 }
                 previous = token.hash
                 // Character 3- and 4-grams of `^word$`, both from one pass; skipped for long tokens (URLs,
@@ -94,13 +112,14 @@ public struct ToxicityClassifier: Sendable {
                     h = (h ^ marked[start]) &* 0x0000_0100_0000_01B3
                     h = (h ^ marked[start + 1]) &* 0x0000_0100_0000_01B3
                     h = (h ^ marked[start + 2]) &* 0x0000_0100_0000_01B3
-                    features.indexes.append(index(h, 0x3333_3333))
+                    body(index(h, 0x3333_3333))
                     guard start + 3 < count else { break }
                     h = (h ^ marked[start + 3]) &* 0x0000_0100_0000_01B3
-                    features.indexes.append(index(h, 0x4444_4444))
+                    body(index(h, 0x4444_4444))
                 }
             }
         }
+        return words
     }
 
     /// SplitMix64's finaliser: the training shuffle's random numbers.
@@ -125,9 +144,15 @@ public struct ToxicityClassifier: Sendable {
     func logit(_ features: ToxicityFeatures) -> Float {
         var sum: Float = 0
         for index in features.indexes { sum += weights[Int(index)] }
-        let scale = features.indexes.isEmpty ? 0 : 1 / Float(features.indexes.count).squareRoot()
+        return logit(sum: sum, count: features.indexes.count, hits: features.hits)
+    }
+
+    /// Bias, the n-gram weights' sum scaled by 1/√count, and the lexicon level's weight.
+    @inline(__always)
+    func logit(sum: Float, count: Int, hits: Int) -> Float {
+        let scale = count == 0 ? 0 : 1 / Float(count).squareRoot()
         var z = bias + sum * scale
-        let level = Self.level(features.hits)
+        let level = Self.level(hits)
         if level > 0 { z += lexiconWeights[level - 1] }
         return z
     }

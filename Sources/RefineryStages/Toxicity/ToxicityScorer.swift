@@ -16,7 +16,6 @@ public struct ToxicityScorer: Sendable {
         public var score: Double
         /// Lexicon matches, with the byte range of each in the text they were found in (`text` index).
         public var matches: [(text: Int, bytes: Range<Int>)]
-        public var features: ToxicityFeatures
     }
 
     public init(lexicon: ToxicityLexicon, classifier: ToxicityClassifier) {
@@ -54,8 +53,29 @@ public struct ToxicityScorer: Sendable {
     }
 
     /// Reads `texts` (a record's text, or its judged turns) as one document in `language` (a primary subtag or
-    /// `nil`).
+    /// `nil`) and scores it.
     public func analyse(_ texts: [String], language: String?) -> Analysis {
+        let (text, matches) = read(texts, language: language)
+        let score: Double
+        if Self.usesNgrams(language) {
+            let (probability, words) = classifier.probability(of: text, hits: matches.count, ngrams: true)
+            score = words == 0 ? 0 : probability
+        } else {
+            score = text.tokens.contains { !$0.joined } ? classifier.lexiconProbability(hits: matches.count) : 0
+        }
+        return Analysis(score: score, matches: matches)
+    }
+
+    /// The classifier's features of `texts` (what training reads).
+    public func features(_ texts: [String], language: String?) -> ToxicityFeatures {
+        let (text, matches) = read(texts, language: language)
+        var features = ToxicityFeatures()
+        classifier.features(of: text, hits: matches.count, ngrams: Self.usesNgrams(language), into: &features)
+        return features
+    }
+
+    /// The normalised tokens of all texts, and the lexicon's matches in each.
+    private func read(_ texts: [String], language: String?) -> (ToxText, [(text: Int, bytes: Range<Int>)]) {
         var text = ToxText()
         var matches: [(text: Int, bytes: Range<Int>)] = []
         var found: [ToxicityLexicon.Match] = []
@@ -68,17 +88,6 @@ public struct ToxicityScorer: Sendable {
             lexicon.matches(in: text, tokens: before..<text.tokens.count, lists: lists, into: &found)
             for match in found { matches.append((index, match.bytes)) }
         }
-        var features = ToxicityFeatures()
-        let ngrams = Self.usesNgrams(language)
-        classifier.features(of: text, hits: matches.count, ngrams: ngrams, into: &features)
-        let score: Double
-        if features.words == 0 {
-            score = 0
-        } else if ngrams {
-            score = classifier.probability(features)
-        } else {
-            score = classifier.lexiconProbability(hits: matches.count)
-        }
-        return Analysis(score: score, matches: matches, features: features)
+        return (text, matches)
     }
 }

@@ -4,7 +4,7 @@
 //
 //   toxicity-train --train train.jsonl --lexicon DIR --out model.bin [--bits 18] [--folds 5]
 //
-// Features come from the stage's own code (ToxicityScorer.analyse), so training and scoring cannot disagree.
+// Features come from the stage's own code (ToxicityScorer.features), so training and scoring cannot disagree.
 import Foundation
 import RefineryStages
 
@@ -71,7 +71,7 @@ let lexicon: ToxicityLexicon
 do { lexicon = try ToxicityLexicon(folder: options.lexicon) } catch { fail("\(error)") }
 let examples = load(options.train)
 let featurizer = ToxicityScorer(lexicon: lexicon, classifier: ToxicityClassifier(bits: options.bits))
-let featured = examples.map { (featurizer.analyse([$0.text], language: "en").features, $0.label) }
+let featured = examples.map { (featurizer.features([$0.text], language: "en"), $0.label) }
 let positives = examples.filter(\.label).count
 print("examples: \(examples.count) (\(positives) insults), lexicon: \(lexicon.languages.count) languages, en \(lexicon.termCount("en")) terms")
 
