@@ -24,6 +24,11 @@ public struct ToxicityLexicon: Sendable {
     private var phraseStarts = TermTable()
     private var unspaced = TermTable()
     private var longestUnspaced = 0
+    /// The lists that hold terms of unspaced scripts (bits as in the tables).
+    private var unspacedLists: UInt64 = 0
+    /// Hashes of the first two characters of unspaced terms: a substring that does not start like a term is
+    /// abandoned after two characters instead of being extended to the longest term's length.
+    private var unspacedPrefixes = TermTable()
 
     /// One match: where it is in the bytes that were scanned.
     public struct Match: Sendable, Equatable {
@@ -57,6 +62,8 @@ public struct ToxicityLexicon: Sendable {
                     if token.unspaced {
                         guard scalars.count >= 2 else { continue }
                         unspaced.insert(token.hash, bits: bit | long)
+                        unspacedPrefixes.insert(ToxText.hash(scalars.prefix(2)), bits: bit | long)
+                        unspacedLists |= bit | long
                         longestUnspaced = max(longestUnspaced, scalars.count)
                     } else {
                         let bits = scalars.count >= Self.longTerm ? bit | long : bit
@@ -138,7 +145,7 @@ public struct ToxicityLexicon: Sendable {
                 let token = tokens[t]
                 let letters = scalars[token.scalars]
                 if token.unspaced {
-                    if !unspaced.isEmpty { matchUnspaced(letters, token: token, active: active, into: &found) }
+                    if unspacedLists & active != 0 { matchUnspaced(letters, token: token, active: active, into: &found) }
                     continue
                 }
                 if matchesWord(token, letters, active: active, stems: stems, variant: &variant) {
@@ -192,6 +199,7 @@ public struct ToxicityLexicon: Sendable {
             while end < scalars.endIndex && end - start < longestUnspaced {
                 h = (h ^ UInt64(scalars[end])) &* 0x0000_0100_0000_01B3
                 end += 1
+                if end - start == 2 && unspacedPrefixes.lists(h) & active == 0 { break }
                 if end - start >= 2 && unspaced.lists(h) & active != 0 { matched = true; break }
             }
             if matched {
