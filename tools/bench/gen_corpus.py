@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes a deterministic, realistic JSONL corpus of a requested size for the spine benchmark.
+"""Writes a deterministic, realistic JSONL corpus of a requested size for the benchmarks (spine, text stages).
 
 Layout under OUT_DIR:
     chats/chats-00000.jsonl ...   ~60 % of the bytes, for a `kind: chat_jsonl` source
@@ -27,7 +27,22 @@ Sizes are decimal: `--mb 200` writes 200,000,000 bytes (within one line). Files 
 so the same arguments give the same bytes on any machine with the same Python major version, and the
 corpus for a smaller size is a prefix (per source) of the corpus for a larger one.
 
+Options for the text-stage benchmark (tools/bench/text_stages.sh), all off by default, so the defaults give the
+same bytes as before they existed:
+    --langs multilingual   19 languages in 9 scripts (Latin, Cyrillic, Greek, Arabic, Hebrew, Devanagari, Han, kana,
+                           Hangul) instead of en/fr/de/ru; Chinese and Japanese are written without spaces. Also
+                           `--langs en:0.5,ja:0.5` for any mix of the languages in LANGUAGES.
+    --pii-rate R           a share R of records get 1-3 PII items (e-mails, phones in several national formats,
+                           Luhn-valid cards, mod-97 IBANs, IPv4/IPv6, URLs with tokens, API-key shapes) at word
+                           boundaries of one text; 3R of records get look-alikes that are not PII (dates, prices,
+                           versions, order numbers, ISBNs, subtitle timings)
+    --junk-rate R          a share R of documents are garbage of the kinds quality filters exist for (repeated
+                           lines, keyword spam, cookie/terms boilerplate, lorem ipsum, symbol soup, mojibake)
+    --punctuate            every line of a text ends with terminal punctuation, as lines of prose do (without it,
+                           lines end anywhere, and C4's terminal-punctuation rule rejects about half the records)
+
 Usage: python3 tools/bench/gen_corpus.py OUT_DIR --mb 200 [--seed 20261122] [--file-mb 64]
+                                         [--langs multilingual] [--pii-rate 0.05] [--junk-rate 0.03] [--punctuate]
 """
 import argparse
 import json
@@ -93,17 +108,89 @@ RU = """и в не на я быть он с что а по это она это�
 SYLLABLES = """ka to mi ra ne lo su vi de pa ri no sa te ma ko li be du fa go hi ju ke la mo nu po qu re si tu
 va wo xe yo za an el in on un ar er ir or ur ba ce di fe gi ho ji ku le mu ni pe ro se ti""".split()
 
+# Languages beyond the four of the default mix (used with --langs): common words, which take the frequent ranks;
+# syllables for the made-up long tail, in the language's script; punctuation (comma, full stop, question mark);
+# and what goes between words ("" for Chinese and Japanese, which are written without spaces).
+CYRILLIC = "ка то ми ра не ло су ві де па рі но са те ма ко лі бе ду фа го ги ю ке ла мо ну по ре сі ту ва".split()
+GREEK = "κα το μι ρα νε λο συ βι δε πα ρι νο σα τε μα κο λι μπε ντου φα γο χι κε λα μο νυ πο ρε σι".split()
+ARABIC = "كا تو مي را ني لو سو في دي با ري نو سا تي ما كو لي بي دو فا غو هي جو كي لا مو نو بو".split()
+HEBREW = "כה תו מי רה נה לו סו וי דה פה רי נו סה תה מה קו לי בה דו גו הי קה לה מו נו פו".split()
+DEVANAGARI = "का तो मि रा ने लो सु वि दे पा रि नो सा ते मा को लि बे दु फा गो हि जु के ला मो नु पो".split()
+HAN = "天 地 水 火 山 川 林 海 电 脑 网 络 数 据 科 技 文 化 经 济 社 会 城 市 交 通 信 息 产 品 服 务".split()
+KATAKANA = "カ ト ミ ラ ネ ロ ス ヴィ デ パ リ ノ サ テ マ コ ジ ベ ド フ ゴ ヒ ケ ラ モ ヌ ポ レ シ ツ".split()
+HANGUL = "가 나 다 라 마 바 사 아 자 차 카 타 파 하 서 도 리 기 수 지 호 무 부 소 오 주 초 코 토 포".split()
+CJK_PUNCT, ARABIC_PUNCT = ("，", "。", "？"), ("،", ".", "؟")
+
+EXTRA = {
+    "es": ("""de la que el en y a los se del las un por con no una su para es al lo como más pero sus le ya o este
+sí porque esta entre cuando muy sin sobre también me hasta hay donde quien desde todo nos durante todos uno les ni
+contra otros ese eso ante ellos esto antes algunos qué unos yo otro otras otra él tanto esa estos mucho nada muchos
+pedido entrega factura reembolso contraseña cuenta pantalla gracias hola favor problema respuesta año día tiempo
+señor niño mañana corazón canción información""", SYLLABLES, None, " "),
+    "pt": ("""de a o que e do da em um para é com não uma os no se na por mais as dos como mas foi ao ele das tem à
+seu sua ou ser quando muito há nos já está eu também só pelo pela até isso ela entre era depois sem mesmo aos ter
+seus quem nas me esse eles estão você tinha foram essa num nem suas meu às minha pedido entrega fatura reembolso
+senha conta tela obrigado olá problema resposta ano dia tempo coração ação informação""", SYLLABLES, None, " "),
+    "it": ("""di e il la che è per un in non a una sono del con si da le dei al ho ma come lo mi gli più anche ci
+se questo alla della ne sul tutto nel io cosa ha era essere molto quando perché però fatto anni ancora dove grazie
+ciao favore ordine consegna fattura rimborso password account schermo problema risposta giorno tempo città così già
+può""", SYLLABLES, None, " "),
+    "nl": ("""de en een het van ik te dat die in is niet je op hij aan met voor er maar om als zijn was dan ze bij of
+nog ook heb uit naar wat door over kan wel tot hem zo heeft hier deze worden geen kunnen bestelling levering
+factuur terugbetaling wachtwoord account scherm bedankt hallo alstublieft probleem antwoord jaar dag tijd misschien
+altijd""", SYLLABLES, None, " "),
+    "pl": ("""i w nie na się z do to że jest co jak o ale po tak za od jego już czy tylko przez mnie może dla bardzo
+jestem było był ich być jej są gdzie kiedy który która więc jeszcze też ten tego zamówienie dostawa faktura zwrot
+hasło konto ekran dziękuję cześć proszę problem odpowiedź rok dzień czas możliwość żeby właśnie źródło łatwo""",
+           SYLLABLES, None, " "),
+    "tr": ("""bir ve bu da de için ne çok ile ben o gibi daha ama var sen mi değil olarak kadar sonra en her şey diye
+olan ya biz onu bunu benim ki nasıl neden şimdi bana sipariş teslimat fatura iade şifre hesap ekran teşekkürler
+merhaba lütfen sorun cevap yıl gün zaman güzel çünkü ağaç öğrenci""", SYLLABLES, None, " "),
+    "vi": ("""và của là có không được cho một những người các trong này với đã để khi từ cũng như nhưng thì sẽ tôi
+bạn chúng ta họ rất đơn hàng giao hóa hoàn tiền mật khẩu tài khoản màn hình cảm ơn xin chào vui lòng vấn đề trả lời
+năm ngày thời gian Việt Nam""", SYLLABLES, None, " "),
+    "uk": ("""і в не на що з я він це як та до у а ми за але так його вона все бути для ти від вже мене коли про є
+були їх яка який можна тільки дуже також замовлення доставка рахунок повернення пароль обліковий екран дякую
+привіт будь ласка проблема відповідь рік день час їжа ґанок""", CYRILLIC, None, " "),
+    "el": ("""και το να η της ο την του με που για τα είναι δεν σε στο από θα τον οι στην ένα μια τους ή αλλά όπως
+πολύ έχει ήταν μας αυτό εγώ εσύ παραγγελία παράδοση τιμολόγιο επιστροφή κωδικός λογαριασμός οθόνη ευχαριστώ γεια
+παρακαλώ πρόβλημα απάντηση χρόνος ημέρα καιρός""", GREEK, None, " "),
+    "ar": ("""في من على أن إلى هذا مع ما لا هو التي الذي كان عن هذه أو قد كل بين ذلك بعد عند لم هي نحن أنا أنت كما إن
+الطلب التوصيل الفاتورة استرداد كلمة المرور الحساب الشاشة شكرا مرحبا فضلك مشكلة الجواب سنة يوم وقت الكتاب المدرسة""",
+           ARABIC, ARABIC_PUNCT, " "),
+    "he": ("""של את על לא הוא זה עם כי מה אני גם היא אבל או יש כל אם הם היה אחד רק עוד כמו אל זאת אנחנו הזמנה משלוח
+חשבונית החזר סיסמה חשבון מסך תודה שלום בבקשה בעיה תשובה שנה יום זמן ספר""", HEBREW, None, " "),
+    "hi": ("""के है में की और को से एक यह पर था कि भी नहीं हैं लिए ने तो कर हो वह जो इस रहा गया करने कुछ साथ अपने बहुत
+किया मैं आप हम ऑर्डर डिलीवरी बिल रिफंड पासवर्ड खाता स्क्रीन धन्यवाद नमस्ते कृपया समस्या जवाब साल दिन समय""",
+           DEVANAGARI, None, " "),
+    "zh": ("""的 一 是 不 了 在 人 有 我 他 这 个 们 中 来 上 大 为 和 国 地 到 以 说 时 要 就 出 会 可 也 你 对 生 能 而 子
+那 得 于 着 下 自己 我们 什么 没有 知道 时候 现在 问题 订单 配送 发票 退款 密码 账户 屏幕 谢谢 你好 请 回答 今天 明天
+工作 学习 中国 公司 系统 用户""", HAN, CJK_PUNCT, ""),
+    "ja": ("""の に は を た が で て と し れ さ ある いる も する から な こと として い や れる など なっ ない この ため
+その あっ よう また もの という あり まで られ なる へ か だ これ によって により おり より による ず なり られる
+において ば なかっ なく しかし について せ だっ できる それ 注文 配達 請求書 返金 パスワード アカウント 画面
+ありがとう こんにちは お願いします 問題 回答 今日 時間 日本 会社""", KATAKANA, CJK_PUNCT, ""),
+    "ko": ("""이 그 저 것 수 등 들 및 에서 의 을 를 은 는 가 있다 하다 되다 없다 않다 나 우리 너 당신 사람 시간 일 때
+년 주문 배송 청구서 환불 비밀번호 계정 화면 감사합니다 안녕하세요 부탁합니다 문제 답변 오늘 내일 회사 학교 한국어""",
+           HANGUL, None, " "),
+}
+
+# What --langs multilingual means: share of records per language (English most, then the large European
+# languages, then the rest, as in a multilingual web or support corpus).
+MULTILINGUAL = ("en:0.36,ru:0.07,fr:0.06,de:0.06,es:0.06,pt:0.04,it:0.04,nl:0.03,pl:0.03,tr:0.03,uk:0.02,el:0.02,"
+                "ar:0.03,he:0.02,hi:0.02,zh:0.04,ja:0.03,ko:0.02,vi:0.02")
+
 CATEGORIES = ["news", "science", "law", "medicine", "finance", "sports", "travel", "cooking", "history",
               "technology", "education", "reviews", "forum", "fiction", "government", "reference"]
 
 
-def build_pool(words, rng, synthetic, size, newline_rate=0.0):
+def build_pool(words, rng, synthetic, size, newline_rate=0.0, syllables=SYLLABLES, punct=None):
     """A flat token list in which word i appears about proportionally to 1/(i+1) (Zipf), with some words
     carrying punctuation, so that rng.choices(pool) gives text with a realistic word distribution."""
     vocab = list(words)  # real words first: they take the frequent ranks, in the order listed
     for _ in range(synthetic):  # rarer made-up words, names and codes: a long tail like real text
         n = rng.randint(2, 4)
-        token = "".join(rng.choice(SYLLABLES) for _ in range(n))
+        token = "".join(rng.choice(syllables) for _ in range(n))
         if rng.random() < 0.1:
             token = token.capitalize()
         if rng.random() < 0.03:
@@ -111,6 +198,7 @@ def build_pool(words, rng, synthetic, size, newline_rate=0.0):
         vocab.append(token)
     weights = [1.0 / (rank + 1) for rank in range(len(vocab))]
     total = sum(weights)
+    comma, stop, question = punct or (",", ".", "?")
     pool = []
     for word, weight in zip(vocab, weights):
         count = max(1, round(weight / total * size))
@@ -118,11 +206,11 @@ def build_pool(words, rng, synthetic, size, newline_rate=0.0):
         for _ in range(count - 1):
             r = rng.random()
             if r < 0.06:
-                pool.append(word + ",")
+                pool.append(word + comma)
             elif r < 0.12:
-                pool.append(word + ".")
+                pool.append(word + stop)
             elif r < 0.125:
-                pool.append(word + "?")
+                pool.append(word + question)
             else:
                 pool.append(word)
     # Whitespace oddities the cleaner fixes (a tab, a double space), and paragraph breaks for documents.
@@ -131,7 +219,7 @@ def build_pool(words, rng, synthetic, size, newline_rate=0.0):
     return pool
 
 
-def make_pools(seed):
+def make_pools(seed, extra=()):
     rng = random.Random(seed)
     pools = {
         "en": build_pool(EN, rng, 4000, 100_000),
@@ -139,12 +227,39 @@ def make_pools(seed):
         "de": build_pool(DE + EN[:80], rng, 300, 40_000),
         "ru": build_pool(RU + EN[:40], rng, 300, 40_000),
     }
+    # Each further language has its own random stream, so adding one changes none of the others.
+    for lang in extra:
+        words, syllables, punct, sep = EXTRA[lang]
+        # Some English among the words, as real text has (not run together with Chinese or Japanese).
+        pools[lang] = build_pool(words.split() + (EN[:30] if sep else []), random.Random(f"{seed}:{lang}"), 300, 40_000,
+                                 syllables=syllables, punct=punct)
     doc_pools = {lang: pool + ["\n"] * (len(pool) // 60) for lang, pool in pools.items()}
     return pools, doc_pools
 
 
 LANGS = ["en", "fr", "de", "ru"]
 LANG_WEIGHTS = [0.7, 0.1, 0.1, 0.1]
+
+
+def parse_langs(spec):
+    """`multilingual`, or `code:weight,...` over the default four and EXTRA -> (codes, weights)."""
+    if spec is None:
+        return LANGS, LANG_WEIGHTS
+    if spec == "multilingual":
+        spec = MULTILINGUAL
+    codes, weights = [], []
+    for part in spec.split(","):
+        code, _, weight = part.strip().partition(":")
+        if code not in LANGS and code not in EXTRA:
+            sys.exit(f"gen_corpus: unknown language '{code}' in --langs; known: {', '.join(LANGS + sorted(EXTRA))}")
+        codes.append(code)
+        weights.append(float(weight or 1))
+    return codes, weights
+
+
+def joiner(lang):
+    """What goes between words: nothing in Chinese and Japanese."""
+    return EXTRA[lang][3] if lang in EXTRA else " "
 
 
 class Writer:
@@ -181,32 +296,208 @@ class Writer:
         self.chunk_bytes = 0
 
 
-def text_of(rng, pool, avg, lo, hi, nfd=False):
-    """Text of lo..hi characters (a word boundary near a length drawn uniformly from lo..hi)."""
+def text_of(rng, pool, avg, lo, hi, nfd=False, sep=" ", stop=None):
+    """Text of lo..hi characters (a word boundary near a length drawn uniformly from lo..hi); with `stop`, every
+    line ends with it (or with other terminal punctuation), as lines of prose do."""
     target = rng.randint(lo, hi)
     words = rng.choices(pool, k=int(target / avg * 1.3) + 4)
-    s = " ".join(words)
+    s = sep.join(words)
     if len(s) > target:
-        cut = s.rfind(" ", lo, target)
+        cut = s.rfind(" ", lo, target) if sep else -1
         s = s[:cut] if cut > 0 else s[:target]
+    if stop:
+        s = "\n".join(end_line(line, stop) for line in s.split("\n"))
     # Decomposed accents, as text copied from some macOS apps has them; validate normalises them to NFC.
     return unicodedata.normalize("NFD", s) if nfd else s
 
 
-def avg_token(pool):
-    return sum(len(t) + 1 for t in pool) / len(pool)
+TERMINAL = tuple(".!?。？؟")
 
 
-def gen_chats(writer, target, rng, pools, bad_rate):
-    avgs = {lang: avg_token(p) for lang, p in pools.items()}
+def end_line(line, stop):
+    """The line ending in terminal punctuation (a trailing comma or tab replaced by `stop`)."""
+    body = line.rstrip(" \t,，،")
+    return body if not body or body.endswith(TERMINAL) else body + stop
+
+
+def full_stop(lang):
+    return EXTRA[lang][2][1] if lang in EXTRA and EXTRA[lang][2] else "."
+
+
+def avg_token(pool, sep=" "):
+    return max(1.0, sum(len(t) + len(sep) for t in pool) / len(pool))
+
+
+# ------------------------------------------------------------------------------ PII and look-alikes (--pii-rate)
+
+NAMES = ["anna", "j.smith", "mario.rossi", "kowalski", "li.wei", "support", "m.dubois", "olga.petrova", "k.tanaka",
+         "ahmed", "sofia.garcia", "info", "billing", "n.ivanenko"]
+DOMAINS = ["example.com", "mail.example.org", "gmail.com", "company.co.uk", "web.de", "yandex.ru", "outlook.fr",
+           "shop.example.net"]
+ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def digits(rng, n):
+    return "".join(str(rng.randint(0, 9)) for _ in range(n))
+
+
+def luhn_card(rng):
+    """A 16-digit card number with a valid Luhn check digit, grouped by 4 with spaces, dashes or nothing."""
+    body = [4 if rng.random() < 0.6 else 5] + [rng.randint(0, 9) for _ in range(14)]
+    total = 0
+    for i, d in enumerate(reversed(body)):  # the check digit will be at position 0 from the right
+        if i % 2 == 0:
+            d *= 2
+            d = d - 9 if d > 9 else d
+        total += d
+    number = "".join(map(str, body)) + str((10 - total % 10) % 10)
+    sep = rng.choice([" ", "-", ""])
+    return sep.join(number[i:i + 4] for i in range(0, 16, 4))
+
+
+def iban(rng):
+    """A German or French IBAN with correct mod-97 check digits, printed in groups of 4 or in one piece."""
+    country, bban = rng.choice([("DE", lambda: digits(rng, 18)), ("FR", lambda: digits(rng, 23))])
+    bban = bban()
+    numeric = "".join(str(int(c, 36)) for c in bban + country + "00")
+    code = f"{country}{98 - int(numeric) % 97:02d}{bban}"
+    return " ".join(code[i:i + 4] for i in range(0, len(code), 4)) if rng.random() < 0.5 else code
+
+
+def phone(rng):
+    d = lambda n: digits(rng, n)
+    return rng.choice([
+        lambda: f"+1 415-555-{d(4)}", lambda: f"(212) 555-{d(4)}", lambda: f"+44 20 7946 {d(4)}",
+        lambda: f"07700 900{d(3)}", lambda: f"+49 30 {d(8)}", lambda: f"+33 6 {d(2)} {d(2)} {d(2)} {d(2)}",
+        lambda: f"06 {d(2)} {d(2)} {d(2)} {d(2)}", lambda: f"+7 495 {d(3)}-{d(2)}-{d(2)}",
+        lambda: f"+34 612 {d(3)} {d(3)}", lambda: f"+39 06 {d(4)} {d(4)}", lambda: f"+81 3-{d(4)}-{d(4)}",
+        lambda: f"+91 98765 {d(5)}", lambda: f"+61 2 {d(4)} {d(4)}", lambda: f"+55 11 9{d(4)}-{d(4)}",
+        lambda: f"+48 {d(3)} {d(3)} {d(3)}",
+    ])()
+
+
+def pii_item(rng):
+    kind = rng.randrange(9)
+    if kind == 0:
+        return f"{rng.choice(NAMES)}{rng.choice(['', str(rng.randint(1, 99))])}@{rng.choice(DOMAINS)}"
+    if kind == 1:
+        return phone(rng)
+    if kind == 2:
+        return luhn_card(rng)
+    if kind == 3:
+        return iban(rng)
+    if kind == 4:
+        return f"{rng.randint(11, 199)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+    if kind == 5:
+        return f"2a02:{rng.randint(1, 0xffff):x}:{rng.randint(1, 0xffff):x}::{rng.randint(1, 0xffff):x}"
+    if kind == 6:
+        token = "".join(rng.choice(ALNUM) for _ in range(32))
+        return rng.choice([f"https://api.example.com/v1/export?token={token}",
+                           f"https://{rng.choice(NAMES).split('.')[0]}:{token[:10]}@ftp.example.net/files/"])
+    if kind == 7:
+        return rng.choice(["sk-" + "".join(rng.choice(ALNUM) for _ in range(48)),
+                           "AKIA" + "".join(rng.choice(ALNUM[26:]) for _ in range(16)),
+                           "ghp_" + "".join(rng.choice(ALNUM) for _ in range(36))])
+    # a JWT: three base64url parts
+    part = lambda n: "".join(rng.choice(ALNUM + "-_") for _ in range(n))
+    return f"eyJhbGciOiJIUzI1NiJ9.{part(40)}.{part(43)}"
+
+
+def lookalike(rng):
+    """Numbers that are not PII and must stay untouched."""
+    d = lambda n: digits(rng, n)
+    return rng.choice([
+        lambda: f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}", lambda: f"{rng.randint(1, 28)}.{rng.randint(1, 12)}.2025",
+        lambda: f"€{rng.randint(1, 999)}.{d(2)}", lambda: f"${rng.randint(1, 9)},{d(3)}.00",
+        lambda: f"v{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 40)}", lambda: f"#A-{d(6)}",
+        lambda: f"order {d(10)}", lambda: f"ISBN 978-3-16-{d(6)}-0", lambda: f"{rng.randint(8, 22)}:{d(1)}5",
+        lambda: f"00:{d(1)}1:{d(1)}2,500 --> 00:{d(1)}1:{d(1)}4,000",
+    ])()
+
+
+def insert_items(rng, text, items):
+    """Puts each item at a random word boundary (anywhere in text without spaces)."""
+    for item in items:
+        at = rng.randint(0, len(text))
+        space = text.find(" ", at)
+        if space >= 0:
+            text = f"{text[:space]} {item}{text[space:]}"
+        elif " " in text:
+            text = f"{text} {item}"
+        else:
+            text = f"{text[:at]}{item}{text[at:]}"
+    return text
+
+
+def decorate(rng, text, pii_rate):
+    """With --pii-rate: PII items in a share pii_rate of texts, look-alikes in 3 x pii_rate."""
+    if rng.random() < pii_rate:
+        text = insert_items(rng, text, [pii_item(rng) for _ in range(rng.randint(1, 3))])
+    if rng.random() < 3 * pii_rate:
+        text = insert_items(rng, text, [lookalike(rng) for _ in range(rng.randint(1, 3))])
+    return text
+
+
+# ------------------------------------------------------------------------------------ garbage (--junk-rate)
+
+BOILERPLATE = ["Accept all cookies", "We use cookies to improve your experience.", "Privacy Policy", "Terms of Use",
+               "All rights reserved.", "Subscribe to our newsletter", "Click here to read more", "Share on Facebook",
+               "Log in | Register", "Copyright © 2026 Example Inc.", "Skip to main content", "Back to top",
+               "This website uses cookies. By continuing to browse you agree to our use of cookies.", "Sitemap",
+               "Contact us", "Powered by WordPress", "Home > Products > Accessories"]
+LOREM = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore "
+         "magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip ex ea "
+         "commodo consequat.")
+
+
+def junk(rng, pool):
+    """A document of one of the kinds quality filters exist for."""
+    kind = rng.randrange(6)
+    words = [w for w in rng.choices(pool, k=400) if w.strip()]
+    if kind == 0:  # one line repeated
+        line = " ".join(words[:rng.randint(5, 12)])
+        return "\n".join([line] * rng.randint(10, 40))
+    if kind == 1:  # keyword spam
+        keys = words[:rng.randint(3, 5)]
+        return " ".join(rng.choice(keys) for _ in range(rng.randint(100, 300)))
+    if kind == 2:  # navigation and legal boilerplate
+        return "\n".join(rng.choice(BOILERPLATE) for _ in range(rng.randint(10, 30)))
+    if kind == 3:  # lorem ipsum
+        return " ".join([LOREM] * rng.randint(2, 8))
+    if kind == 4:  # symbol soup
+        return " ".join("".join(rng.choice("#$%&*@!<>{}[]|/\\~^=+_-") for _ in range(rng.randint(1, 6)))
+                        if rng.random() < 0.7 else w for w in words[:rng.randint(80, 300)])
+    # mojibake: UTF-8 read as Windows-1252
+    text = " ".join(words[:rng.randint(80, 300)]) + " déjà vu, Größe, naïve café"
+    return text.encode("utf-8").decode("cp1252", errors="replace")
+
+
+# ------------------------------------------------------------------------------------------------ sources
+
+class Mix:
+    """What the options ask for: languages and their weights, PII and garbage rates."""
+
+    def __init__(self, langs, weights, pii_rate, junk_rate, punctuate):
+        self.langs, self.weights, self.pii_rate, self.junk_rate = langs, weights, pii_rate, junk_rate
+        self.punctuate = punctuate
+        self.extra = [lang for lang in langs if lang in EXTRA]
+
+
+def gen_chats(writer, target, rng, pools, bad_rate, mix):
+    seps = {lang: joiner(lang) for lang in pools}
+    avgs = {lang: avg_token(p, seps[lang]) for lang, p in pools.items()}
     bad = 0
     while writer.total < target:
-        lang = rng.choices(LANGS, LANG_WEIGHTS)[0]
-        pool, avg = pools[lang], avgs[lang]
+        lang = rng.choices(mix.langs, mix.weights)[0]
+        pool, avg, sep = pools[lang], avgs[lang], seps[lang]
         turns = rng.randint(2, 6)
         nfd = lang in ("fr", "de") and rng.random() < 0.01
-        messages = [{"role": "user" if i % 2 == 0 else "assistant", "content": text_of(rng, pool, avg, 50, 1500, nfd)}
-                    for i in range(turns)]
+        stop = full_stop(lang) if mix.punctuate else None
+        messages = [{"role": "user" if i % 2 == 0 else "assistant",
+                     "content": text_of(rng, pool, avg, 50, 1500, nfd, sep, stop)} for i in range(turns)]
+        if mix.pii_rate:
+            turn = messages[rng.randrange(turns)]
+            turn["content"] = decorate(rng, turn["content"], mix.pii_rate)
         record = {"messages": messages, "rating": rng.randint(1, 5)}
         if rng.random() < bad_rate:
             bad += 1
@@ -230,13 +521,19 @@ def gen_chats(writer, target, rng, pools, bad_rate):
     return bad
 
 
-def gen_docs(writer, target, rng, pools, bad_rate):
-    avgs = {lang: avg_token(p) for lang, p in pools.items()}
+def gen_docs(writer, target, rng, pools, bad_rate, mix):
+    seps = {lang: joiner(lang) for lang in pools}
+    avgs = {lang: avg_token(p, seps[lang]) for lang, p in pools.items()}
     bad = 0
     while writer.total < target:
-        lang = rng.choices(LANGS, LANG_WEIGHTS)[0]
+        lang = rng.choices(mix.langs, mix.weights)[0]
         nfd = lang in ("fr", "de") and rng.random() < 0.01
-        record = {"text": text_of(rng, pools[lang], avgs[lang], 200, 5000, nfd), "category": rng.choice(CATEGORIES)}
+        text = text_of(rng, pools[lang], avgs[lang], 200, 5000, nfd, seps[lang], full_stop(lang) if mix.punctuate else None)
+        if mix.junk_rate and rng.random() < mix.junk_rate:
+            text = junk(rng, pools[lang])
+        elif mix.pii_rate:
+            text = decorate(rng, text, mix.pii_rate)
+        record = {"text": text, "category": rng.choice(CATEGORIES)}
         if rng.random() < bad_rate:
             bad += 1
             kind = rng.randrange(4)
@@ -256,13 +553,13 @@ def gen_docs(writer, target, rng, pools, bad_rate):
 
 
 def generate_source(job):
-    kind, out, target, file_bytes, seed, bad_rate = job
-    pools, doc_pools = make_pools(seed)
+    kind, out, target, file_bytes, seed, bad_rate, mix = job
+    pools, doc_pools = make_pools(seed, mix.extra)
     writer = Writer(os.path.join(out, kind), kind, file_bytes)
     if kind == "chats":
-        bad = gen_chats(writer, target, random.Random(seed * 2 + 1), pools, bad_rate)
+        bad = gen_chats(writer, target, random.Random(seed * 2 + 1), pools, bad_rate, mix)
     else:
-        bad = gen_docs(writer, target, random.Random(seed * 2 + 2), doc_pools, bad_rate)
+        bad = gen_docs(writer, target, random.Random(seed * 2 + 2), doc_pools, bad_rate, mix)
     writer.chunk = []
     return writer, bad
 
@@ -275,7 +572,15 @@ def main():
     parser.add_argument("--file-mb", type=float, default=64, help="largest file, MiB (default 64)")
     parser.add_argument("--chat-share", type=float, default=0.6, help="share of bytes that are chat lines")
     parser.add_argument("--bad-rate", type=float, default=0.03, help="share of lines that are bad on purpose")
+    parser.add_argument("--langs", default=None,
+                        help="'multilingual' or code:weight,... (default en:0.7,fr:0.1,de:0.1,ru:0.1)")
+    parser.add_argument("--pii-rate", type=float, default=0.0, help="share of records with PII (default 0)")
+    parser.add_argument("--junk-rate", type=float, default=0.0, help="share of documents that are garbage (default 0)")
+    parser.add_argument("--punctuate", action="store_true",
+                        help="end every line with terminal punctuation, as prose does (default: lines end anywhere)")
     args = parser.parse_args()
+    langs, weights = parse_langs(args.langs)
+    mix = Mix(langs, weights, args.pii_rate, args.junk_rate, args.punctuate)
 
     started = time.time()
     out = os.path.abspath(args.out_dir)
@@ -291,8 +596,8 @@ def main():
     total = int(args.mb * 1_000_000)
     file_bytes = int(args.file_mb * (1 << 20))
     chat_target = int(total * args.chat_share)
-    jobs = [("chats", out, chat_target, file_bytes, args.seed, args.bad_rate),
-            ("docs", out, total - chat_target, file_bytes, args.seed, args.bad_rate)]
+    jobs = [("chats", out, chat_target, file_bytes, args.seed, args.bad_rate, mix),
+            ("docs", out, total - chat_target, file_bytes, args.seed, args.bad_rate, mix)]
     # The two sources are independent streams (own seeds), so they are written by two processes at once.
     with multiprocessing.Pool(2) as pool:
         (chats, bad_chats), (docs, bad_docs) = pool.map(generate_source, jobs)
@@ -310,6 +615,15 @@ def main():
         "docs": {"files": docs.files, "lines": docs.lines, "bytes": docs.total, "bad_lines": bad_docs},
         "seconds": round(time.time() - started, 1),
     }
+    # The text-stage options, only when used (a default corpus.json is as it always was).
+    if args.langs is not None:
+        info["langs"] = args.langs
+    if args.pii_rate:
+        info["pii_rate"] = args.pii_rate
+    if args.junk_rate:
+        info["junk_rate"] = args.junk_rate
+    if args.punctuate:
+        info["punctuate"] = True
     with open(marker + ".tmp", "w") as f:
         json.dump(info, f, indent=2, sort_keys=True)
         f.write("\n")

@@ -9,6 +9,7 @@
 #   REFINERY_BENCH_SUB_MB  size of the generated subtitle corpus, MB    (default 300)
 #   REFINERY_BENCH_CORE    the core the run is pinned to                 (default 0)
 #   REFINERY_BENCH_REPEAT  runs; the fastest is kept                     (default 3)
+#   REFINERY_BENCH_SCRATCH SwiftPM scratch path of the release build (default .build-bench, never .build)
 #
 # Two measurements, both pinned to one core:
 # - reader-bench (tools/bench/ReaderBench) over the corpus held in memory: "text" (bytes → UTF-8), "parse"
@@ -17,22 +18,15 @@
 #   reader as the engine runs it), "whole run" adds disk reads, JSON serialisation and zstd.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BENCH_DIR="${REFINERY_BENCH_DIR:-/tmp/refinery-bench}"
+BENCH_NAME=readers
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bench_settings
 SIZE_MB="${REFINERY_BENCH_SUB_MB:-300}"
-CORE="${REFINERY_BENCH_CORE:-0}"
-REPEAT="${REFINERY_BENCH_REPEAT:-3}"
-SCRATCH=".build-bench"
 TARGET_MBPS=150
 
-log() { echo "readers: $*" >&2; }
-
-bash "$(dirname "$0")/../install-deps.sh" --bench
-log "building: swift build -c release --product refinery --scratch-path $SCRATCH"
-(cd "$ROOT" && swift build -c release --product refinery --scratch-path "$SCRATCH" >&2)
-(cd "$ROOT" && swift build -c release --product reader-bench --scratch-path "$SCRATCH" >&2)
-BIN_DIR="$(cd "$ROOT" && swift build -c release --product refinery --scratch-path "$SCRATCH" --show-bin-path)"
-BIN="$BIN_DIR/refinery"
+bench_install_deps
+bench_check_core "$CORE"
+bench_build refinery reader-bench
 
 CORPUS="$BENCH_DIR/subtitles-${SIZE_MB}mb"
 if [ ! -f "$CORPUS/.complete" ]; then

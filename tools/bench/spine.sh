@@ -14,6 +14,7 @@
 #   REFINERY_BENCH_REPEAT   rounds of the three runs; each keeps its fastest (default 3)
 #   REFINERY_BENCH_IDLE_WAIT  seconds to wait before each measurement for the machine to be idle (default 300)
 #   REFINERY_BENCH_RETRIES  extra runs allowed when other processes disturbed a measurement  (default 3)
+#   REFINERY_BENCH_SCRATCH  SwiftPM scratch path of the release build (default .build-bench, never .build)
 #
 # The CPU time other processes used during each measurement is measured (/proc/stat minus our own processes'
 # user+sys); a measurement where it exceeds 0.5 s and 3 % of the wall time is run again, up to RETRIES times,
@@ -23,43 +24,23 @@
 # is reported (PASS/MISS lines) but does not fail the script.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BENCH_DIR="${REFINERY_BENCH_DIR:-/tmp/refinery-bench}"
+BENCH_NAME=spine
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bench_settings
 RESULTS="${REFINERY_BENCH_RESULTS:-$BENCH_DIR/results.md}"
 SIZES="${REFINERY_BENCH_SIZES:-200 1000}"
-SEED="${REFINERY_BENCH_SEED:-20261122}"
-CORE="${REFINERY_BENCH_CORE:-0}"
 WORKERS="${REFINERY_BENCH_WORKERS:-2}"
-REPEAT="${REFINERY_BENCH_REPEAT:-3}"
-IDLE_WAIT="${REFINERY_BENCH_IDLE_WAIT:-300}"
-RETRIES="${REFINERY_BENCH_RETRIES:-3}"
-SCRATCH=".build-bench"          # never .build: that one belongs to whoever is developing
 TARGET_MBPS=60                  # refinery, 1 core, MB of input per second
 RSS_GROWTH_LIMIT=1.10           # peak RSS at the largest size / peak RSS at the smallest size
 
-log() { echo "spine: $*" >&2; }
-die() { log "error: $*"; exit 1; }
-
 # ---------------------------------------------------------------------------------------------- tools --
-# System packages (the libraries, zstd, and GNU time for peak RSS) come from the one install script.
-bash "$(dirname "$0")/../install-deps.sh" --bench
-for tool in swift python3 zstd taskset sha256sum awk; do
-  command -v "$tool" >/dev/null 2>&1 || die "'$tool' is not on PATH"
-done
-[ -x /usr/bin/time ] || die "/usr/bin/time is missing after tools/install-deps.sh --bench"
+bench_install_deps
+bench_require swift python3 zstd taskset sha256sum awk
 CORES=$(nproc)
-[ "$CORE" -lt "$CORES" ] || die "REFINERY_BENCH_CORE=$CORE but this machine has $CORES core(s)"
+bench_check_core "$CORE"
 
 # ---------------------------------------------------------------------------------------------- build --
-log "building: swift build -c release --product refinery --scratch-path $SCRATCH"
-(cd "$ROOT" && swift build -c release --product refinery --scratch-path "$SCRATCH" >&2)
-BIN="$(cd "$ROOT" && swift build -c release --product refinery --scratch-path "$SCRATCH" --show-bin-path)/refinery"
-[ -x "$BIN" ] || die "no binary at $BIN"
-# What was built: the commit, and whether the working tree differed from it (with a hash of the difference).
-BUILT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if ! git -C "$ROOT" diff --quiet HEAD -- Sources Package.swift 2>/dev/null; then
-  BUILT="$BUILT + uncommitted changes in Sources/ (diff sha256 $(git -C "$ROOT" diff HEAD -- Sources Package.swift | sha256sum | cut -c1-12))"
-fi
+bench_build refinery
 log "measuring $BIN built from $BUILT"
 
 mkdir -p "$BENCH_DIR" "$(dirname "$RESULTS")"
@@ -69,120 +50,7 @@ DETAILS="$BENCH_DIR/details.tsv"
 : >"$DETAILS"
 
 # -------------------------------------------------------------------------------------------- helpers --
-now() { date +%s.%N; }
-
-# time_field FILE LABEL: a value from `/usr/bin/time -v` output.
-time_field() { awk -F': ' -v key="$2" 'index($0, key) { print $NF; exit }' "$1"; }
-
-# corpus_ok DIR MB: whether DIR holds a finished corpus made with these arguments and this generator.
-corpus_ok() {
-  python3 - "$1" "$2" "$SEED" "$ROOT/tools/bench/gen_corpus.py" <<'EOF'
-import json, os, re, sys
-folder, mb, seed, generator = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-try:
-    info = json.load(open(os.path.join(folder, "corpus.json")))
-except (OSError, ValueError):
-    sys.exit(1)
-version = int(re.search(r"^GENERATOR_VERSION = (\d+)", open(generator).read(), re.M).group(1))
-if (info.get("mb"), info.get("seed"), info.get("generator_version")) != (mb, seed, version):
-    sys.exit(1)
-size = sum(os.path.getsize(os.path.join(folder, kind, name))
-           for kind in ("chats", "docs") for name in os.listdir(os.path.join(folder, kind)))
-sys.exit(0 if size == info["bytes"] else 1)
-EOF
-}
-
-# stat_field STATS_JSON KEY: a number from a dataset's stats.json (worker_seconds.X for nested keys).
-stat_field() {
-  python3 - "$1" "$2" <<'EOF'
-import json, sys
-value = json.load(open(sys.argv[1]))
-for part in sys.argv[2].split("."):
-    value = value.get(part, 0) if isinstance(value, dict) else 0
-print(f"{float(value):.3f}")
-EOF
-}
-
-CLK_TCK=$(getconf CLK_TCK)
-
-# busy_jiffies: CPU time all cores have spent not idle since boot (steal included), in clock ticks.
-busy_jiffies() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
-
-# cores_busy: how many cores' worth of CPU the machine used over the last second.
-cores_busy() {
-  local a b
-  a=$(busy_jiffies); sleep 1; b=$(busy_jiffies)
-  awk -v a="$a" -v b="$b" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / hz }'
-}
-
-# wait_idle: waits up to IDLE_WAIT seconds for other processes to use less than 0.2 core.
-wait_idle() {
-  local waited=0 busy
-  busy=$(cores_busy)
-  while awk -v b="$busy" 'BEGIN { exit !(b > 0.2) }'; do
-    if [ "$waited" -ge "$IDLE_WAIT" ]; then
-      log "other processes still use $busy core(s) after ${IDLE_WAIT}s; measuring anyway"
-      return
-    fi
-    if [ "$waited" -eq 0 ]; then log "other processes use $busy core(s); waiting up to ${IDLE_WAIT}s for an idle machine"; fi
-    sleep 4
-    waited=$((waited + 5))
-    busy=$(cores_busy)
-  done
-}
-
-# measure KEY RUNDIR -- COMMAND...: runs COMMAND once under /usr/bin/time -v, after $PRE_RUN (eval'd), with
-# `cat FILES` on stdin when STDIN_CAT=1; stdout goes to /dev/null, stderr to RUNDIR/run.log. A run during
-# which other processes used the CPU is run again, RETRY_LEFT[KEY] times at most, then kept and flagged.
-# Keeps, per KEY, the fastest run's WALL, USER, SYS and OTHER (CPU-s used by other processes meanwhile), the
-# largest peak RSS, and with DATASET set the fastest run's DATASET/stats.json as RUNDIR/stats.fastest.json.
-declare -A T_WALL T_USER T_SYS T_OTHER T_RSS T_FLAGGED RETRY_LEFT
-measure() {
-  local key=$1 dir=$2; shift 3
-  local start end b0 b1 wall rss user sys aux other flagged=0
-  while true; do
-    if [ -n "${PRE_RUN:-}" ]; then eval "$PRE_RUN"; fi
-    wait_idle
-    b0=$(busy_jiffies); start=$(now)
-    if [ "${STDIN_CAT:-0}" = 1 ]; then
-      if ! /usr/bin/time -f '%U %S' -o "$dir/cat.time" cat "${FILES[@]}" \
-          | /usr/bin/time -v -o "$dir/run.time" "$@" >/dev/null 2>"$dir/run.log"; then
-        cat "$dir/run.log" >&2; die "$* failed (log: $dir/run.log)"
-      fi
-      aux=$(awk '{ print $1 + $2 }' "$dir/cat.time")
-    else
-      if ! /usr/bin/time -v -o "$dir/run.time" "$@" >/dev/null 2>"$dir/run.log"; then
-        cat "$dir/run.log" >&2; die "$* failed (log: $dir/run.log)"
-      fi
-      aux=0
-    fi
-    end=$(now); b1=$(busy_jiffies)
-    wall=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')
-    user=$(time_field "$dir/run.time" "User time")
-    sys=$(time_field "$dir/run.time" "System time")
-    rss=$(time_field "$dir/run.time" "Maximum resident set size")
-    other=$(awk -v b0="$b0" -v b1="$b1" -v hz="$CLK_TCK" -v u="$user" -v s="$sys" -v a="$aux" \
-      'BEGIN { o = (b1 - b0) / hz - u - s - a; printf "%.2f", o < 0 ? 0 : o }')
-    if ! awk -v o="$other" -v w="$wall" 'BEGIN { exit !(o > 0.5 && o > 0.03 * w) }'; then break; fi
-    if [ "${RETRY_LEFT[$key]}" -gt 0 ]; then
-      RETRY_LEFT[$key]=$((RETRY_LEFT[$key] - 1))
-      log "  disturbed: other processes used ${other} CPU-s during this ${wall}s run; running it again"
-      continue
-    fi
-    log "  disturbed: other processes used ${other} CPU-s during this ${wall}s run; no retries left, keeping it (flagged)"
-    DISTURBED=$((DISTURBED + 1))
-    flagged=1
-    break
-  done
-  LAST_WALL=$wall
-  log "  $key: ${wall}s wall, ${user}s user, ${sys}s sys, peak RSS $(mib "$rss") MiB"
-  if [ "$rss" -gt "${T_RSS[$key]:-0}" ]; then T_RSS[$key]=$rss; fi
-  if [ -z "${T_WALL[$key]:-}" ] || awk -v a="$wall" -v b="${T_WALL[$key]}" 'BEGIN { exit !(a < b) }'; then
-    T_WALL[$key]=$wall T_USER[$key]=$user T_SYS[$key]=$sys T_OTHER[$key]=$other T_FLAGGED[$key]=$flagged
-    if [ -n "${DATASET:-}" ]; then cp "$DATASET/stats.json" "$dir/stats.fastest.json"; fi
-  fi
-}
-DISTURBED=0
+# (corpus_ok, stat_field, wait_idle, measure, mbps, mib: tools/bench/common.sh)
 
 # detail_row KEY SIZE LABEL [RUNDIR]: appends KEY's fastest run's details (and its stats.json timings).
 detail_row() {
@@ -199,18 +67,10 @@ detail_row() {
     "$cpu_mbps" "${T_RSS[$key]}" "$other" >>"$DETAILS"
 }
 
-mbps() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.1f", b / 1e6 / s }'; }
-mib() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
-
 # ------------------------------------------------------------------------------------------- per size --
 for SIZE in $SIZES; do
   CORPUS="$BENCH_DIR/corpus/${SIZE}mb"
-  if corpus_ok "$CORPUS" "$SIZE"; then
-    log "reusing the ${SIZE} MB corpus in $CORPUS"
-  else
-    log "generating a ${SIZE} MB corpus in $CORPUS"
-    python3 "$ROOT/tools/bench/gen_corpus.py" "$CORPUS" --mb "$SIZE" --seed "$SEED"
-  fi
+  ensure_corpus "$CORPUS" "$SIZE"
   mapfile -t FILES < <(find "$CORPUS/chats" "$CORPUS/docs" -name '*.jsonl' | sort)
   INPUT_BYTES=$(cat "${FILES[@]}" | wc -c)
   INPUT_MB=$(awk -v b="$INPUT_BYTES" 'BEGIN { printf "%.1f", b / 1e6 }')

@@ -16,25 +16,20 @@
 #   LANGID_BENCH_SCRATCH  SwiftPM scratch path for the release build (default .build-lang-release)
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BENCH_NAME=langid-bench
+source "$(dirname "${BASH_SOURCE[0]}")/../bench/common.sh"
 WORK="${LANGID_DIR:-$ROOT/.build/langid}"
 BENCH="${LANGID_BENCH_DIR:-/tmp/refinery-langid-bench}"
 MB="${LANGID_BENCH_MB:-80}"
 CORE="${LANGID_BENCH_CORE:-0}"
 REPEAT="${LANGID_BENCH_REPEAT:-3}"
 SCRATCH="${LANGID_BENCH_SCRATCH:-.build-lang-release}"
-[ "$CORE" = none ] || command -v taskset >/dev/null 2>&1 || { echo "langid-bench: error: taskset is missing (or set LANGID_BENCH_CORE=none)" >&2; exit 1; }
+[ "$CORE" = none ] || command -v taskset >/dev/null 2>&1 || die "taskset is missing (or set LANGID_BENCH_CORE=none)"
 TARGET_MBPS=50
 
-log() { echo "langid-bench: $*" >&2; }
-[ -f "$WORK/corpus.jsonl" ] || { log "error: no $WORK/corpus.jsonl; run tools/langid/fetch_corpus.sh and tools/langid/extract.py"; exit 1; }
-for tool in swift python3; do
-  command -v "$tool" >/dev/null 2>&1 || { log "error: '$tool' is not on PATH"; exit 1; }
-done
-
-log "building: swift build -c release --product refinery --scratch-path $SCRATCH"
-(cd "$ROOT" && swift build -c release --product refinery --scratch-path "$SCRATCH" >&2)
-BIN="$(cd "$ROOT" && swift build -c release --product refinery --scratch-path "$SCRATCH" --show-bin-path)/refinery"
+[ -f "$WORK/corpus.jsonl" ] || die "no $WORK/corpus.jsonl; run tools/langid/fetch_corpus.sh and tools/langid/extract.py"
+bench_require swift python3
+bench_build refinery
 
 mkdir -p "$BENCH/corpus"
 if ! python3 - "$BENCH/corpus.json" "$MB" <<'EOF' 2>/dev/null; then
