@@ -36,7 +36,7 @@ let package = Package(
         // The Stage protocol and the stages, one folder each.
         // The language stage's model (tools/langid/train.py writes it) ships as a resource next to the binary.
         .target(
-            name: "RefineryStages", dependencies: ["RefineryRecords", "RefinerySpec"],
+            name: "RefineryStages", dependencies: ["RefineryCodecs", "RefineryRecords", "RefinerySpec"],
             resources: [.copy("Language/Resources/langid.bin"), .copy("Toxicity/Resources/toxicity")]),
         // zstd shards, rejects, manifest, verification.
         .target(name: "RefineryShards", dependencies: ["RefineryCodecs", "RefineryRecords"]),

@@ -32,6 +32,9 @@ public struct Engine {
         removeStaleFiles(in: directory)
         let writer = try DatasetWriter(directory: directory, plan: plan, fileSystem: options.fileSystem)
         let plan = self.plan
+        // With a global stage (dedup), the batches' survivors go to a spill and are written out after it resolves.
+        let spill = plan.dedup == nil ? nil : try SpillFile(directory: directory, version: plan.version)
+        defer { spill?.remove() }
         let executor = OrderedExecutor<Batch, BatchOutput>(
             workers: options.workers, window: options.workers * 2 + 1,
             makeProcessor: {
@@ -47,7 +50,12 @@ public struct Engine {
                     }
                 }
             },
-            consume: { try writer.append($0) })
+            consume: { output in
+                try writer.append(output)
+                if let spill, let piece = output.spill {
+                    try spill.append(piece, batch: output.index, sourceIndex: output.sourceIndex)
+                }
+            })
 
         var blankLines = 0
         var inputBytes = 0
@@ -78,6 +86,9 @@ public struct Engine {
             }
             try builder.flush()
             try executor.finish()
+            if let spill, let dedup = plan.dedup {
+                try finishGlobalStages(spill: spill, dedup: dedup, writer: writer)
+            }
         } catch {
             executor.shutdown()
             writer.abandon()
@@ -85,7 +96,7 @@ public struct Engine {
         }
 
         let seconds = Date().timeIntervalSince(started)
-        let names = ["decode"] + plan.stages.map(\.name) + ["serialize_compress"]
+        let names = ["decode"] + plan.stageNames.dropFirst() + ["serialize_compress"]
         let stats: [String: Any] = [
             "dataset": plan.spec.output.dataset,
             "version": plan.version,
@@ -102,6 +113,67 @@ public struct Engine {
             return RunResult(upToDate: false, manifest: manifest, directory: directory, seconds: seconds, inputBytes: inputBytes)
         } catch {
             writer.abandon()
+            throw error
+        }
+    }
+
+    /// Resolves the global stages over the spilled records, in canonical order, then writes the spill out as
+    /// shards on every core, in batch order.
+    private func finishGlobalStages(spill: SpillFile, dedup: DedupStage, writer: DatasetWriter) throws {
+        var clock = Stopwatch()
+        var resolver = DedupResolver(stage: dedup)
+        var counters = StageCounters(name: dedup.name)
+        for entry in spill.entries {
+            resolver.add(entry.dedup ?? DedupKeys(exact: 0), quality: entry.quality)
+            counters.recordsIn += 1
+            counters.bytesIn += entry.contentBytes
+        }
+        let decisions = resolver.decisions()
+        for (entry, decision) in zip(spill.entries, decisions) {
+            switch decision {
+            case .keep:
+                counters.recordsOut += 1
+                counters.bytesOut += entry.contentBytes
+            case .exactDuplicate:
+                counters.dropped["exact_duplicate", default: 0] += 1
+            case .nearDuplicate:
+                counters.dropped["near_duplicate", default: 0] += 1
+            }
+        }
+        writer.setCounters(counters)
+        writer.addSeconds(clock.lap(), phase: plan.stageNames.count - 1)
+
+        let plan = self.plan
+        let executor = OrderedExecutor<FinalizeJob, BatchOutput>(
+            workers: options.workers, window: options.workers * 2 + 1,
+            makeProcessor: {
+                do {
+                    let processor = try FinalizeProcessor(plan: plan)
+                    return { processor.process($0) }
+                } catch {
+                    let message = "\(error)"
+                    return { job in
+                        var output = BatchOutput(index: job.batch.index, sourceIndex: job.batch.sourceIndex)
+                        output.failure = message
+                        return output
+                    }
+                }
+            },
+            consume: { try writer.append($0) })
+        do {
+            for batch in spill.batches {
+                let entries = Array(spill.entries[batch.entries])
+                let own = batch.entries.map { index -> (DedupDecision, String?) in
+                    switch decisions[index] {
+                    case .keep: return (.keep, nil)
+                    case .exactDuplicate(let kept), .nearDuplicate(let kept, _): return (decisions[index], spill.entries[kept].id)
+                    }
+                }
+                try executor.submit(FinalizeJob(batch: batch, frame: try spill.frame(of: batch), entries: entries, decisions: own))
+            }
+            try executor.finish()
+        } catch {
+            executor.shutdown()
             throw error
         }
     }

@@ -15,7 +15,10 @@ public struct RunPlan: Sendable {
     public var spec: PipelineSpec
     /// One format per source, in spec order.
     public var formats: [any RecordFormat]
+    /// The per-record stages (1–5), in spec order.
     public var stages: [any Stage]
+    /// Stage 6, when the spec names it: runs over the whole run after the per-record stages.
+    public var dedup: DedupStage?
     /// Every input file, in reading order (sources in spec order, files sorted by path).
     public var files: [InputFile]
     /// Fingerprints of `files`, same order.
@@ -29,7 +32,22 @@ public struct RunPlan: Sendable {
     ///   bad parameter, a glob matching nothing, an unreadable file.
     public static func make(spec: PipelineSpec) throws -> RunPlan {
         let formats = try spec.sources.map { try ReaderRegistry.format(for: $0) }
-        let stages = try StageRegistry.build(spec.stages)
+        // Global stages come after every per-record stage: they see what the others kept.
+        var perRecord: [StageSpec] = []
+        var dedup: DedupStage?
+        for stageSpec in spec.stages {
+            if stageSpec.name == "dedup" {
+                guard dedup == nil else { throw stageSpec.node.error("stage 'dedup' appears twice") }
+                dedup = try DedupStage(parameters: stageSpec.parameters)
+            } else {
+                if dedup != nil {
+                    throw stageSpec.node.error("stage '\(stageSpec.name)' comes after 'dedup'; dedup runs over the whole run once "
+                        + "the per-record stages are done, so list it after them")
+                }
+                perRecord.append(stageSpec)
+            }
+        }
+        let stages = try StageRegistry.build(perRecord)
         var files: [InputFile] = []
         var fingerprints: [InputFingerprint] = []
         var seen: Set<String> = []
@@ -67,7 +85,8 @@ public struct RunPlan: Sendable {
             identity.string(print.xxh3)
         }
         let version = spec.output.version ?? "v-" + XXH3.hex(XXH3.hash(identity.bytes))
-        return RunPlan(spec: spec, formats: formats, stages: stages, files: files, fingerprints: fingerprints, version: version)
+        return RunPlan(spec: spec, formats: formats, stages: stages, dedup: dedup, files: files, fingerprints: fingerprints,
+                       version: version)
     }
 
     /// Size, mtime and XXH3 of a file's bytes.
@@ -99,6 +118,11 @@ public struct RunPlan: Sendable {
         return (ups + pathParts[common...].map(String.init)).joined(separator: "/")
     }
 
+    /// Every stage's name in run order, `read` first: the counters and reject series of a run.
+    public var stageNames: [String] {
+        ["read"] + stages.map(\.name) + (dedup.map { [$0.name] } ?? [])
+    }
+
     /// A human-readable description of the plan, for `--dry-run`.
     public var description: String {
         var lines: [String] = []
@@ -110,7 +134,7 @@ public struct RunPlan: Sendable {
             for file in own.prefix(5) { lines.append("    \(file.relativePath)") }
             if own.count > 5 { lines.append("    … and \(own.count - 5) more") }
         }
-        lines.append("  stages: read -> \((stages.map(\.name) + ["split", "shard"]).joined(separator: " -> "))")
+        lines.append("  stages: read -> \((stages.map(\.name) + (dedup.map { [$0.name] } ?? []) + ["split", "shard"]).joined(separator: " -> "))")
         let output = spec.output
         lines.append("  output: \(output.directory) (dataset \(output.dataset), version \(version))")
         lines.append("    shards of \(output.shardSize) bytes uncompressed, zstd level \(output.zstdLevel), validation \(output.validationFraction)")
