@@ -124,14 +124,14 @@ final class BatchProcessor {
             views = survivorViews
         }
 
-        if let dedup = plan.dedup {
+        if plan.hasGlobalStages {
             // Global stages follow: spill the survivors with their keys instead of splitting them.
             writer.reset()
             var piece = SpillPiece()
             piece.entries.reserveCapacity(records.count)
             for (index, record) in records.enumerated() {
                 var view = views[index]
-                let keys = dedup.keys(of: record, view: &view)
+                let keys = plan.dedup?.keys(of: record, view: &view)
                 let start = writer.bytes.count
                 record.writeJSON(to: &writer)
                 piece.entries.append(SpillEntry(id: record.id, category: record.category ?? "(none)", location: record.location,
@@ -144,7 +144,8 @@ final class BatchProcessor {
             if !writer.bytes.isEmpty { try compressor.compressFrame(writer.bytes, into: &piece.frame) }
             output.spill = piece
             try sealRejects(rejectCounts, into: &output)
-            output.seconds.append(0) // dedup: timed when it resolves, on the main thread
+            // The global stages are timed when they resolve, on the main thread.
+            for _ in 0..<(plan.stageNames.count - 1 - plan.stages.count) { output.seconds.append(0) }
             output.seconds.append(clock.lap())
             return
         }

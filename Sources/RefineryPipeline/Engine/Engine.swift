@@ -33,7 +33,7 @@ public struct Engine {
         let writer = try DatasetWriter(directory: directory, plan: plan, fileSystem: options.fileSystem)
         let plan = self.plan
         // With a global stage (dedup), the batches' survivors go to a spill and are written out after it resolves.
-        let spill = plan.dedup == nil ? nil : try SpillFile(directory: directory, version: plan.version)
+        let spill = plan.hasGlobalStages ? try SpillFile(directory: directory, version: plan.version) : nil
         defer { spill?.remove() }
         let executor = OrderedExecutor<Batch, BatchOutput>(
             workers: options.workers, window: options.workers * 2 + 1,
@@ -86,8 +86,8 @@ public struct Engine {
             }
             try builder.flush()
             try executor.finish()
-            if let spill, let dedup = plan.dedup {
-                try finishGlobalStages(spill: spill, dedup: dedup, writer: writer)
+            if let spill {
+                try finishGlobalStages(spill: spill, writer: writer)
             }
         } catch {
             executor.shutdown()
@@ -119,29 +119,76 @@ public struct Engine {
 
     /// Resolves the global stages over the spilled records, in canonical order, then writes the spill out as
     /// shards on every core, in batch order.
-    private func finishGlobalStages(spill: SpillFile, dedup: DedupStage, writer: DatasetWriter) throws {
-        var clock = Stopwatch()
-        var resolver = DedupResolver(stage: dedup)
-        var counters = StageCounters(name: dedup.name)
-        for entry in spill.entries {
-            resolver.add(entry.dedup ?? DedupKeys(exact: 0), quality: entry.quality)
-            counters.recordsIn += 1
-            counters.bytesIn += entry.contentBytes
-        }
-        let decisions = resolver.decisions()
-        for (entry, decision) in zip(spill.entries, decisions) {
-            switch decision {
-            case .keep:
-                counters.recordsOut += 1
-                counters.bytesOut += entry.contentBytes
-            case .exactDuplicate:
-                counters.dropped["exact_duplicate", default: 0] += 1
-            case .nearDuplicate:
-                counters.dropped["near_duplicate", default: 0] += 1
+    private func finishGlobalStages(spill: SpillFile, writer: DatasetWriter) throws {
+        let entries = spill.entries
+        var fates = [RecordFate](repeating: .keep(copies: 1), count: entries.count)
+        var phase = plan.stages.count + 1
+        if let dedup = plan.dedup {
+            var clock = Stopwatch()
+            var resolver = DedupResolver(stage: dedup)
+            var counters = StageCounters(name: dedup.name)
+            for entry in entries {
+                resolver.add(entry.dedup, quality: entry.quality)
+                counters.recordsIn += 1
+                counters.bytesIn += entry.contentBytes
             }
+            for (index, decision) in resolver.decisions().enumerated() {
+                switch decision {
+                case .keep:
+                    counters.recordsOut += 1
+                    counters.bytesOut += entries[index].contentBytes
+                case .exactDuplicate(let kept):
+                    counters.dropped["exact_duplicate", default: 0] += 1
+                    fates[index] = .drop(stage: dedup.name, reason: "exact_duplicate",
+                                         detail: "same normalised text as \(entries[kept].id)", keptID: entries[kept].id)
+                case .nearDuplicate(let kept, let jaccard):
+                    counters.dropped["near_duplicate", default: 0] += 1
+                    fates[index] = .drop(stage: dedup.name, reason: "near_duplicate",
+                                         detail: "near-duplicate of \(entries[kept].id), estimated Jaccard \((jaccard * 1000).rounded() / 1000)",
+                                         keptID: entries[kept].id)
+                }
+            }
+            writer.setCounters(counters)
+            writer.addSeconds(clock.lap(), phase: phase)
+            phase += 1
         }
-        writer.setCounters(counters)
-        writer.addSeconds(clock.lap(), phase: plan.stageNames.count - 1)
+        if let balance = plan.balance {
+            var clock = Stopwatch()
+            var counters = StageCounters(name: balance.name)
+            var members: [String: [Int]] = [:]
+            for index in entries.indices where fates[index] == .keep(copies: 1) {
+                members[entries[index].category, default: []].append(index)
+                counters.recordsIn += 1
+                counters.bytesIn += entries[index].contentBytes
+            }
+            let counts = members.mapValues { indexes in
+                BalanceStage.CategoryCount(records: indexes.count,
+                                           tokens: indexes.reduce(0) { $0 + BalanceStage.tokens(bytes: entries[$1].contentBytes) })
+            }
+            let targets = balance.targets(counts)
+            var repeats = 0
+            for (category, indexes) in members.sorted(by: { $0.key < $1.key }) {
+                let target = targets[category] ?? indexes.count
+                let ranked = indexes.map { (rank: balance.rank(entries[$0].id), tokens: BalanceStage.tokens(bytes: entries[$0].contentBytes)) }
+                let (copies, reason) = balance.copies(ranked, category: category, target: target)
+                for (index, count) in zip(indexes, copies) {
+                    if count == 0 {
+                        counters.dropped[reason, default: 0] += 1
+                        fates[index] = .drop(stage: balance.name, reason: reason,
+                                             detail: "category \(category): \(indexes.count) records in, \(target) wanted", keptID: nil)
+                    } else {
+                        counters.recordsOut += count
+                        counters.bytesOut += count * entries[index].contentBytes
+                        repeats += count - 1
+                        fates[index] = .keep(copies: count)
+                    }
+                }
+            }
+            if repeats > 0 { counters.events["repeated", default: 0] += repeats }
+            writer.setCounters(counters)
+            writer.repeats = repeats
+            writer.addSeconds(clock.lap(), phase: phase)
+        }
 
         let plan = self.plan
         let executor = OrderedExecutor<FinalizeJob, BatchOutput>(
@@ -162,14 +209,8 @@ public struct Engine {
             consume: { try writer.append($0) })
         do {
             for batch in spill.batches {
-                let entries = Array(spill.entries[batch.entries])
-                let own = batch.entries.map { index -> (DedupDecision, String?) in
-                    switch decisions[index] {
-                    case .keep: return (.keep, nil)
-                    case .exactDuplicate(let kept), .nearDuplicate(let kept, _): return (decisions[index], spill.entries[kept].id)
-                    }
-                }
-                try executor.submit(FinalizeJob(batch: batch, frame: try spill.frame(of: batch), entries: entries, decisions: own))
+                try executor.submit(FinalizeJob(batch: batch, frame: try spill.frame(of: batch), entries: Array(entries[batch.entries]),
+                                                fates: Array(fates[batch.entries])))
             }
             try executor.finish()
         } catch {

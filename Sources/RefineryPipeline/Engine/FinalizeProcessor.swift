@@ -9,12 +9,21 @@ struct FinalizeJob: Sendable {
     var batch: SpillBatch
     var frame: [UInt8]
     var entries: [SpillEntry]
-    /// Per entry: the decision, and the id of the record kept in its place when it is dropped.
-    var decisions: [(decision: DedupDecision, keptID: String?)]
+    /// Per entry, what becomes of it.
+    var fates: [RecordFate]
 }
 
-/// Writes one spilled batch out on a worker: survivors split into train and validation by id hash, duplicates
-/// into `rejects/dedup` with the id of the record kept, each output one zstd frame. The record lines are copied
+/// What the global stages decided about one spilled record.
+enum RecordFate: Sendable, Equatable {
+    /// Written `copies` times (1 normally; more when balancing up-samples; copies after the first get `#r2`, …).
+    case keep(copies: Int)
+    /// Quarantined by a global stage; `keptID` names the record kept in its place (a duplicate's survivor).
+    case drop(stage: String, reason: String, detail: String, keptID: String?)
+}
+
+/// Writes one spilled batch out on a worker: survivors (and their up-sampled copies) split into train and
+/// validation by id hash, records the global stages dropped into `rejects/<stage>` (a duplicate with the id of the
+/// record kept), each output one zstd frame. The record lines are copied
 /// from the spill as they are, not parsed again. Not `Sendable`: one per worker.
 final class FinalizeProcessor {
     private let compressor: ZstdCompressor
@@ -46,54 +55,69 @@ final class FinalizeProcessor {
         let lines = job.frame.isEmpty ? [] : try ZstdDecompressor.decompressAll(job.frame)
         var train: [UInt8] = []
         var validation: [UInt8] = []
-        var rejects = JSONWriter()
-        var rejectPiece = ShardPiece()
         var offset = 0
-        for (entry, (decision, keptID)) in zip(job.entries, job.decisions) {
+        var rejectWriters: [String: (writer: JSONWriter, piece: ShardPiece)] = [:]
+        for (entry, fate) in zip(job.entries, job.fates) {
             let line = lines[offset..<(offset + entry.lineBytes)]
             offset += entry.lineBytes + 1
-            switch decision {
-            case .keep:
-                if BatchProcessor.isValidation(id: entry.id, threshold: validationThreshold) {
-                    validation.append(contentsOf: line)
-                    validation.append(0x0A)
-                    output.validation.records += 1
-                    output.validation.categories[entry.category, default: 0] += 1
-                } else {
-                    train.append(contentsOf: line)
-                    train.append(0x0A)
-                    output.train.records += 1
-                    output.train.categories[entry.category, default: 0] += 1
+            switch fate {
+            case .keep(let copies):
+                // Every copy goes to the original's split, so a repeated record never straddles train and validation.
+                let toValidation = BatchProcessor.isValidation(id: entry.id, threshold: validationThreshold)
+                for copy in 0..<copies {
+                    if toValidation {
+                        Self.append(line, copy: copy, id: entry.id, to: &validation)
+                        output.validation.records += 1
+                        output.validation.categories[entry.category, default: 0] += 1
+                    } else {
+                        Self.append(line, copy: copy, id: entry.id, to: &train)
+                        output.train.records += 1
+                        output.train.categories[entry.category, default: 0] += 1
+                    }
                 }
-            case .exactDuplicate, .nearDuplicate:
-                let reason: String
-                let detail: String
-                if case .nearDuplicate(_, let jaccard) = decision {
-                    reason = "near_duplicate"
-                    detail = "near-duplicate of \(keptID ?? "?") (estimated Jaccard \(Double(Int(jaccard * 1000)) / 1000))"
-                } else {
-                    reason = "exact_duplicate"
-                    detail = "same normalised text as \(keptID ?? "?")"
-                }
-                BatchProcessor.beginReject(&rejects, id: entry.id, stage: "dedup", reason: reason, detail: detail,
+            case .drop(let stage, let reason, let detail, let keptID):
+                var (rejects, piece) = rejectWriters.removeValue(forKey: stage) ?? (JSONWriter(), ShardPiece())
+                BatchProcessor.beginReject(&rejects, id: entry.id, stage: stage, reason: reason, detail: detail,
                                            location: entry.location)
-                rejects.raw(",\"kept_id\":")
-                rejects.string(keptID ?? "")
+                if let keptID {
+                    rejects.raw(",\"kept_id\":")
+                    rejects.string(keptID)
+                }
                 rejects.raw(",\"record\":")
                 rejects.bytes.append(contentsOf: line)
                 rejects.raw("}\n")
-                rejectPiece.records += 1
-                rejectPiece.categories[reason, default: 0] += 1
-                output.globalDropped["dedup.\(reason)", default: 0] += 1
+                piece.records += 1
+                piece.categories[reason, default: 0] += 1
+                rejectWriters[stage] = (rejects, piece)
+                output.globalDropped["\(stage).\(reason)", default: 0] += 1
             }
+        }
+        for (stage, (rejects, piece)) in rejectWriters {
+            var sealed = piece
+            try seal(rejects.bytes, into: &sealed)
+            output.rejects[stage] = sealed
         }
         try seal(train, into: &output.train)
         try seal(validation, into: &output.validation)
-        if rejectPiece.records > 0 {
-            try seal(rejects.bytes, into: &rejectPiece)
-            output.rejects["dedup"] = rejectPiece
-        }
         output.seconds = [Double](repeating: 0, count: phases) + [clock.lap()]
+    }
+
+    /// Appends a record line and a newline; copies after the first get the id `…#r2`, `…#r3` (the writer puts
+    /// `{"id":` first, so the id is replaced in place).
+    static func append(_ line: ArraySlice<UInt8>, copy: Int, id: String, to out: inout [UInt8]) {
+        if copy == 0 {
+            out.append(contentsOf: line)
+        } else {
+            var original = JSONWriter()
+            original.raw("{\"id\":")
+            original.string(id)
+            var renamed = JSONWriter()
+            renamed.raw("{\"id\":")
+            renamed.string("\(id)#r\(copy + 1)")
+            out.append(contentsOf: renamed.bytes)
+            out.append(contentsOf: line.dropFirst(original.bytes.count))
+        }
+        out.append(0x0A)
     }
 
     private func seal(_ bytes: [UInt8], into piece: inout ShardPiece) throws {

@@ -19,6 +19,8 @@ final class DatasetWriter {
     private var written: [String] = []
     private var scoreKeys: Set<String> = []
     private var piiKeys: Set<String> = []
+    /// Extra copies written by balancing (see ``Totals/repeats``).
+    var repeats = 0
 
     init(directory: String, plan: RunPlan, fileSystem: any OutputFileSystem) throws {
         self.directory = directory
@@ -95,9 +97,9 @@ final class DatasetWriter {
         let written = trainEntries.reduce(0) { $0 + $1.records } + validationEntries.reduce(0) { $0 + $1.records }
         let totals = Totals(read: counters.first?.recordsIn ?? 0, written: written,
                             quarantined: rejectEntries.reduce(0) { $0 + $1.records }, quarantinedByReason: byReason,
-                            blankLines: blankLines)
+                            blankLines: blankLines, repeats: repeats)
         guard totals.balances else {
-            throw RefineryError(.internal, "accounting does not balance: read \(totals.read) != written \(totals.written) + quarantined \(totals.quarantined)")
+            throw RefineryError(.internal, "accounting does not balance: read \(totals.read) + repeats \(totals.repeats) != written \(totals.written) + quarantined \(totals.quarantined)")
         }
         let manifest = Manifest(
             dataset: plan.spec.output.dataset, version: plan.version, configHash: XXH3.hex(plan.spec.configHash),

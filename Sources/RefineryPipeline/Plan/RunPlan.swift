@@ -19,6 +19,10 @@ public struct RunPlan: Sendable {
     public var stages: [any Stage]
     /// Stage 6, when the spec names it: runs over the whole run after the per-record stages.
     public var dedup: DedupStage?
+    /// Stage 7, when the spec names it: after dedup, over the survivors' category counts.
+    public var balance: BalanceStage?
+    /// Whether the run spills its survivors for global stages before writing shards.
+    public var hasGlobalStages: Bool { dedup != nil || balance != nil }
     /// Every input file, in reading order (sources in spec order, files sorted by path).
     public var files: [InputFile]
     /// Fingerprints of `files`, same order.
@@ -35,13 +39,19 @@ public struct RunPlan: Sendable {
         // Global stages come after every per-record stage: they see what the others kept.
         var perRecord: [StageSpec] = []
         var dedup: DedupStage?
+        var balance: BalanceStage?
         for stageSpec in spec.stages {
-            if stageSpec.name == "dedup" {
+            switch stageSpec.name {
+            case "dedup":
                 guard dedup == nil else { throw stageSpec.node.error("stage 'dedup' appears twice") }
+                guard balance == nil else { throw stageSpec.node.error("'dedup' comes after 'balance'; balance the survivors of dedup: list dedup first") }
                 dedup = try DedupStage(parameters: stageSpec.parameters)
-            } else {
-                if dedup != nil {
-                    throw stageSpec.node.error("stage '\(stageSpec.name)' comes after 'dedup'; dedup runs over the whole run once "
+            case "balance":
+                guard balance == nil else { throw stageSpec.node.error("stage 'balance' appears twice") }
+                balance = try BalanceStage(parameters: stageSpec.parameters)
+            default:
+                if let global = balance?.name ?? dedup?.name {
+                    throw stageSpec.node.error("stage '\(stageSpec.name)' comes after '\(global)'; \(global) runs over the whole run once "
                         + "the per-record stages are done, so list it after them")
                 }
                 perRecord.append(stageSpec)
@@ -85,8 +95,8 @@ public struct RunPlan: Sendable {
             identity.string(print.xxh3)
         }
         let version = spec.output.version ?? "v-" + XXH3.hex(XXH3.hash(identity.bytes))
-        return RunPlan(spec: spec, formats: formats, stages: stages, dedup: dedup, files: files, fingerprints: fingerprints,
-                       version: version)
+        return RunPlan(spec: spec, formats: formats, stages: stages, dedup: dedup, balance: balance, files: files,
+                       fingerprints: fingerprints, version: version)
     }
 
     /// Size, mtime and XXH3 of a file's bytes.
@@ -120,7 +130,7 @@ public struct RunPlan: Sendable {
 
     /// Every stage's name in run order, `read` first: the counters and reject series of a run.
     public var stageNames: [String] {
-        ["read"] + stages.map(\.name) + (dedup.map { [$0.name] } ?? [])
+        ["read"] + stages.map(\.name) + (dedup.map { [$0.name] } ?? []) + (balance.map { [$0.name] } ?? [])
     }
 
     /// A human-readable description of the plan, for `--dry-run`.
@@ -134,7 +144,7 @@ public struct RunPlan: Sendable {
             for file in own.prefix(5) { lines.append("    \(file.relativePath)") }
             if own.count > 5 { lines.append("    … and \(own.count - 5) more") }
         }
-        lines.append("  stages: read -> \((stages.map(\.name) + (dedup.map { [$0.name] } ?? []) + ["split", "shard"]).joined(separator: " -> "))")
+        lines.append("  stages: read -> \((stageNames.dropFirst() + ["split", "shard"]).joined(separator: " -> "))")
         let output = spec.output
         lines.append("  output: \(output.directory) (dataset \(output.dataset), version \(version))")
         lines.append("    shards of \(output.shardSize) bytes uncompressed, zstd level \(output.zstdLevel), validation \(output.validationFraction)")

@@ -49,8 +49,10 @@ public struct DedupStage: Sendable {
         }
     }
 
-    /// The keys of one record (a worker computes them; they travel with the spill).
-    public func keys(of record: Record, view: inout RecordView) -> DedupKeys {
+    /// The keys of one record (a worker computes them; they travel with the spill); `nil` for an interaction
+    /// history, which has no text and is never a duplicate.
+    public func keys(of record: Record, view: inout RecordView) -> DedupKeys? {
+        if record.kind == .interactions { return nil }
         let text = view.text(of: record)
         // Words joined by one space: whitespace and punctuation between words never count.
         var normalized: [UInt8] = []
@@ -100,11 +102,12 @@ public struct DedupResolver {
         self.stage = stage
     }
 
-    /// Adds the next record (ordinals are 0, 1, 2… in canonical order).
-    public mutating func add(_ keys: DedupKeys, quality score: Double?) {
+    /// Adds the next record (ordinals are 0, 1, 2… in canonical order); `nil` keys: a record that is nobody's
+    /// duplicate.
+    public mutating func add(_ keys: DedupKeys?, quality score: Double?) {
         let ordinal = Int32(parent.count)
         var target = ordinal
-        if stage.exact {
+        if stage.exact, let keys {
             if let first = firstByExact[keys.exact] {
                 target = first
             } else {

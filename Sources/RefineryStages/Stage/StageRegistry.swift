@@ -13,7 +13,7 @@ public enum StageRegistry {
     ]
 
     /// Stages that run over the whole run rather than one record at a time; the engine builds them itself.
-    public static let globalStages = ["dedup"]
+    public static let globalStages = ["dedup", "balance"]
 
     /// Builds the stages of a spec, in spec order.
     /// - Throws: ``RefineryError`` naming the line of an unknown stage or a bad parameter.
