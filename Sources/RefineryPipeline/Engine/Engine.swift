@@ -121,7 +121,7 @@ public struct Engine {
     /// shards on every core, in batch order.
     private func finishGlobalStages(spill: SpillFile, writer: DatasetWriter) throws {
         let entries = spill.entries
-        var fates = [RecordFate](repeating: .keep(copies: 1), count: entries.count)
+        var fates = [RecordFate](repeating: .keep(copies: 1, validation: false), count: entries.count)
         var phase = plan.stages.count + 1
         if let dedup = plan.dedup {
             var clock = Stopwatch()
@@ -156,7 +156,7 @@ public struct Engine {
             var clock = Stopwatch()
             var counters = StageCounters(name: balance.name)
             var members: [String: [Int]] = [:]
-            for index in entries.indices where fates[index] == .keep(copies: 1) {
+            for index in entries.indices where fates[index] == .keep(copies: 1, validation: false) {
                 members[entries[index].category, default: []].append(index)
                 counters.recordsIn += 1
                 counters.bytesIn += entries[index].contentBytes
@@ -180,7 +180,7 @@ public struct Engine {
                         counters.recordsOut += count
                         counters.bytesOut += count * entries[index].contentBytes
                         repeats += count - 1
-                        fates[index] = .keep(copies: count)
+                        fates[index] = .keep(copies: count, validation: false)
                     }
                 }
             }
@@ -189,6 +189,7 @@ public struct Engine {
             writer.repeats = repeats
             writer.addSeconds(clock.lap(), phase: phase)
         }
+        assignSplits(entries, &fates)
 
         let plan = self.plan
         let executor = OrderedExecutor<FinalizeJob, BatchOutput>(
@@ -216,6 +217,52 @@ public struct Engine {
         } catch {
             executor.shutdown()
             throw error
+        }
+    }
+
+    /// Train or validation for every kept record: by XXH3 of its id below `validation_fraction` × 2^64, then, when
+    /// `validation_per_category` or `validation_min` ask for more, the train records with the smallest hashes
+    /// move over (per category first, among categories with at least ten times the minimum, then overall). A
+    /// repeated record's copies stay together.
+    private func assignSplits(_ entries: [SpillEntry], _ fates: inout [RecordFate]) {
+        let output = plan.spec.output
+        let threshold = output.validationFraction >= 1 ? UInt64.max : UInt64(output.validationFraction * 18_446_744_073_709_551_616.0)
+        var train: [(hash: UInt64, index: Int)] = []
+        var validationByCategory: [String: Int] = [:]
+        var validationCount = 0
+        for index in entries.indices {
+            guard case .keep(let copies, _) = fates[index] else { continue }
+            let hash = XXH3.hash(entries[index].id)
+            if threshold == UInt64.max || hash < threshold {
+                fates[index] = .keep(copies: copies, validation: true)
+                validationByCategory[entries[index].category, default: 0] += copies
+                validationCount += copies
+            } else {
+                train.append((hash, index))
+            }
+        }
+        guard output.splitNeedsCounts else { return }
+        train.sort { ($0.hash, $0.index) < ($1.hash, $1.index) }
+        var moved = Set<Int>()
+        func move(_ index: Int) {
+            guard case .keep(let copies, false) = fates[index] else { return }
+            fates[index] = .keep(copies: copies, validation: true)
+            validationByCategory[entries[index].category, default: 0] += copies
+            validationCount += copies
+            moved.insert(index)
+        }
+        if output.validationPerCategory > 0 {
+            var sizes: [String: Int] = [:]
+            for index in entries.indices { if case .keep = fates[index] { sizes[entries[index].category, default: 0] += 1 } }
+            for candidate in train {
+                let category = entries[candidate.index].category
+                guard (sizes[category] ?? 0) >= 10 * output.validationPerCategory,
+                      validationByCategory[category, default: 0] < output.validationPerCategory else { continue }
+                move(candidate.index)
+            }
+        }
+        for candidate in train where validationCount < output.validationMin && !moved.contains(candidate.index) {
+            move(candidate.index)
         }
     }
 

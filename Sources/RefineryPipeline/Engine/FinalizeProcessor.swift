@@ -15,8 +15,9 @@ struct FinalizeJob: Sendable {
 
 /// What the global stages decided about one spilled record.
 enum RecordFate: Sendable, Equatable {
-    /// Written `copies` times (1 normally; more when balancing up-samples; copies after the first get `#r2`, …).
-    case keep(copies: Int)
+    /// Written `copies` times (1 normally; more when balancing up-samples; copies after the first get `#r2`, …),
+    /// all to one split.
+    case keep(copies: Int, validation: Bool)
     /// Quarantined by a global stage; `keptID` names the record kept in its place (a duplicate's survivor).
     case drop(stage: String, reason: String, detail: String, keptID: String?)
 }
@@ -28,7 +29,6 @@ enum RecordFate: Sendable, Equatable {
 final class FinalizeProcessor {
     private let compressor: ZstdCompressor
     private let decompressor: ZstdDecompressor
-    private let validationThreshold: UInt64
     /// Phases before `serialize_compress` in the run's timings.
     private let phases: Int
 
@@ -36,8 +36,6 @@ final class FinalizeProcessor {
         phases = plan.stageNames.count
         compressor = try ZstdCompressor(level: plan.spec.output.zstdLevel)
         decompressor = try ZstdDecompressor()
-        let fraction = plan.spec.output.validationFraction
-        validationThreshold = fraction >= 1 ? UInt64.max : UInt64(fraction * 18_446_744_073_709_551_616.0)
     }
 
     func process(_ job: FinalizeJob) -> BatchOutput {
@@ -61,9 +59,8 @@ final class FinalizeProcessor {
             let line = lines[offset..<(offset + entry.lineBytes)]
             offset += entry.lineBytes + 1
             switch fate {
-            case .keep(let copies):
+            case .keep(let copies, let toValidation):
                 // Every copy goes to the original's split, so a repeated record never straddles train and validation.
-                let toValidation = BatchProcessor.isValidation(id: entry.id, threshold: validationThreshold)
                 for copy in 0..<copies {
                     if toValidation {
                         Self.append(line, copy: copy, id: entry.id, to: &validation)

@@ -22,7 +22,7 @@ public struct RunPlan: Sendable {
     /// Stage 7, when the spec names it: after dedup, over the survivors' category counts.
     public var balance: BalanceStage?
     /// Whether the run spills its survivors for global stages before writing shards.
-    public var hasGlobalStages: Bool { dedup != nil || balance != nil }
+    public var hasGlobalStages: Bool { dedup != nil || balance != nil || spec.output.splitNeedsCounts }
     /// Every input file, in reading order (sources in spec order, files sorted by path).
     public var files: [InputFile]
     /// Fingerprints of `files`, same order.
