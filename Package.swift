@@ -64,6 +64,11 @@ let package = Package(
             name: "toxicity-train",
             dependencies: ["RefineryStages"],
             path: "tools/toxicity/Train"),
+        // Times the deduplication kernels (signatures, index) on one core (tools/bench/DedupBench).
+        .executableTarget(
+            name: "dedup-bench",
+            dependencies: ["RefineryStages"],
+            path: "tools/bench/DedupBench"),
         .testTarget(
             name: "RefineryTests",
             dependencies: ["RefineryCodecs", "RefineryRecords", "RefinerySpec", "RefineryReaders", "RefineryStages",

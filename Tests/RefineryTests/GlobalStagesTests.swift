@@ -62,6 +62,21 @@ import Testing
         #expect(manifest.totals.balances)
     }
 
+    @Test("near duplicates (one sentence changed in a long text) are dropped with the kept id; different texts stay")
+    func nearDuplicates() throws {
+        let words = (0..<120).map { "w\($0 * 7919 % 1000)" }
+        let original = words.joined(separator: " ")
+        var edited = words
+        for k in 50..<54 { edited[k] = "changed\(k)" } // one contiguous edit: word 5-gram Jaccard ≈ 0.86
+        let other = (0..<120).map { "v\($0 * 104_729 % 1000)" }.joined(separator: " ")
+        let lines = [Self.line(original), Self.line(other), Self.line(edited.joined(separator: " "))]
+        let (ids, rejects, manifest, _) = try Self.run(files: [("a.jsonl", lines)], stages: "  - dedup: {}")
+        #expect(Set(ids) == ["s/a.jsonl:1", "s/a.jsonl:2"])
+        #expect(rejects.map { Self.string($0, "reason") } == ["near_duplicate"])
+        #expect(rejects.map { Self.string($0, "kept_id") } == ["s/a.jsonl:1"])
+        #expect(manifest.stages.first { $0.name == "dedup" }?.dropped == ["near_duplicate": 1])
+    }
+
     @Test("keep: best_quality keeps the highest scores.quality of a group, ties to the first")
     func bestQuality() throws {
         let lines = [Self.line("Same words here.", quality: 0.5), Self.line("same words here", quality: 0.9),

@@ -87,7 +87,8 @@ public struct DedupStage: Sendable {
         if record.kind == .interactions { return nil }
         var text = DedupText(normalization: normalization, shingleSize: shingle)
         let fingerprint = text.fingerprint(view.text(of: record), using: hasher)
-        guard near else { return DedupKeys(exact: fingerprint.exactHash, bands: [], sketch: []) }
+        // No shingle (no words): every such text has the same signature, so it is matched by its exact hash only.
+        guard near, fingerprint.shingleCount > 0 else { return DedupKeys(exact: fingerprint.exactHash, bands: [], sketch: []) }
         // One byte of each permutation's minimum is enough to estimate similarity (b-bit MinHash): 112 bytes a record.
         return DedupKeys(exact: fingerprint.exactHash, bands: hasher.bandHashes(fingerprint.signature),
                          sketch: fingerprint.signature.map { UInt8(truncatingIfNeeded: $0) })
