@@ -59,6 +59,7 @@ public struct Engine {
 
         var blankLines = 0
         var inputBytes = 0
+        var globalStats: [String: Any] = [:]
         var readSeconds = 0.0
         let totalBytes = plan.files.reduce(0) { $0 + $1.size }
         var progress = ProgressReporter(logger: logger, totalBytes: totalBytes)
@@ -87,7 +88,7 @@ public struct Engine {
             try builder.flush()
             try executor.finish()
             if let spill {
-                try finishGlobalStages(spill: spill, writer: writer)
+                globalStats = try finishGlobalStages(spill: spill, writer: writer)
             }
         } catch {
             executor.shutdown()
@@ -97,7 +98,7 @@ public struct Engine {
 
         let seconds = Date().timeIntervalSince(started)
         let names = ["decode"] + plan.stageNames.dropFirst() + ["serialize_compress"]
-        let stats: [String: Any] = [
+        var stats: [String: Any] = [
             "dataset": plan.spec.output.dataset,
             "version": plan.version,
             "started": ISO8601DateFormatter().string(from: started),
@@ -108,6 +109,7 @@ public struct Engine {
             "reader_seconds": readSeconds,
             "worker_seconds": Dictionary(uniqueKeysWithValues: zip(names, writer.seconds)),
         ]
+        stats.merge(globalStats) { $1 }
         do {
             let manifest = try writer.finish(plan: plan, blankLines: blankLines, stats: stats)
             return RunResult(upToDate: false, manifest: manifest, directory: directory, seconds: seconds, inputBytes: inputBytes)
@@ -119,7 +121,9 @@ public struct Engine {
 
     /// Resolves the global stages over the spilled records, in canonical order, then writes the spill out as
     /// shards on every core, in batch order.
-    private func finishGlobalStages(spill: SpillFile, writer: DatasetWriter) throws {
+    /// - Returns: what the run's `stats.json` should say about them (memory of the dedup index, spill size).
+    private func finishGlobalStages(spill: SpillFile, writer: DatasetWriter) throws -> [String: Any] {
+        var stats: [String: Any] = ["spill_records": spill.entries.count, "spill_bytes": spill.batches.reduce(0) { $0 + $1.length }]
         let entries = spill.entries
         var fates = [RecordFate](repeating: .keep(copies: 1, validation: false), count: entries.count)
         var phase = plan.stages.count + 1
@@ -151,6 +155,8 @@ public struct Engine {
             writer.setCounters(counters)
             writer.addSeconds(clock.lap(), phase: phase)
             phase += 1
+            stats["dedup_index_bytes_per_record"] = (resolver.indexBytesPerRecord * 10).rounded() / 10
+            stats["dedup_sketch_bytes_per_record"] = dedup.hasher.permutations
         }
         if let balance = plan.balance {
             var clock = Stopwatch()
@@ -218,6 +224,7 @@ public struct Engine {
             executor.shutdown()
             throw error
         }
+        return stats
     }
 
     /// Train or validation for every kept record: by XXH3 of its id below `validation_fraction` × 2^64, then, when
