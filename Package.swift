@@ -36,7 +36,7 @@ let package = Package(
         // The Stage protocol and the stages, one folder each.
         // The language stage's model (tools/langid/train.py writes it) ships as a resource next to the binary.
         .target(
-            name: "RefineryStages", dependencies: ["RefineryRecords", "RefinerySpec"],
+            name: "RefineryStages", dependencies: ["RefineryCodecs", "RefineryRecords", "RefinerySpec"],
             resources: [.copy("Language/Resources/langid.bin"), .copy("Toxicity/Resources/toxicity")]),
         // zstd shards, rejects, manifest, verification.
         .target(name: "RefineryShards", dependencies: ["RefineryCodecs", "RefineryRecords"]),
@@ -64,6 +64,11 @@ let package = Package(
             name: "toxicity-train",
             dependencies: ["RefineryStages"],
             path: "tools/toxicity/Train"),
+        // Times the deduplication kernels (signatures, index) on one core (tools/bench/DedupBench).
+        .executableTarget(
+            name: "dedup-bench",
+            dependencies: ["RefineryStages"],
+            path: "tools/bench/DedupBench"),
         .testTarget(
             name: "RefineryTests",
             dependencies: ["RefineryCodecs", "RefineryRecords", "RefinerySpec", "RefineryReaders", "RefineryStages",

@@ -193,7 +193,7 @@ public struct SourceCounters: Codable, Sendable, Equatable {
     }
 }
 
-/// The run's accounting: `read == written + quarantined`, and `quarantined` is the sum over reasons.
+/// The run's accounting: `read + repeats == written + quarantined`, and `quarantined` is the sum over reasons.
 public struct Totals: Codable, Sendable, Equatable {
     /// Input units read (lines, paragraphs, files), blank lines excluded.
     public var read: Int
@@ -205,21 +205,35 @@ public struct Totals: Codable, Sendable, Equatable {
     public var quarantinedByReason: [String: Int]
     /// Blank lines skipped by line readers (not records).
     public var blankLines: Int
+    /// Extra copies written by balancing's up-sampling (a record written three times adds 2).
+    public var repeats: Int
 
     enum CodingKeys: String, CodingKey {
-        case read, written, quarantined, quarantinedByReason = "quarantined_by_reason", blankLines = "blank_lines"
+        case read, written, quarantined, quarantinedByReason = "quarantined_by_reason", blankLines = "blank_lines", repeats
     }
 
-    public init(read: Int, written: Int, quarantined: Int, quarantinedByReason: [String: Int], blankLines: Int) {
+    public init(read: Int, written: Int, quarantined: Int, quarantinedByReason: [String: Int], blankLines: Int, repeats: Int = 0) {
         self.read = read
         self.written = written
         self.quarantined = quarantined
         self.quarantinedByReason = quarantinedByReason
         self.blankLines = blankLines
+        self.repeats = repeats
     }
 
-    /// Whether every record read is accounted for.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        read = try container.decode(Int.self, forKey: .read)
+        written = try container.decode(Int.self, forKey: .written)
+        quarantined = try container.decode(Int.self, forKey: .quarantined)
+        quarantinedByReason = try container.decode([String: Int].self, forKey: .quarantinedByReason)
+        blankLines = try container.decode(Int.self, forKey: .blankLines)
+        // Manifests written before balancing existed have no repeats.
+        repeats = try container.decodeIfPresent(Int.self, forKey: .repeats) ?? 0
+    }
+
+    /// Whether every record read is accounted for: `read + repeats == written + quarantined`.
     public var balances: Bool {
-        read == written + quarantined && quarantined == quarantinedByReason.values.reduce(0, +)
+        read + repeats == written + quarantined && quarantined == quarantinedByReason.values.reduce(0, +)
     }
 }

@@ -158,9 +158,16 @@ public struct OutputSpec: Sendable {
     public var zstdLevel: Int32
     /// Share of records, by id hash, that go to the validation split.
     public var validationFraction: Double
+    /// At least this many records in validation (the train records with the smallest id hashes move over).
+    public var validationMin: Int
+    /// At least this many validation records of every category that has ten times as many records.
+    public var validationPerCategory: Int
+    /// Whether the split needs the run's counts (and so a spill).
+    public var splitNeedsCounts: Bool { validationMin > 0 || validationPerCategory > 0 }
 
     init(node: SpecNode, defaultDataset: String, baseDirectory: String) throws {
-        let table = try node.table(allowed: ["dir", "dataset", "version", "shard_size", "zstd_level", "validation_fraction"])
+        let table = try node.table(allowed: ["dir", "dataset", "version", "shard_size", "zstd_level", "validation_fraction",
+                                             "validation_min", "validation_per_category"])
         directory = PipelineSpec.resolve(try table.require("dir").string(), against: baseDirectory)
         dataset = try table.optional("dataset")?.string() ?? defaultDataset
         version = try table.optional("version")?.string()
@@ -172,6 +179,11 @@ public struct OutputSpec: Sendable {
         validationFraction = try table.optional("validation_fraction")?.double() ?? 0.05
         guard (0...1).contains(validationFraction) else {
             throw try table.require("validation_fraction").error("must be between 0 and 1, found \(validationFraction)")
+        }
+        validationMin = try table.optional("validation_min")?.int() ?? 0
+        validationPerCategory = try table.optional("validation_per_category")?.int() ?? 0
+        for (key, value) in [("validation_min", validationMin), ("validation_per_category", validationPerCategory)] where value < 0 {
+            throw try table.require(key).error("must be at least 0, found \(value)")
         }
     }
 }

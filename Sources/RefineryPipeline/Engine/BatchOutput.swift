@@ -13,6 +13,10 @@ struct BatchOutput: Sendable {
     var counters: [StageCounters] = []
     /// Seconds spent per phase on the worker: `read` (decode), each stage, `write` (serialise and compress).
     var seconds: [Double] = []
+    /// The surviving records, when the run has global stages (dedup): spilled instead of split into shards.
+    var spill: SpillPiece?
+    /// Drops made by the global stages in this batch, as `stage.reason` (written when the spill is finalised).
+    var globalDropped: [String: Int] = [:]
     /// A failure inside the worker (a zstd error): stops the run.
     var failure: String?
 }

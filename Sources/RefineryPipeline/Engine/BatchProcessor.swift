@@ -124,6 +124,32 @@ final class BatchProcessor {
             views = survivorViews
         }
 
+        if plan.hasGlobalStages {
+            // Global stages follow: spill the survivors with their keys instead of splitting them.
+            writer.reset()
+            var piece = SpillPiece()
+            piece.entries.reserveCapacity(records.count)
+            for (index, record) in records.enumerated() {
+                var view = views[index]
+                let keys = plan.dedup?.keys(of: record, view: &view)
+                let start = writer.bytes.count
+                record.writeJSON(to: &writer)
+                piece.entries.append(SpillEntry(id: record.id, category: record.category ?? "(none)", location: record.location,
+                                                lineBytes: writer.bytes.count - start, contentBytes: Self.contentBytes(record),
+                                                quality: record.scores.first { $0.key == "quality" }?.value, dedup: keys))
+                writer.byte(0x0A)
+                for score in record.scores { output.train.scoreKeys.insert(score.key) }
+                for count in record.pii { output.train.piiKeys.insert(count.key) }
+            }
+            if !writer.bytes.isEmpty { try compressor.compressFrame(writer.bytes, into: &piece.frame) }
+            output.spill = piece
+            try sealRejects(rejectCounts, into: &output)
+            // The global stages are timed when they resolve, on the main thread.
+            for _ in 0..<(plan.stageNames.count - 1 - plan.stages.count) { output.seconds.append(0) }
+            output.seconds.append(clock.lap())
+            return
+        }
+
         // Split and serialise: train first, then validation, each one zstd frame.
         writer.reset()
         var validationWriter = JSONWriter(reservingCapacity: 0)
@@ -145,12 +171,16 @@ final class BatchProcessor {
         }
         try seal(writer.bytes, into: &output.train)
         try seal(validationWriter.bytes, into: &output.validation)
+        try sealRejects(rejectCounts, into: &output)
+        output.seconds.append(clock.lap())
+    }
+
+    private func sealRejects(_ counts: [String: ShardPiece], into output: inout BatchOutput) throws {
         for (stage, bytes) in rejectWriters {
-            var piece = rejectCounts[stage] ?? ShardPiece()
+            var piece = counts[stage] ?? ShardPiece()
             try seal(bytes.bytes, into: &piece)
             output.rejects[stage] = piece
         }
-        output.seconds.append(clock.lap())
     }
 
     private func seal(_ bytes: [UInt8], into piece: inout ShardPiece) throws {
@@ -166,7 +196,7 @@ final class BatchProcessor {
     }
 
     /// Starts a reject line: `{"id":…,"stage":…,"reason":…,"detail":…,"file":…,"line":…` (line when known).
-    private static func beginReject(_ out: inout JSONWriter, id: String, stage: String, reason: String, detail: String,
+    static func beginReject(_ out: inout JSONWriter, id: String, stage: String, reason: String, detail: String,
                                     location: SourceLocation) {
         out.raw("{\"id\":")
         out.string(id)

@@ -19,6 +19,8 @@ final class DatasetWriter {
     private var written: [String] = []
     private var scoreKeys: Set<String> = []
     private var piiKeys: Set<String> = []
+    /// Extra copies written by balancing (see ``Totals/repeats``).
+    var repeats = 0
 
     init(directory: String, plan: RunPlan, fileSystem: any OutputFileSystem) throws {
         self.directory = directory
@@ -27,7 +29,7 @@ final class DatasetWriter {
         try fileSystem.makeDirectory((directory as NSString).appendingPathComponent("rejects"))
         train = ShardSeries(split: "train", directory: directory, prefix: "train", targetSize: size, fileSystem: fileSystem)
         validation = ShardSeries(split: "validation", directory: directory, prefix: "validation", targetSize: size, fileSystem: fileSystem)
-        let stageNames = ["read"] + plan.stages.map(\.name)
+        let stageNames = plan.stageNames
         rejects = stageNames.map { name in
             (name, ShardSeries(split: name, directory: directory, prefix: "rejects/\(name)", targetSize: size, fileSystem: fileSystem))
         }
@@ -51,6 +53,10 @@ final class DatasetWriter {
             if let piece = output.rejects[stage] { try series.append(piece) }
         }
         for i in counters.indices where i < output.counters.count { counters[i].merge(output.counters[i]) }
+        for (reason, count) in output.globalDropped {
+            sources[output.sourceIndex].dropped[reason, default: 0] += count
+            sources[output.sourceIndex].quarantined += count
+        }
         sources[output.sourceIndex].read += output.counters.first?.recordsIn ?? 0
         sources[output.sourceIndex].written += output.train.records + output.validation.records
         for stage in output.counters {
@@ -60,6 +66,16 @@ final class DatasetWriter {
             }
         }
         for i in seconds.indices where i < output.seconds.count { seconds[i] += output.seconds[i] }
+    }
+
+    /// Sets the counters of a stage computed over the whole run (dedup).
+    func setCounters(_ stage: StageCounters) {
+        if let index = counters.firstIndex(where: { $0.name == stage.name }) { counters[index] = stage }
+    }
+
+    /// Adds seconds spent outside the batches (the global stages' resolution) to a phase.
+    func addSeconds(_ value: Double, phase index: Int) {
+        if index < seconds.count { seconds[index] += value }
     }
 
     /// Renames shards into place and writes the manifest last.
@@ -81,9 +97,9 @@ final class DatasetWriter {
         let written = trainEntries.reduce(0) { $0 + $1.records } + validationEntries.reduce(0) { $0 + $1.records }
         let totals = Totals(read: counters.first?.recordsIn ?? 0, written: written,
                             quarantined: rejectEntries.reduce(0) { $0 + $1.records }, quarantinedByReason: byReason,
-                            blankLines: blankLines)
+                            blankLines: blankLines, repeats: repeats)
         guard totals.balances else {
-            throw RefineryError(.internal, "accounting does not balance: read \(totals.read) != written \(totals.written) + quarantined \(totals.quarantined)")
+            throw RefineryError(.internal, "accounting does not balance: read \(totals.read) + repeats \(totals.repeats) != written \(totals.written) + quarantined \(totals.quarantined)")
         }
         let manifest = Manifest(
             dataset: plan.spec.output.dataset, version: plan.version, configHash: XXH3.hex(plan.spec.configHash),

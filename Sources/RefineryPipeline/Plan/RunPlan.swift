@@ -15,7 +15,14 @@ public struct RunPlan: Sendable {
     public var spec: PipelineSpec
     /// One format per source, in spec order.
     public var formats: [any RecordFormat]
+    /// The per-record stages (1–5), in spec order.
     public var stages: [any Stage]
+    /// Stage 6, when the spec names it: runs over the whole run after the per-record stages.
+    public var dedup: DedupStage?
+    /// Stage 7, when the spec names it: after dedup, over the survivors' category counts.
+    public var balance: BalanceStage?
+    /// Whether the run spills its survivors for global stages before writing shards.
+    public var hasGlobalStages: Bool { dedup != nil || balance != nil || spec.output.splitNeedsCounts }
     /// Every input file, in reading order (sources in spec order, files sorted by path).
     public var files: [InputFile]
     /// Fingerprints of `files`, same order.
@@ -29,7 +36,28 @@ public struct RunPlan: Sendable {
     ///   bad parameter, a glob matching nothing, an unreadable file.
     public static func make(spec: PipelineSpec) throws -> RunPlan {
         let formats = try spec.sources.map { try ReaderRegistry.format(for: $0) }
-        let stages = try StageRegistry.build(spec.stages)
+        // Global stages come after every per-record stage: they see what the others kept.
+        var perRecord: [StageSpec] = []
+        var dedup: DedupStage?
+        var balance: BalanceStage?
+        for stageSpec in spec.stages {
+            switch stageSpec.name {
+            case "dedup":
+                guard dedup == nil else { throw stageSpec.node.error("stage 'dedup' appears twice") }
+                guard balance == nil else { throw stageSpec.node.error("'dedup' comes after 'balance'; balance the survivors of dedup: list dedup first") }
+                dedup = try DedupStage(parameters: stageSpec.parameters)
+            case "balance":
+                guard balance == nil else { throw stageSpec.node.error("stage 'balance' appears twice") }
+                balance = try BalanceStage(parameters: stageSpec.parameters)
+            default:
+                if let global = balance?.name ?? dedup?.name {
+                    throw stageSpec.node.error("stage '\(stageSpec.name)' comes after '\(global)'; \(global) runs over the whole run once "
+                        + "the per-record stages are done, so list it after them")
+                }
+                perRecord.append(stageSpec)
+            }
+        }
+        let stages = try StageRegistry.build(perRecord)
         var files: [InputFile] = []
         var fingerprints: [InputFingerprint] = []
         var seen: Set<String> = []
@@ -67,7 +95,8 @@ public struct RunPlan: Sendable {
             identity.string(print.xxh3)
         }
         let version = spec.output.version ?? "v-" + XXH3.hex(XXH3.hash(identity.bytes))
-        return RunPlan(spec: spec, formats: formats, stages: stages, files: files, fingerprints: fingerprints, version: version)
+        return RunPlan(spec: spec, formats: formats, stages: stages, dedup: dedup, balance: balance, files: files,
+                       fingerprints: fingerprints, version: version)
     }
 
     /// Size, mtime and XXH3 of a file's bytes.
@@ -99,6 +128,11 @@ public struct RunPlan: Sendable {
         return (ups + pathParts[common...].map(String.init)).joined(separator: "/")
     }
 
+    /// Every stage's name in run order, `read` first: the counters and reject series of a run.
+    public var stageNames: [String] {
+        ["read"] + stages.map(\.name) + (dedup.map { [$0.name] } ?? []) + (balance.map { [$0.name] } ?? [])
+    }
+
     /// A human-readable description of the plan, for `--dry-run`.
     public var description: String {
         var lines: [String] = []
@@ -110,7 +144,7 @@ public struct RunPlan: Sendable {
             for file in own.prefix(5) { lines.append("    \(file.relativePath)") }
             if own.count > 5 { lines.append("    … and \(own.count - 5) more") }
         }
-        lines.append("  stages: read -> \((stages.map(\.name) + ["split", "shard"]).joined(separator: " -> "))")
+        lines.append("  stages: read -> \((stageNames.dropFirst() + ["split", "shard"]).joined(separator: " -> "))")
         let output = spec.output
         lines.append("  output: \(output.directory) (dataset \(output.dataset), version \(version))")
         lines.append("    shards of \(output.shardSize) bytes uncompressed, zstd level \(output.zstdLevel), validation \(output.validationFraction)")

@@ -40,7 +40,8 @@ public enum Funnel {
         }
         let totals = manifest.totals
         lines.append("")
-        lines.append("accounting: read \(totals.read) = written \(totals.written) + quarantined \(totals.quarantined)"
+        let repeats = totals.repeats > 0 ? " + repeats \(totals.repeats)" : ""
+        lines.append("accounting: read \(totals.read)\(repeats) = written \(totals.written) + quarantined \(totals.quarantined)"
             + (totals.balances ? "  (balanced)" : "  (DOES NOT BALANCE)")
             + (totals.blankLines > 0 ? "; \(totals.blankLines) blank line(s) skipped" : ""))
         if totals.written == 0 {

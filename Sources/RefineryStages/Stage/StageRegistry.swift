@@ -12,13 +12,16 @@ public enum StageRegistry {
         ("toxicity", { try ToxicityStage(parameters: $0) }),
     ]
 
+    /// Stages that run over the whole run rather than one record at a time; the engine builds them itself.
+    public static let globalStages = ["dedup", "balance"]
+
     /// Builds the stages of a spec, in spec order.
     /// - Throws: ``RefineryError`` naming the line of an unknown stage or a bad parameter.
     public static func build(_ specs: [StageSpec]) throws -> [any Stage] {
         var seen: Set<String> = []
         return try specs.map { spec in
             guard let entry = stages.first(where: { $0.name == spec.name }) else {
-                throw spec.node.error("unknown stage '\(spec.name)'; known stages: \(stages.map(\.name).joined(separator: ", "))")
+                throw spec.node.error("unknown stage '\(spec.name)'; known stages: \((stages.map(\.name) + globalStages).joined(separator: ", "))")
             }
             guard seen.insert(spec.name).inserted else {
                 throw spec.node.error("stage '\(spec.name)' appears twice")

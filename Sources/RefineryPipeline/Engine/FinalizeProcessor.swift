@@ -1,0 +1,125 @@
+import Foundation
+import RefineryCodecs
+import RefineryRecords
+import RefineryShards
+import RefineryStages
+
+/// One spilled batch with the global stages' decisions about its records, ready for a worker.
+struct FinalizeJob: Sendable {
+    var batch: SpillBatch
+    var frame: [UInt8]
+    var entries: [SpillEntry]
+    /// Per entry, what becomes of it.
+    var fates: [RecordFate]
+}
+
+/// What the global stages decided about one spilled record.
+enum RecordFate: Sendable, Equatable {
+    /// Written `copies` times (1 normally; more when balancing up-samples; copies after the first get `#r2`, …),
+    /// all to one split.
+    case keep(copies: Int, validation: Bool)
+    /// Quarantined by a global stage; `keptID` names the record kept in its place (a duplicate's survivor).
+    case drop(stage: String, reason: String, detail: String, keptID: String?)
+}
+
+/// Writes one spilled batch out on a worker: survivors (and their up-sampled copies) split into train and
+/// validation by id hash, records the global stages dropped into `rejects/<stage>` (a duplicate with the id of the
+/// record kept), each output one zstd frame. The record lines are copied
+/// from the spill as they are, not parsed again. Not `Sendable`: one per worker.
+final class FinalizeProcessor {
+    private let compressor: ZstdCompressor
+    private let decompressor: ZstdDecompressor
+    /// Phases before `serialize_compress` in the run's timings.
+    private let phases: Int
+
+    init(plan: RunPlan) throws {
+        phases = plan.stageNames.count
+        compressor = try ZstdCompressor(level: plan.spec.output.zstdLevel)
+        decompressor = try ZstdDecompressor()
+    }
+
+    func process(_ job: FinalizeJob) -> BatchOutput {
+        var output = BatchOutput(index: job.batch.index, sourceIndex: job.batch.sourceIndex)
+        do {
+            try run(job, into: &output)
+        } catch {
+            output.failure = "\(error)"
+        }
+        return output
+    }
+
+    private func run(_ job: FinalizeJob, into output: inout BatchOutput) throws {
+        var clock = Stopwatch()
+        let lines = job.frame.isEmpty ? [] : try ZstdDecompressor.decompressAll(job.frame)
+        var train: [UInt8] = []
+        var validation: [UInt8] = []
+        var offset = 0
+        var rejectWriters: [String: (writer: JSONWriter, piece: ShardPiece)] = [:]
+        for (entry, fate) in zip(job.entries, job.fates) {
+            let line = lines[offset..<(offset + entry.lineBytes)]
+            offset += entry.lineBytes + 1
+            switch fate {
+            case .keep(let copies, let toValidation):
+                // Every copy goes to the original's split, so a repeated record never straddles train and validation.
+                for copy in 0..<copies {
+                    if toValidation {
+                        Self.append(line, copy: copy, id: entry.id, to: &validation)
+                        output.validation.records += 1
+                        output.validation.categories[entry.category, default: 0] += 1
+                    } else {
+                        Self.append(line, copy: copy, id: entry.id, to: &train)
+                        output.train.records += 1
+                        output.train.categories[entry.category, default: 0] += 1
+                    }
+                }
+            case .drop(let stage, let reason, let detail, let keptID):
+                var (rejects, piece) = rejectWriters.removeValue(forKey: stage) ?? (JSONWriter(), ShardPiece())
+                BatchProcessor.beginReject(&rejects, id: entry.id, stage: stage, reason: reason, detail: detail,
+                                           location: entry.location)
+                if let keptID {
+                    rejects.raw(",\"kept_id\":")
+                    rejects.string(keptID)
+                }
+                rejects.raw(",\"record\":")
+                rejects.bytes.append(contentsOf: line)
+                rejects.raw("}\n")
+                piece.records += 1
+                piece.categories[reason, default: 0] += 1
+                rejectWriters[stage] = (rejects, piece)
+                output.globalDropped["\(stage).\(reason)", default: 0] += 1
+            }
+        }
+        for (stage, (rejects, piece)) in rejectWriters {
+            var sealed = piece
+            try seal(rejects.bytes, into: &sealed)
+            output.rejects[stage] = sealed
+        }
+        try seal(train, into: &output.train)
+        try seal(validation, into: &output.validation)
+        output.seconds = [Double](repeating: 0, count: phases) + [clock.lap()]
+    }
+
+    /// Appends a record line and a newline; copies after the first get the id `…#r2`, `…#r3` (the writer puts
+    /// `{"id":` first, so the id is replaced in place).
+    static func append(_ line: ArraySlice<UInt8>, copy: Int, id: String, to out: inout [UInt8]) {
+        if copy == 0 {
+            out.append(contentsOf: line)
+        } else {
+            var original = JSONWriter()
+            original.raw("{\"id\":")
+            original.string(id)
+            var renamed = JSONWriter()
+            renamed.raw("{\"id\":")
+            renamed.string("\(id)#r\(copy + 1)")
+            out.append(contentsOf: renamed.bytes)
+            out.append(contentsOf: line.dropFirst(original.bytes.count))
+        }
+        out.append(0x0A)
+    }
+
+    private func seal(_ bytes: [UInt8], into piece: inout ShardPiece) throws {
+        guard !bytes.isEmpty else { return }
+        piece.uncompressedBytes = bytes.count
+        try compressor.compressFrame(bytes, into: &piece.compressed)
+    }
+}

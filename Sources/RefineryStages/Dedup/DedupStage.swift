@@ -1,0 +1,212 @@
+import RefineryCodecs
+import RefineryRecords
+import RefinerySpec
+
+/// Stage 6: exact and near-duplicate removal across the whole run.
+///
+/// Unlike stages 1–5 it cannot decide one record at a time: the engine computes each surviving record's
+/// ``DedupKeys`` on the workers (``keys(of:view:)``: the exact hash of the normalised text, and the MinHash
+/// signature of its word 5-grams — character n-grams for scripts without spaces — with its LSH band hashes),
+/// spills the records, and one ``DedupResolver`` then reads the keys in canonical input order: a record whose
+/// exact hash was seen is an `exact_duplicate`; one sharing an LSH bucket with an earlier record whose estimated
+/// Jaccard similarity is at least `threshold` is a `near_duplicate`; groups are joined by union-find. The
+/// survivor of a group is its first record in input order (`keep: first`, the default) or the one with the
+/// highest `scores.quality` (`keep: best_quality`, ties to the first), so the same inputs give the same survivors
+/// whatever the number of workers. Interaction histories have no text and are never duplicates.
+///
+/// With the default 14 bands × 8 rows (112 permutations), a pair becomes a candidate with probability
+/// 1 − (1 − s⁸)¹⁴: 50 % at s ≈ 0.72, 92 % at 0.8, 27 % at 0.7 (see ``MinHasher``); candidates are then verified
+/// against `threshold` (default 0.8) by the signatures' agreement.
+///
+/// Parameters: `exact` (default true), `near` (default true), `threshold` (0.8), `bands` (14), `rows` (8),
+/// `shingle` (5 words), `seed`, `keep` (`first` | `best_quality`), `normalize: {lowercase, whitespace,
+/// punctuation, digits}`. Reasons `exact_duplicate`, `near_duplicate`; the reject names the kept record in
+/// `kept_id`.
+public struct DedupStage: Sendable {
+    /// Which member of a duplicate group survives.
+    public enum Survivor: String, Sendable, CaseIterable {
+        case first
+        case bestQuality = "best_quality"
+    }
+
+    public let name = "dedup"
+    public var exact = true
+    public var near = true
+    public var threshold = 0.8
+    public var survivor = Survivor.first
+    public var normalization = DedupNormalization.default
+    public var shingle = 5
+    public var hasher = MinHasher(bands: 14, rows: 8, seed: 0x5EED_0F_DED0)
+
+    public init() {}
+
+    /// Reads the parameters from the spec (see the type's documentation).
+    /// - Throws: ``RefineryError`` at the offending key.
+    public init(parameters: SpecNode) throws {
+        let table = try parameters.table(allowed: ["exact", "near", "threshold", "bands", "rows", "shingle", "seed", "keep", "normalize"])
+        exact = try table.optional("exact")?.bool() ?? exact
+        near = try table.optional("near")?.bool() ?? near
+        if let node = table.optional("threshold") {
+            threshold = try node.double()
+            guard (0...1).contains(threshold) else { throw node.error("threshold is a Jaccard similarity in [0, 1], found \(threshold)") }
+        }
+        var bands = 14, rows = 8
+        var seed: UInt64 = 0x5EED_0F_DED0
+        for (key, value) in [("bands", 0), ("rows", 1), ("shingle", 2)] {
+            guard let node = table.optional(key) else { continue }
+            let number = try node.int()
+            guard (1...64).contains(number) else { throw node.error("\(key) must be between 1 and 64, found \(number)") }
+            switch value {
+            case 0: bands = number
+            case 1: rows = number
+            default: shingle = number
+            }
+        }
+        if let node = table.optional("seed") { seed = UInt64(truncatingIfNeeded: try node.int()) }
+        hasher = MinHasher(bands: bands, rows: rows, seed: seed)
+        if let node = table.optional("keep") {
+            let value = try node.string()
+            guard let parsed = Survivor(rawValue: value) else {
+                throw node.error("unknown keep '\(value)'; use \(Survivor.allCases.map(\.rawValue).joined(separator: " or "))")
+            }
+            survivor = parsed
+        }
+        if let node = table.optional("normalize") {
+            let normalize = try node.table(allowed: ["lowercase", "whitespace", "punctuation", "digits"])
+            normalization.lowercase = try normalize.optional("lowercase")?.bool() ?? normalization.lowercase
+            normalization.collapseWhitespace = try normalize.optional("whitespace")?.bool() ?? normalization.collapseWhitespace
+            normalization.stripPunctuation = try normalize.optional("punctuation")?.bool() ?? normalization.stripPunctuation
+            normalization.digitsToZero = try normalize.optional("digits")?.bool() ?? normalization.digitsToZero
+        }
+        if !exact && !near { throw parameters.error("exact and near are both off; remove the dedup stage instead") }
+    }
+
+    /// The keys of one record (a worker computes them; they travel with the spill); `nil` for an interaction
+    /// history, which has no text and is never a duplicate.
+    public func keys(of record: Record, view: inout RecordView) -> DedupKeys? {
+        if record.kind == .interactions { return nil }
+        var text = DedupText(normalization: normalization, shingleSize: shingle)
+        let fingerprint = text.fingerprint(view.text(of: record), using: hasher)
+        // No shingle (no words): every such text has the same signature, so it is matched by its exact hash only.
+        guard near, fingerprint.shingleCount > 0 else { return DedupKeys(exact: fingerprint.exactHash, bands: [], sketch: []) }
+        // One byte of each permutation's minimum is enough to estimate similarity (b-bit MinHash): 112 bytes a record.
+        return DedupKeys(exact: fingerprint.exactHash, bands: hasher.bandHashes(fingerprint.signature),
+                         sketch: fingerprint.signature.map { UInt8(truncatingIfNeeded: $0) })
+    }
+}
+
+/// What the resolver needs of one record, computed on a worker.
+public struct DedupKeys: Sendable {
+    /// XXH3-64 of the normalised text.
+    public var exact: UInt64
+    /// LSH band hashes (empty when near-duplicate detection is off).
+    public var bands: [UInt64]
+    /// The low byte of each MinHash value, to verify candidates.
+    public var sketch: [UInt8]
+
+    public init(exact: UInt64, bands: [UInt64] = [], sketch: [UInt8] = []) {
+        self.exact = exact
+        self.bands = bands
+        self.sketch = sketch
+    }
+
+    /// Jaccard similarity estimated from two sketches: the share of equal bytes, corrected for the 1/256 of
+    /// chance agreements of one-byte minima.
+    public static func estimatedJaccard(_ a: [UInt8], _ b: [UInt8]) -> Double {
+        guard a.count == b.count, !a.isEmpty else { return 0 }
+        var equal = 0
+        for i in a.indices where a[i] == b[i] { equal += 1 }
+        let share = Double(equal) / Double(a.count)
+        return max(0, (share - 1.0 / 256) / (1 - 1.0 / 256))
+    }
+}
+
+/// The decision about one record.
+public enum DedupDecision: Sendable, Equatable {
+    case keep
+    /// A duplicate of the record with this ordinal, which is kept.
+    case exactDuplicate(of: Int)
+    case nearDuplicate(of: Int, jaccard: Double)
+}
+
+/// Reads every record's keys in canonical order and groups duplicates; one per run, on one thread.
+public struct DedupResolver {
+    public let stage: DedupStage
+    private var firstByExact: [UInt64: Int32] = [:]
+    private var index: LSHIndex
+    private var groups = UnionFind()
+    /// Per ordinal: whether it joined its group as a near duplicate, and the similarity that did it.
+    private var near: [Bool] = []
+    private var jaccard: [Float] = []
+    private var quality: [Float] = []
+    /// Every record's sketch, back to back (``MinHasher/permutations`` bytes each; zeros for records without).
+    private var sketches: [UInt8] = []
+    private var candidates: [Int] = []
+
+    public init(stage: DedupStage, expectedRecords: Int = 0) {
+        self.stage = stage
+        index = LSHIndex(bands: stage.hasher.bands, expectedRecords: expectedRecords)
+    }
+
+    /// Adds the next record (ordinals are 0, 1, 2… in canonical order); `nil` keys: a record that is nobody's
+    /// duplicate.
+    public mutating func add(_ keys: DedupKeys?, quality score: Double?) {
+        let ordinal = groups.count
+        groups.extend(to: ordinal + 1)
+        near.append(false)
+        jaccard.append(1)
+        quality.append(Float(score ?? 0))
+        let width = stage.hasher.permutations
+        if let sketch = keys?.sketch, sketch.count == width {
+            sketches.append(contentsOf: sketch)
+        } else {
+            sketches.append(contentsOf: repeatElement(0, count: width))
+        }
+        guard let keys else { return }
+        if stage.exact {
+            if let first = firstByExact[keys.exact] {
+                _ = groups.union(Int(first), ordinal)
+                return
+            }
+            firstByExact[keys.exact] = Int32(ordinal)
+        }
+        guard stage.near, !keys.bands.isEmpty else { return }
+        index.insertOrMatch(ordinal: ordinal, bands: keys.bands, into: &candidates)
+        var best: (ordinal: Int, jaccard: Double)?
+        for candidate in candidates {
+            let other = Array(sketches[(candidate * width)..<((candidate + 1) * width)])
+            let similarity = DedupKeys.estimatedJaccard(keys.sketch, other)
+            if similarity >= stage.threshold && similarity > (best?.jaccard ?? -1) { best = (candidate, similarity) }
+        }
+        if let best {
+            _ = groups.union(best.ordinal, ordinal)
+            near[ordinal] = true
+            jaccard[ordinal] = Float(best.jaccard)
+        }
+    }
+
+    /// Bytes the LSH index holds per record (reported by the run).
+    public var indexBytesPerRecord: Double { index.bytesPerRecord }
+
+    /// The decision for every record added, in order.
+    public mutating func decisions() -> [DedupDecision] {
+        let count = groups.count
+        var survivorOfGroup = [Int32](repeating: -1, count: count)
+        var roots = [Int32](repeating: 0, count: count)
+        for i in 0..<count {
+            let root = groups.find(i)
+            roots[i] = Int32(root)
+            let current = survivorOfGroup[root]
+            if current < 0 {
+                survivorOfGroup[root] = Int32(i)
+            } else if stage.survivor == .bestQuality && quality[i] > quality[Int(current)] {
+                survivorOfGroup[root] = Int32(i)
+            }
+        }
+        return (0..<count).map { i in
+            let survivor = Int(survivorOfGroup[Int(roots[i])])
+            if survivor == i { return .keep }
+            return near[i] ? .nearDuplicate(of: survivor, jaccard: Double(jaccard[i])) : .exactDuplicate(of: survivor)
+        }
+    }
+}
