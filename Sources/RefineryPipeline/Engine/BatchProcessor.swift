@@ -126,17 +126,26 @@ final class BatchProcessor {
 
         if plan.hasGlobalStages {
             // Global stages follow: spill the survivors with their keys instead of splitting them.
+            // Dedup keys first, timed as the dedup stage's worker seconds (its resolution adds the main thread's).
+            var keys: [DedupKeys?] = []
+            if let dedup = plan.dedup {
+                keys.reserveCapacity(records.count)
+                for (index, record) in records.enumerated() {
+                    var view = views[index]
+                    keys.append(dedup.keys(of: record, view: &view))
+                }
+            }
+            let keySeconds = clock.lap()
             writer.reset()
             var piece = SpillPiece()
             piece.entries.reserveCapacity(records.count)
             for (index, record) in records.enumerated() {
-                var view = views[index]
-                let keys = plan.dedup?.keys(of: record, view: &view)
                 let start = writer.bytes.count
                 record.writeJSON(to: &writer)
                 piece.entries.append(SpillEntry(id: record.id, category: record.category ?? "(none)", location: record.location,
                                                 lineBytes: writer.bytes.count - start, contentBytes: Self.contentBytes(record),
-                                                quality: record.scores.first { $0.key == "quality" }?.value, dedup: keys))
+                                                quality: record.scores.first { $0.key == "quality" }?.value,
+                                                dedup: keys.isEmpty ? nil : keys[index]))
                 writer.byte(0x0A)
                 for score in record.scores { output.train.scoreKeys.insert(score.key) }
                 for count in record.pii { output.train.piiKeys.insert(count.key) }
@@ -144,8 +153,9 @@ final class BatchProcessor {
             if !writer.bytes.isEmpty { try compressor.compressFrame(writer.bytes, into: &piece.frame) }
             output.spill = piece
             try sealRejects(rejectCounts, into: &output)
-            // The global stages are timed when they resolve, on the main thread.
-            for _ in 0..<(plan.stageNames.count - 1 - plan.stages.count) { output.seconds.append(0) }
+            // Global stages after the per-record ones: dedup (its keys), then balance (timed when it resolves).
+            if plan.dedup != nil { output.seconds.append(keySeconds) }
+            if plan.balance != nil { output.seconds.append(0) }
             output.seconds.append(clock.lap())
             return
         }
