@@ -1,6 +1,6 @@
 import Foundation
 import RefineryRecords
-import RefineryStages
+@testable import RefineryStages
 import RefinerySpec
 import Testing
 
@@ -88,5 +88,109 @@ import Testing
         var tally = StageTally()
         #expect(try Self.stage().process(&history, tally: &tally) == .keep)
         #expect(history.scores.isEmpty)
+    }
+
+    // MARK: The fast signals against straightforward references
+
+    /// Words as the quality rules compare them: ASCII capitals folded, nothing else.
+    static func folded(_ view: TextView, _ range: Range<Int>) -> String {
+        String(decoding: view.bytes[range].map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+    }
+
+    /// Gopher's n-gram rules the obvious way: every n-gram at every position in a dictionary.
+    static func referenceNgrams(_ view: TextView) -> (top: [Double], duplicate: [Double]) {
+        let words = view.words.map { folded(view, $0) }
+        let characters = view.words.map { view.string($0).unicodeScalars.count }
+        let total = Double(max(1, characters.reduce(0, +)))
+        func counts(_ n: Int) -> [[String]: Int] {
+            var counts: [[String]: Int] = [:]
+            for start in 0...(words.count - n) { counts[Array(words[start..<(start + n)]), default: 0] += 1 }
+            return counts
+        }
+        let top = (2...4).map { n -> Double in
+            let counts = counts(n)
+            let most = counts.values.max() ?? 0
+            guard most > 1 else { return 0 }
+            let longest = counts.filter { $0.value == most }.keys.map { gram in
+                gram.reduce(0) { $0 + $1.unicodeScalars.count }
+            }.max() ?? 0
+            return min(1, Double(most * longest) / total)
+        }
+        let duplicate = (5...10).map { n -> Double in
+            let counts = counts(n)
+            var covered = Set<Int>()
+            for start in 0...(words.count - n) where counts[Array(words[start..<(start + n)])]! > 1 {
+                covered.formUnion(start..<(start + n))
+            }
+            return Double(covered.reduce(0) { $0 + characters[$1] }) / total
+        }
+        return (top, duplicate)
+    }
+
+    @Test("the chained n-gram passes give what counting every n-gram at every position gives")
+    func ngramRulesAgreeWithTheReference() throws {
+        var generator = SplitMix64(seed: 0x6A11)
+        let vocabulary = ["the", "The", "cat", "sat", "on", "mat", "and", "a", "dog", "ran", "far", "away", "ТЕКСТ", "текст",
+                          "東", "京", "don't", "e-mail", "x", "42"]
+        for round in 0..<60 {
+            // Small vocabularies repeat a lot; some texts repeat whole sentences, like the garbage the rules catch.
+            let size = Int.random(in: 2...vocabulary.count, using: &generator)
+            var words = (0..<Int.random(in: 50...400, using: &generator)).map { _ in vocabulary[Int.random(in: 0..<size, using: &generator)] }
+            if round % 3 == 0 { words += Array(words.prefix(Int.random(in: 5...40, using: &generator))) }
+            let view = TextView(words.joined(separator: round % 2 == 0 ? " " : ", "))
+            let signals = QualitySignals(view, lang: "en")
+            let (top, duplicate) = Self.referenceNgrams(view)
+            let got = try #require(signals.topNgram)
+            let gotDuplicate = try #require(signals.duplicateNgrams)
+            for (a, b) in zip(got + gotDuplicate, top + duplicate) { #expect(abs(a - b) < 1e-9, "round \(round): \(got + gotDuplicate) vs \(top + duplicate)") }
+        }
+    }
+
+    /// The index of the first boilerplate phrase on a line, scanning byte by byte (as the stage did before it
+    /// probed every seventh byte).
+    static func referenceBoilerplate(_ line: [UInt8]) -> Int? {
+        let phrases = BoilerplatePhrases.phrases.map { Array($0.utf8) }
+        for position in line.indices {
+            for (index, phrase) in phrases.enumerated() where position + phrase.count <= line.count {
+                if zip(phrase, line[position...]).allSatisfy({ $0 == $1 || ($1 | 0x20 == $0 && $0 >= 0x61) }) { return index }
+            }
+        }
+        return nil
+    }
+
+    @Test("boilerplate, symbols and letters agree with byte-by-byte references at every offset")
+    func lineAndCharacterSignalsAgreeWithReferences() {
+        var generator = SplitMix64(seed: 0xB011)
+        let pieces = ["lorem ipsum", "Lorem Ipsum", "TERMS OF USE", "privacy policy", "cookie  policy", "Uses Cookies",
+                      "use of cookies", "all rights reserved", "JavaScript", "enable cookies", "click here", "click",
+                      "here", " of ", "x", "éé", "é", "word", " ", ".", "..", "...", "#", "…", "Ã©", "\u{FFFD}", "Ж", "東", "1"]
+        for _ in 0..<400 {
+            let text = (0..<Int.random(in: 1...30, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
+            let view = TextView(text)
+            let signals = QualitySignals(view, lang: "en")
+            // Boilerplate: the first phrase of the (single, untrimmed-by-phrase) line.
+            let trimmed = Array(text.utf8).drop { $0 == 0x20 }.reversed().drop { $0 == 0x20 }.reversed()
+            let phrase = trimmed.isEmpty ? nil : Self.referenceBoilerplate(Array(trimmed))
+            #expect(signals.boilerplateLines == (phrase == nil ? 0 : 1), "\(text.debugDescription)")
+            #expect(signals.loremIpsum == (phrase == BoilerplatePhrases.loremIpsum), "\(text.debugDescription)")
+            // Symbols: '#', '…', and one ellipsis per three dots in a row.
+            var symbols = text.filter { $0 == "#" || $0 == "…" }.count
+            for run in text.split(whereSeparator: { $0 != "." }) { symbols += run.count / 3 }
+            let words = view.words.count
+            #expect(signals.symbolRatio == (words == 0 ? (symbols > 0 ? 1 : 0) : Double(symbols) / Double(words)), "\(text.debugDescription)")
+            // Letters among non-space characters (ASCII control characters and space are space).
+            let nonSpace = text.unicodeScalars.filter { !$0.isASCII || $0.value > 0x20 }
+            let letters = nonSpace.filter { $0.properties.isAlphabetic }
+            #expect(signals.letterFraction == (nonSpace.isEmpty ? 1 : Double(letters.count) / Double(nonSpace.count)), "\(text.debugDescription)")
+        }
+    }
+
+    @Test("one character a million times, in three scripts, and one short word repeated, get defined scores")
+    func longRepetitionsScoreWithoutTrouble() throws {
+        for text in [String(repeating: "é", count: 1 << 19), String(repeating: "東", count: 1 << 16),
+                     String(repeating: "ab ", count: 100_000), String(repeating: "\u{200B}", count: 1 << 18)] {
+            let (_, score) = try Self.run(text)
+            #expect((0...1).contains(score))
+        }
     }
 }

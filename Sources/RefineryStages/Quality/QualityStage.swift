@@ -26,7 +26,12 @@ public struct QualityStage: Stage {
     struct Settings: Sendable {
         var keep = 0.85
         var minWords = 0
-        var disabled: Set<QualityComponent> = [.shortLines]
+        var disabled: Set<QualityComponent> = [.shortLines] {
+            didSet { enabled = QualityComponent.allCases.filter { !disabled.contains($0) } }
+        }
+        /// The components not disabled, in declaration order: what each record is scored by, kept as an array
+        /// because a `Set` lookup per component and record cost more than some of the components.
+        private(set) var enabled = QualityComponent.allCases.filter { $0 != .shortLines }
     }
 
     var defaults = Settings()
@@ -78,18 +83,21 @@ public struct QualityStage: Stage {
         return .keep
     }
 
-    /// The score (rounded to 1e-4) and the component with the largest penalty (nil for a text without words, scored 0).
+    /// The score (rounded to 1e-4) and the component with the largest penalty (nil for a text without words, scored
+    /// 0). The component's measurement is written out only when the score is below `settings.keep` (it goes into the
+    /// drop's detail); for a kept record it is empty.
     static func score(_ text: TextView, lang: String?, settings: Settings) -> (Double, (component: QualityComponent, measurement: String)?) {
         // No word at all (empty, whitespace, only punctuation): nothing to read, scored 0.
         guard text.words.count > 0 else { return (0, nil) }
         let signals = QualitySignals(text, lang: lang.map { String($0.prefix(2)) })
-        var worst: (penalty: Double, component: QualityComponent, measurement: String) = (0, .letters, "no rule broken")
-        for component in QualityComponent.allCases where !settings.disabled.contains(component) {
-            guard let (penalty, measurement) = component.penalty(signals, settings: settings) else { continue }
-            if penalty > worst.penalty { worst = (penalty, component, measurement) }
+        var worst: (penalty: Double, component: QualityComponent?) = (0, nil)
+        for component in settings.enabled {
+            guard let penalty = component.penalty(signals, settings: settings) else { continue }
+            if penalty > worst.penalty { worst = (penalty, component) }
         }
         let score = ((1 - worst.penalty) * 10_000).rounded() / 10_000
-        return (score, (worst.component, worst.measurement))
+        guard let component = worst.component else { return (score, (.letters, score < settings.keep ? "no rule broken" : "")) }
+        return (score, (component, score < settings.keep ? component.measurement(signals, settings: settings) : ""))
     }
 }
 
@@ -128,65 +136,119 @@ public enum QualityComponent: String, CaseIterable, Sendable {
 
     static func percent(_ x: Double) -> String { "\((x * 1000).rounded() / 10)%" }
 
-    func penalty(_ s: QualitySignals, settings: QualityStage.Settings) -> (Double, String)? {
+    static let topNgramThresholds = [0.2, 0.18, 0.16]
+    static let duplicateNgramThresholds = [0.15, 0.14, 0.13, 0.12, 0.11, 0.10]
+
+    /// The n-gram size (as an offset into `fractions`) with the largest penalty, the first of equals, and that
+    /// penalty; each fraction is fine up to 0.6 times its threshold and certainly bad 0.4 above it.
+    static func worstNgram(_ fractions: [Double], _ thresholds: [Double]) -> (offset: Int, penalty: Double) {
+        var worst = (offset: 0, penalty: -Double.infinity)
+        for (offset, (fraction, threshold)) in zip(fractions, thresholds).enumerated() {
+            let penalty = high(fraction, fine: 0.6 * threshold, threshold: threshold, bad: threshold + 0.4)
+            if penalty > worst.penalty { worst = (offset, penalty) }
+        }
+        return worst
+    }
+
+    /// The penalty of this rule for a text, nil when the rule does not apply to it. ``measurement(_:settings:)`` says
+    /// in words what it measured: that text is written only for the rule that drops a record, because formatting
+    /// the numbers of all eighteen rules for every record cost more than some of the signals.
+    func penalty(_ s: QualitySignals, settings: QualityStage.Settings) -> Double? {
         switch self {
         case .wordCount:
             guard settings.minWords > 0, s.words < settings.minWords else { return nil }
-            return (0.15 + 0.85 * (1 - Double(s.words) / Double(settings.minWords)), "\(s.words) words, minimum \(settings.minWords)")
+            return 0.15 + 0.85 * (1 - Double(s.words) / Double(settings.minWords))
         case .wordLength:
             guard s.words >= 10, let mean = s.meanWordLength else { return nil }
-            let penalty = max(Self.low(mean, fine: 3.5, threshold: 3, bad: 1.5), Self.high(mean, fine: 9, threshold: 10, bad: 15))
-            return (penalty, "mean word length \((mean * 100).rounded() / 100) (Gopher: 3 to 10)")
+            return max(Self.low(mean, fine: 3.5, threshold: 3, bad: 1.5), Self.high(mean, fine: 9, threshold: 10, bad: 15))
         case .longWords:
-            return (Self.high(s.longWordCharacters, fine: 0.05, threshold: 0.1, bad: 0.5), "\(Self.percent(s.longWordCharacters)) of characters in words over 100 characters")
+            return Self.high(s.longWordCharacters, fine: 0.05, threshold: 0.1, bad: 0.5)
         case .symbols:
-            return (Self.high(s.symbolRatio, fine: 0.05, threshold: 0.1, bad: 0.5), "\((s.symbolRatio * 1000).rounded() / 1000) '#' or ellipses per word (Gopher: 0.1)")
+            return Self.high(s.symbolRatio, fine: 0.05, threshold: 0.1, bad: 0.5)
         case .bullets:
             guard let f = s.bulletLines else { return nil }
-            return (Self.high(f, fine: 0.8, threshold: 0.9, bad: 1.2), "\(Self.percent(f)) of lines start with a bullet (Gopher: 90%)")
+            return Self.high(f, fine: 0.8, threshold: 0.9, bad: 1.2)
         case .ellipsisLines:
             guard let f = s.ellipsisLines else { return nil }
-            return (Self.high(f, fine: 0.2, threshold: 0.3, bad: 0.9), "\(Self.percent(f)) of lines end with an ellipsis (Gopher: 30%)")
+            return Self.high(f, fine: 0.2, threshold: 0.3, bad: 0.9)
         case .alphabeticWords:
             guard s.words >= 5 else { return nil }
-            return (Self.low(s.alphabeticWords, fine: 0.9, threshold: 0.8, bad: 0.4), "\(Self.percent(s.alphabeticWords)) of words hold a letter (Gopher: 80%)")
+            return Self.low(s.alphabeticWords, fine: 0.9, threshold: 0.8, bad: 0.4)
         case .stopWords:
             guard let hits = s.stopWords, hits < 2 else { return nil }
-            return (hits == 1 ? 0.2 : 0.6, "\(hits) stop word(s) in \(s.words) words (Gopher: at least 2)")
+            return hits == 1 ? 0.2 : 0.6
         case .duplicateLines, .duplicateParagraphs:
             guard let d = self == .duplicateLines ? s.duplicateLines : s.duplicateParagraphs else { return nil }
-            let penalty = max(Self.high(d.items, fine: 0.15, threshold: 0.3, bad: 0.8), Self.high(d.characters, fine: 0.1, threshold: 0.2, bad: 0.7))
-            let what = self == .duplicateLines ? "lines" : "paragraphs"
-            return (penalty, "\(Self.percent(d.items)) of \(what) repeat, \(Self.percent(d.characters)) of their characters (Gopher: 30%, 20%)")
+            return max(Self.high(d.items, fine: 0.15, threshold: 0.3, bad: 0.8), Self.high(d.characters, fine: 0.1, threshold: 0.2, bad: 0.7))
         case .topNgram:
             guard let fractions = s.topNgram else { return nil }
-            let thresholds = [0.2, 0.18, 0.16]
-            let (i, penalty) = zip(fractions, thresholds).enumerated()
-                .map { ($0.offset, Self.high($0.element.0, fine: 0.6 * $0.element.1, threshold: $0.element.1, bad: $0.element.1 + 0.4)) }
-                .max { $0.1 < $1.1 }!
-            return (penalty, "the top \(i + 2)-gram covers \(Self.percent(fractions[i])) of characters (Gopher: \(Self.percent(thresholds[i])))")
+            return Self.worstNgram(fractions, Self.topNgramThresholds).penalty
         case .duplicateNgrams:
             guard let fractions = s.duplicateNgrams else { return nil }
-            let thresholds = [0.15, 0.14, 0.13, 0.12, 0.11, 0.10]
-            let (i, penalty) = zip(fractions, thresholds).enumerated()
-                .map { ($0.offset, Self.high($0.element.0, fine: 0.6 * $0.element.1, threshold: $0.element.1, bad: $0.element.1 + 0.4)) }
-                .max { $0.1 < $1.1 }!
-            return (penalty, "repeated \(i + 5)-grams cover \(Self.percent(fractions[i])) of characters (Gopher: \(Self.percent(thresholds[i])))")
+            return Self.worstNgram(fractions, Self.duplicateNgramThresholds).penalty
         case .terminalPunctuation:
             guard let f = s.terminalPunctuation else { return nil }
-            return (Self.low(f, fine: 0.3, threshold: 0.12, bad: -0.2), "\(Self.percent(f)) of lines end with terminal punctuation (FineWeb: 12%)")
+            return Self.low(f, fine: 0.3, threshold: 0.12, bad: -0.2)
         case .shortLines:
             guard let f = s.shortLines else { return nil }
-            return (Self.high(f, fine: 0.5, threshold: 0.67, bad: 1.0), "\(Self.percent(f)) of lines under 30 characters (FineWeb: 67%)")
+            return Self.high(f, fine: 0.5, threshold: 0.67, bad: 1.0)
         case .boilerplate:
-            if s.loremIpsum { return (1, "lorem ipsum (C4)") }
-            return (Self.high(s.boilerplateLines, fine: 0, threshold: 0.1, bad: 0.5), "\(Self.percent(s.boilerplateLines)) of lines hold policy or cookie boilerplate (C4)")
+            if s.loremIpsum { return 1 }
+            return Self.high(s.boilerplateLines, fine: 0, threshold: 0.1, bad: 0.5)
         case .curlyBraces:
-            return (Self.high(s.curlyBraceLines, fine: 0, threshold: 0.05, bad: 0.3), "\(Self.percent(s.curlyBraceLines)) of lines hold '{' (C4: code)")
+            return Self.high(s.curlyBraceLines, fine: 0, threshold: 0.05, bad: 0.3)
         case .mojibake:
-            return (Self.high(s.mojibakePerThousand, fine: 0, threshold: 1, bad: 10), "\((s.mojibakePerThousand * 10).rounded() / 10) mojibake marks per 1000 characters")
+            return Self.high(s.mojibakePerThousand, fine: 0, threshold: 1, bad: 10)
         case .letters:
-            return (Self.low(s.letterFraction, fine: 0.6, threshold: 0.5, bad: 0.2), "\(Self.percent(s.letterFraction)) of non-space characters are letters")
+            return Self.low(s.letterFraction, fine: 0.6, threshold: 0.5, bad: 0.2)
+        }
+    }
+
+    /// What this rule measured in a text, with the published threshold, for the detail of a drop (call it only for a
+    /// rule that applies: ``penalty(_:settings:)`` is not nil).
+    func measurement(_ s: QualitySignals, settings: QualityStage.Settings) -> String {
+        switch self {
+        case .wordCount:
+            return "\(s.words) words, minimum \(settings.minWords)"
+        case .wordLength:
+            return "mean word length \(((s.meanWordLength ?? 0) * 100).rounded() / 100) (Gopher: 3 to 10)"
+        case .longWords:
+            return "\(Self.percent(s.longWordCharacters)) of characters in words over 100 characters"
+        case .symbols:
+            return "\((s.symbolRatio * 1000).rounded() / 1000) '#' or ellipses per word (Gopher: 0.1)"
+        case .bullets:
+            return "\(Self.percent(s.bulletLines ?? 0)) of lines start with a bullet (Gopher: 90%)"
+        case .ellipsisLines:
+            return "\(Self.percent(s.ellipsisLines ?? 0)) of lines end with an ellipsis (Gopher: 30%)"
+        case .alphabeticWords:
+            return "\(Self.percent(s.alphabeticWords)) of words hold a letter (Gopher: 80%)"
+        case .stopWords:
+            return "\(s.stopWords ?? 0) stop word(s) in \(s.words) words (Gopher: at least 2)"
+        case .duplicateLines, .duplicateParagraphs:
+            let d = (self == .duplicateLines ? s.duplicateLines : s.duplicateParagraphs) ?? (0, 0)
+            let what = self == .duplicateLines ? "lines" : "paragraphs"
+            return "\(Self.percent(d.items)) of \(what) repeat, \(Self.percent(d.characters)) of their characters (Gopher: 30%, 20%)"
+        case .topNgram:
+            let fractions = s.topNgram ?? [0, 0, 0]
+            let i = Self.worstNgram(fractions, Self.topNgramThresholds).offset
+            return "the top \(i + 2)-gram covers \(Self.percent(fractions[i])) of characters (Gopher: \(Self.percent(Self.topNgramThresholds[i])))"
+        case .duplicateNgrams:
+            let fractions = s.duplicateNgrams ?? [0, 0, 0, 0, 0, 0]
+            let i = Self.worstNgram(fractions, Self.duplicateNgramThresholds).offset
+            return "repeated \(i + 5)-grams cover \(Self.percent(fractions[i])) of characters (Gopher: \(Self.percent(Self.duplicateNgramThresholds[i])))"
+        case .terminalPunctuation:
+            return "\(Self.percent(s.terminalPunctuation ?? 0)) of lines end with terminal punctuation (FineWeb: 12%)"
+        case .shortLines:
+            return "\(Self.percent(s.shortLines ?? 0)) of lines under 30 characters (FineWeb: 67%)"
+        case .boilerplate:
+            if s.loremIpsum { return "lorem ipsum (C4)" }
+            return "\(Self.percent(s.boilerplateLines)) of lines hold policy or cookie boilerplate (C4)"
+        case .curlyBraces:
+            return "\(Self.percent(s.curlyBraceLines)) of lines hold '{' (C4: code)"
+        case .mojibake:
+            return "\((s.mojibakePerThousand * 10).rounded() / 10) mojibake marks per 1000 characters"
+        case .letters:
+            return "\(Self.percent(s.letterFraction)) of non-space characters are letters"
         }
     }
 }

@@ -2,7 +2,45 @@
 /// with a list, of at least 10 words, is expected to hold at least two of them). Short lists written for this
 /// project from common knowledge of each language's grammar words; matched case-insensitively for ASCII letters.
 enum StopWords {
-    static let lists: [String: Set<UInt64>] = words.mapValues { Set($0.split(separator: " ").map { QualitySignals.wordHash(String($0)) }) }
+    static let lists: [String: HashSet] = words.mapValues { HashSet($0.split(separator: " ").map { QualitySignals.wordHash(String($0)) }) }
+
+    /// A set of word hashes, looked up once per word of a record: a flat open-addressing table, because `Set`'s
+    /// SipHash per lookup cost more than hashing the word itself.
+    struct HashSet: Sendable {
+        private var keys: [UInt64]
+        private let mask: Int
+
+        /// The set of `hashes` (repeats allowed).
+        init(_ hashes: [UInt64]) {
+            var capacity = 16
+            while capacity < hashes.count * 4 { capacity <<= 1 }
+            keys = [UInt64](repeating: 0, count: capacity)
+            mask = capacity - 1
+            // 0 marks a free slot: the hash 0 is stored (and looked up) as 1.
+            for hash in hashes where !contains(hash) {
+                let key = hash == 0 ? 1 : hash
+                var slot = Self.slot(key, mask)
+                while keys[slot] != 0 { slot = (slot + 1) & mask }
+                keys[slot] = key
+            }
+        }
+
+        /// Whether `hash` is in the set.
+        func contains(_ hash: UInt64) -> Bool {
+            let key = hash == 0 ? 1 : hash
+            var slot = Self.slot(key, mask)
+            while true {
+                let stored = keys[slot]
+                if stored == key { return true }
+                if stored == 0 { return false }
+                slot = (slot + 1) & mask
+            }
+        }
+
+        private static func slot(_ hash: UInt64, _ mask: Int) -> Int {
+            Int(truncatingIfNeeded: (hash ^ (hash >> 29)) &* 0xBF58_476D) & mask  // as in HashCounter
+        }
+    }
 
     private static let words: [String: String] = [
         "en": "the be to of and a in that have it for not on with he as you do at this but his by from they we her she or an will my one all would there their is are was were",

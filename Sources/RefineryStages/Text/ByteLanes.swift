@@ -1,0 +1,109 @@
+/// Eight bytes of text handled at once in a `UInt64` ("SIMD within a register"), for the ASCII fast paths of
+/// ``TextView`` and the quality signals: finding where a run of letters ends, folding case, counting letters.
+///
+/// Lane `i` is the byte at offset `i` (the word is read little-endian, so lane 0 is the lowest byte). A per-lane
+/// answer is the lane's high bit (`0x80`); `trailingZeroBitCount / 8` of such a mask is the first lane that
+/// answers yes. A few instructions per eight bytes replace a branch per byte, which byte-at-a-time loops over
+/// words mispredicted at most word ends.
+enum ByteLanes {
+    /// `0x01` in every lane: `ones &* b` repeats byte `b` across the lanes.
+    static let ones: UInt64 = 0x0101_0101_0101_0101
+    /// The high bit of every lane.
+    static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+    /// The eight bytes at `offset` (`offset + 8 <= bytes.count`).
+    @inline(__always)
+    static func load(_ bytes: UnsafeBufferPointer<UInt8>, at offset: Int) -> UInt64 {
+        UInt64(littleEndian: UnsafeRawBufferPointer(bytes).loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+    }
+
+    /// All bits of the first `count` (1 to 8) lanes.
+    @inline(__always)
+    static func first(_ count: Int) -> UInt64 {
+        // Masking shifts and wrapping arithmetic: the checked ones branch (shifts of 64 or more, overflow) per call.
+        ~0 &>> UInt64(truncatingIfNeeded: 64 &- 8 &* count)
+    }
+
+    /// The `count` (1 to 8) bytes at `offset`, the other lanes zero.
+    @inline(__always)
+    static func load(_ bytes: UnsafeBufferPointer<UInt8>, at offset: Int, count: Int) -> UInt64 {
+        if offset &+ 8 <= bytes.count { return load(bytes, at: offset) & first(count) }
+        // Near the end of the buffer: byte by byte, so nothing past it is read.
+        var word: UInt64 = 0
+        for k in 0..<count { word |= UInt64(bytes[offset &+ k]) &<< UInt64(truncatingIfNeeded: 8 &* k) }
+        return word
+    }
+
+    /// The high bit of each lane whose byte is ASCII and in `low...high` (both ASCII). The sums run on the low
+    /// seven bits of each lane, so no lane carries into the next one.
+    @inline(__always)
+    static func inRange(_ word: UInt64, _ low: UInt8, _ high: UInt8) -> UInt64 {
+        let seven = word & ~highBits
+        let atLeastLow = seven &+ ones &* UInt64(0x80 - low)
+        let aboveHigh = seven &+ ones &* UInt64(0x7F - high)
+        return atLeastLow & ~aboveHigh & ~word & highBits
+    }
+
+    /// The high bit of each lane holding an ASCII letter or digit.
+    @inline(__always)
+    static func letterOrDigit(_ word: UInt64) -> UInt64 {
+        inRange(word, 0x30, 0x39) | inRange(word | ones &* 0x20, 0x61, 0x7A)
+    }
+
+    /// The high bit of each lane holding a UTF-8 continuation byte (`10xxxxxx`).
+    @inline(__always)
+    static func continuation(_ word: UInt64) -> UInt64 { word & ~(word &<< 1) & highBits }
+
+    /// The high bit of each lane holding a UTF-8 lead byte of a scalar of two or more bytes (`11xxxxxx`).
+    @inline(__always)
+    static func multibyteLead(_ word: UInt64) -> UInt64 { word & (word &<< 1) & highBits }
+
+    /// The high bit of each lane holding `byte`. (XOR with `byte` makes those lanes zero; a lane is zero exactly when
+    /// its high bit is clear and adding 0x7F to its low seven bits leaves the high bit clear, and that sum never
+    /// carries into the next lane.)
+    @inline(__always)
+    static func equal(_ word: UInt64, _ byte: UInt8) -> UInt64 {
+        let zeroWhere = word ^ (ones &* UInt64(byte))
+        return ~(((zeroWhere & ~highBits) &+ ~highBits) | zeroWhere) & highBits
+    }
+
+    /// Whether any lane holds `byte`.
+    @inline(__always)
+    static func contains(_ word: UInt64, _ byte: UInt8) -> Bool {
+        // The classic zero-lane test on word XOR byte: a lane borrows only where it was zero or a lower lane
+        // borrowed, which needs a zero lane, so the answer is exact.
+        let zeroWhere = word ^ (ones &* UInt64(byte))
+        return (zeroWhere &- ones) & ~zeroWhere & highBits != 0
+    }
+
+    /// Counts per-lane answers over many words without a population count per word (baseline x86-64 has no POPCNT
+    /// instruction): each lane keeps its own count, at most 255, and the lanes are added up every 255 additions.
+    struct Counter {
+        private var lanes: UInt64 = 0
+        private var pending = 0
+        private var flushed = 0
+
+        /// Counts the lanes whose high bit is set in `answers` (no other bit may be set).
+        @inline(__always)
+        mutating func add(_ answers: UInt64) {
+            lanes &+= answers &>> 7
+            pending &+= 1
+            if pending == 255 { flush() }
+        }
+
+        /// All lanes counted so far.
+        var total: Int { flushed + Self.sum(lanes) }
+
+        private mutating func flush() {
+            flushed += Self.sum(lanes)
+            lanes = 0
+            pending = 0
+        }
+
+        /// The sum of the eight byte lanes: pairs into 16-bit lanes, then one multiply adds those into the top 16 bits.
+        private static func sum(_ lanes: UInt64) -> Int {
+            let pairs = (lanes & 0x00FF_00FF_00FF_00FF) &+ ((lanes &>> 8) & 0x00FF_00FF_00FF_00FF)
+            return Int(truncatingIfNeeded: (pairs &* 0x0001_0001_0001_0001) &>> 48)
+        }
+    }
+}
