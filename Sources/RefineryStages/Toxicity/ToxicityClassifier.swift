@@ -1,3 +1,4 @@
+import RefineryCodecs
 import Foundation
 import RefineryRecords
 
@@ -122,14 +123,6 @@ public struct ToxicityClassifier: Sendable {
         return words
     }
 
-    /// SplitMix64's finaliser: the training shuffle's random numbers.
-    @inline(__always)
-    static func mix(_ h: UInt64, _ salt: UInt64) -> UInt64 {
-        var x = h ^ (salt &* 0x9E37_79B9_7F4A_7C15)
-        x = (x ^ (x >> 31)) &* 0xBF58_476D_1CE4_E5B9
-        x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
-        return x ^ (x >> 31)
-    }
 
     /// The lexicon level feature (0 for no match, else 1...3).
     static func level(_ hits: Int) -> Int { min(hits, lexiconLevels) }
@@ -172,7 +165,7 @@ public struct ToxicityClassifier: Sendable {
     public mutating func train(_ examples: [(features: ToxicityFeatures, label: Bool)], epochs: Int, rate: Float,
                                l2: Float, seed: UInt64) {
         var order = Array(examples.indices)
-        var state = seed
+        var random = SplitMix64(seed: seed)
         var squares = [Float](repeating: 1e-6, count: weights.count)
         var biasSquare: Float = 1e-6
         var lexiconSquares = [Float](repeating: 1e-6, count: Self.lexiconLevels)
@@ -180,8 +173,7 @@ public struct ToxicityClassifier: Sendable {
         for _ in 0..<epochs {
             // Fisher–Yates with SplitMix64.
             for i in stride(from: order.count - 1, to: 0, by: -1) {
-                state &+= 0x9E37_79B9_7F4A_7C15
-                let j = Int(Self.mix(state, 0) % UInt64(i + 1))
+                let j = Int(random.next() % UInt64(i + 1))
                 order.swapAt(i, j)
             }
             for e in order {
