@@ -1,3 +1,4 @@
+import RefineryCodecs
 import Foundation
 import RefineryReaders
 import RefineryRecords

@@ -1,3 +1,4 @@
+import RefineryCodecs
 import Foundation
 import RefineryRecords
 @testable import RefineryStages

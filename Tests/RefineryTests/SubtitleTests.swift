@@ -1,3 +1,4 @@
+import RefineryCodecs
 import Foundation
 @testable import RefineryReaders
 import RefineryRecords

@@ -1,3 +1,4 @@
+import RefineryCodecs
 import RefineryRecords
 @testable import RefineryStages
 import Testing

@@ -1,0 +1,163 @@
+import Foundation
+import RefineryCodecs
+import RefineryRecords
+import RefineryShards
+import RefineryStages
+
+/// The global stages (dedup, balance) and the split rules that need the whole run: resolved over the spill on
+/// one thread, in canonical order, then applied while the spill is written out as shards on every core.
+extension Engine {
+    /// Resolves the global stages over the spilled records, in canonical order, then writes the spill out as
+    /// shards on every core, in batch order.
+    /// - Returns: what the run's `stats.json` should say about them (memory of the dedup index, spill size).
+    func finishGlobalStages(spill: SpillFile, writer: DatasetWriter) throws -> [String: Any] {
+        var stats: [String: Any] = ["spill_records": spill.entries.count, "spill_bytes": spill.batches.reduce(0) { $0 + $1.length }]
+        let entries = spill.entries
+        var fates = [RecordFate](repeating: .keep(copies: 1, validation: false), count: entries.count)
+        var phase = plan.stages.count + 1
+        if let dedup = plan.dedup {
+            var clock = Stopwatch()
+            var resolver = DedupResolver(stage: dedup)
+            var counters = StageCounters(name: dedup.name)
+            for entry in entries {
+                resolver.add(entry.dedup, quality: entry.quality)
+                counters.recordsIn += 1
+                counters.bytesIn += entry.contentBytes
+            }
+            for (index, decision) in resolver.decisions().enumerated() {
+                switch decision {
+                case .keep:
+                    counters.recordsOut += 1
+                    counters.bytesOut += entries[index].contentBytes
+                case .exactDuplicate(let kept):
+                    counters.dropped["exact_duplicate", default: 0] += 1
+                    fates[index] = .drop(stage: dedup.name, reason: "exact_duplicate",
+                                         detail: "same normalised text as \(entries[kept].id)", keptID: entries[kept].id)
+                case .nearDuplicate(let kept, let jaccard):
+                    counters.dropped["near_duplicate", default: 0] += 1
+                    fates[index] = .drop(stage: dedup.name, reason: "near_duplicate",
+                                         detail: "near-duplicate of \(entries[kept].id), estimated Jaccard \((jaccard * 1000).rounded() / 1000)",
+                                         keptID: entries[kept].id)
+                }
+            }
+            writer.setCounters(counters)
+            writer.addSeconds(clock.lap(), phase: phase)
+            phase += 1
+            stats["dedup_index_bytes_per_record"] = (resolver.indexBytesPerRecord * 10).rounded() / 10
+            stats["dedup_sketch_bytes_per_record"] = dedup.hasher.permutations
+        }
+        if let balance = plan.balance {
+            var clock = Stopwatch()
+            var counters = StageCounters(name: balance.name)
+            var members: [String: [Int]] = [:]
+            for index in entries.indices where fates[index] == .keep(copies: 1, validation: false) {
+                members[entries[index].category, default: []].append(index)
+                counters.recordsIn += 1
+                counters.bytesIn += entries[index].contentBytes
+            }
+            let counts = members.mapValues { indexes in
+                BalanceStage.CategoryCount(records: indexes.count,
+                                           tokens: indexes.reduce(0) { $0 + BalanceStage.tokens(bytes: entries[$1].contentBytes) })
+            }
+            let targets = balance.targets(counts)
+            var repeats = 0
+            for (category, indexes) in members.sorted(by: { $0.key < $1.key }) {
+                let target = targets[category] ?? indexes.count
+                let ranked = indexes.map { (rank: balance.rank(entries[$0].id), tokens: BalanceStage.tokens(bytes: entries[$0].contentBytes)) }
+                let (copies, reason) = balance.copies(ranked, category: category, target: target)
+                for (index, count) in zip(indexes, copies) {
+                    if count == 0 {
+                        counters.dropped[reason, default: 0] += 1
+                        fates[index] = .drop(stage: balance.name, reason: reason,
+                                             detail: "category \(category): \(indexes.count) records in, \(target) wanted", keptID: nil)
+                    } else {
+                        counters.recordsOut += count
+                        counters.bytesOut += count * entries[index].contentBytes
+                        repeats += count - 1
+                        fates[index] = .keep(copies: count, validation: false)
+                    }
+                }
+            }
+            if repeats > 0 { counters.events["repeated", default: 0] += repeats }
+            writer.setCounters(counters)
+            writer.repeats = repeats
+            writer.addSeconds(clock.lap(), phase: phase)
+        }
+        assignSplits(entries, &fates)
+
+        let plan = self.plan
+        let executor = OrderedExecutor<FinalizeJob, BatchOutput>(
+            workers: options.workers, window: options.workers * 2 + 1,
+            makeProcessor: {
+                do {
+                    let processor = try FinalizeProcessor(plan: plan)
+                    return { processor.process($0) }
+                } catch {
+                    let message = "\(error)"
+                    return { job in
+                        var output = BatchOutput(index: job.batch.index, sourceIndex: job.batch.sourceIndex)
+                        output.failure = message
+                        return output
+                    }
+                }
+            },
+            consume: { try writer.append($0) })
+        do {
+            for batch in spill.batches {
+                try executor.submit(FinalizeJob(batch: batch, frame: try spill.frame(of: batch), entries: Array(entries[batch.entries]),
+                                                fates: Array(fates[batch.entries])))
+            }
+            try executor.finish()
+        } catch {
+            executor.shutdown()
+            throw error
+        }
+        return stats
+    }
+
+    /// Train or validation for every kept record: by XXH3 of its id below `validation_fraction` × 2^64, then, when
+    /// `validation_per_category` or `validation_min` ask for more, the train records with the smallest hashes
+    /// move over (per category first, among categories with at least ten times the minimum, then overall). A
+    /// repeated record's copies stay together.
+    func assignSplits(_ entries: [SpillEntry], _ fates: inout [RecordFate]) {
+        let output = plan.spec.output
+        let threshold = output.validationFraction >= 1 ? UInt64.max : UInt64(output.validationFraction * 18_446_744_073_709_551_616.0)
+        var train: [(hash: UInt64, index: Int)] = []
+        var validationByCategory: [String: Int] = [:]
+        var validationCount = 0
+        for index in entries.indices {
+            guard case .keep(let copies, _) = fates[index] else { continue }
+            let hash = XXH3.hash(entries[index].id)
+            if threshold == UInt64.max || hash < threshold {
+                fates[index] = .keep(copies: copies, validation: true)
+                validationByCategory[entries[index].category, default: 0] += copies
+                validationCount += copies
+            } else {
+                train.append((hash, index))
+            }
+        }
+        guard output.splitNeedsCounts else { return }
+        train.sort { ($0.hash, $0.index) < ($1.hash, $1.index) }
+        var moved = Set<Int>()
+        func move(_ index: Int) {
+            guard case .keep(let copies, false) = fates[index] else { return }
+            fates[index] = .keep(copies: copies, validation: true)
+            validationByCategory[entries[index].category, default: 0] += copies
+            validationCount += copies
+            moved.insert(index)
+        }
+        if output.validationPerCategory > 0 {
+            var sizes: [String: Int] = [:]
+            for index in entries.indices { if case .keep = fates[index] { sizes[entries[index].category, default: 0] += 1 } }
+            for candidate in train {
+                let category = entries[candidate.index].category
+                guard (sizes[category] ?? 0) >= 10 * output.validationPerCategory,
+                      validationByCategory[category, default: 0] < output.validationPerCategory else { continue }
+                move(candidate.index)
+            }
+        }
+        for candidate in train where validationCount < output.validationMin && !moved.contains(candidate.index) {
+            move(candidate.index)
+        }
+    }
+}
