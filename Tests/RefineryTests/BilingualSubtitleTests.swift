@@ -27,28 +27,15 @@ import Testing
             output: {dir: out, validation_fraction: 0}
             """, file: folder.path + "/spec.yaml", baseDirectory: folder.path)
         let result = try RefineryTests.run(spec)
-        func objects(_ entries: [ShardEntry]) throws -> [[(key: String, value: JSONValue)]] {
-            try entries.flatMap { entry -> [[(key: String, value: JSONValue)]] in
-                let bytes = try ZstdDecompressor.decompressAll(Array(try Data(contentsOf: URL(fileURLWithPath: folder.path + "/out/" + entry.file))))
-                return try bytes.split(separator: 0x0A).map { line in
-                    guard case .object(let members) = try JSONParser.parse(Array(line)).value else { throw RefineryError(.internal, "not an object") }
-                    return members
-                }
-            }
-        }
-        return (try objects(result.manifest.shards), try objects(result.manifest.rejects), result.manifest)
-    }
-
-    static func string(_ object: [(key: String, value: JSONValue)], _ key: String) -> String? {
-        if case .string(let text)? = object.first(where: { $0.key == key })?.value { return text }
-        return nil
+        let dataset = folder.path + "/out"
+        return (try shardObjects(result.manifest.shards, in: dataset), try shardObjects(result.manifest.rejects, in: dataset), result.manifest)
     }
 
     static func contents(_ object: [(key: String, value: JSONValue)]) -> [String] {
         guard case .array(let messages)? = object.first(where: { $0.key == "messages" })?.value else { return [] }
         return messages.compactMap { message in
             guard case .object(let fields) = message else { return nil }
-            return string(fields, "content")
+            return jsonString(fields, "content")
         }
     }
 
@@ -64,9 +51,9 @@ import Testing
             ["Translate to French: Home. It is late.", "À la maison.\nIl est tard."],
             ["Translate to French: See you tomorrow.", "À demain."],
         ])
-        #expect(out.records.map { Self.string($0, "id") } == ["pairs/Film.en.srt:1", "pairs/Film.en.srt:5", "pairs/Film.en.srt:9"])
-        #expect(out.records.allSatisfy { Self.string($0, "lang") == "fr" })
-        let reasons = out.rejects.map { "\(Self.string($0, "reason")!) \(Self.string($0, "id")!)" }.sorted()
+        #expect(out.records.map { jsonString($0, "id") } == ["pairs/Film.en.srt:1", "pairs/Film.en.srt:5", "pairs/Film.en.srt:9"])
+        #expect(out.records.allSatisfy { jsonString($0, "lang") == "fr" })
+        let reasons = out.rejects.map { "\(jsonString($0, "reason")!) \(jsonString($0, "id")!)" }.sorted()
         #expect(reasons == ["low_alignment pairs/Film.en.srt:13", "unpaired_file pairs/Film.de.srt:1",
                             "unpaired_file pairs/Other.en.srt:1", "unpaired_file pairs/notes.txt:1"])
         #expect(out.manifest.totals.balances && out.manifest.totals.read == 7)
@@ -78,8 +65,8 @@ import Testing
         let strict = try Self.run(["a.en.srt": english, "a.fr.srt": french],
                                   options: "{from: en, to: fr, min_alignment: 0.7, prompt: 'EN→{language}: {text}'}")
         #expect(strict.records.map(Self.contents) == [["EN→French: Good morning.", "Bonjour."]])
-        #expect(strict.rejects.map { Self.string($0, "reason") } == ["low_alignment"])
-        #expect(Self.string(strict.rejects[0], "detail")?.hasPrefix("alignment 0.") == true)
+        #expect(strict.rejects.map { jsonString($0, "reason") } == ["low_alignment"])
+        #expect(jsonString(strict.rejects[0], "detail")?.hasPrefix("alignment 0.") == true)
         let loose = try Self.run(["a.en.srt": english, "a.fr.srt": french], options: "{from: en, to: fr, min_alignment: 0.3}")
         #expect(loose.records.count == 2)
     }
@@ -89,10 +76,10 @@ import Testing
         let french = "1\n00:00:01,000 --> 00:00:03,000\nUn.\n\n2\n00:00:04,000 --> 00:00:0x,000\nDeux.\n"
         let out = try Self.run(["t.en.srt": english, "t.fr.srt": french])
         #expect(out.records.count == 1)
-        let broken = try #require(out.rejects.first { Self.string($0, "reason") == "invalid_timestamp" })
-        #expect(Self.string(broken, "id") == "pairs/t.fr.srt:5")
-        #expect(Self.string(broken, "file")?.hasSuffix("in/t.fr.srt") == true)
-        #expect(out.rejects.map { Self.string($0, "reason") ?? "" }.sorted() == ["invalid_timestamp", "low_alignment"])
+        let broken = try #require(out.rejects.first { jsonString($0, "reason") == "invalid_timestamp" })
+        #expect(jsonString(broken, "id") == "pairs/t.fr.srt:5")
+        #expect(jsonString(broken, "file")?.hasSuffix("in/t.fr.srt") == true)
+        #expect(out.rejects.map { jsonString($0, "reason") ?? "" }.sorted() == ["invalid_timestamp", "low_alignment"])
     }
 
     @Test func everyFileIsAccountedForEvenWithoutAUsablePair() throws {
@@ -100,7 +87,7 @@ import Testing
         // Two English files for one title: the second is unpaired. An English file with no text: no_cues.
         let out = try Self.run(["A.en.srt": Self.srt([(1000, 3000, "Hello.")]), "A.en.vtt": "WEBVTT\n", "A.fr.srt": french,
                                 "B.en.srt": "", "B.fr.srt": french])
-        let reasons = out.rejects.map { "\(Self.string($0, "reason")!) \(Self.string($0, "id")!)" }.sorted()
+        let reasons = out.rejects.map { "\(jsonString($0, "reason")!) \(jsonString($0, "id")!)" }.sorted()
         #expect(reasons == ["no_cues pairs/B.en.srt:1", "unpaired_file pairs/A.en.vtt:1"])
         #expect(out.records.count == 1)
         #expect(out.manifest.totals.read == 3)

@@ -24,23 +24,10 @@ import Testing
             engine: {batch_records: 3}
             """, file: folder.path + "/spec.yaml", baseDirectory: folder.path)
         let result = try RefineryTests.run(spec, workers: workers, force: true)
-        func objects(_ entries: [ShardEntry]) throws -> [[(key: String, value: JSONValue)]] {
-            try entries.flatMap { entry -> [[(key: String, value: JSONValue)]] in
-                let bytes = try ZstdDecompressor.decompressAll(Array(try Data(contentsOf: URL(fileURLWithPath: folder.path + "/out/" + entry.file))))
-                return try bytes.split(separator: 0x0A).map { line in
-                    guard case .object(let members) = try JSONParser.parse(Array(line)).value else { throw RefineryError(.internal, "not an object") }
-                    return members
-                }
-            }
-        }
-        let ids = try objects(result.manifest.shards).compactMap { string($0, "id") }
-        return (ids, try objects(result.manifest.rejects), result.manifest, folder.path)
+        let ids = try shardObjects(result.manifest.shards, in: folder.path + "/out").compactMap { jsonString($0, "id") }
+        return (ids, try shardObjects(result.manifest.rejects, in: folder.path + "/out"), result.manifest, folder.path)
     }
 
-    static func string(_ object: [(key: String, value: JSONValue)], _ key: String) -> String? {
-        if case .string(let text)? = object.first(where: { $0.key == key })?.value { return text }
-        return nil
-    }
 
     static func line(_ text: String, category: String = "c", quality: Double? = nil) -> String {
         var object: [String: Any] = ["text": text, "category": category]
@@ -54,10 +41,10 @@ import Testing
                      Self.line("the  BOATS came back, before dawn!"), Self.line("Something else entirely said twice")]
         let (ids, rejects, manifest, _) = try Self.run(files: [("a.jsonl", lines)], stages: "  - dedup: {}")
         #expect(Set(ids) == ["s/a.jsonl:1", "s/a.jsonl:2"])
-        let dedup = rejects.filter { Self.string($0, "stage") == "dedup" }
-        #expect(dedup.map { Self.string($0, "id") } == ["s/a.jsonl:3", "s/a.jsonl:4"])
-        #expect(dedup.map { Self.string($0, "kept_id") } == ["s/a.jsonl:1", "s/a.jsonl:2"])
-        #expect(dedup.allSatisfy { Self.string($0, "reason") == "exact_duplicate" })
+        let dedup = rejects.filter { jsonString($0, "stage") == "dedup" }
+        #expect(dedup.map { jsonString($0, "id") } == ["s/a.jsonl:3", "s/a.jsonl:4"])
+        #expect(dedup.map { jsonString($0, "kept_id") } == ["s/a.jsonl:1", "s/a.jsonl:2"])
+        #expect(dedup.allSatisfy { jsonString($0, "reason") == "exact_duplicate" })
         #expect(manifest.totals.quarantinedByReason["dedup.exact_duplicate"] == 2)
         #expect(manifest.totals.balances)
     }
@@ -72,8 +59,8 @@ import Testing
         let lines = [Self.line(original), Self.line(other), Self.line(edited.joined(separator: " "))]
         let (ids, rejects, manifest, _) = try Self.run(files: [("a.jsonl", lines)], stages: "  - dedup: {}")
         #expect(Set(ids) == ["s/a.jsonl:1", "s/a.jsonl:2"])
-        #expect(rejects.map { Self.string($0, "reason") } == ["near_duplicate"])
-        #expect(rejects.map { Self.string($0, "kept_id") } == ["s/a.jsonl:1"])
+        #expect(rejects.map { jsonString($0, "reason") } == ["near_duplicate"])
+        #expect(rejects.map { jsonString($0, "kept_id") } == ["s/a.jsonl:1"])
         #expect(manifest.stages.first { $0.name == "dedup" }?.dropped == ["near_duplicate": 1])
     }
 
@@ -83,7 +70,7 @@ import Testing
                      Self.line("SAME WORDS HERE", quality: 0.9)]
         let (ids, rejects, _, _) = try Self.run(files: [("a.jsonl", lines)], stages: "  - dedup: {keep: best_quality}")
         #expect(ids == ["s/a.jsonl:2"])
-        #expect(rejects.compactMap { Self.string($0, "kept_id") } == ["s/a.jsonl:2", "s/a.jsonl:2"])
+        #expect(rejects.compactMap { jsonString($0, "kept_id") } == ["s/a.jsonl:2", "s/a.jsonl:2"])
     }
 
     static func corpus() -> [(String, [String])] {

@@ -1,5 +1,7 @@
-import RefineryCodecs
 import Foundation
+import RefineryCodecs
+import RefineryRecords
+import RefineryShards
 import RefinerySpec
 
 /// The repository root, found from this file's path.
@@ -29,6 +31,23 @@ struct TemporaryFolder {
 
     @discardableResult
     func write(_ relative: String, _ text: String) throws -> String { try write(relative, Array(text.utf8)) }
+}
+
+/// The JSON objects of shard (or reject) files of a dataset folder, line by line, in the order listed.
+func shardObjects(_ entries: [ShardEntry], in dataset: String) throws -> [[(key: String, value: JSONValue)]] {
+    try entries.flatMap { entry -> [[(key: String, value: JSONValue)]] in
+        let bytes = try ZstdDecompressor.decompressAll(Array(try Data(contentsOf: URL(fileURLWithPath: dataset + "/" + entry.file))))
+        return try bytes.split(separator: 0x0A).map { line in
+            guard case .object(let members) = try JSONParser.parse(Array(line)).value else { throw RefineryError(.internal, "not an object") }
+            return members
+        }
+    }
+}
+
+/// A string member of a JSON object, or nil.
+func jsonString(_ object: [(key: String, value: JSONValue)], _ key: String) -> String? {
+    if case .string(let text)? = object.first(where: { $0.key == key })?.value { return text }
+    return nil
 }
 
 /// Every file under a folder (relative path → bytes), for byte-for-byte comparisons.

@@ -42,14 +42,7 @@ import Testing
         #expect(result.manifest.totals.read == Self.lines.count)
         #expect(result.manifest.totals.written == Self.lines.count, "rejects: \(result.manifest.totals.quarantinedByReason)")
 
-        var records: [[(key: String, value: JSONValue)]] = []
-        for entry in result.manifest.shards {
-            let bytes = try ZstdDecompressor.decompressAll(Array(try Data(contentsOf: URL(fileURLWithPath: folder.path + "/out/" + entry.file))))
-            for line in bytes.split(separator: 0x0A) {
-                guard case .object(let members) = try JSONParser.parse(Array(line)).value else { throw RefineryError(.internal, "not an object") }
-                records.append(members)
-            }
-        }
+        let records = try shardObjects(result.manifest.shards, in: folder.path + "/out")
         #expect(records.count == Self.lines.count)
         for (index, record) in records.enumerated() {
             let name = Self.lines[index].name

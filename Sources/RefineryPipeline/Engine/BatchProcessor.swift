@@ -18,8 +18,12 @@ final class BatchProcessor {
     init(plan: RunPlan) throws {
         self.plan = plan
         compressor = try ZstdCompressor(level: plan.spec.output.zstdLevel)
-        let fraction = plan.spec.output.validationFraction
-        validationThreshold = fraction >= 1 ? UInt64.max : UInt64(fraction * 18_446_744_073_709_551_616.0)
+        validationThreshold = Self.validationThreshold(fraction: plan.spec.output.validationFraction)
+    }
+
+    /// `fraction` × 2^64: ids whose XXH3-64 is below it go to validation (`UInt64.max`: all of them).
+    static func validationThreshold(fraction: Double) -> UInt64 {
+        fraction >= 1 ? UInt64.max : UInt64(fraction * 18_446_744_073_709_551_616.0)
     }
 
     /// Whether a record id falls in the validation split: XXH3-64 of the id, below fraction × 2^64.

@@ -121,7 +121,7 @@ extension Engine {
     /// repeated record's copies stay together.
     func assignSplits(_ entries: [SpillEntry], _ fates: inout [RecordFate]) {
         let output = plan.spec.output
-        let threshold = output.validationFraction >= 1 ? UInt64.max : UInt64(output.validationFraction * 18_446_744_073_709_551_616.0)
+        let threshold = BatchProcessor.validationThreshold(fraction: output.validationFraction)
         var train: [(hash: UInt64, index: Int)] = []
         var validationByCategory: [String: Int] = [:]
         var validationCount = 0
