@@ -1,0 +1,89 @@
+/// The decision about one record.
+public enum DedupDecision: Sendable, Equatable {
+    case keep
+    /// A duplicate of the record with this ordinal, which is kept.
+    case exactDuplicate(of: Int)
+    case nearDuplicate(of: Int, jaccard: Double)
+}
+
+/// Reads every record's keys in canonical order and groups duplicates; one per run, on one thread.
+public struct DedupResolver {
+    public let stage: DedupStage
+    private var firstByExact: [UInt64: Int32] = [:]
+    private var index: LSHIndex
+    private var groups = UnionFind()
+    /// Per ordinal: whether it joined its group as a near duplicate, and the similarity that did it.
+    private var near: [Bool] = []
+    private var jaccard: [Float] = []
+    private var quality: [Float] = []
+    /// Every record's sketch, back to back (``MinHasher/permutations`` bytes each; zeros for records without).
+    private var sketches: [UInt8] = []
+    private var candidates: [Int] = []
+
+    public init(stage: DedupStage, expectedRecords: Int = 0) {
+        self.stage = stage
+        index = LSHIndex(bands: stage.hasher.bands, expectedRecords: expectedRecords)
+    }
+
+    /// Adds the next record (ordinals are 0, 1, 2… in canonical order); `nil` keys: a record that is nobody's
+    /// duplicate.
+    public mutating func add(_ keys: DedupKeys?, quality score: Double?) {
+        let ordinal = groups.count
+        groups.extend(to: ordinal + 1)
+        near.append(false)
+        jaccard.append(1)
+        quality.append(Float(score ?? 0))
+        let width = stage.hasher.permutations
+        if let sketch = keys?.sketch, sketch.count == width {
+            sketches.append(contentsOf: sketch)
+        } else {
+            sketches.append(contentsOf: repeatElement(0, count: width))
+        }
+        guard let keys else { return }
+        if stage.exact {
+            if let first = firstByExact[keys.exact] {
+                _ = groups.union(Int(first), ordinal)
+                return
+            }
+            firstByExact[keys.exact] = Int32(ordinal)
+        }
+        guard stage.near, !keys.bands.isEmpty else { return }
+        index.insertOrMatch(ordinal: ordinal, bands: keys.bands, into: &candidates)
+        var best: (ordinal: Int, jaccard: Double)?
+        for candidate in candidates {
+            let other = Array(sketches[(candidate * width)..<((candidate + 1) * width)])
+            let similarity = DedupKeys.estimatedJaccard(keys.sketch, other)
+            if similarity >= stage.threshold && similarity > (best?.jaccard ?? -1) { best = (candidate, similarity) }
+        }
+        if let best {
+            _ = groups.union(best.ordinal, ordinal)
+            near[ordinal] = true
+            jaccard[ordinal] = Float(best.jaccard)
+        }
+    }
+
+    /// Bytes the LSH index holds per record (reported by the run).
+    public var indexBytesPerRecord: Double { index.bytesPerRecord }
+
+    /// The decision for every record added, in order.
+    public mutating func decisions() -> [DedupDecision] {
+        let count = groups.count
+        var survivorOfGroup = [Int32](repeating: -1, count: count)
+        var roots = [Int32](repeating: 0, count: count)
+        for i in 0..<count {
+            let root = groups.find(i)
+            roots[i] = Int32(root)
+            let current = survivorOfGroup[root]
+            if current < 0 {
+                survivorOfGroup[root] = Int32(i)
+            } else if stage.survivor == .bestQuality && quality[i] > quality[Int(current)] {
+                survivorOfGroup[root] = Int32(i)
+            }
+        }
+        return (0..<count).map { i in
+            let survivor = Int(survivorOfGroup[Int(roots[i])])
+            if survivor == i { return .keep }
+            return near[i] ? .nearDuplicate(of: survivor, jaccard: Double(jaccard[i])) : .exactDuplicate(of: survivor)
+        }
+    }
+}
