@@ -19,10 +19,13 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var stages: [StageCounters]
     /// The funnel per spec source, in spec order (absent in manifests written before it existed).
     public var sources: [SourceCounters]?
+    /// Per category, what went into the global stages (dedup, balance) and what they wrote; absent without them.
+    public var categoryMix: [String: CategoryMix]?
     public var totals: Totals
 
     enum CodingKeys: String, CodingKey {
-        case format, dataset, version, configHash = "config_hash", spec, inputs, shards, rejects, splits, stages, sources, totals
+        case format, dataset, version, configHash = "config_hash", spec, inputs, shards, rejects, splits, stages, sources,
+             categoryMix = "category_mix", totals
     }
 
     public static let currentFormat = "refinery.dataset/1"
@@ -30,7 +33,8 @@ public struct Manifest: Codable, Sendable, Equatable {
     public static let refineryVersion = "0.2.0"
 
     public init(dataset: String, version: String, configHash: String, spec: String, inputs: [InputFingerprint],
-                shards: [ShardEntry], rejects: [ShardEntry], splits: [String: SplitSummary], stages: [StageCounters], sources: [SourceCounters]? = nil, totals: Totals) {
+                shards: [ShardEntry], rejects: [ShardEntry], splits: [String: SplitSummary], stages: [StageCounters], sources: [SourceCounters]? = nil,
+                categoryMix: [String: CategoryMix]? = nil, totals: Totals) {
         format = Self.currentFormat
         self.dataset = dataset
         self.version = version
@@ -42,6 +46,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         self.splits = splits
         self.stages = stages
         self.sources = sources
+        self.categoryMix = categoryMix
         self.totals = totals
     }
 
@@ -190,6 +195,26 @@ public struct SourceCounters: Codable, Sendable, Equatable {
         written = 0
         quarantined = 0
         dropped = [:]
+    }
+}
+
+/// One category's records and characters (Unicode scalars of text or message contents) before the global stages
+/// (what dedup and balancing were given) and after them (what was written, repeats included).
+public struct CategoryMix: Codable, Sendable, Equatable {
+    public var recordsBefore: Int
+    public var charsBefore: Int
+    public var recordsAfter: Int
+    public var charsAfter: Int
+
+    enum CodingKeys: String, CodingKey {
+        case recordsBefore = "records_before", charsBefore = "chars_before", recordsAfter = "records_after", charsAfter = "chars_after"
+    }
+
+    public init(recordsBefore: Int = 0, charsBefore: Int = 0, recordsAfter: Int = 0, charsAfter: Int = 0) {
+        self.recordsBefore = recordsBefore
+        self.charsBefore = charsBefore
+        self.recordsAfter = recordsAfter
+        self.charsAfter = charsAfter
     }
 }
 

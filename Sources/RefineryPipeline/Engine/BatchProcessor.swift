@@ -148,6 +148,7 @@ final class BatchProcessor {
                 record.writeJSON(to: &writer)
                 piece.entries.append(SpillEntry(id: record.id, category: record.category ?? "(none)", location: record.location,
                                                 lineBytes: writer.bytes.count - start, contentBytes: Self.contentBytes(record),
+                                                contentChars: Self.contentChars(record),
                                                 quality: record.scores.first { $0.key == "quality" }?.value,
                                                 dedup: keys.isEmpty ? nil : keys[index]))
                 writer.byte(0x0A)
@@ -207,6 +208,13 @@ final class BatchProcessor {
     static func contentBytes(_ record: Record) -> Int {
         if let text = record.text { return text.utf8.count }
         return record.messages?.reduce(0) { $0 + $1.content.utf8.count } ?? 0
+    }
+
+    /// Unicode scalars of the record's content: its UTF-8 bytes that start a scalar.
+    static func contentChars(_ record: Record) -> Int {
+        func scalars(_ text: String) -> Int { text.utf8.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) } }
+        if let text = record.text { return scalars(text) }
+        return record.messages?.reduce(0) { $0 + scalars($1.content) } ?? 0
     }
 
     /// Starts a reject line: `{"id":…,"stage":…,"reason":…,"detail":…,"file":…,"line":…` (line when known).

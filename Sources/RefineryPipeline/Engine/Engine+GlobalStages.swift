@@ -8,7 +8,8 @@ import RefineryStages
 /// one thread, in canonical order, then applied while the spill is written out as shards on every core.
 extension Engine {
     /// Resolves the global stages over the spilled records, in canonical order, then writes the spill out as
-    /// shards on every core, in batch order.
+    /// shards on every core, in batch order, and this version's dedup index segment beside the catalog (pending
+    /// until the manifest is written).
     /// - Returns: what the run's `stats.json` should say about them (memory of the dedup index, spill size).
     func finishGlobalStages(spill: SpillFile, writer: DatasetWriter) throws -> [String: Any] {
         var stats: [String: Any] = ["spill_records": spill.entries.count, "spill_bytes": spill.batches.reduce(0) { $0 + $1.length }]
@@ -17,10 +18,12 @@ extension Engine {
         var phase = plan.stages.count + 1
         if let dedup = plan.dedup {
             var clock = Stopwatch()
-            var resolver = DedupResolver(stage: dedup)
+            let (published, publishedStats) = try loadPublishedIndex(for: dedup)
+            if !publishedStats.isEmpty { stats["dedup_published"] = publishedStats }
+            var resolver = DedupResolver(stage: dedup, published: published)
             var counters = StageCounters(name: dedup.name)
             for entry in entries {
-                resolver.add(entry.dedup, quality: entry.quality)
+                resolver.add(entry.dedup, quality: entry.quality, id: entry.id)
                 counters.recordsIn += 1
                 counters.bytesIn += entry.contentBytes
             }
@@ -38,6 +41,18 @@ extension Engine {
                     fates[index] = .drop(stage: dedup.name, reason: "near_duplicate",
                                          detail: "near-duplicate of \(entries[kept].id), estimated Jaccard \((jaccard * 1000).rounded() / 1000)",
                                          keptID: entries[kept].id)
+                case .publishedDuplicate(let match):
+                    let published = "published in \(plan.spec.output.dataset)@\(match.version)"
+                    if let jaccard = match.jaccard {
+                        counters.dropped["near_duplicate", default: 0] += 1
+                        fates[index] = .drop(stage: dedup.name, reason: "near_duplicate",
+                                             detail: "near-duplicate of \(match.id), \(published), estimated Jaccard \((jaccard * 1000).rounded() / 1000)",
+                                             keptID: match.id)
+                    } else {
+                        counters.dropped["exact_duplicate", default: 0] += 1
+                        fates[index] = .drop(stage: dedup.name, reason: "exact_duplicate",
+                                             detail: "same normalised text as \(match.id), \(published)", keptID: match.id)
+                    }
                 }
             }
             writer.setCounters(counters)
@@ -84,6 +99,14 @@ extension Engine {
             writer.addSeconds(clock.lap(), phase: phase)
         }
         assignSplits(entries, &fates)
+        if let dedup = plan.dedup, dedup.acrossVersions {
+            var segment = PublishedIndexFile(dataset: plan.spec.output.dataset, version: plan.version, stage: dedup)
+            for index in entries.indices {
+                if case .keep = fates[index], let keys = entries[index].dedup { segment.append(keys, id: entries[index].id) }
+            }
+            stats["dedup_index_file_bytes_per_record"] = try writePendingSegment(segment)
+        }
+        writer.categoryMix = categoryMix(entries, fates)
 
         let plan = self.plan
         let executor = OrderedExecutor<FinalizeJob, BatchOutput>(
@@ -113,6 +136,20 @@ extension Engine {
             throw error
         }
         return stats
+    }
+
+    /// Records and characters per category going into the global stages and written by them (repeats counted).
+    func categoryMix(_ entries: [SpillEntry], _ fates: [RecordFate]) -> [String: CategoryMix] {
+        var mix: [String: CategoryMix] = [:]
+        for (entry, fate) in zip(entries, fates) {
+            mix[entry.category, default: CategoryMix()].recordsBefore += 1
+            mix[entry.category, default: CategoryMix()].charsBefore += entry.contentChars
+            if case .keep(let copies, _) = fate {
+                mix[entry.category, default: CategoryMix()].recordsAfter += copies
+                mix[entry.category, default: CategoryMix()].charsAfter += copies * entry.contentChars
+            }
+        }
+        return mix
     }
 
     /// Train or validation for every kept record: by XXH3 of its id below `validation_fraction` × 2^64, then, when

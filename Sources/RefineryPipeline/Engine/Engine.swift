@@ -26,6 +26,7 @@ public struct Engine {
         let started = Date()
         let directory = plan.spec.output.directory
         if let complete = try prepareFolder(directory) {
+            try publishSegment()   // a run killed between its manifest and its index segment
             logger.info("dataset already complete; nothing to do", metadata: ["dataset.dir": "\(directory)", "dataset.version": "\(complete.version)"])
             return RunResult(upToDate: true, manifest: complete, directory: directory, seconds: 0, inputBytes: 0)
         }
@@ -93,6 +94,7 @@ public struct Engine {
         } catch {
             executor.shutdown()
             writer.abandon()
+            removeSegment(version: plan.version, pendingOnly: true)
             throw error
         }
 
@@ -112,9 +114,11 @@ public struct Engine {
         stats.merge(globalStats) { $1 }
         do {
             let manifest = try writer.finish(plan: plan, blankLines: blankLines, stats: stats)
+            try publishSegment()
             return RunResult(upToDate: false, manifest: manifest, directory: directory, seconds: seconds, inputBytes: inputBytes)
         } catch {
             writer.abandon()
+            removeSegment(version: plan.version, pendingOnly: true)
             throw error
         }
     }
@@ -154,12 +158,14 @@ public struct Engine {
         return nil
     }
 
-    /// Removes a dataset's manifest first (so the folder stops being a dataset), then its files.
+    /// Removes a dataset's manifest first (so the folder stops being a dataset), then its files and its dedup index
+    /// segment (it is no longer published).
     private func removeDataset(_ manifest: Manifest, in directory: String) {
         let fs = options.fileSystem
         fs.remove((directory as NSString).appendingPathComponent("manifest.json"))
         for entry in manifest.shards + manifest.rejects { fs.remove((directory as NSString).appendingPathComponent(entry.file)) }
         fs.remove((directory as NSString).appendingPathComponent("stats.json"))
+        if manifest.dataset == plan.spec.output.dataset { removeSegment(version: manifest.version) }
     }
 
     /// Removes what a killed run left: temporary files, and shards that no manifest lists (any `.jsonl.zst` in

@@ -13,6 +13,8 @@ struct SpillEntry: Sendable {
     var lineBytes: Int
     /// UTF-8 bytes of its content, for the stage counters.
     var contentBytes: Int
+    /// Unicode scalars of its content, for the category mix.
+    var contentChars: Int
     var quality: Double?
     var dedup: DedupKeys?
 }

@@ -21,6 +21,8 @@ final class DatasetWriter {
     private var piiKeys: Set<String> = []
     /// Extra copies written by balancing (see ``Totals/repeats``).
     var repeats = 0
+    /// The category mix before and after the global stages (see ``CategoryMix``); set when they ran.
+    var categoryMix: [String: CategoryMix]?
 
     init(directory: String, plan: RunPlan, fileSystem: any OutputFileSystem) throws {
         self.directory = directory
@@ -104,7 +106,8 @@ final class DatasetWriter {
         let manifest = Manifest(
             dataset: plan.spec.output.dataset, version: plan.version, configHash: XXH3.hex(plan.spec.configHash),
             spec: plan.spec.text, inputs: plan.fingerprints, shards: trainEntries + validationEntries, rejects: rejectEntries,
-            splits: ["train": summary(trainEntries), "validation": summary(validationEntries)], stages: counters, sources: sources, totals: totals)
+            splits: ["train": summary(trainEntries), "validation": summary(validationEntries)], stages: counters, sources: sources,
+            categoryMix: categoryMix, totals: totals)
 
         let statsData = try JSONSerialization.data(withJSONObject: stats, options: [.prettyPrinted, .sortedKeys])
         try writeAtomically(statsData + [0x0A], name: "stats.json")

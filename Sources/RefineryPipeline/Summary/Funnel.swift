@@ -1,7 +1,7 @@
 import RefineryShards
 
-/// The per-stage funnel a run prints at the end: records in, out and dropped with reasons, then the split,
-/// then the accounting line that proves nothing was lost.
+/// The per-stage funnel a run prints at the end: records in, out and dropped with reasons, then the split, the
+/// sources and (with dedup or balance) the category mix before and after them, then the accounting line that proves nothing was lost.
 public enum Funnel {
     /// Aligned columns with a rule under the header; numbers right-aligned.
     static func table(_ rows: [[String]], leftAligned: Set<Int>) -> [String] {
@@ -37,6 +37,15 @@ public enum Funnel {
                     .prefix(3).map { "\($0.key) \($0.value)" }.joined(separator: ", ")
                 return [source.name, source.kind, "\(source.files)", "\(source.read)", "\(source.written)", "\(source.quarantined)", reasons]
             }, leftAligned: [0, 1, 6])
+        }
+        if let mix = manifest.categoryMix, !mix.isEmpty {
+            lines.append("")
+            lines += table([["category", "records before", "after", "chars before", "after", "share of chars after"]] + mix.sorted { $0.key < $1.key }.map { category, counts in
+                let total = mix.values.reduce(0) { $0 + $1.charsAfter }
+                let share = total == 0 ? 0 : Double(counts.charsAfter) / Double(total) * 100
+                return [category, "\(counts.recordsBefore)", "\(counts.recordsAfter)", "\(counts.charsBefore)", "\(counts.charsAfter)",
+                        String(format: "%.1f %%", share)]
+            }, leftAligned: [0])
         }
         let totals = manifest.totals
         lines.append("")

@@ -4,11 +4,19 @@ public enum DedupDecision: Sendable, Equatable {
     /// A duplicate of the record with this ordinal, which is kept.
     case exactDuplicate(of: Int)
     case nearDuplicate(of: Int, jaccard: Double)
+    /// A duplicate of a record an earlier version of the dataset published (``PublishedIndex``).
+    case publishedDuplicate(PublishedMatch)
 }
 
 /// Reads every record's keys in canonical order and groups duplicates; one per run, on one thread.
+///
+/// With a ``PublishedIndex``, each record is first looked up among what earlier versions published: a match is
+/// dropped as a duplicate of that record and takes no further part (a later record like it meets the same published
+/// record, or, if it only resembles this one, stays).
 public struct DedupResolver {
     public let stage: DedupStage
+    public private(set) var published: PublishedIndex?
+    private var publishedMatches: [Int: PublishedMatch] = [:]
     private var firstByExact: [UInt64: Int32] = [:]
     private var index: LSHIndex
     private var groups = UnionFind()
@@ -20,14 +28,15 @@ public struct DedupResolver {
     private var sketches: [UInt8] = []
     private var candidates: [Int] = []
 
-    public init(stage: DedupStage, expectedRecords: Int = 0) {
+    public init(stage: DedupStage, published: PublishedIndex? = nil, expectedRecords: Int = 0) {
         self.stage = stage
+        self.published = published
         index = LSHIndex(bands: stage.hasher.bands, expectedRecords: expectedRecords)
     }
 
     /// Adds the next record (ordinals are 0, 1, 2… in canonical order); `nil` keys: a record that is nobody's
-    /// duplicate.
-    public mutating func add(_ keys: DedupKeys?, quality score: Double?) {
+    /// duplicate. `id` tells a published record from the same record published again.
+    public mutating func add(_ keys: DedupKeys?, quality score: Double?, id: String) {
         let ordinal = groups.count
         groups.extend(to: ordinal + 1)
         near.append(false)
@@ -40,6 +49,10 @@ public struct DedupResolver {
             sketches.append(contentsOf: repeatElement(0, count: width))
         }
         guard let keys else { return }
+        if let match = published?.match(keys, id: id) {
+            publishedMatches[ordinal] = match
+            return
+        }
         if stage.exact {
             if let first = firstByExact[keys.exact] {
                 _ = groups.union(Int(first), ordinal)
@@ -81,6 +94,7 @@ public struct DedupResolver {
             }
         }
         return (0..<count).map { i in
+            if let match = publishedMatches[i] { return .publishedDuplicate(match) }
             let survivor = Int(survivorOfGroup[Int(roots[i])])
             if survivor == i { return .keep }
             return near[i] ? .nearDuplicate(of: survivor, jaccard: Double(jaccard[i])) : .exactDuplicate(of: survivor)

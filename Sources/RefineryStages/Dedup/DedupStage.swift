@@ -18,9 +18,12 @@ import RefinerySpec
 /// 1 − (1 − s⁸)¹⁴: 92 % at s = 0.8, 56 % at 0.7, 5 % at 0.5, 50 % at s ≈ 0.685 (see ``MinHasher``); candidates are then verified
 /// against `threshold` (default 0.8) by the signatures' agreement.
 ///
+/// Across runs, records are also matched against what earlier versions of the same dataset published
+/// (``PublishedIndex``; `across_versions`, default true).
+///
 /// Parameters: `exact` (default true), `near` (default true), `threshold` (0.8), `bands` (14), `rows` (8),
 /// `shingle` (5 words), `seed`, `keep` (`first` | `best_quality`), `normalize: {lowercase, whitespace,
-/// punctuation, digits}`. Reasons `exact_duplicate`, `near_duplicate`; the reject names the kept record in
+/// punctuation, digits}`, `across_versions` (true). Reasons `exact_duplicate`, `near_duplicate`; the reject names the kept record in
 /// `kept_id`.
 public struct DedupStage: Sendable {
     /// Which member of a duplicate group survives.
@@ -37,15 +40,20 @@ public struct DedupStage: Sendable {
     public var normalization = DedupNormalization.default
     public var shingle = 5
     public var hasher = MinHasher(bands: 14, rows: 8, seed: 0x5EED_0F_DED0)
+    /// Whether records are also checked against what earlier versions of the dataset published
+    /// (``PublishedIndex``), and this version's records filed for later ones.
+    public var acrossVersions = true
 
     public init() {}
 
     /// Reads the parameters from the spec (see the type's documentation).
     /// - Throws: ``RefineryError`` at the offending key.
     public init(parameters: SpecNode) throws {
-        let table = try parameters.table(allowed: ["exact", "near", "threshold", "bands", "rows", "shingle", "seed", "keep", "normalize"])
+        let table = try parameters.table(allowed: ["exact", "near", "threshold", "bands", "rows", "shingle", "seed", "keep", "normalize",
+                                                            "across_versions"])
         exact = try table.optional("exact")?.bool() ?? exact
         near = try table.optional("near")?.bool() ?? near
+        acrossVersions = try table.optional("across_versions")?.bool() ?? acrossVersions
         if let node = table.optional("threshold") {
             threshold = try node.double()
             guard (0...1).contains(threshold) else { throw node.error("threshold is a Jaccard similarity in [0, 1], found \(threshold)") }
