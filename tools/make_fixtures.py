@@ -18,12 +18,17 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"
 rng = random.Random(20261122)
 
 expected = {"read": 0, "written": 0, "blank_lines": 0, "dropped": {}}
+# Records of the support category that reach the balance stage (capped at SUPPORT_CAP by pipelines/demo.yaml).
+support_kept = 0
+SUPPORT_CAP = 40
 
 
-def fate(reason=None):
+def fate(reason=None, support=False):
+    global support_kept
     expected["read"] += 1
     if reason is None:
         expected["written"] += 1
+        support_kept += support
     else:
         expected["dropped"][reason] = expected["dropped"].get(reason, 0) + 1
 
@@ -39,9 +44,11 @@ FIXES = ["restart it while holding the reset button for ten seconds",
 
 
 def chat(i):
+    # Product, problem and fix vary together so that no two of the demo's 50 chats share all three (their word
+    # 5-gram Jaccard is at most 0.64; the dedup stage drops only the duplicates written on purpose).
     product = PRODUCTS[i % len(PRODUCTS)]
-    problem = PROBLEMS[(i * 3) % len(PROBLEMS)]
-    fix = FIXES[(i * 7) % len(FIXES)]
+    problem = PROBLEMS[(i * 3 + i // 8) % len(PROBLEMS)]
+    fix = FIXES[(i * 7 + i // 8) % len(FIXES)]
     return [
         {"role": "user", "content": f"Hi, my {product} {problem}. Order number {1000 + i}. What can I do?"},
         {"role": "assistant", "content": f"Sorry about the trouble with your {product}. Please {fix}, "
@@ -182,7 +189,7 @@ def main():
     lines = []
     for i in range(30):
         lines.append(json.dumps({"messages": chat(i), "rating": 1 + (i % 5), "conversation_id": f"c{i:04d}"}))
-        fate()
+        fate(support=True)
     lines.append("")  # a blank line: skipped, counted, not a record
     expected["blank_lines"] += 1
     lines.append('{"messages": [{"role": "user", "content": "unterminated')
@@ -210,26 +217,29 @@ def main():
     lines = []
     for i in range(30, 50):
         lines.append(json.dumps({"messages": chat(i), "rating": 1 + (i % 5)}, ensure_ascii=False))
-        fate()
+        fate(support=True)
+    # The same conversation exported again by the day-2 feed (another rating): an exact duplicate of day 1's line 13.
+    lines.append(json.dumps({"messages": chat(12), "rating": 2}))
+    fate("dedup.exact_duplicate")
     # PII in a chat: redacted to typed placeholders and counted in `pii`; the record is kept.
     lines.append(json.dumps({"messages": [{"role": "user", "content": "My email is jane.doe@example.com and my card "
                                                                       "4111 1111 1111 1111 was charged twice."},
                                           {"role": "assistant", "content": "Thanks, Jane. I have refunded the second "
                                                                            "charge; it will show within five days."}],
                              "rating": 5}))
-    fate()
+    fate(support=True)
     # Decomposed accents (NFD) are normalised to NFC and the record is kept.
     lines.append(json.dumps({"messages": [{"role": "user", "content": "Je voudrais annule\u0301 ma commande, s'il vous plai\u0302t."},
                                           {"role": "assistant", "content": "C'est fait\u00a0: votre commande est annule\u0301e."}],
                              "rating": 5}, ensure_ascii=False))
-    fate()
+    fate(support=True)
     # A customer who swears at a polite agent: the toxicity stage judges assistant turns, so it is kept.
     lines.append(json.dumps({"messages": [{"role": "user", "content": "Your damn app ate my playlist again, this is "
                                                                       "shit. Fix it!"},
                                           {"role": "assistant", "content": "I am sorry about that. I have restored "
                                                                            "your playlist from last night's backup."}],
                              "rating": 4}))
-    fate()
+    fate(support=True)
     # An agent who insults the customer: dropped by the toxicity stage (reason toxic).
     lines.append(json.dumps({"messages": [{"role": "user", "content": "Can you tell me why my invoice doubled?"},
                                           {"role": "assistant", "content": "Because you are a stupid idiot who can't "
@@ -242,14 +252,29 @@ def main():
 
     # --- content metadata: generic JSONL documents ---------------------------------------------------
     genres = ["drama", "comedy", "documentary", "thriller"]
-    lines = []
+    who = ["a family that runs a small lighthouse", "two brothers who fish the northern banks",
+           "a retired teacher with a secret garden", "a young doctor posted to an island clinic",
+           "three friends restoring an old cinema"]
+    where = ["on a windy coast", "in a mountain village", "beside a frozen lake", "in a port city at war",
+             "on a farm that is losing money", "in a town split by a new motorway", "at the edge of the desert"]
+    turn = ["Over one long winter they take in a stranger whose story changes all of them.",
+            "When the money runs out, each of them has to choose what to give up.",
+            "A letter from the past forces them to face what really happened that summer.",
+            "Years later, a storm brings back the one person they never forgave."]
+    synopses, lines = [], []
     for i in range(25):
         g = genres[i % len(genres)]
-        text = (f"Title {i:03d} is a {g} about a family that runs a small lighthouse on a windy coast. "
-                f"Over one long winter they take in a stranger whose story changes all of them.")
+        text = f"Title {i:03d} is a {g} about {who[i % 5]} {where[i % 7]}. {turn[(i // 5 + i) % 4]}"
+        synopses.append(text)
         lines.append(json.dumps({"id": f"title-{i:03d}", "text": text, "category": "metadata",
                                  "meta": {"genre": g, "year": 1990 + i}}))
         fate()
+    # The same synopsis from a second feed, with other casing and punctuation: an exact duplicate after
+    # normalisation; and one re-sent with a line of boilerplate added: a near-duplicate (word 5-gram Jaccard ≈ 0.9).
+    lines.append(json.dumps({"id": "feed2-title-003", "text": synopses[3].upper().replace(".", " !"), "category": "metadata"}))
+    fate("dedup.exact_duplicate")
+    lines.append(json.dumps({"id": "feed3-title-007", "text": synopses[7] + " Now streaming.", "category": "metadata"}))
+    fate("dedup.near_duplicate")
     lines.append(json.dumps({"id": "title-short", "text": "Too short."}))
     fate("validate.too_short")
     lines.append(json.dumps({"id": "title-empty", "text": "   "}))
@@ -284,6 +309,10 @@ def main():
     write_subtitles()
     write_tables()
 
+    # Balancing caps the support chats that survive deduplication at SUPPORT_CAP (pipelines/demo.yaml).
+    over = support_kept - SUPPORT_CAP
+    expected["written"] -= over
+    expected["dropped"]["balance.over_cap"] = over
     expected["quarantined"] = sum(expected["dropped"].values())
     assert expected["read"] == expected["written"] + expected["quarantined"]
     with open(os.path.join(ROOT, "EXPECTED.json"), "w") as f:
