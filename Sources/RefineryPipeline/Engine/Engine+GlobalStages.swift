@@ -20,7 +20,7 @@ extension Engine {
             var clock = Stopwatch()
             let (published, publishedStats) = try loadPublishedIndex(for: dedup)
             if !publishedStats.isEmpty { stats["dedup_published"] = publishedStats }
-            var resolver = DedupResolver(stage: dedup, published: published)
+            var resolver = DedupResolver(stage: dedup, published: published, expectedRecords: entries.count)
             var counters = StageCounters(name: dedup.name)
             for entry in entries {
                 resolver.add(entry.dedup, quality: entry.quality, id: entry.id)
