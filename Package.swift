@@ -47,10 +47,12 @@ let package = Package(
                 "RefineryCodecs", "RefineryRecords", "RefinerySpec", "RefineryReaders", "RefineryStages",
                 "RefineryShards", .product(name: "Logging", package: "swift-log"),
             ]),
+        // The trainer: tokenizer, data, model, objectives.
+        .target(name: "RefineryTraining", dependencies: ["RefineryCodecs", "RefineryRecords", "RefineryShards"]),
         .executableTarget(
             name: "refinery",
             dependencies: [
-                "RefineryPipeline", "RefineryShards", "RefinerySpec",
+                "RefineryPipeline", "RefineryShards", "RefinerySpec", "RefineryTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -72,7 +74,7 @@ let package = Package(
         .testTarget(
             name: "RefineryTests",
             dependencies: ["RefineryCodecs", "RefineryRecords", "RefinerySpec", "RefineryReaders", "RefineryStages",
-                           "RefineryShards", "RefineryPipeline"],
+                           "RefineryShards", "RefineryPipeline", "RefineryTraining"],
             // Read from #filePath by the tests, not bundled.
             exclude: ["Fixtures"]),
     ],
