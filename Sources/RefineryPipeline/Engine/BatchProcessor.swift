@@ -132,16 +132,19 @@ final class BatchProcessor {
             // Global stages follow: spill the survivors with their keys instead of splitting them.
             // Dedup keys first, timed as the dedup stage's worker seconds (its resolution adds the main thread's).
             var keys: [DedupKeys?] = []
+            var piece = SpillPiece()
+            var shingleCounts: [Int] = []
             if let dedup = plan.dedup {
                 keys.reserveCapacity(records.count)
                 for (index, record) in records.enumerated() {
                     var view = views[index]
-                    keys.append(dedup.keys(of: record, view: &view))
+                    let before = piece.shingles.count
+                    keys.append(dedup.keys(of: record, view: &view, shingles: &piece.shingles))
+                    shingleCounts.append(piece.shingles.count - before)
                 }
             }
             let keySeconds = clock.lap()
             writer.reset()
-            var piece = SpillPiece()
             piece.entries.reserveCapacity(records.count)
             for (index, record) in records.enumerated() {
                 let start = writer.bytes.count
@@ -150,7 +153,8 @@ final class BatchProcessor {
                                                 lineBytes: writer.bytes.count - start, contentBytes: Self.contentBytes(record),
                                                 contentChars: Self.contentChars(record),
                                                 quality: record.scores.first { $0.key == "quality" }?.value,
-                                                dedup: keys.isEmpty ? nil : keys[index]))
+                                                dedup: keys.isEmpty ? nil : keys[index],
+                                                shingleCount: shingleCounts.isEmpty ? 0 : shingleCounts[index]))
                 writer.byte(0x0A)
                 for score in record.scores { output.train.scoreKeys.insert(score.key) }
                 for count in record.pii { output.train.piiKeys.insert(count.key) }

@@ -21,25 +21,35 @@ extension Engine {
             let (published, publishedStats) = try loadPublishedIndex(for: dedup)
             if !publishedStats.isEmpty { stats["dedup_published"] = publishedStats }
             var resolver = DedupResolver(stage: dedup, published: published, expectedRecords: entries.count)
+            if dedup.near && dedup.verify == .exact {
+                let shingles = spill.shingles
+                resolver.exactJaccard = { shingles.jaccard(entries[$0], entries[$1]) }
+            }
             var counters = StageCounters(name: dedup.name)
             for entry in entries {
                 resolver.add(entry.dedup, quality: entry.quality, id: entry.id)
                 counters.recordsIn += 1
                 counters.bytesIn += entry.contentBytes
             }
+            if let failure = spill.shingles.failure { throw failure }
+            stats["dedup_verified_pairs"] = resolver.verifiedPairs
+            stats["dedup_shingle_spill_bytes"] = spill.shingles.bytes
             for (index, decision) in resolver.decisions().enumerated() {
                 switch decision {
                 case .keep:
                     counters.recordsOut += 1
                     counters.bytesOut += entries[index].contentBytes
-                case .exactDuplicate(let kept):
+                case .exactDuplicate(let kept, let matched):
                     counters.dropped["exact_duplicate", default: 0] += 1
+                    let group = matched == kept ? "" : "; its group keeps \(entries[kept].id)"
                     fates[index] = .drop(stage: dedup.name, reason: "exact_duplicate",
-                                         detail: "same normalised text as \(entries[kept].id)", keptID: entries[kept].id)
-                case .nearDuplicate(let kept, let jaccard):
+                                         detail: "same normalised text as \(entries[matched].id)\(group)", keptID: entries[kept].id)
+                case .nearDuplicate(let kept, let matched, let jaccard):
                     counters.dropped["near_duplicate", default: 0] += 1
+                    let group = matched == kept ? "" : "; its group keeps \(entries[kept].id)"
+                    let measure = dedup.verify == .exact ? "Jaccard" : "estimated Jaccard"
                     fates[index] = .drop(stage: dedup.name, reason: "near_duplicate",
-                                         detail: "near-duplicate of \(entries[kept].id), estimated Jaccard \((jaccard * 1000).rounded() / 1000)",
+                                         detail: "near-duplicate of \(entries[matched].id), \(measure) \((jaccard * 1000).rounded() / 1000)\(group)",
                                          keptID: entries[kept].id)
                 case .publishedDuplicate(let match):
                     let published = "published in \(plan.spec.output.dataset)@\(match.version)"

@@ -1,9 +1,12 @@
 /// The decision about one record.
 public enum DedupDecision: Sendable, Equatable {
     case keep
-    /// A duplicate of the record with this ordinal, which is kept.
-    case exactDuplicate(of: Int)
-    case nearDuplicate(of: Int, jaccard: Double)
+    /// The same normalised text as `matched`; `of` is its group's survivor (the same record unless
+    /// `keep: best_quality` chose another, or `matched` itself joined the group as a near duplicate).
+    case exactDuplicate(of: Int, matched: Int)
+    /// Similar to `matched` (Jaccard similarity `jaccard`, exact or estimated, see ``DedupResolver``); `of` is its
+    /// group's survivor.
+    case nearDuplicate(of: Int, matched: Int, jaccard: Double)
     /// A duplicate of a record an earlier version of the dataset published (``PublishedIndex``).
     case publishedDuplicate(PublishedMatch)
 }
@@ -20,9 +23,15 @@ public struct DedupResolver {
     private var firstByExact: [UInt64: Int32] = [:]
     private var index: LSHIndex
     private var groups = UnionFind()
-    /// Per ordinal: whether it joined its group as a near duplicate, and the similarity that did it.
+    /// Per ordinal: the earlier record it matched (-1: none), whether as a near duplicate, and the similarity.
+    private var matched: [Int32] = []
     private var near: [Bool] = []
     private var jaccard: [Float] = []
+    /// The exact Jaccard similarity of two records' shingle sets, when the engine can tell it; otherwise
+    /// candidates are judged by their sketches' estimate.
+    public var exactJaccard: ((_ a: Int, _ b: Int) -> Double)?
+    /// Candidate pairs judged by ``exactJaccard`` (the others' sketch estimate was too low to be worth it).
+    public private(set) var verifiedPairs = 0
     private var quality: [Float] = []
     /// Every record's sketch, back to back (``MinHasher/permutations`` bytes each; zeros for records without).
     private var sketches: [UInt8] = []
@@ -39,6 +48,7 @@ public struct DedupResolver {
     public mutating func add(_ keys: DedupKeys?, quality score: Double?, id: String) {
         let ordinal = groups.count
         groups.extend(to: ordinal + 1)
+        matched.append(-1)
         near.append(false)
         jaccard.append(1)
         quality.append(Float(score ?? 0))
@@ -56,6 +66,7 @@ public struct DedupResolver {
         if stage.exact {
             if let first = firstByExact[keys.exact] {
                 _ = groups.union(Int(first), ordinal)
+                matched[ordinal] = first
                 return
             }
             firstByExact[keys.exact] = Int32(ordinal)
@@ -65,11 +76,19 @@ public struct DedupResolver {
         var best: (ordinal: Int, jaccard: Double)?
         for candidate in candidates {
             let other = Array(sketches[(candidate * width)..<((candidate + 1) * width)])
-            let similarity = DedupKeys.estimatedJaccard(keys.sketch, other)
+            var similarity = DedupKeys.estimatedJaccard(keys.sketch, other)
+            if let exactJaccard {
+                // The estimate's spread is ±0.04 at 112 permutations: a pair 0.15 below the threshold is out
+                // (more than three spreads); anything closer is decided on the shingle sets themselves.
+                guard similarity >= stage.threshold - 0.15 else { continue }
+                similarity = exactJaccard(candidate, ordinal)
+                verifiedPairs += 1
+            }
             if similarity >= stage.threshold && similarity > (best?.jaccard ?? -1) { best = (candidate, similarity) }
         }
         if let best {
             _ = groups.union(best.ordinal, ordinal)
+            matched[ordinal] = Int32(best.ordinal)
             near[ordinal] = true
             jaccard[ordinal] = Float(best.jaccard)
         }
@@ -97,7 +116,13 @@ public struct DedupResolver {
             if let match = publishedMatches[i] { return .publishedDuplicate(match) }
             let survivor = Int(survivorOfGroup[Int(roots[i])])
             if survivor == i { return .keep }
-            return near[i] ? .nearDuplicate(of: survivor, jaccard: Double(jaccard[i])) : .exactDuplicate(of: survivor)
+            if matched[i] < 0 {
+                // The group's first record, outranked by `keep: best_quality`: it is what the survivor matched.
+                return near[survivor] ? .nearDuplicate(of: survivor, matched: survivor, jaccard: Double(jaccard[survivor]))
+                    : .exactDuplicate(of: survivor, matched: survivor)
+            }
+            return near[i] ? .nearDuplicate(of: survivor, matched: Int(matched[i]), jaccard: Double(jaccard[i]))
+                : .exactDuplicate(of: survivor, matched: Int(matched[i]))
         }
     }
 }

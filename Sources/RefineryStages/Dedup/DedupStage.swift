@@ -43,6 +43,14 @@ public struct DedupStage: Sendable {
     /// Whether records are also checked against what earlier versions of the dataset published
     /// (``PublishedIndex``), and this version's records filed for later ones.
     public var acrossVersions = true
+    /// How candidate pairs are judged against `threshold`.
+    public enum Verification: String, Sendable, CaseIterable {
+        /// The Jaccard similarity of the two records' shingle sets (kept in a spill file until resolution).
+        case exact
+        /// The share of equal one-byte MinHash values (±0.04 at 112 permutations; no shingles kept).
+        case estimate
+    }
+    public var verify = Verification.exact
 
     public init() {}
 
@@ -50,10 +58,17 @@ public struct DedupStage: Sendable {
     /// - Throws: ``RefineryError`` at the offending key.
     public init(parameters: SpecNode) throws {
         let table = try parameters.table(allowed: ["exact", "near", "threshold", "bands", "rows", "shingle", "seed", "keep", "normalize",
-                                                            "across_versions"])
+                                                            "across_versions", "verify"])
         exact = try table.optional("exact")?.bool() ?? exact
         near = try table.optional("near")?.bool() ?? near
         acrossVersions = try table.optional("across_versions")?.bool() ?? acrossVersions
+        if let node = table.optional("verify") {
+            let value = try node.string()
+            guard let parsed = Verification(rawValue: value) else {
+                throw node.error("unknown verify '\(value)'; use \(Verification.allCases.map(\.rawValue).joined(separator: " or "))")
+            }
+            verify = parsed
+        }
         if let node = table.optional("threshold") {
             threshold = try node.double()
             guard (0...1).contains(threshold) else { throw node.error("threshold is a Jaccard similarity in [0, 1], found \(threshold)") }
@@ -92,9 +107,17 @@ public struct DedupStage: Sendable {
     /// The keys of one record (a worker computes them; they travel with the spill); `nil` for an interaction
     /// history, which has no text and is never a duplicate.
     public func keys(of record: Record, view: inout RecordView) -> DedupKeys? {
+        var shingles: [UInt32] = []
+        return keys(of: record, view: &view, shingles: &shingles)
+    }
+
+    /// ``keys(of:view:)``, also appending the record's shingle hashes to `shingles` when candidates are verified
+    /// on them (`verify: exact`).
+    public func keys(of record: Record, view: inout RecordView, shingles: inout [UInt32]) -> DedupKeys? {
         if record.kind == .interactions { return nil }
         var text = DedupText(normalization: normalization, shingleSize: shingle)
         let fingerprint = text.fingerprint(view.text(of: record), using: hasher)
+        if near && verify == .exact { text.appendShingles(to: &shingles) }
         // No shingle (no words): every such text has the same signature, so it is matched by its exact hash only.
         guard near, fingerprint.shingleCount > 0 else { return DedupKeys(exact: fingerprint.exactHash, bands: [], sketch: []) }
         // One byte of each permutation's minimum is enough to estimate similarity (b-bit MinHash): 112 bytes a record.
