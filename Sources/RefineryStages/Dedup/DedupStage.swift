@@ -18,6 +18,11 @@ import RefinerySpec
 /// 1 − (1 − s⁸)¹⁴: 92 % at s = 0.8, 56 % at 0.7, 5 % at 0.5, 50 % at s ≈ 0.685 (see ``MinHasher``); candidates are then verified
 /// against `threshold` (default 0.8) by the signatures' agreement.
 ///
+/// Per record the keys weigh 24 bytes inline (in the spill entry) plus two heap arrays of about 150 bytes each
+/// (a 32-byte header and 14 × 8 bytes of band hashes; the same and 112 sketch bytes), and take about 16 µs of a core
+/// per KB of text (60 MB/s, the signature kernel included; tools/bench/DedupBench measures both). A worker computing
+/// many records should reuse a ``Scratch`` (``keys(of:view:scratch:)``).
+///
 /// Parameters: `exact` (default true), `near` (default true), `threshold` (0.8), `bands` (14), `rows` (8),
 /// `shingle` (5 words), `seed`, `keep` (`first` | `best_quality`), `normalize: {lowercase, whitespace,
 /// punctuation, digits}`. Reasons `exact_duplicate`, `near_duplicate`; the reject names the kept record in
@@ -81,17 +86,51 @@ public struct DedupStage: Sendable {
         if !exact && !near { throw parameters.error("exact and near are both off; remove the dedup stage instead") }
     }
 
+    /// A worker's reusable buffers for ``keys(of:view:scratch:)``: the normalised text, word, shingle and signature
+    /// buffers of one record at a time, grown to the largest record seen and never shrunk.
+    ///
+    /// Not shared: give each worker (or each batch) its own, from ``makeScratch()``.
+    public struct Scratch: Sendable {
+        var text: DedupText
+        var signature: [UInt32] = []
+    }
+
+    /// Buffers for ``keys(of:view:scratch:)`` with this stage's normalisation and shingle size.
+    public func makeScratch() -> Scratch {
+        Scratch(text: DedupText(normalization: normalization, shingleSize: shingle))
+    }
+
     /// The keys of one record (a worker computes them; they travel with the spill); `nil` for an interaction
     /// history, which has no text and is never a duplicate.
+    ///
+    /// Allocates its scratch buffers on every call; a loop over records should use ``keys(of:view:scratch:)``.
     public func keys(of record: Record, view: inout RecordView) -> DedupKeys? {
+        var scratch = makeScratch()
+        return keys(of: record, view: &view, scratch: &scratch)
+    }
+
+    /// ``keys(of:view:)`` with a worker's reusable buffers: allocates nothing but the keys' two arrays (band hashes
+    /// and sketch).
+    /// - Parameters:
+    ///   - record: the record.
+    ///   - view: its text view, built here if no earlier stage did.
+    ///   - scratch: from this stage's ``makeScratch()`` (another stage's settings would give other keys).
+    /// - Returns: the keys; `nil` for an interaction history.
+    /// - Complexity: O(n) in the text's UTF-8 length, plus O(shingles × ``MinHasher/permutations``).
+    public func keys(of record: Record, view: inout RecordView, scratch: inout Scratch) -> DedupKeys? {
         if record.kind == .interactions { return nil }
-        var text = DedupText(normalization: normalization, shingleSize: shingle)
-        let fingerprint = text.fingerprint(view.text(of: record), using: hasher)
+        precondition(scratch.text.normalization == normalization && scratch.text.shingleSize == shingle,
+                     "scratch made for another dedup stage")
+        let (exact, shingles) = scratch.text.fingerprint(view.text(of: record), using: hasher, into: &scratch.signature)
         // No shingle (no words): every such text has the same signature, so it is matched by its exact hash only.
-        guard near, fingerprint.shingleCount > 0 else { return DedupKeys(exact: fingerprint.exactHash, bands: [], sketch: []) }
+        guard near, shingles > 0 else { return DedupKeys(exact: exact, bands: [], sketch: []) }
         // One byte of each permutation's minimum is enough to estimate similarity (b-bit MinHash): 112 bytes a record.
-        return DedupKeys(exact: fingerprint.exactHash, bands: hasher.bandHashes(fingerprint.signature),
-                         sketch: fingerprint.signature.map { UInt8(truncatingIfNeeded: $0) })
+        let signature = scratch.signature
+        let sketch = [UInt8](unsafeUninitializedCapacity: signature.count) { bytes, count in
+            for k in 0..<signature.count { bytes[k] = UInt8(truncatingIfNeeded: signature[k]) }
+            count = signature.count
+        }
+        return DedupKeys(exact: exact, bands: hasher.bandHashes(signature), sketch: sketch)
     }
 }
 
