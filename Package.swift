@@ -25,6 +25,10 @@ let package = Package(
             name: "CRefinerySQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
 
+        // The MinHash signature loop in C: AVX-512, AVX2 and portable kernels in one object, chosen at run time
+        // (`__attribute__((target))`, no compiler flags), so that a baseline build runs at the CPU's speed.
+        .target(name: "CRefineryMinHash"),
+
         // Compression and hashing over the C libraries.
         .target(name: "RefineryCodecs", dependencies: ["CRefineryZstd", "CRefineryXXHash"]),
         // The record model, its JSON form, errors with locations, and the source readers.
@@ -36,7 +40,8 @@ let package = Package(
         // The Stage protocol and the stages, one folder each.
         // The language stage's model (tools/langid/train.py writes it) ships as a resource next to the binary.
         .target(
-            name: "RefineryStages", dependencies: ["RefineryCodecs", "RefineryRecords", "RefinerySpec"],
+            name: "RefineryStages",
+            dependencies: ["CRefineryMinHash", "RefineryCodecs", "RefineryRecords", "RefinerySpec"],
             resources: [.copy("Language/Resources/langid.bin"), .copy("Toxicity/Resources/toxicity")]),
         // zstd shards, rejects, manifest, verification.
         .target(name: "RefineryShards", dependencies: ["RefineryCodecs", "RefineryRecords"]),
@@ -69,7 +74,7 @@ let package = Package(
         // Times the deduplication kernels (signatures, index) on one core (tools/bench/DedupBench).
         .executableTarget(
             name: "dedup-bench",
-            dependencies: ["RefineryStages"],
+            dependencies: ["RefineryRecords", "RefineryStages"],
             path: "tools/bench/DedupBench"),
         .testTarget(
             name: "RefineryTests",

@@ -1,6 +1,6 @@
 import RefineryCodecs
 import RefineryRecords
-@_spi(Benchmarks) import RefineryStages
+@_spi(Benchmarks) @testable import RefineryStages
 import Testing
 
 @Suite struct DedupKernelTests {
@@ -143,6 +143,33 @@ import Testing
 
     // MARK: MinHash
 
+    /// The signature of every kernel this CPU can run, keyed by kernel.
+    static func signatures(_ hasher: MinHasher, _ shingles: [UInt32]) -> [(MinHasher.SignatureKernel, [UInt32])] {
+        MinHasher.SignatureKernel.available.map { kernel in
+            var signature: [UInt32] = []
+            shingles.withUnsafeBufferPointer { hasher.signature(of: $0, into: &signature, kernel: kernel) }
+            return (kernel, signature)
+        }
+    }
+
+    /// `count` random shingle hashes (fixed seed), with the extreme values mixed in.
+    static func randomShingles(_ count: Int, state: inout UInt64) -> [UInt32] {
+        let edges: [UInt32] = [0, 1, 2, .max, .max - 1, 1 << 31, (1 << 31) - 1, 1 << 30]
+        return (0..<count).map { i in
+            state = state &* 6_364_136_223_846_793_005 &+ 1
+            return i % 97 == 13 ? edges[Int(state >> 61)] : UInt32(truncatingIfNeeded: state >> 32)
+        }
+    }
+
+    @Test("the kernels this CPU has include the scalar reference and the portable one; the default is one of them")
+    func availableKernels() {
+        let available = MinHasher.SignatureKernel.available
+        #expect(available.contains(.scalar) && available.contains(.portable))
+        #expect(available.contains(MinHasher.defaultKernel))
+        // Each C kernel runs only where its instructions exist; the scalar and portable ones everywhere.
+        #expect(MinHasher.SignatureKernel.scalar.isAvailable && MinHasher.SignatureKernel.portable.isAvailable)
+    }
+
     @Test("every kernel computes the same signature, equal to a direct (a·h + b) mod (2^61 − 1)")
     func kernelsAgree() {
         let hasher = MinHasher(bands: 3, rows: 5, seed: 11)  // 15 permutations: a partial group of lanes
@@ -162,10 +189,91 @@ import Testing
                 }.min() ?? 0
                 reference[k] = UInt32(truncatingIfNeeded: minimum)
             }
-            for kernel in MinHasher.SignatureKernel.allCases {
-                var signature: [UInt32] = []
-                shingles.withUnsafeBufferPointer { hasher.signature(of: $0, into: &signature, kernel: kernel) }
+            for (kernel, signature) in Self.signatures(hasher, shingles) {
                 #expect(signature == reference, "\(kernel), \(size) shingles")
+            }
+        }
+    }
+
+    @Test("every kernel on this CPU matches the scalar reference bit for bit, for every shape of signature",
+          arguments: [(1, 1), (1, 3), (2, 4), (3, 5), (5, 7), (4, 8), (14, 8), (9, 9), (20, 8), (64, 7)])
+    func kernelsMatchReference(bands: Int, rows: Int) {
+        // Shapes with 1 to 448 permutations: partial groups of 4 and 8 lanes, and every size of a kernel's last block.
+        var state = UInt64(bands * 1_000 + rows)
+        for seed: UInt64 in [0, 42, 0x5EED_0F_DED0] {
+            let hasher = MinHasher(bands: bands, rows: rows, seed: seed)
+            for size in [0, 1, 2, 3, 5, 8, 17, 64, 333, 1_200] {
+                let shingles = Self.randomShingles(size, state: &state)
+                let signatures = Self.signatures(hasher, shingles)
+                let reference = signatures[0]
+                #expect(reference.0 == .scalar)
+                #expect(reference.1.count == bands * rows)
+                for (kernel, signature) in signatures.dropFirst() {
+                    #expect(signature == reference.1, "\(kernel), \(bands) × \(rows), seed \(seed), \(size) shingles")
+                }
+            }
+        }
+    }
+
+    @Test("every kernel agrees on edge values: a and b near 2^61 − 1, h = 2^32 − 1, residues that fold to p")
+    func kernelsAgreeOnEdges() {
+        let p = MinHasher.prime
+        // a·h + b ≡ 0 for h = 1000 and b = p − 1000: the lazily reduced value is p, which sorts after 1 (h = 1001), so
+        // the stored minimum is 1, not the true minimum 0 — the kernels must make exactly the same choice.
+        let permutations: [(a: UInt64, b: UInt64)] = [
+            (1, p - 1_000), (p - 1, p - 1), (p - 1, 0), ((1 << 31) - 1, p - 1), ((1 << 61) - 2, 1), (1 << 31, 7),
+            (1 << 30, p - 2), (3, p - 3_000), (0x1555_5555_5555_5555, 0x0AAA_AAAA_AAAA_AAAA), (1, 0),
+            ((1 << 31) | 1, p / 2), (2, p - 2_000),
+        ]
+        let hasher = MinHasher(bands: 3, rows: 4, permutations: permutations)
+        #expect(hasher.coefficients(0) == (1, p - 1_000))
+        #expect(hasher.coefficients(4) == ((1 << 61) - 2, 1))
+        let shingleSets: [[UInt32]] = [
+            [1_000], [1_000, 1_001], [1_001, 1_000], [.max], [.max, 0], [0], [1_000, .max, 1, 1_001], [1_000, 1_000],
+            (0..<300).map { UInt32(truncatingIfNeeded: $0 &* 0x9E37_79B9) }, [999, 1_000, 1_001, 1_002],
+        ]
+        for shingles in shingleSets {
+            let signatures = Self.signatures(hasher, shingles)
+            for (kernel, signature) in signatures.dropFirst() {
+                #expect(signature == signatures[0].1, "\(kernel) on \(shingles.prefix(4))")
+            }
+        }
+        var signature: [UInt32] = []
+        [UInt32(1_000), 1_001].withUnsafeBufferPointer { hasher.signature(of: $0, into: &signature, kernel: .scalar) }
+        #expect(signature[0] == 1, "the fold's order (p after 1) is the reference's")
+        [UInt32(1_000)].withUnsafeBufferPointer { hasher.signature(of: $0, into: &signature, kernel: .scalar) }
+        #expect(signature[0] == 0, "a lone p is made canonical")
+    }
+
+    @Test("keys computed with a reused scratch equal keys computed with fresh buffers, in any order of records")
+    func scratchKeys() {
+        let stage = DedupStage()
+        let location = SourceLocation(file: "f")
+        let texts = [Self.randomWords(2_000, seed: 4).joined(separator: " "), "", "one two three",
+                     String(repeating: "İ", count: 60) + " ÉCOLE Straße", "今天天气很好我们去公园散步吧", "?!…",
+                     Self.randomWords(40, seed: 5).joined(separator: ", ")]
+        var records = texts.enumerated().map { Record(id: "d\($0.offset)", source: "s", text: $0.element, location: location) }
+        records.append(Record(id: "c", source: "s", messages: [Message(role: "user", content: "Hi there, how are you?"),
+                                                              Message(role: "assistant", content: "Fine.")],
+                              location: location))
+        records.append(Record(id: "i", source: "s", interactions: Interactions(items: ["a", "b"]), location: location))
+        var scratch = stage.makeScratch()
+        var shingles: [UInt32] = []
+        for order in [records, records.reversed(), records + records] {
+            for record in order {
+                var freshView = RecordView(), reusedView = RecordView()
+                let fresh = stage.keys(of: record, view: &freshView)
+                shingles.removeAll()
+                let reused = stage.keys(of: record, view: &reusedView, scratch: &scratch, shingles: &shingles)
+                // The shingles spilled for exact verification are the record's own.
+                if record.kind != .interactions {
+                    var text = DedupText(normalization: stage.normalization, shingleSize: stage.shingle)
+                    #expect(shingles == text.shingles(reusedView.text(of: record)), "\(record.id)")
+                }
+                #expect(fresh?.exact == reused?.exact, "\(record.id)")
+                #expect(fresh?.bands == reused?.bands, "\(record.id)")
+                #expect(fresh?.sketch == reused?.sketch, "\(record.id)")
+                #expect((fresh == nil) == (record.kind == .interactions))
             }
         }
     }

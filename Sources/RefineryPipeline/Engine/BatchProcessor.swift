@@ -136,10 +136,11 @@ final class BatchProcessor {
             var shingleCounts: [Int] = []
             if let dedup = plan.dedup {
                 keys.reserveCapacity(records.count)
+                var scratch = dedup.makeScratch()
                 for (index, record) in records.enumerated() {
                     var view = views[index]
                     let before = piece.shingles.count
-                    keys.append(dedup.keys(of: record, view: &view, shingles: &piece.shingles))
+                    keys.append(dedup.keys(of: record, view: &view, scratch: &scratch, shingles: &piece.shingles))
                     shingleCounts.append(piece.shingles.count - before)
                 }
             }

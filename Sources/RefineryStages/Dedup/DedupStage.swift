@@ -21,6 +21,11 @@ import RefinerySpec
 /// Across runs, records are also matched against what earlier versions of the same dataset published
 /// (``PublishedIndex``; `across_versions`, default true).
 ///
+/// Per record the keys weigh 24 bytes inline (in the spill entry) plus two heap arrays of about 150 bytes each
+/// (a 32-byte header and 14 × 8 bytes of band hashes; the same and 112 sketch bytes), and take about 16 µs of a core
+/// per KB of text (60 MB/s, the signature kernel included; tools/bench/DedupBench measures both). A worker computing
+/// many records should reuse a ``Scratch`` (``keys(of:view:scratch:shingles:)``).
+///
 /// Parameters: `exact` (default true), `near` (default true), `threshold` (0.8), `bands` (14), `rows` (8),
 /// `shingle` (5 words), `seed`, `keep` (`first` | `best_quality`), `normalize: {lowercase, whitespace,
 /// punctuation, digits}`, `across_versions` (true). Reasons `exact_duplicate`, `near_duplicate`; the reject names the kept record in
@@ -104,25 +109,55 @@ public struct DedupStage: Sendable {
         if !exact && !near { throw parameters.error("exact and near are both off; remove the dedup stage instead") }
     }
 
-    /// The keys of one record (a worker computes them; they travel with the spill); `nil` for an interaction
-    /// history, which has no text and is never a duplicate.
-    public func keys(of record: Record, view: inout RecordView) -> DedupKeys? {
-        var shingles: [UInt32] = []
-        return keys(of: record, view: &view, shingles: &shingles)
+    /// A worker's reusable buffers for ``keys(of:view:scratch:)``: the normalised text, word, shingle and signature
+    /// buffers of one record at a time, grown to the largest record seen and never shrunk.
+    ///
+    /// Not shared: give each worker (or each batch) its own, from ``makeScratch()``.
+    public struct Scratch: Sendable {
+        var text: DedupText
+        var signature: [UInt32] = []
     }
 
-    /// ``keys(of:view:)``, also appending the record's shingle hashes to `shingles` when candidates are verified
-    /// on them (`verify: exact`).
-    public func keys(of record: Record, view: inout RecordView, shingles: inout [UInt32]) -> DedupKeys? {
+    /// Buffers for ``keys(of:view:scratch:)`` with this stage's normalisation and shingle size.
+    public func makeScratch() -> Scratch {
+        Scratch(text: DedupText(normalization: normalization, shingleSize: shingle))
+    }
+
+    /// The keys of one record (a worker computes them; they travel with the spill); `nil` for an interaction
+    /// history, which has no text and is never a duplicate.
+    ///
+    /// Allocates its scratch buffers on every call; a loop over records should use ``keys(of:view:scratch:)``.
+    public func keys(of record: Record, view: inout RecordView) -> DedupKeys? {
+        var scratch = makeScratch()
+        var shingles: [UInt32] = []
+        return keys(of: record, view: &view, scratch: &scratch, shingles: &shingles)
+    }
+
+    /// ``keys(of:view:)`` with a worker's reusable buffers: allocates nothing but the keys' two arrays (band hashes
+    /// and sketch), and appends the record's shingle hashes to `shingles` when candidate pairs are verified on them
+    /// (`verify: exact`).
+    /// - Parameters:
+    ///   - record: the record.
+    ///   - view: its text view, built here if no earlier stage did.
+    ///   - scratch: from this stage's ``makeScratch()`` (another stage's settings would give other keys).
+    ///   - shingles: where the shingle hashes go (the engine spills them).
+    /// - Returns: the keys; `nil` for an interaction history.
+    /// - Complexity: O(n) in the text's UTF-8 length, plus O(shingles × ``MinHasher/permutations``).
+    public func keys(of record: Record, view: inout RecordView, scratch: inout Scratch, shingles: inout [UInt32]) -> DedupKeys? {
         if record.kind == .interactions { return nil }
-        var text = DedupText(normalization: normalization, shingleSize: shingle)
-        let fingerprint = text.fingerprint(view.text(of: record), using: hasher)
-        if near && verify == .exact { text.appendShingles(to: &shingles) }
+        precondition(scratch.text.normalization == normalization && scratch.text.shingleSize == shingle,
+                     "scratch made for another dedup stage")
+        let (exact, shingleCount) = scratch.text.fingerprint(view.text(of: record), using: hasher, into: &scratch.signature)
+        if near && verify == .exact { scratch.text.appendShingles(to: &shingles) }
         // No shingle (no words): every such text has the same signature, so it is matched by its exact hash only.
-        guard near, fingerprint.shingleCount > 0 else { return DedupKeys(exact: fingerprint.exactHash, bands: [], sketch: []) }
+        guard near, shingleCount > 0 else { return DedupKeys(exact: exact, bands: [], sketch: []) }
         // One byte of each permutation's minimum is enough to estimate similarity (b-bit MinHash): 112 bytes a record.
-        return DedupKeys(exact: fingerprint.exactHash, bands: hasher.bandHashes(fingerprint.signature),
-                         sketch: fingerprint.signature.map { UInt8(truncatingIfNeeded: $0) })
+        let signature = scratch.signature
+        let sketch = [UInt8](unsafeUninitializedCapacity: signature.count) { bytes, count in
+            for k in 0..<signature.count { bytes[k] = UInt8(truncatingIfNeeded: signature[k]) }
+            count = signature.count
+        }
+        return DedupKeys(exact: exact, bands: hasher.bandHashes(signature), sketch: sketch)
     }
 }
 

@@ -1,70 +1,122 @@
+import CRefineryMinHash
+import Foundation
+
 // The signature loop: for every permutation, the minimum over the record's shingles of `a·h + b mod (2⁶¹ − 1)`.
 //
-// Kernels, measured with tools/bench/DedupBench (`dedup-bench --rounds 40 --only sig.scalar,sig.simd4,sig.simd8`)
-// on 2 MB of tools/bench/gen_corpus.py documents (5.25 bytes of text per shingle), on one core of a 2.5 GHz Xeon with
-// AVX-512, Swift 6.3.1 `-c release`; MB/s of text per CPU-second, best of 40 rounds:
+// The kernels are C (Sources/CRefineryMinHash): Swift cannot build one function for AVX-512 and another for baseline
+// x86-64 in the same binary, C can (`__attribute__((target))`), so the default build picks the fastest kernel the CPU
+// has, once per process (``MinHasher/defaultKernel``; `REFINERY_MINHASH_KERNEL` forces another). Every kernel computes
+// exactly the value of ``MinHasher/permute(_:aLow:aHigh:b:)`` below and keeps its minimum: the tests hold each kernel
+// the machine can run to this Swift reference, bit for bit.
 //
-// | kernel                                   | default build (SSE2) | `-target-cpu haswell` | `-target-cpu skylake-avx512` |
-// |------------------------------------------|-----:|-----:|------:|
-// | scalar, 4 permutations per pass          |   20 |   50 |    59 |
-// | SIMD4<UInt64>, branch-free minimum       | **40** | 67 |    83 |
-// | SIMD8<UInt64>, compare-and-select        |   27 |   80 | **142** |
+// Measured with tools/bench/DedupBench (`taskset -c 1 dedup-bench --rounds 5`, tools/bench/README.md) on 48 MB of
+// gen_corpus.py's text-200mb JSONL (13,203 records, 4.97 bytes of text per shingle), on one core of a 2.5 GHz Xeon
+// (AVX-512 F/DQ/BW/VL), Swift 6.3.1 `-c release`, default (baseline x86-64) build; MB/s of text per CPU-second, best of
+// 3 × 5 rounds run alternately with the previous build on a busy machine:
 //
-// The default build targets baseline x86-64, where SIMD vectors lower to SSE2: two 64-bit lanes per register, a
-// 32 × 32 → 64-bit multiply (`pmuludq`) but no 64-bit multiply, compare or minimum. SIMD4 is the fastest there (2×
-// scalar; SIMD8 runs out of the 16 registers) and is what ``MinHasher/signature(of:into:)`` uses. Its inner loop is
-// about 22 instructions per two lanes at ~3.5 a cycle, and variants (two SIMD4 or four SIMD2 accumulators, two
-// shingles per pass) all measure 40–41 MB/s: ~40 MB/s is this permutation family's ceiling on SSE2, short of 100.
-// SIMD8 pays off when the compiler may use AVX-512 (`vpmuludq` and `vpminsq` on eight lanes): 142 MB/s. It is kept
-// for such builds and for the benchmark.
+// | kernel                                                  | MB/s |
+// |---------------------------------------------------------|-----:|
+// | scalar: the Swift reference, 4 permutations per pass    |   19 |
+// | portable: C vectors of 4 × 64 bits (SSE2 here)          |   37 |
+// | avx2: 4 lanes per ymm, compare and blend                |   87 |
+// | avx512: 8 lanes per zmm, `vpminuq`                      | **146** |
+// | before: Swift `SIMD4<UInt64>` (SSE2), the old default   |   33 (37 on a quieter run) |
+// | before: Swift `SIMD8<UInt64>` (SSE2)                    |   23 |
 //
-// From a TextView, the worker's whole job (DedupText.fingerprint: normalise, hash the words, shingle, sign) runs at
-// 32 MB/s in the default build on the same input, the signature being 4/5 of it; the exact hash alone at 250 MB/s and
-// normalisation with shingles at 165 MB/s.
+// 146 MB/s is near this permutation family's ceiling on AVX-512: 12 vector instructions per eight permutations and
+// shingle (two `vpmuludq`, and + two shifts for `high·2³¹ mod p`, three adds, and + shift + add for the fold, one
+// minimum), all on ports 0 and 5, so 6 cycles × 14 groups = 84 cycles a shingle at 112 permutations: 30 M shingles/s
+// at 2.5 GHz, 149 MB/s. The portable kernel replaces the Swift SIMD kernels at the same speed (it is what CPUs without
+// AVX2 and arm64 run); AVX2 lacks a 64-bit minimum (compare + blend) and has half the lanes.
+//
+// The worker's whole job from a built TextView (`fingerprint`: normalise, hash the words, shingle, sign) now runs at
+// 60 MB/s (24–29 before), and `DedupStage.keys(of:view:)` with band hashes and sketch at 60–62 MB/s (28 before): the
+// signature is about 40 % of it, normalisation with word hashes (`shingles`: 132 MB/s) the rest.
 
 extension MinHasher {
-    /// The implementations of the signature loop, for the benchmark and for the test that they agree.
+    /// The implementations of the signature loop; every one gives the same signature, bit for bit.
     @_spi(Benchmarks)
     public enum SignatureKernel: String, Sendable, CaseIterable {
-        /// Four permutations per pass over the shingles, in 64-bit registers.
+        /// The Swift reference: four permutations per pass over the shingles, in 64-bit registers. Slow; for tests.
         case scalar
-        /// Four permutations per `SIMD4<UInt64>`, branch-free minimum (the default).
-        case simd4
-        /// Eight permutations per `SIMD8<UInt64>`, compare-and-select minimum (fastest with AVX-512).
-        case simd8
+        /// CRefineryMinHash's portable vector code (SSE2 on baseline x86-64, NEON on arm64); runs everywhere.
+        case portable
+        /// CRefineryMinHash's AVX2 code: four permutations per 256-bit register.
+        case avx2
+        /// CRefineryMinHash's AVX-512 code: eight permutations per 512-bit register.
+        case avx512
+
+        /// Whether this CPU can run the kernel.
+        public var isAvailable: Bool {
+            guard let kernel = cKernel else { return true }
+            return crefinery_minhash_kernel_supported(kernel) != 0
+        }
+
+        /// The kernels this CPU can run, slowest first.
+        public static var available: [SignatureKernel] { allCases.filter(\.isAvailable) }
+
+        var cKernel: crefinery_minhash_kernel? {
+            switch self {
+            case .scalar: nil
+            case .portable: CREFINERY_MINHASH_PORTABLE
+            case .avx2: CREFINERY_MINHASH_AVX2
+            case .avx512: CREFINERY_MINHASH_AVX512
+            }
+        }
     }
 
+    /// The environment variable that chooses a kernel (`scalar`, `portable`, `avx2`, `avx512`) instead of the fastest
+    /// one, e.g. to run the tests or a pipeline on the code an older CPU would use. A kernel this CPU cannot run is
+    /// replaced by the fastest one it can, so the variable can only slow a process down, never crash it.
+    @_spi(Benchmarks)
+    public static let kernelEnvironmentVariable = "REFINERY_MINHASH_KERNEL"
+
+    /// The kernel of ``signature(of:into:)``: the fastest this CPU has, unless ``kernelEnvironmentVariable`` names
+    /// another that it can run. Chosen once per process.
+    @_spi(Benchmarks)
+    public static let defaultKernel: SignatureKernel = {
+        let fastest = SignatureKernel.available.last ?? .portable
+        guard let name = ProcessInfo.processInfo.environment[kernelEnvironmentVariable],
+              let chosen = SignatureKernel(rawValue: name.lowercased()), chosen.isAvailable
+        else { return fastest }
+        return chosen
+    }()
+
     /// ``signature(of:into:)`` with a chosen kernel; every kernel gives the same signature.
+    /// - Precondition: `kernel.isAvailable` (a kernel the CPU lacks would stop the process with an illegal
+    ///   instruction).
     @_spi(Benchmarks)
     public func signature(of shingles: UnsafeBufferPointer<UInt32>, into signature: inout [UInt32],
                           kernel: SignatureKernel) {
         let count = permutations
         if signature.count != count { signature = [UInt32](repeating: 0, count: count) }
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: lanes.count * 8) { minima in
-            lanes.withUnsafeBufferPointer { lanes in
-                switch kernel {
-                case .scalar: Self.scalarKernel(shingles, lanes, minima)
-                case .simd4: Self.simd4Kernel(shingles, lanes, minima)
-                case .simd8: Self.simd8Kernel(shingles, lanes, minima)
-                }
-            }
+        coefficientGroups.withUnsafeBufferPointer { coefficients in
             signature.withUnsafeMutableBufferPointer { signature in
-                for k in 0..<count {
-                    // The low 32 bits of the canonical residue; UInt32.max for no shingles.
-                    let m = minima[k]
-                    signature[k] = m == Self.empty ? .max : UInt32(truncatingIfNeeded: m >= Self.prime ? m - Self.prime : m)
+                guard let cKernel = kernel.cKernel else {
+                    Self.scalarKernel(shingles, coefficients, signature)
+                    return
                 }
+                precondition(kernel.isAvailable, "the \(kernel) MinHash kernel needs a CPU feature this one lacks")
+                crefinery_minhash_signature(cKernel, shingles.baseAddress, shingles.count, coefficients.baseAddress,
+                                            count, signature.baseAddress)
             }
         }
     }
 
-    /// The minimum before any shingle: above every permuted value (at most p + 5), below 2⁶² for the branch-free
-    /// minimum.
+    /// The minimum before any shingle: above every permuted value (at most p + 5), below 2⁶².
     static let empty: UInt64 = (1 << 62) - 1
 
-    // MARK: Scalar
+    // MARK: Reference
 
-    /// `a·h + b`, reduced lazily mod p to [0, p + 5]; see ``permute(_:_:_:_:)``.
+    /// `a·h + b` for `a = aHigh·2³¹ + aLow` (30 and 31 bits) and a shingle hash `h < 2³²`, reduced lazily mod p to
+    /// [0, p + 5].
+    ///
+    /// Both products are 32 × 32 bits: `low = aLow·h < 2⁶³`, and `high = aHigh·h = q·2³⁰ + r` gives
+    /// `high·2³¹ = r·2³¹ + q·2⁶¹ ≡ r·2³¹ + q` (2⁶¹ ≡ 1). The sum `r·2³¹ + q + low + b` stays below 2⁶⁴, and one fold,
+    /// `(x & p) + (x >> 61)`, brings it into [0, p + 5] in the residue class of `a·h + b`. As `h` → residue is
+    /// one-to-one, so is `h` → this value; it orders shingles exactly as the canonical residue does except that
+    /// residues 0–5 may sort last (6 values in 2⁶¹), and the stored minimum is made canonical. The C kernels compute
+    /// exactly this value, so that they agree with this one bit for bit.
     @inline(__always)
     static func permute(_ h: UInt64, aLow: UInt64, aHigh: UInt64, b: UInt64) -> UInt64 {
         let low = aLow &* h
@@ -73,15 +125,16 @@ extension MinHasher {
         return (x & prime) &+ (x >> 61)
     }
 
-    static func scalarKernel(_ shingles: UnsafeBufferPointer<UInt32>, _ lanes: UnsafeBufferPointer<Lanes>,
-                             _ minima: UnsafeMutableBufferPointer<UInt64>) {
-        for k in stride(from: 0, to: lanes.count * 8, by: 4) {
-            let group = lanes[k / 8]
-            let j = k % 8
-            let l0 = group.aLow[j], h0 = group.aHigh[j], b0 = group.b[j]
-            let l1 = group.aLow[j + 1], h1 = group.aHigh[j + 1], b1 = group.b[j + 1]
-            let l2 = group.aLow[j + 2], h2 = group.aHigh[j + 2], b2 = group.b[j + 2]
-            let l3 = group.aLow[j + 3], h3 = group.aHigh[j + 3], b3 = group.b[j + 3]
+    /// The reference kernel, four permutations per pass over the shingles.
+    static func scalarKernel(_ shingles: UnsafeBufferPointer<UInt32>, _ coefficients: UnsafeBufferPointer<UInt64>,
+                             _ signature: UnsafeMutableBufferPointer<UInt32>) {
+        for k in stride(from: 0, to: signature.count, by: 4) {
+            // Lanes past the signature's end are computed from the padding and dropped.
+            let base = k / 8 * groupStride + k % 8
+            let l0 = coefficients[base], h0 = coefficients[base + 8], b0 = coefficients[base + 16]
+            let l1 = coefficients[base + 1], h1 = coefficients[base + 9], b1 = coefficients[base + 17]
+            let l2 = coefficients[base + 2], h2 = coefficients[base + 10], b2 = coefficients[base + 18]
+            let l3 = coefficients[base + 3], h3 = coefficients[base + 11], b3 = coefficients[base + 19]
             var m0 = empty, m1 = empty, m2 = empty, m3 = empty
             for shingle in shingles {
                 let h = UInt64(shingle)
@@ -90,78 +143,18 @@ extension MinHasher {
                 m2 = min(m2, permute(h, aLow: l2, aHigh: h2, b: b2))
                 m3 = min(m3, permute(h, aLow: l3, aHigh: h3, b: b3))
             }
-            minima[k] = m0
-            minima[k + 1] = m1
-            minima[k + 2] = m2
-            minima[k + 3] = m3
+            store(m0, at: k, in: signature)
+            store(m1, at: k + 1, in: signature)
+            store(m2, at: k + 2, in: signature)
+            store(m3, at: k + 3, in: signature)
         }
     }
 
-    // MARK: SIMD
-
-    /// Four permutations of one shingle hash `h` (< 2³², in every lane): `a·h + b`, reduced lazily mod p to
-    /// [0, p + 5].
-    ///
-    /// With `a = aHigh·2³¹ + aLow` (30 and 31 bits) both products are 32 × 32 bits, one `pmuludq` per two lanes:
-    /// `low = aLow·h < 2⁶³`, and `high = aHigh·h = q·2³⁰ + r` gives `high·2³¹ = r·2³¹ + q·2⁶¹ ≡ r·2³¹ + q`
-    /// (2⁶¹ ≡ 1). The sum `r·2³¹ + q + low + b` stays below 2⁶⁴, and one fold, `(x & p) + (x >> 61)`, brings it into
-    /// [0, p + 5] in the residue class of `a·h + b`. As `h` → residue is one-to-one, so is `h` → this value; it orders
-    /// shingles exactly as the canonical residue does except that residues 0–5 may sort last (6 values in 2⁶¹), and
-    /// the stored minimum is made canonical.
+    /// Stores the low 32 bits of the canonical residue of a minimum (`UInt32.max` for no shingles) in a slot of the
+    /// signature, if it has that slot.
     @inline(__always)
-    static func permute(_ h: SIMD4<UInt64>, _ aLow: SIMD4<UInt64>, _ aHigh: SIMD4<UInt64>, _ b: SIMD4<UInt64>)
-        -> SIMD4<UInt64>
-    {
-        let low = aLow &* h
-        let high = aHigh &* h
-        let x = ((high & SIMD4(repeating: (1 << 30) - 1)) &<< 31) &+ (high &>> 30) &+ low &+ b
-        return (x & SIMD4(repeating: prime)) &+ (x &>> 61)
-    }
-
-    static func simd4Kernel(_ shingles: UnsafeBufferPointer<UInt32>, _ lanes: UnsafeBufferPointer<Lanes>,
-                            _ minima: UnsafeMutableBufferPointer<UInt64>) {
-        // Masking with 2³² − 1 tells the compiler that the products are 32 × 32 bits (`pmuludq`); it is hoisted.
-        let low32 = SIMD4<UInt64>(repeating: 0xFFFF_FFFF)
-        for g in 0..<lanes.count {
-            let group = lanes[g]
-            for half in 0..<2 {
-                let aLow = (half == 0 ? group.aLow.lowHalf : group.aLow.highHalf) & low32
-                let aHigh = (half == 0 ? group.aHigh.lowHalf : group.aHigh.highHalf) & low32
-                let b = half == 0 ? group.b.lowHalf : group.b.highHalf
-                var m = SIMD4<UInt64>(repeating: empty)
-                for shingle in shingles {
-                    let v = permute(SIMD4(repeating: UInt64(shingle)), aLow, aHigh, b)
-                    // min(m, v) = m + min(v − m, 0), both below 2⁶²: the sign of v − m is its top bit. SSE2 has no
-                    // 64-bit compare; this compiles to a 32-bit compare of the high halves, an AND and an add.
-                    let d = v &- m
-                    m &+= d & (SIMD4<UInt64>.zero &- (d &>> 63))
-                }
-                for j in 0..<4 { minima[g * 8 + half * 4 + j] = m[j] }
-            }
-        }
-    }
-
-    /// Eight permutations of one shingle hash; see ``permute(_:_:_:_:)``.
-    @inline(__always)
-    static func permute(_ h: SIMD8<UInt64>, _ lanes: Lanes) -> SIMD8<UInt64> {
-        let low32 = SIMD8<UInt64>(repeating: 0xFFFF_FFFF)
-        let low = (lanes.aLow & low32) &* h
-        let high = (lanes.aHigh & low32) &* h
-        let x = ((high & SIMD8(repeating: (1 << 30) - 1)) &<< 31) &+ (high &>> 30) &+ low &+ lanes.b
-        return (x & SIMD8(repeating: prime)) &+ (x &>> 61)
-    }
-
-    static func simd8Kernel(_ shingles: UnsafeBufferPointer<UInt32>, _ lanes: UnsafeBufferPointer<Lanes>,
-                            _ minima: UnsafeMutableBufferPointer<UInt64>) {
-        for g in 0..<lanes.count {
-            let group = lanes[g]
-            // Signed lanes (every value is below 2⁶²) so that AVX-512 compares with one `vpcmpq`/`vpminsq`.
-            var m = SIMD8<Int64>(repeating: Int64(empty))
-            for shingle in shingles {
-                let v = SIMD8<Int64>(truncatingIfNeeded: permute(SIMD8(repeating: UInt64(shingle)), group))
-                m.replace(with: v, where: v .< m)
-            }
-            for j in 0..<8 { minima[g * 8 + j] = UInt64(m[j]) }
-        }
+    static func store(_ m: UInt64, at k: Int, in signature: UnsafeMutableBufferPointer<UInt32>) {
+        guard k < signature.count else { return }
+        signature[k] = m == empty ? .max : UInt32(truncatingIfNeeded: m >= prime ? m - prime : m)
     }
 }

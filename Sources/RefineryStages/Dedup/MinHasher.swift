@@ -9,7 +9,8 @@ import RefineryCodecs
 ///
 /// Shingle hashes must look random, as the hashes of ``DedupText`` do: a linear family is not min-wise independent
 /// on structured keys (on `i·c mod 2³²` its estimates are off by 0.17 at Jaccard 0.5). The loop over permutations is
-/// vectorised; MinHasher+Signature.swift has the kernels and their speeds.
+/// vectorised in C (CRefineryMinHash: AVX-512, AVX2 or portable vectors, chosen once per process from the CPU);
+/// MinHasher+Signature.swift has the kernels and their speeds.
 ///
 /// Why `UInt32` slots: two different minima agree in their low 32 bits with probability 2⁻³², which adds nothing
 /// measurable to the estimator's own error (±0.04 at Jaccard 0.8 over 112 slots), while a signature is half the
@@ -36,19 +37,17 @@ public struct MinHasher: Sendable {
     public let rows: Int
     /// The seed of the permutations; records hashed with different seeds cannot be compared.
     public let seed: UInt64
-    /// The coefficients, eight permutations per ``Lanes``; the last group is padded.
-    let lanes: ContiguousArray<Lanes>
+    /// The coefficients, in groups of eight permutations: `a` split into its low 31 bits (eight values) and its high
+    /// 30 bits (eight values), then `b` (eight values), so that every product is 32 × 32 bits (one `pmuludq` per two
+    /// lanes on x86-64's SSE2, eight lanes per `vpmuludq` with AVX-512). The last group is padded. This is the layout
+    /// CRefineryMinHash reads.
+    let coefficientGroups: ContiguousArray<UInt64>
+
+    /// Values per group of ``coefficientGroups``.
+    static let groupStride = 24
 
     /// The Mersenne prime 2⁶¹ − 1.
     public static let prime: UInt64 = (1 << 61) - 1
-
-    /// Eight permutations' coefficients, laid out for ``signature(of:into:)``: `a` split into its low 31 bits and its
-    /// high 30 bits, so that every product is 32 × 32 bits (one `pmuludq` per two lanes on x86-64's SSE2).
-    struct Lanes {
-        var aLow: SIMD8<UInt64>
-        var aHigh: SIMD8<UInt64>
-        var b: SIMD8<UInt64>
-    }
 
     /// Creates the permutations.
     /// - Parameters:
@@ -61,24 +60,43 @@ public struct MinHasher: Sendable {
         self.rows = rows
         self.seed = seed
         var random = SplitMix64(seed: seed)
-        let count = bands * rows
-        var lanes = ContiguousArray<Lanes>()
-        lanes.reserveCapacity((count + 7) / 8)
-        for _ in 0..<((count + 7) / 8) {
-            var group = Lanes(aLow: .zero, aHigh: .zero, b: .zero)
+        let groups = (bands * rows + 7) / 8
+        var coefficients = ContiguousArray<UInt64>(repeating: 0, count: groups * Self.groupStride)
+        for group in 0..<groups {
+            let base = group * Self.groupStride
             for lane in 0..<8 {
                 // Rejection sampling keeps a and b uniform (2⁶¹ − 1 is not a power of two).
                 var a: UInt64 = 0
                 while a == 0 || a >= Self.prime { a = random.next() >> 3 }
                 var b = Self.prime
                 while b >= Self.prime { b = random.next() >> 3 }
-                group.aLow[lane] = a & ((1 << 31) - 1)
-                group.aHigh[lane] = a >> 31
-                group.b[lane] = b
+                coefficients[base + lane] = a & ((1 << 31) - 1)
+                coefficients[base + 8 + lane] = a >> 31
+                coefficients[base + 16 + lane] = b
             }
-            lanes.append(group)
         }
-        self.lanes = lanes
+        self.coefficientGroups = coefficients
+    }
+
+    /// Permutations with given coefficients instead of seeded ones, for tests of edge values (`a` near p, `b` that
+    /// sends a shingle to residue 0). The seed is 0; padding lanes get `a = 1, b = 0`.
+    /// - Precondition: `permutations.count == bands × rows`, every `a` in `[1, p)` and `b` in `[0, p)`.
+    init(bands: Int, rows: Int, permutations: [(a: UInt64, b: UInt64)]) {
+        precondition(bands >= 1 && rows >= 1 && permutations.count == bands * rows, "bands × rows permutations")
+        self.bands = bands
+        self.rows = rows
+        self.seed = 0
+        let groups = (permutations.count + 7) / 8
+        var coefficients = ContiguousArray<UInt64>(repeating: 0, count: groups * Self.groupStride)
+        for k in 0..<(groups * 8) {
+            let (a, b) = k < permutations.count ? permutations[k] : (1, 0)
+            precondition(a >= 1 && a < Self.prime && b < Self.prime, "coefficients out of range")
+            let base = k / 8 * Self.groupStride + k % 8
+            coefficients[base] = a & ((1 << 31) - 1)
+            coefficients[base + 8] = a >> 31
+            coefficients[base + 16] = b
+        }
+        self.coefficientGroups = coefficients
     }
 
     /// Signature slots: `bands × rows`.
@@ -86,8 +104,8 @@ public struct MinHasher: Sendable {
 
     /// Permutation `k`'s coefficients `(a, b)`.
     public func coefficients(_ k: Int) -> (a: UInt64, b: UInt64) {
-        let group = lanes[k / 8]
-        return (group.aHigh[k % 8] << 31 | group.aLow[k % 8], group.b[k % 8])
+        let base = k / 8 * Self.groupStride + k % 8
+        return (coefficientGroups[base + 8] << 31 | coefficientGroups[base], coefficientGroups[base + 16])
     }
 
     // MARK: Signatures
@@ -102,8 +120,9 @@ public struct MinHasher: Sendable {
     }
 
     /// ``signature(of:)`` into a caller's buffer, resized to ``permutations``, for loops that reuse it.
+    /// - Complexity: O(shingles × permutations); see MinHasher+Signature.swift for the speed of each kernel.
     public func signature(of shingles: UnsafeBufferPointer<UInt32>, into signature: inout [UInt32]) {
-        self.signature(of: shingles, into: &signature, kernel: .simd4)
+        self.signature(of: shingles, into: &signature, kernel: Self.defaultKernel)
     }
 
     /// Band hashes of a signature: for each band, XXH3-64 of its rows' bytes, seeded with the band index and
@@ -120,6 +139,7 @@ public struct MinHasher: Sendable {
         precondition(signature.count == permutations,
                      "a signature of \(signature.count) slots for \(permutations) permutations")
         hashes.removeAll(keepingCapacity: true)
+        hashes.reserveCapacity(bands)
         signature.withUnsafeBytes { bytes in
             let width = rows * MemoryLayout<UInt32>.stride
             for band in 0..<bands {
@@ -148,7 +168,4 @@ public struct MinHasher: Sendable {
     /// The Jaccard similarity at which the candidate curve is usually said to turn, `(1/bands)^(1/rows)`
     /// (≈ 0.72 for 14 × 8; the exact 50 % point is a little lower, ≈ 0.685).
     public var threshold: Double { pow(1 / Double(bands), 1 / Double(rows)) }
-}
-
-extension MinHasher {
 }

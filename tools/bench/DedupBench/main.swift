@@ -1,21 +1,29 @@
-// dedup-bench [--rounds N] [--only PHASE,...] FILE...: times the deduplication kernels on the calling thread (pin it
-// with taskset)
-// over the records of FILEs, held in memory: `.jsonl` lines with `text` or `messages` (tools/bench/gen_corpus.py
-// writes them), any other file as plain text cut at blank lines into records of about 2 KB.
+// dedup-bench [--rounds N] [--only PHASE,...] [--index-records N] FILE...: times the deduplication kernels on the
+// calling thread (pin it with taskset) over the records of FILEs, held in memory: `.jsonl` lines with `text` or
+// `messages` (tools/bench/gen_corpus.py writes them), any other file as plain text cut at blank lines into records of
+// about 2 KB.
 // Phases, each timed alone, fastest of N rounds (default 5), MB/s of record text (UTF-8 bytes) per second of the
 // thread's CPU time (so that other load on a shared machine does not count):
 //   view          TextView (words, lines, paragraphs) — shared with the other stages, not part of dedup
 //   exact         DedupText.exactHash: normalisation + XXH3 of the normalised text
 //   shingles      DedupText.withShingles: normalisation + XXH3 per word + 5-word shingle hashes
-//   sig.KERNEL    MinHasher signature of precomputed shingles, for each kernel (scalar, SIMD…)
-//   fingerprint   DedupText.fingerprint from the view: exact hash + shingles + signature (the worker's whole job)
+//   sig.KERNEL    MinHasher signature of precomputed shingles, for each kernel this CPU can run (scalar: the Swift
+//                 reference; portable, avx2, avx512: CRefineryMinHash), each checked against the first (MISMATCH)
+//   fingerprint   DedupText.fingerprint from the view: exact hash + shingles + signature
+//   keys          DedupStage.keys(of:view:) from a built view: fingerprint + band hashes + sketch, fresh buffers per
+//                 record (the call the engine makes)
+//   keys.scratch  the same with a worker's reusable DedupStage.Scratch (keys(of:view:scratch:))
 //   index         band hashes + LSHIndex.insertOrMatch + UnionFind, one record after another (the index thread)
+// Also printed: the bytes of one record's keys (DedupKeys inline, band hashes and sketch on the heap) and of the index.
 // `--index-records N` also fills an index with N records of random band hashes, for its time and bytes per record
 // at scale.
-// Prints one JSON object on stdout; a table on stderr. `--only` times just the named phases (for a profiler).
-// Build: swift build -c release --product dedup-bench (add `-Xswiftc -target-cpu -Xswiftc skylake-avx512` or
-// `haswell` to see what the SIMD kernels do with wider vectors; MinHasher+Signature.swift has the numbers).
+// Prints one JSON object on stdout; a table on stderr. `--only` times just the named phases (the others run once, for
+// the inputs of later phases); use it under a profiler.
+// Build: swift build -c release --product dedup-bench. The signature kernel is chosen at run time from the CPU
+// (REFINERY_MINHASH_KERNEL=portable|avx2|avx512|scalar picks another for the fingerprint and keys phases); no
+// -target-cpu flag is needed. MinHasher+Signature.swift has the numbers, tools/bench/README.md how to reproduce them.
 import Foundation
+import RefineryRecords
 @_spi(Benchmarks) import RefineryStages
 
 var arguments = Array(CommandLine.arguments.dropFirst())
@@ -136,7 +144,7 @@ FileHandle.standardError.write(Data("  (\(shingleCount) shingles, \(bytesPerShin
 let hasher = MinHasher(seed: 42)
 var signature: [UInt32] = []
 var reference: [[UInt32]] = []
-for kernel in MinHasher.SignatureKernel.allCases {
+for kernel in MinHasher.SignatureKernel.available {
     var signatures: [[UInt32]] = []
     let (seconds, _) = time("sig.\(kernel.rawValue)") {
         signatures.removeAll(keepingCapacity: true)
@@ -159,6 +167,54 @@ report("fingerprint", time("fingerprint") {
     }
     return x
 }.seconds)
+
+// The worker's call, as the engine makes it: DedupStage.keys(of:view:) with the record's view already built by an
+// earlier stage; the keys of the last round are kept to weigh what one record carries to the index.
+let stage = DedupStage()
+let recordsForKeys = texts.enumerated().map { Record(id: "r\($0.offset)", source: "bench", text: $0.element, location: SourceLocation(file: "bench")) }
+let recordViews = recordsForKeys.map { record -> RecordView in
+    var view = RecordView()
+    _ = view.text(of: record)
+    return view
+}
+var lastKeys: [DedupKeys?] = []
+report("keys", time("keys") {
+    lastKeys.removeAll(keepingCapacity: true)
+    var x = 0
+    for (ordinal, record) in recordsForKeys.enumerated() {
+        var view = recordViews[ordinal]
+        let keys = stage.keys(of: record, view: &view)
+        x ^= Int(truncatingIfNeeded: keys?.exact ?? 0)
+        lastKeys.append(keys)
+    }
+    return x
+}.seconds)
+var scratch = stage.makeScratch()
+var spilledShingles: [UInt32] = []
+report("keys.scratch", time("keys.scratch") {
+    lastKeys.removeAll(keepingCapacity: true)
+    var x = 0
+    for (ordinal, record) in recordsForKeys.enumerated() {
+        var view = recordViews[ordinal]
+        spilledShingles.removeAll(keepingCapacity: true)  // the engine spills them for exact verification
+        let keys = stage.keys(of: record, view: &view, scratch: &scratch, shingles: &spilledShingles)
+        x ^= Int(truncatingIfNeeded: keys?.exact ?? 0)
+        lastKeys.append(keys)
+    }
+    return x
+}.seconds)
+
+// What one record's keys weigh: the inline value (in the spill entry) and the heap blocks of its two arrays.
+let withKeys = lastKeys.compactMap { $0 }.filter { !$0.bands.isEmpty }
+/// Heap bytes of an array's storage: a 32-byte header (on 64-bit platforms) and its capacity (malloc may round up).
+func heapBytes<Element>(_ array: [Element]) -> Int {
+    array.capacity == 0 ? 0 : 32 + array.capacity * MemoryLayout<Element>.stride
+}
+let bandsBytes = Double(withKeys.reduce(0) { $0 + heapBytes($1.bands) }) / Double(max(withKeys.count, 1))
+let sketchBytes = Double(withKeys.reduce(0) { $0 + heapBytes($1.sketch) }) / Double(max(withKeys.count, 1))
+let keysLine = String(format: "  keys: %d B inline (DedupKeys?), bands %.0f B and sketch %.0f B on the heap (header + capacity)\n",
+                      MemoryLayout<DedupKeys?>.size, bandsBytes, sketchBytes)
+FileHandle.standardError.write(Data(keysLine.utf8))
 
 var index = LSHIndex()
 var clusters = UnionFind()
@@ -209,6 +265,8 @@ if syntheticRecords > 0 {
 
 var json = "{\"records\": \(texts.count), \"megabytes\": \(megabytes), \"shingles\": \(shingleCount)"
 for (name, rate) in results { json += ", \"\(name)\": \(String(format: "%.1f", rate))" }
+json += ", \"keys_inline_bytes\": \(MemoryLayout<DedupKeys?>.size), \"keys_bands_heap_bytes\": \(bandsBytes)"
+json += ", \"keys_sketch_heap_bytes\": \(sketchBytes)"
 json += ", \"index_bytes_per_record\": \(String(format: "%.1f", index.bytesPerRecord))"
 json += ", \"synthetic_index_bytes_per_record\": \(String(format: "%.1f", syntheticBytesPerRecord))}"
 print(json)
