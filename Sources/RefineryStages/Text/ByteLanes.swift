@@ -44,11 +44,13 @@ enum ByteLanes {
         return atLeastLow & ~aboveHigh & ~word & highBits
     }
 
+    /// The high bit of each lane holding an ASCII letter.
+    @inline(__always)
+    static func letter(_ word: UInt64) -> UInt64 { inRange(word | ones &* 0x20, 0x61, 0x7A) }
+
     /// The high bit of each lane holding an ASCII letter or digit.
     @inline(__always)
-    static func letterOrDigit(_ word: UInt64) -> UInt64 {
-        inRange(word, 0x30, 0x39) | inRange(word | ones &* 0x20, 0x61, 0x7A)
-    }
+    static func letterOrDigit(_ word: UInt64) -> UInt64 { inRange(word, 0x30, 0x39) | letter(word) }
 
     /// The high bit of each lane holding a UTF-8 continuation byte (`10xxxxxx`).
     @inline(__always)

@@ -90,8 +90,7 @@ public struct ToxicityClassifier: Sendable {
         }
         var previous: UInt64 = 0
         // Raw buffers: slicing the token arrays per word retained and released them on every word.
-        text.withBuffers { tokens, scalars in
-            var marked = [UInt64](repeating: 0, count: 26)
+        text.withBuffers { tokens, scalars in withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 26) { marked in
             for token in tokens where !token.joined {
                 words += 1
                 guard ngrams else { continue }
@@ -119,7 +118,7 @@ public struct ToxicityClassifier: Sendable {
                     body(index(h, 0x4444_4444))
                 }
             }
-        }
+        } }
         return words
     }
 

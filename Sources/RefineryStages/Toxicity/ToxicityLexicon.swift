@@ -181,7 +181,7 @@ public struct ToxicityLexicon: Sendable {
             }
         }
         // English endings, tried only when the word ends like one (s, d, g, n, r, y).
-        if stems, scalars.count >= 5, let last = scalars.last, Self.endingLetters.contains(last) {
+        if stems, scalars.count >= 5, let last = scalars.last, Self.isEndingLetter(last) {
             for suffix in Self.englishSuffixes where scalars.count - suffix.count >= 4 && scalars.suffix(suffix.count).elementsEqual(suffix) {
                 if words.lists(ToxText.hash(scalars.dropLast(suffix.count))) & active != 0 { return true }
             }
@@ -213,8 +213,12 @@ public struct ToxicityLexicon: Sendable {
     }
 
     static let englishSuffixes: [[UInt32]] = ["s", "es", "ed", "ing", "in", "er", "ers", "y"].map { $0.unicodeScalars.map(\.value) }
-    /// The last letters of ``englishSuffixes``.
-    static let endingLetters: Set<UInt32> = Set("sdgnry".unicodeScalars.map(\.value))
+    /// Whether a letter is the last one of an ending in ``englishSuffixes`` (s, d, g, n, r, y). Compared, not looked
+    /// up in a `Set`, whose SipHash ran for most English words.
+    @inline(__always)
+    static func isEndingLetter(_ s: UInt32) -> Bool {
+        s == 0x73 || s == 0x64 || s == 0x67 || s == 0x6E || s == 0x72 || s == 0x79
+    }
 
     static func hasLongRun<C: Collection>(_ scalars: C) -> Bool where C.Element == UInt32 {
         var run = 1
