@@ -16,8 +16,10 @@ struct HashCounter {
     /// At least `mask + 1` (and at least 16) slots; a table after a larger one uses a prefix of them.
     private var slots: ContiguousArray<Slot> = []
     private var mask = 0
-    /// How many leading slots may hold keys (the size of the last table inserted into): the rest are all free, so
-    /// emptying the table clears only these.
+    /// How many leading slots may hold keys (the size of the largest table inserted into since they were all
+    /// free): the rest are all free, so emptying the table clears only these, and only as many of them as the next
+    /// table uses. (The n-gram passes go from a table for every word to tables for a few candidates: clearing the
+    /// whole first table for the second had been 7% of their time.)
     private var used = 0
 
     /// An empty table sized for `items` insertions.
@@ -31,13 +33,15 @@ struct HashCounter {
         while capacity < items * 2 { capacity <<= 1 }
         if slots.count < capacity {
             slots = ContiguousArray(repeating: Slot(key: 0, count: 0, first: 0), count: capacity)
+            used = 0
         } else if used > 0 {
-            let used = used
+            let dirty = min(used, capacity)
             slots.withUnsafeMutableBufferPointer { slots in
-                for i in 0..<used { slots[i].key = 0 }
+                for i in 0..<dirty { slots[i].key = 0 }
             }
+            // Slots past this table's may still hold keys.
+            used = used > capacity ? used : 0
         }
-        used = 0
         mask = capacity - 1
     }
 

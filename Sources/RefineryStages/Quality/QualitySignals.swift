@@ -71,7 +71,6 @@ struct QualitySignals {
         let table = ScalarClassTable.shared
         let n = bytes.count
         var letters = 0
-        var nonSpace = 0
         var mojibake = 0
         var symbols = 0
         // Dots in a row: every third one completes an ellipsis ("......" is two).
@@ -96,45 +95,48 @@ struct QualitySignals {
                     continue
                 }
             }
-            // Other bytes go one scalar at a time, up to the end of these eight.
+            // Other bytes go one scalar at a time, up to the end of these eight, but non-space characters and ASCII
+            // letters are still counted by lanes: every scalar here starts in these bytes (`i` is at a scalar's
+            // start), and a non-ASCII scalar, always non-space, is its lead byte. Counted per scalar instead, the
+            // counters spilled to the stack and every byte waited on the previous one's increment in memory.
             let stop = min(n, i + 8)
+            let chunk = ByteLanes.load(bytes, at: i, count: stop - i)
+            nonSpaceLanes.add(ByteLanes.inRange(chunk, 0x21, 0x7F) | ByteLanes.multibyteLead(chunk))
+            letterLanes.add(ByteLanes.letter(chunk))
             while i < stop {
                 let b = bytes[i]
                 if b < 0x80 {
-                    nonSpace &+= b > 0x20 ? 1 : 0
-                    letters &+= (b | 0x20) &- 0x61 < 26 ? 1 : 0
                     if b == 0x2E {
-                        dots += 1
+                        dots &+= 1
                         if dots == 3 {
-                            symbols += 1
+                            symbols &+= 1
                             dots = 0
                         }
                     } else {
                         dots = 0
-                        if b == 0x23 { symbols += 1 }
+                        if b == 0x23 { symbols &+= 1 }
                     }
-                    i += 1
+                    i &+= 1
                     continue
                 }
                 dots = 0
-                nonSpace += 1
                 let (scalar, length) = TextView.decode(bytes, at: i)
-                if table.isAlphabetic(scalar) { letters += 1 }
+                letters &+= table.isAlphabetic(scalar) ? 1 : 0
                 // Ã (C3 83) or Â (C3 82) followed by a Latin-1 supplement character; â€ (C3 A2 E2 82 AC); U+FFFD.
                 if b == 0xC3, i + 3 < n, bytes[i + 1] == 0x83 || bytes[i + 1] == 0x82, bytes[i + 2] == 0xC2 || bytes[i + 2] == 0xC3 {
-                    mojibake += 1
+                    mojibake &+= 1
                 } else if b == 0xC3, i + 4 < n, bytes[i + 1] == 0xA2, bytes[i + 2] == 0xE2, bytes[i + 3] == 0x82, bytes[i + 4] == 0xAC {
-                    mojibake += 1
+                    mojibake &+= 1
                 } else if b == 0xEF, i + 2 < n, bytes[i + 1] == 0xBF, bytes[i + 2] == 0xBD {
-                    mojibake += 1
+                    mojibake &+= 1
                 } else if b == 0xE2, i + 2 < n, bytes[i + 1] == 0x80, bytes[i + 2] == 0xA6 {
-                    symbols += 1  // …
+                    symbols &+= 1  // …
                 }
-                i += length
+                i &+= length
             }
         }
         letters += letterLanes.total
-        nonSpace += nonSpaceLanes.total
+        let nonSpace = nonSpaceLanes.total
         letterFraction = nonSpace == 0 ? 1 : Double(letters) / Double(nonSpace)
         mojibakePerThousand = characters == 0 ? 0 : Double(mojibake) * 1000 / Double(characters)
         symbolRatio = words == 0 ? (symbols > 0 ? 1 : 0) : Double(symbols) / Double(words)

@@ -312,12 +312,13 @@ private struct WordBuilder {
         latin += run.count
         asciiLetters += run.count
         // Widened 32 at a time on the stack and appended as a buffer (a copy), not a scalar per `append` or through
-        // a lazy map (each of which ran the array's uniqueness and capacity checks per scalar).
+        // a lazy map (each of which ran the array's uniqueness and capacity checks per scalar). The index adds wrap:
+        // an overflow check per byte kept the widening loop from being vectorised.
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 32) { wide in
             var k = 0
             while k < run.count {
-                let m = min(32, run.count - k)
-                for j in 0..<m { wide[j] = UInt32(run[k + j] | 0x20) }
+                let m = min(32, run.count &- k)
+                for j in 0..<m { wide[j] = UInt32(run[k &+ j] | 0x20) }
                 scalars.append(contentsOf: UnsafeBufferPointer(rebasing: wide[0..<m]))
                 k += m
             }
