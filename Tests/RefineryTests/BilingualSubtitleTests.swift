@@ -14,10 +14,10 @@ import Testing
     }
 
     /// Runs a bilingual source over `files` and returns the JSON objects of the data shards and of the read rejects.
-    static func run(_ files: [String: String], options: String = "{from: en, to: fr}") throws
+    static func run(_ files: [String: String], options: String = "{from: en, to: fr}", folderName: String = "refinery-test") throws
         -> (records: [[(key: String, value: JSONValue)]], rejects: [[(key: String, value: JSONValue)]], manifest: Manifest)
     {
-        let folder = try TemporaryFolder()
+        let folder = try TemporaryFolder(folderName)
         defer { folder.cleanup() }
         for (name, text) in files { try folder.write("in/\(name)", text) }
         let spec = try PipelineSpec.parse(yaml: """
@@ -37,6 +37,15 @@ import Testing
             guard case .object(let fields) = message else { return nil }
             return jsonString(fields, "content")
         }
+    }
+
+    @Test("the read stage counts the pair's file bytes, so the manifest does not depend on where the inputs are")
+    func bytesInDoNotDependOnThePath() throws {
+        let files = ["T.en.srt": Self.srt([(1000, 3000, "Where are you going?")]), "T.fr.srt": Self.srt([(1000, 3000, "Où vas-tu ?")])]
+        let short = try Self.run(files, folderName: "r").manifest
+        let long = try Self.run(files, folderName: "refinery-test-in-a-folder-with-a-much-longer-name").manifest
+        #expect(try short.encoded() == long.encoded())
+        #expect(short.stages.first?.bytesIn == files.values.reduce(0) { $0 + $1.utf8.count })
     }
 
     @Test func pairsByNameAlignByTimeAndQuarantineWhatHasNoPartner() throws {

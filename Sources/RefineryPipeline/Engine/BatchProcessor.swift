@@ -60,7 +60,7 @@ final class BatchProcessor {
                                           path: plan.fingerprints[unit.fileIndex].path, line: unit.line,
                                           preamble: batch.preambles[unit.fileIndex])
                 let bytes = UnsafeBufferPointer(rebasing: buffer[unit.range])
-                readCounters.bytesIn += unit.range.count
+                readCounters.bytesIn += unit.inputBytes ?? unit.range.count
                 switch unit.problem {
                 case .lineTooLong(let length, let limit)?:
                     decoded.reject(DecodeFailure(reason: "line_too_long", detail: "\(length) bytes, limit \(limit) (max_line_bytes); first \(bytes.count) bytes kept"),

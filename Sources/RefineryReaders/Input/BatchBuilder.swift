@@ -32,8 +32,9 @@ public final class BatchBuilder {
         preamble = (fileIndex, bytes)
     }
 
-    /// Adds one unit.
-    public func add(_ bytes: UnsafeBufferPointer<UInt8>, fileIndex: Int, line: Int, problem: RawUnit.Problem? = nil) throws {
+    /// Adds one unit; `inputBytes`: the input it stands for, when `bytes` are not simply those (``RawUnit/inputBytes``).
+    public func add(_ bytes: UnsafeBufferPointer<UInt8>, fileIndex: Int, line: Int, problem: RawUnit.Problem? = nil,
+                    inputBytes: Int? = nil) throws {
         if !current.units.isEmpty && (current.units.count >= maxRecords || current.buffer.count + bytes.count > maxBytes) {
             try flush()
         }
@@ -42,12 +43,13 @@ public final class BatchBuilder {
         }
         let start = current.buffer.count
         current.buffer.append(contentsOf: bytes)
-        current.units.append(RawUnit(range: start..<current.buffer.count, fileIndex: fileIndex, line: line, problem: problem))
+        current.units.append(RawUnit(range: start..<current.buffer.count, fileIndex: fileIndex, line: line, problem: problem,
+                                     inputBytes: inputBytes))
     }
 
     /// Adds one unit held in an array.
-    public func add(_ bytes: [UInt8], fileIndex: Int, line: Int, problem: RawUnit.Problem? = nil) throws {
-        try bytes.withUnsafeBufferPointer { try add($0, fileIndex: fileIndex, line: line, problem: problem) }
+    public func add(_ bytes: [UInt8], fileIndex: Int, line: Int, problem: RawUnit.Problem? = nil, inputBytes: Int? = nil) throws {
+        try bytes.withUnsafeBufferPointer { try add($0, fileIndex: fileIndex, line: line, problem: problem, inputBytes: inputBytes) }
     }
 
     /// Hands on the batch being collected, if it holds anything.

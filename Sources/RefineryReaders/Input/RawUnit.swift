@@ -8,6 +8,9 @@ public struct RawUnit: Sendable {
     public var line: Int
     /// Set when the reader already knows the unit cannot become a record.
     public var problem: Problem?
+    /// Input bytes the unit stands for, when its buffer holds something else (a bilingual pair: both files behind
+    /// a header naming the second); `nil`: its range's length. The read stage counts these as its `bytes_in`.
+    public var inputBytes: Int?
 
     /// Why a unit was cut short by the reader.
     public enum Problem: Sendable, Equatable {
@@ -22,7 +25,8 @@ public struct RawUnit: Sendable {
         case rejected(DecodeFailure)
     }
 
-    public init(range: Range<Int>, fileIndex: Int, line: Int, problem: Problem? = nil) {
+    public init(range: Range<Int>, fileIndex: Int, line: Int, problem: Problem? = nil, inputBytes: Int? = nil) {
+        self.inputBytes = inputBytes
         self.range = range
         self.fileIndex = fileIndex
         self.line = line

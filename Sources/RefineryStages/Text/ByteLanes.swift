@@ -52,6 +52,21 @@ enum ByteLanes {
     @inline(__always)
     static func letterOrDigit(_ word: UInt64) -> UInt64 { inRange(word, 0x30, 0x39) | letter(word) }
 
+    /// The end of the run of bytes at `start` that `lanes` marks (the high bit of each byte's lane) and `byte`
+    /// accepts (the same test, one byte at a time, for the tail): eight bytes per step.
+    @inline(__always)
+    static func endOfRun(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, lanes: (UInt64) -> UInt64,
+                         byte: (UInt8) -> Bool) -> Int {
+        var i = start
+        while i + 8 <= bytes.count {
+            let others = ~lanes(load(bytes, at: i)) & highBits
+            if others != 0 { return i + others.trailingZeroBitCount / 8 }
+            i += 8
+        }
+        while i < bytes.count && byte(bytes[i]) { i += 1 }
+        return i
+    }
+
     /// The high bit of each lane holding a UTF-8 continuation byte (`10xxxxxx`).
     @inline(__always)
     static func continuation(_ word: UInt64) -> UInt64 { word & ~(word &<< 1) & highBits }

@@ -156,14 +156,7 @@ public struct TextView: Sendable {
     /// The end of the run of ASCII letters and digits at `start`, eight bytes per step.
     @inline(__always)
     static func endOfASCIIWordRun(_ p: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
-        var i = start
-        while i + 8 <= p.count {
-            let others = ~ByteLanes.letterOrDigit(ByteLanes.load(p, at: i)) & ByteLanes.highBits
-            if others != 0 { return i + others.trailingZeroBitCount / 8 }
-            i += 8
-        }
-        while i < p.count && isASCIIWordByte(p[i]) { i += 1 }
-        return i
+        ByteLanes.endOfRun(p, from: start, lanes: ByteLanes.letterOrDigit, byte: isASCIIWordByte)
     }
 
     /// Whether an ASCII byte is a letter or digit (a word character; ``ScalarClassTable`` agrees).

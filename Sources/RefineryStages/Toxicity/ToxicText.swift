@@ -134,14 +134,7 @@ struct ToxText {
     /// The end of the run of ASCII letters at `start`, eight bytes per step.
     @inline(__always)
     static func endOfASCIILetterRun(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
-        var i = start
-        while i + 8 <= bytes.count {
-            let others = ~ByteLanes.letter(ByteLanes.load(bytes, at: i)) & ByteLanes.highBits
-            if others != 0 { return i + others.trailingZeroBitCount / 8 }
-            i += 8
-        }
-        while i < bytes.count && (bytes[i] | 0x20) &- 0x61 < 26 { i += 1 }
-        return i
+        ByteLanes.endOfRun(bytes, from: start, lanes: ByteLanes.letter, byte: { ($0 | 0x20) &- 0x61 < 26 })
     }
 
     /// The scalar at `i` and its length; an invalid or truncated sequence reads as one boundary byte.

@@ -137,7 +137,7 @@ public struct BilingualSubtitleFormat: RecordFormat {
             }
             try builder.add(PairUnit.encode(targetRelativePath: target.file.relativePath, targetPath: target.file.path,
                                             source: a.bytes, target: b.bytes),
-                            fileIndex: source.index, line: 1)
+                            fileIndex: source.index, line: 1, inputBytes: a.bytes.count + b.bytes.count)
         }
         return counts
     }
