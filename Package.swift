@@ -24,6 +24,9 @@ let package = Package(
         .systemLibrary(
             name: "CRefinerySQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
+        .systemLibrary(
+            name: "CRefineryBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
 
         // The MinHash signature loop in C: AVX-512, AVX2 and portable kernels in one object, chosen at run time
         // (`__attribute__((target))`, no compiler flags), so that a baseline build runs at the CPU's speed.
@@ -53,7 +56,7 @@ let package = Package(
                 "RefineryShards", .product(name: "Logging", package: "swift-log"),
             ]),
         // The trainer: tokenizer, data, model, objectives.
-        .target(name: "RefineryTraining", dependencies: ["RefineryCodecs", "RefineryRecords", "RefineryShards"]),
+        .target(name: "RefineryTraining", dependencies: ["CRefineryBLAS", "RefineryCodecs", "RefineryRecords", "RefineryShards"]),
         .executableTarget(
             name: "refinery",
             dependencies: [
@@ -76,6 +79,11 @@ let package = Package(
             name: "dedup-bench",
             dependencies: ["RefineryRecords", "RefineryStages"],
             path: "tools/bench/DedupBench"),
+        // Measures the machine's sgemm peak, the denominator of the trainer's model FLOPs utilisation.
+        .executableTarget(
+            name: "sgemm-bench",
+            dependencies: ["RefineryTraining"],
+            path: "tools/bench/SgemmBench"),
         .testTarget(
             name: "RefineryTests",
             dependencies: ["RefineryCodecs", "RefineryRecords", "RefinerySpec", "RefineryReaders", "RefineryStages",

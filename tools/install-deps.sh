@@ -20,6 +20,7 @@ declare -A NEEDED=(
   [libzstd]=libzstd-dev
   [libxxhash]=libxxhash-dev
   [sqlite3]=libsqlite3-dev
+  [openblas]=libopenblas-dev
 )
 
 missing=()

@@ -1,0 +1,22 @@
+import CRefineryBLAS
+
+/// Matrix products for the trainer, on OpenBLAS's `cblas_sgemm` (row-major, fp32).
+public enum Matmul {
+    /// `c = alpha · op(a) · op(b) + beta · c`, row-major: `op(a)` is `m × k`, `op(b)` is `k × n`, `c` is `m × n`;
+    /// `transposeA` / `transposeB` read `a` as `k × m` / `b` as `n × k`.
+    public static func sgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, transposeA: Bool = false,
+                             b: UnsafePointer<Float>, transposeB: Bool = false,
+                             c: UnsafeMutablePointer<Float>, alpha: Float = 1, beta: Float = 0) {
+        precondition(m >= 0 && n >= 0 && k >= 0, "negative matrix dimension")
+        guard m > 0 && n > 0 else { return }
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
+                    beta, c, Int32(n))
+    }
+
+    /// The threads OpenBLAS uses (every core unless `OPENBLAS_NUM_THREADS` says otherwise).
+    public static var threads: Int {
+        get { Int(openblas_get_num_threads()) }
+        set { openblas_set_num_threads(Int32(max(1, newValue))) }
+    }
+}
