@@ -58,6 +58,18 @@ public struct SpecNode: @unchecked Sendable {
         return scalar.string
     }
 
+    /// The node as one of an enumeration's string values.
+    /// - Parameter name: the key's name, for the message (`unknown keep 'last'; use first or best_quality`).
+    public func choice<Choice: RawRepresentable & CaseIterable>(_: Choice.Type, named name: String) throws -> Choice
+        where Choice.RawValue == String
+    {
+        let value = try string()
+        guard let choice = Choice(rawValue: value) else {
+            throw error("unknown \(name) '\(value)'; use \(Choice.allCases.map(\.rawValue).joined(separator: " or "))")
+        }
+        return choice
+    }
+
     /// The node as an integer.
     public func int() throws -> Int {
         let text = try scalarText(expected: "an integer")

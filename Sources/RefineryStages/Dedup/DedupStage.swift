@@ -67,13 +67,7 @@ public struct DedupStage: Sendable {
         exact = try table.optional("exact")?.bool() ?? exact
         near = try table.optional("near")?.bool() ?? near
         acrossVersions = try table.optional("across_versions")?.bool() ?? acrossVersions
-        if let node = table.optional("verify") {
-            let value = try node.string()
-            guard let parsed = Verification(rawValue: value) else {
-                throw node.error("unknown verify '\(value)'; use \(Verification.allCases.map(\.rawValue).joined(separator: " or "))")
-            }
-            verify = parsed
-        }
+        verify = try table.optional("verify")?.choice(Verification.self, named: "verify") ?? verify
         if let node = table.optional("threshold") {
             threshold = try node.double()
             guard (0...1).contains(threshold) else { throw node.error("threshold is a Jaccard similarity in [0, 1], found \(threshold)") }
@@ -92,13 +86,7 @@ public struct DedupStage: Sendable {
         }
         if let node = table.optional("seed") { seed = UInt64(truncatingIfNeeded: try node.int()) }
         hasher = MinHasher(bands: bands, rows: rows, seed: seed)
-        if let node = table.optional("keep") {
-            let value = try node.string()
-            guard let parsed = Survivor(rawValue: value) else {
-                throw node.error("unknown keep '\(value)'; use \(Survivor.allCases.map(\.rawValue).joined(separator: " or "))")
-            }
-            survivor = parsed
-        }
+        survivor = try table.optional("keep")?.choice(Survivor.self, named: "keep") ?? survivor
         if let node = table.optional("normalize") {
             let normalize = try node.table(allowed: ["lowercase", "whitespace", "punctuation", "digits"])
             normalization.lowercase = try normalize.optional("lowercase")?.bool() ?? normalization.lowercase

@@ -72,13 +72,7 @@ public struct ToxicityStage: Stage {
                 throw node.error("threshold must be in [0, 1] (a probability of abuse), found \(settings.threshold)")
             }
         }
-        if let node = table.optional("action") {
-            let value = try node.string()
-            guard let action = Action(rawValue: value) else {
-                throw node.error("unknown action '\(value)'; use \(Action.allCases.map(\.rawValue).joined(separator: " or "))")
-            }
-            settings.action = action
-        }
+        settings.action = try table.optional("action")?.choice(Action.self, named: "action") ?? settings.action
         return settings
     }
 
