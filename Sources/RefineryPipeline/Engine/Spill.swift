@@ -45,19 +45,13 @@ struct SpillBatch: Sendable {
 /// Beside it, a second file holds the records' shingle hashes when dedup verifies candidates on them
 /// (``ShingleSets``).
 final class SpillFile {
-    let path: String
-    private let handle: FileHandle
+    private let file: TemporaryFile
     private(set) var batches: [SpillBatch] = []
     private(set) var entries: [SpillEntry] = []
-    private var offset = 0
     let shingles: ShingleSets
 
     init(directory: String, version: String) throws {
-        path = (directory as NSString).appendingPathComponent(".spill-\(version).tmp")
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forUpdatingAtPath: path) else {
-            throw RefineryError(.output, "cannot create the spill file \(path)")
-        }
-        self.handle = handle
+        file = try TemporaryFile(path: (directory as NSString).appendingPathComponent(".spill-\(version).tmp"), role: "spill file")
         shingles = try ShingleSets(path: (directory as NSString).appendingPathComponent(".shingles-\(version).tmp"))
     }
 
@@ -70,36 +64,19 @@ final class SpillFile {
             shingleOffset += entry.shingleCount
             entries.append(entry)
         }
-        if !piece.frame.isEmpty {
-            do { try handle.write(contentsOf: piece.frame) } catch {
-                throw RefineryError(.output, "cannot write the spill file \(path): \(error)")
-            }
-        }
+        let offset = try file.append(piece.frame)
         batches.append(SpillBatch(index: batch, sourceIndex: sourceIndex, offset: offset, length: piece.frame.count,
                                   entries: start..<entries.count))
-        offset += piece.frame.count
     }
 
     /// The frame of one batch.
     func frame(of batch: SpillBatch) throws -> [UInt8] {
-        guard batch.length > 0 else { return [] }
-        do {
-            try handle.seek(toOffset: UInt64(batch.offset))
-            guard let data = try handle.read(upToCount: batch.length), data.count == batch.length else {
-                throw RefineryError(.output, "the spill file \(path) is shorter than written")
-            }
-            return [UInt8](data)
-        } catch let error as RefineryError {
-            throw error
-        } catch {
-            throw RefineryError(.output, "cannot read the spill file \(path): \(error)")
-        }
+        try file.read(at: batch.offset, count: batch.length)
     }
 
     /// Closes and deletes the files.
     func remove() {
-        try? handle.close()
-        try? FileManager.default.removeItem(atPath: path)
+        file.remove()
         shingles.remove()
     }
 }
@@ -108,8 +85,7 @@ final class SpillFile {
 /// resolver verifies: the exact Jaccard similarity of two records' shingle sets, without holding any set in memory
 /// for long (the last record's sorted set is kept, since it is compared with each of its candidates in turn).
 final class ShingleSets {
-    let path: String
-    private let handle: FileHandle
+    private let file: TemporaryFile
     private var count = 0
     private var last: (offset: Int, set: [UInt32])?
     /// The first read failure; the engine reports it after resolution.
@@ -118,23 +94,13 @@ final class ShingleSets {
     var bytes: Int { count * 4 }
 
     init(path: String) throws {
-        self.path = path
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forUpdatingAtPath: path) else {
-            throw RefineryError(.output, "cannot create the shingle spill file \(path)")
-        }
-        self.handle = handle
+        file = try TemporaryFile(path: path, role: "shingle spill file")
     }
 
     /// Appends hashes; returns the index of the first.
     func append(_ hashes: [UInt32]) throws -> Int {
         let start = count
-        guard !hashes.isEmpty else { return start }
-        do {
-            try handle.seekToEnd()
-            try hashes.withUnsafeBytes { try handle.write(contentsOf: Data($0)) }
-        } catch {
-            throw RefineryError(.output, "cannot write the shingle spill file \(path): \(error)")
-        }
+        _ = try hashes.withUnsafeBytes { try file.append($0) }
         count += hashes.count
         return start
     }
@@ -161,17 +127,14 @@ final class ShingleSets {
     /// An entry's shingles, sorted, without repeats; `keep`: cached, for the next call (the new record of
     /// ``jaccard(_:_:)``, compared with each of its candidates in turn).
     private func set(of entry: SpillEntry, keep: Bool) -> [UInt32] {
-        if let last, last.offset == entry.shingleOffset { return last.set }
         guard entry.shingleCount > 0 else { return [] }
-        var values: [UInt32] = []
+        if let last, last.offset == entry.shingleOffset { return last.set }
+        var values: [UInt32]
         do {
-            try handle.seek(toOffset: UInt64(entry.shingleOffset * 4))
-            guard let data = try handle.read(upToCount: entry.shingleCount * 4), data.count == entry.shingleCount * 4 else {
-                throw RefineryError(.output, "the shingle spill file \(path) is shorter than written")
-            }
-            values = data.withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) }
+            let bytes = try file.read(at: entry.shingleOffset * 4, count: entry.shingleCount * 4)
+            values = bytes.withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) }
         } catch {
-            if failure == nil { failure = error as? RefineryError ?? RefineryError(.output, "cannot read the shingle spill file \(path): \(error)") }
+            if failure == nil { failure = error as? RefineryError ?? RefineryError(.output, "\(error)") }
             return []
         }
         values.sort()
@@ -182,6 +145,61 @@ final class ShingleSets {
         return unique
     }
 
+    func remove() { file.remove() }
+}
+
+/// A temporary file written by appending and read back by ranges, with errors that name it.
+final class TemporaryFile {
+    let path: String
+    /// What the file is, for messages ("spill file").
+    let role: String
+    private let handle: FileHandle
+    private var size = 0
+
+    init(path: String, role: String) throws {
+        self.path = path
+        self.role = role
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forUpdatingAtPath: path) else {
+            throw RefineryError(.output, "cannot create the \(role) \(path)")
+        }
+        self.handle = handle
+    }
+
+    /// Appends bytes at the end; returns the offset they start at.
+    func append(_ bytes: UnsafeRawBufferPointer) throws -> Int {
+        let offset = size
+        guard !bytes.isEmpty else { return offset }
+        do {
+            try handle.seek(toOffset: UInt64(offset))
+            try handle.write(contentsOf: Data(bytes))
+        } catch {
+            throw RefineryError(.output, "cannot write the \(role) \(path): \(error)")
+        }
+        size += bytes.count
+        return offset
+    }
+
+    func append(_ bytes: [UInt8]) throws -> Int {
+        try bytes.withUnsafeBytes { try append($0) }
+    }
+
+    /// `count` bytes from `offset`.
+    func read(at offset: Int, count: Int) throws -> [UInt8] {
+        guard count > 0 else { return [] }
+        do {
+            try handle.seek(toOffset: UInt64(offset))
+            guard let data = try handle.read(upToCount: count), data.count == count else {
+                throw RefineryError(.output, "the \(role) \(path) is shorter than written")
+            }
+            return [UInt8](data)
+        } catch let error as RefineryError {
+            throw error
+        } catch {
+            throw RefineryError(.output, "cannot read the \(role) \(path): \(error)")
+        }
+    }
+
+    /// Closes and deletes the file.
     func remove() {
         try? handle.close()
         try? FileManager.default.removeItem(atPath: path)
