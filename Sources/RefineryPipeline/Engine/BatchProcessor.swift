@@ -215,11 +215,10 @@ final class BatchProcessor {
         return record.messages?.reduce(0) { $0 + $1.content.utf8.count } ?? 0
     }
 
-    /// Unicode scalars of the record's content: its UTF-8 bytes that start a scalar.
+    /// Unicode scalars of the record's content.
     static func contentChars(_ record: Record) -> Int {
-        func scalars(_ text: String) -> Int { text.utf8.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) } }
-        if let text = record.text { return scalars(text) }
-        return record.messages?.reduce(0) { $0 + scalars($1.content) } ?? 0
+        if let text = record.text { return ByteLanes.scalarCount(text) }
+        return record.messages?.reduce(0) { $0 + ByteLanes.scalarCount($1.content) } ?? 0
     }
 
     /// Starts a reject line: `{"id":…,"stage":…,"reason":…,"detail":…,"file":…,"line":…` (line when known).

@@ -91,8 +91,8 @@ public struct PIIStage: Stage {
         if items > 0 {
             // Characters after redaction plus those the placeholders took the place of.
             var scalars = piiScalars
-            if let text = record.text { scalars += Self.scalarCount(text) }
-            for message in record.messages ?? [] { scalars += Self.scalarCount(message.content) }
+            if let text = record.text { scalars += ByteLanes.scalarCount(text) }
+            for message in record.messages ?? [] { scalars += ByteLanes.scalarCount(message.content) }
             for type in PIIType.ordered { scalars -= counts[type.rawValue] * type.placeholder.utf8.count }
             density = scalars > 0 ? min(1, Double(piiScalars) / Double(scalars)) : 0
         }
@@ -150,15 +150,6 @@ public struct PIIStage: Stage {
         }
         for entry in record.pii where PIIType(key: entry.key) == nil { pii.append(entry) }
         record.pii = pii
-    }
-
-    /// Unicode scalars in `text`: its UTF-8 bytes that do not continue a scalar.
-    static func scalarCount(_ text: String) -> Int {
-        PIIScanner.withUTF8(text) { bytes in
-            var count = 0
-            for byte in bytes where byte & 0xC0 != 0x80 { count += 1 }
-            return count
-        }
     }
 
     static func percent(_ fraction: Double) -> String {

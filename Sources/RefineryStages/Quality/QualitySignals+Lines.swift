@@ -32,7 +32,7 @@ extension QualitySignals {
             if Self.endsWithTerminalPunctuation(bytes, start..<end) { terminal += 1 }
             // Under 30 characters: a scalar is 1 to 4 bytes, so only lines of 30 to 119 bytes need counting.
             let length = end - start
-            if length < 30 || (length < 120 && Self.scalarCount(bytes, start..<end) < 30) { short += 1 }
+            if length < 30 || (length < 120 && ByteLanes.scalarCount(bytes, start..<end) < 30) { short += 1 }
             if let phrase = phrases.first(in: bytes, start..<end) {
                 boilerplate += 1
                 if phrase == BoilerplatePhrases.loremIpsum { loremIpsum = true }
@@ -49,21 +49,6 @@ extension QualitySignals {
             boilerplateLines = Double(boilerplate) / Double(nonEmpty)
             curlyBraceLines = Double(braces) / Double(nonEmpty)
         }
-    }
-
-    /// The number of scalars in `bytes[range]`, eight bytes per step.
-    static func scalarCount(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
-        var continuations = 0
-        var i = range.lowerBound
-        while i + 8 <= range.upperBound {
-            let chunk = ByteLanes.load(bytes, at: i)
-            if chunk & ByteLanes.highBits != 0 { continuations += ByteLanes.continuation(chunk).nonzeroBitCount }
-            i += 8
-        }
-        if i < range.upperBound {
-            continuations += ByteLanes.continuation(ByteLanes.load(bytes, at: i, count: range.upperBound - i)).nonzeroBitCount
-        }
-        return range.count - continuations
     }
 
     /// Whether `bytes[range]` holds `byte` (not 0), eight bytes per step.

@@ -5,7 +5,7 @@
 /// answer is the lane's high bit (`0x80`); `trailingZeroBitCount / 8` of such a mask is the first lane that
 /// answers yes. A few instructions per eight bytes replace a branch per byte, which byte-at-a-time loops over
 /// words mispredicted at most word ends.
-enum ByteLanes {
+public enum ByteLanes {
     /// `0x01` in every lane: `ones &* b` repeats byte `b` across the lanes.
     static let ones: UInt64 = 0x0101_0101_0101_0101
     /// The high bit of every lane.
@@ -122,5 +122,28 @@ enum ByteLanes {
             let pairs = (lanes & 0x00FF_00FF_00FF_00FF) &+ ((lanes &>> 8) & 0x00FF_00FF_00FF_00FF)
             return Int(truncatingIfNeeded: (pairs &* 0x0001_0001_0001_0001) &>> 48)
         }
+    }
+
+    /// The number of Unicode scalars in `bytes[range]` (its bytes that do not continue one), eight bytes per step.
+    static func scalarCount(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
+        var continuations = 0
+        var i = range.lowerBound
+        while i + 8 <= range.upperBound {
+            let chunk = load(bytes, at: i)
+            if chunk & highBits != 0 { continuations += continuation(chunk).nonzeroBitCount }
+            i += 8
+        }
+        if i < range.upperBound {
+            continuations += continuation(load(bytes, at: i, count: range.upperBound - i)).nonzeroBitCount
+        }
+        return range.count - continuations
+    }
+
+    /// The number of Unicode scalars in `text`.
+    public static func scalarCount(_ text: String) -> Int {
+        func count(_ bytes: UnsafeBufferPointer<UInt8>) -> Int { scalarCount(bytes, 0..<bytes.count) }
+        if let result = text.utf8.withContiguousStorageIfAvailable(count) { return result }
+        var copy = text
+        return copy.withUTF8(count)
     }
 }
