@@ -29,7 +29,7 @@ public struct BPETrainer {
 
         var pairCounts: [UInt64: Int] = [:]
         var where_: [UInt64: [Int32]] = [:]
-        @inline(__always) func key(_ a: Int32, _ b: Int32) -> UInt64 { UInt64(UInt32(a)) << 32 | UInt64(UInt32(b)) }
+        let key = BPETokenizer.key
         for (w, word) in words.enumerated() where word.count > 1 {
             for k in 0..<(word.count - 1) {
                 let pair = key(word[k], word[k + 1])
