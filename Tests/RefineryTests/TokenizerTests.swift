@@ -52,6 +52,11 @@ import Testing
         }
         let ids = tokenizer.encode("<|user|>Then the<|assistant|>")
         #expect(ids.first == tokenizer.id(ofSpecial: "<|user|>") && ids.last == tokenizer.id(ofSpecial: "<|assistant|>"))
+        // Matched on bytes: a combining mark after it does not hide a special token; an unknown `<|…|>` is text.
+        let marked = tokenizer.encode("<|end|>\u{301}x <|nope|>")
+        #expect(marked.first == tokenizer.id(ofSpecial: "<|end|>"))
+        #expect(tokenizer.decode(marked) == "<|end|>\u{301}x <|nope|>")
+        #expect(!marked.dropFirst().contains { tokenizer.specialTokens.map(tokenizer.id(ofSpecial:)).contains($0) })
         #expect(tokenizer.encode(" the the").count == 2) // " the" was learned
     }
 

@@ -63,21 +63,34 @@ public final class BPETokenizer {
         self.specialIDs = specialIDs
     }
 
-    /// Token ids of a text; special tokens written in it become their ids.
+    /// Token ids of a text; special tokens written in it become their ids (the longest one starting at a `<|`,
+    /// matched on bytes, as Hugging Face does, whatever follows it).
+    /// - Complexity: one pass over the bytes to find the special tokens, then the pieces' merges.
     public func encode(_ text: String) -> [Int32] {
+        let bytes = Array(text.utf8)
         var ids: [Int32] = []
-        var rest = Substring(text)
-        while !rest.isEmpty {
-            var next: (range: Range<Substring.Index>, id: Int32)?
-            for (token, id) in specialIDs {
-                if let range = rest.range(of: token), range.lowerBound < (next?.range.lowerBound ?? rest.endIndex) { next = (range, id) }
-            }
-            let plain = rest[rest.startIndex..<(next?.range.lowerBound ?? rest.endIndex)]
-            for piece in PreTokenizer.split(String(plain)) { ids += encodePiece(Array(piece.utf8)) }
-            guard let next else { break }
-            ids.append(next.id)
-            rest = rest[next.range.upperBound...]
+        func plain(_ range: Range<Int>) {
+            guard !range.isEmpty else { return }
+            for piece in PreTokenizer.split(String(decoding: bytes[range], as: UTF8.self)) { ids += encodePiece(Array(piece.utf8)) }
         }
+        var plainStart = 0
+        var i = 0
+        while i + 1 < bytes.count {
+            guard bytes[i] == 0x3C && bytes[i + 1] == 0x7C else { // "<|"
+                i += 1
+                continue
+            }
+            let rest = bytes[i...]
+            guard let special = specialTokens.filter({ rest.starts(with: $0.utf8) }).max(by: { $0.utf8.count < $1.utf8.count }) else {
+                i += 1
+                continue
+            }
+            plain(plainStart..<i)
+            ids.append(specialIDs[special]!)
+            i += special.utf8.count
+            plainStart = i
+        }
+        plain(plainStart..<bytes.count)
         return ids
     }
 
