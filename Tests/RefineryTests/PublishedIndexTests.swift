@@ -38,6 +38,12 @@ import Testing
                 try shardObjects(result.manifest.rejects, in: out), result)
     }
 
+    /// Version one of dataset `d`: one line, `s/a.jsonl:1`, "The boats came back before dawn.", in `out/one`.
+    static func publishNightOne(_ folder: TemporaryFolder) throws -> (ids: [String], rejects: [[(key: String, value: JSONValue)]], result: RunResult) {
+        _ = try folder.write("night1/a.jsonl", GlobalStagesTests.line("The boats came back before dawn.") + "\n")
+        return try run(folder, dir: "one", inputs: "night1/*.jsonl")
+    }
+
     static func segments(_ folder: TemporaryFolder) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder.path + "/dedup-index/d")) ?? []).sorted()
     }
@@ -70,8 +76,7 @@ import Testing
     @Test("records with other ids: an exact copy of a published text is an exact_duplicate of it")
     func exactAcrossVersions() throws {
         let folder = try TemporaryFolder()
-        _ = try folder.write("night1/a.jsonl", GlobalStagesTests.line("The boats came back before dawn.") + "\n")
-        let first = try Self.run(folder, dir: "one", inputs: "night1/*.jsonl")
+        let first = try Self.publishNightOne(folder)
         _ = try folder.write("night2/b.jsonl", [GlobalStagesTests.line("Something new."), GlobalStagesTests.line("the boats came back before dawn")]
             .joined(separator: "\n") + "\n")
         let second = try Self.run(folder, dir: "two", inputs: "night2/*.jsonl")
@@ -91,8 +96,7 @@ import Testing
     @Test("replacing a version with --force takes its records out of the index")
     func forceRemovesSegment() throws {
         let folder = try TemporaryFolder()
-        _ = try folder.write("night1/a.jsonl", GlobalStagesTests.line("The boats came back before dawn.") + "\n")
-        let first = try Self.run(folder, dir: "one", inputs: "night1/*.jsonl")
+        let first = try Self.publishNightOne(folder)
         _ = try folder.write("night2/b.jsonl", GlobalStagesTests.line("Something new.") + "\n")
         let replaced = try Self.run(folder, dir: "one", inputs: "night2/*.jsonl")
         #expect(Self.segments(folder) == ["\(replaced.result.manifest.version).idx"])
@@ -102,8 +106,7 @@ import Testing
     @Test("a damaged segment stops the run with the file named; one made with other parameters is skipped")
     func damagedSegment() throws {
         let folder = try TemporaryFolder()
-        _ = try folder.write("night1/a.jsonl", GlobalStagesTests.line("The boats came back before dawn.") + "\n")
-        let first = try Self.run(folder, dir: "one", inputs: "night1/*.jsonl")
+        let first = try Self.publishNightOne(folder)
         _ = try folder.write("night2/b.jsonl", GlobalStagesTests.line("the boats came back before dawn") + "\n")
         // Other shingle size: its keys are not comparable, so the segment is not used and nothing is dropped.
         let other = try Self.run(folder, dir: "two", inputs: "night2/*.jsonl", dedup: "{shingle: 4}")
