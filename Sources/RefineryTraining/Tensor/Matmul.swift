@@ -7,11 +7,19 @@ public enum Matmul {
     public static func sgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, transposeA: Bool = false,
                              b: UnsafePointer<Float>, transposeB: Bool = false,
                              c: UnsafeMutablePointer<Float>, alpha: Float = 1, beta: Float = 0) {
+        sgemm(m: m, n: n, k: k, a: a, lda: transposeA ? m : k, transposeA: transposeA,
+              b: b, ldb: transposeB ? k : n, transposeB: transposeB, c: c, ldc: n, alpha: alpha, beta: beta)
+    }
+
+    /// The same product over sub-matrices of larger row-major arrays: `lda`, `ldb`, `ldc` are the distances in
+    /// elements between consecutive rows of `a`, `b`, `c` as stored (a head's columns inside a fused QKV row, say).
+    public static func sgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
+                             b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = false,
+                             c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float = 1, beta: Float = 0) {
         precondition(m >= 0 && n >= 0 && k >= 0, "negative matrix dimension")
         guard m > 0 && n > 0 else { return }
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
-                    beta, c, Int32(n))
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
     /// The threads OpenBLAS uses (every core unless `OPENBLAS_NUM_THREADS` says otherwise).
