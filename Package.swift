@@ -84,6 +84,11 @@ let package = Package(
             name: "sgemm-bench",
             dependencies: ["RefineryTraining"],
             path: "tools/bench/SgemmBench"),
+        // Times the trainer's steps on random tokens (tools/bench/trainer.sh compares it with PyTorch).
+        .executableTarget(
+            name: "train-bench",
+            dependencies: ["RefineryCodecs", "RefineryTraining"],
+            path: "tools/bench/TrainBench"),
         .testTarget(
             name: "RefineryTests",
             dependencies: ["RefineryCodecs", "RefineryRecords", "RefinerySpec", "RefineryReaders", "RefineryStages",

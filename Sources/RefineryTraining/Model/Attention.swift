@@ -31,12 +31,7 @@ public enum Attention {
             for i in 0..<t {
                 let start = Int(segmentStarts[row * t + i])
                 let line = p + i * t
-                var top = -Float.infinity
-                for s in start...i { top = max(top, line[s]) }
-                var sum: Float = 0
-                for s in start...i { let e = Vector.exp(line[s] - top); line[s] = e; sum += e }
-                let inverse = 1 / sum
-                for s in start...i { line[s] *= inverse }
+                Vector.softmax(line + start, count: i + 1 - start)
                 if start > 0 { line.update(repeating: 0, count: start) }
                 if i + 1 < t { (line + i + 1).update(repeating: 0, count: t - i - 1) }
             }
@@ -62,9 +57,8 @@ public enum Attention {
             // dS = P ⊙ (dP − rowsum(P ⊙ dP)); zero outside each row's window because P is.
             for i in 0..<t {
                 let pl = p + i * t, dl = dp + i * t
-                var dot: Float = 0
-                for s in 0...i { dot += pl[s] * dl[s] }
-                for s in 0...i { dl[s] = pl[s] * (dl[s] - dot) }
+                let dot = Vector.dot(pl, dl, count: i + 1)
+                Vector.softmaxBackward(pl, dl, dot: dot, count: i + 1)
                 if i + 1 < t { (dl + i + 1).update(repeating: 0, count: t - i - 1) }
             }
             // dQ = dS · K · scale; dK = dSᵀ · Q · scale

@@ -22,7 +22,7 @@ public enum CrossEntropy {
                 }
                 var maxima = F8(repeating: -.infinity)
                 var i = 0
-                while i + 8 <= vocabulary { maxima = pointwiseMax(maxima, row.load8(i)); i += 8 }
+                while i + 8 <= vocabulary { maxima = Vector.max(maxima, row.load8(i)); i += 8 }
                 var top = maxima.max()
                 while i < vocabulary { top = Swift.max(top, row[i]); i += 1 }
                 let targetLogit = row[target]
