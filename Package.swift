@@ -56,7 +56,7 @@ let package = Package(
                 "RefineryShards", .product(name: "Logging", package: "swift-log"),
             ]),
         // The trainer: tokenizer, data, model, objectives.
-        .target(name: "RefineryTraining", dependencies: ["CRefineryBLAS", "RefineryCodecs", "RefineryRecords", "RefineryShards"]),
+        .target(name: "RefineryTraining", dependencies: ["CRefineryBLAS", "RefineryCodecs", "RefineryRecords", "RefineryShards", "RefinerySpec"]),
         .executableTarget(
             name: "refinery",
             dependencies: [

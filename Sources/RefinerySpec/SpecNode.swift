@@ -17,6 +17,17 @@ public struct SpecNode: @unchecked Sendable {
         self.file = file
     }
 
+    /// The root of a YAML document, for configuration files other than pipeline specs (the trainer's).
+    /// - Throws: ``RefineryError`` (code `spec`) for empty text or invalid YAML, naming `file`.
+    public static func root(yaml: String, file: String) throws -> SpecNode {
+        let root: Node?
+        do { root = try Yams.compose(yaml: yaml) } catch {
+            throw RefineryError(.spec, "not valid YAML: \(error)", at: SourceLocation(file: file))
+        }
+        guard let root else { throw RefineryError(.spec, "the file is empty", at: SourceLocation(file: file)) }
+        return SpecNode(node: root, path: "", file: file)
+    }
+
     /// File, line and column of the node.
     public var location: SourceLocation {
         guard let mark = node.mark else { return SourceLocation(file: file) }

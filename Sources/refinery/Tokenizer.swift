@@ -32,15 +32,8 @@ struct Tokenizer: ParsableCommand {
         func run() throws {
             _ = global.makeLogger()
             do {
+                let (tokenizer, trainer, bytes) = try BPETokenizer.learn(fromDataset: dataset, vocabularySize: vocab)
                 let texts = try DatasetTexts(directory: dataset)
-                var trainer = BPETrainer()
-                var bytes = 0
-                try texts.forEachText { text in
-                    trainer.add(text)
-                    bytes += text.utf8.count
-                }
-                let merges = trainer.train(vocabularySize: vocab - BPETokenizer.defaultSpecialTokens.count)
-                let tokenizer = try BPETokenizer(merges: merges)
                 try tokenizer.save(to: out)
                 // Bytes per token on the validation split (the train split when there is none): how much it compresses.
                 var heldOut = (bytes: 0, tokens: 0)
@@ -51,7 +44,7 @@ struct Tokenizer: ParsableCommand {
                     }
                 }
                 let ratio = heldOut.tokens == 0 ? 0 : Double(heldOut.bytes) / Double(heldOut.tokens)
-                printError("tokenizer: \(tokenizer.vocabularySize) tokens (\(merges.count) merges, \(tokenizer.specialTokens.count) special) "
+                printError("tokenizer: \(tokenizer.vocabularySize) tokens (\(tokenizer.merges.count) merges, \(tokenizer.specialTokens.count) special) "
                     + "from \(bytes) bytes in \(trainer.pieces.count) distinct pieces; "
                     + String(format: "%.2f bytes a token on held-out text", ratio))
                 if tokenizer.vocabularySize < vocab {
