@@ -116,6 +116,9 @@ struct Eval: ParsableCommand {
     @Option(name: .long, help: "The split to evaluate.")
     var split: String = "validation"
 
+    @Option(name: .long, help: "Also write the first packed batch (batch.json), its logits (logits.bin) and loss (loss.txt) here.")
+    var dump: String?
+
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
@@ -125,6 +128,7 @@ struct Eval: ParsableCommand {
             let model = try found.loadModel()
             let tokenizer = try BPETokenizer.load(from: found.tokenizerDirectory)
             let result = try Evaluation.run(model: model, tokenizer: tokenizer, directory: dataset, split: split)
+            if let dump { try Evaluation.dumpFirstBatch(model: model, tokenizer: tokenizer, directory: dataset, split: split, to: dump) }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(result), as: UTF8.self))

@@ -2,17 +2,21 @@ import Foundation
 import RefineryShards
 import Testing
 
-/// Runs the real `refinery` binary that `swift build --build-tests` puts beside the test bundle.
-func refinery(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+/// The real `refinery` binary that `swift build --build-tests` puts beside the test bundle.
+func refineryBinary() throws -> URL {
     let candidates = [
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("refinery"),
         Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("refinery"),
         Bundle.main.bundleURL.appendingPathComponent("refinery"),
     ]
-    let binary = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) },
-                              "refinery binary not found near \(CommandLine.arguments[0])")
+    return try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) },
+                        "refinery binary not found near \(CommandLine.arguments[0])")
+}
+
+/// Runs the real `refinery` binary.
+func refinery(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
-    process.executableURL = binary
+    process.executableURL = try refineryBinary()
     process.arguments = arguments
     process.currentDirectoryURL = repositoryRoot
     let out = Pipe()

@@ -1,4 +1,5 @@
 import Foundation
+import RefineryRecords
 
 /// A checkpoint's loss on every example of a dataset split, once, in order, unweighted.
 public struct Evaluation: Codable, Sendable {
@@ -24,5 +25,30 @@ public struct Evaluation: Codable, Sendable {
         }
         let mean = targets == 0 ? 0 : sum / Double(targets)
         return Evaluation(loss: mean, perplexity: Foundation.exp(mean), targets: targets, examples: data.examples.count, report: data.report)
+    }
+
+    /// Writes the first packed batch of the split as `batch.json`, the model's logits on it as `logits.bin`
+    /// (fp32 little-endian, row, position, vocabulary) and the mean NLL over its targets as `loss.txt`: the inputs of
+    /// `tools/trainer/reference.py check`, which recomputes them from the exported weights.
+    public static func dumpFirstBatch(model: GPT, tokenizer: BPETokenizer, directory: String, split: String, to folder: String) throws {
+        let template = try ChatTemplate(tokenizer: tokenizer)
+        let data = try DatasetExamples(directory: directory, split: split, template: template, context: model.config.context)
+        guard let batch = try data.batches(rows: 4).first else { throw RefineryError(.input, "the \(split) split has no examples to dump") }
+        let weights = [Float](repeating: 1, count: batch.targets.count)
+        let tokens = TokenBatch(rows: batch.rows, inputs: batch.inputs, positions: batch.positions, segmentStarts: batch.segmentStarts,
+                                targets: batch.targets, weights: weights)
+        let loss = model.forward(tokens)
+        let t = model.config.context
+        func rows(_ values: [Int32]) -> [[Int]] { (0..<batch.rows).map { r in values[(r * t)..<((r + 1) * t)].map(Int.init) } }
+        let json: [String: Any] = ["tokens": rows(batch.inputs), "positions": rows(batch.positions), "segment_starts": rows(batch.segmentStarts),
+                                   "targets": rows(batch.targets), "weights": (0..<batch.rows).map { _ in [Double](repeating: 1, count: t) }]
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]).write(to: URL(fileURLWithPath: folder + "/batch.json"))
+            try model.withLogits { try Data(buffer: $0).write(to: URL(fileURLWithPath: folder + "/logits.bin")) }
+            try String(format: "%.9g\n", loss.weightedSum / Double(max(1, loss.targets))).write(toFile: folder + "/loss.txt", atomically: true, encoding: .utf8)
+        } catch {
+            throw RefineryError(.output, "cannot write the dump: \((error as NSError).localizedDescription)", at: SourceLocation(file: folder))
+        }
     }
 }
