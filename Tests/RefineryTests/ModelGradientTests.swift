@@ -92,9 +92,10 @@ import Testing
         #expect(Vector.exp(200) > 1e38)
     }
 
-    @Test("attention's gradient matches finite differences with two documents packed in a row")
-    func attention() {
-        let shape = Attention.Shape(rows: 2, context: 5, width: 8, heads: 2)
+    @Test("attention's gradient matches finite differences with two documents packed in a row, in one block or several",
+          arguments: [64, 2, 1])
+    func attention(blockRows: Int) {
+        let shape = Attention.Shape(rows: 2, context: 5, width: 8, heads: 2, blockRows: blockRows)
         let n = shape.rows * shape.context
         let segments: [Int32] = [0, 0, 2, 2, 2, 0, 1, 1, 1, 1]
         var qkv = Self.noise(n * 3 * shape.width, seed: 7, scale: 1.5)
@@ -107,7 +108,7 @@ import Testing
         var probabilities = [Float](repeating: 0, count: shape.probabilityCount)
         _ = run(qkv, probabilities: &probabilities)
         var dqkv = [Float](repeating: .nan, count: qkv.count)
-        Attention.backward(dOut: r, qkv: qkv, probabilities: probabilities, dQKV: &dqkv, shape: shape)
+        Attention.backward(dOut: r, qkv: qkv, segmentStarts: segments, probabilities: probabilities, dQKV: &dqkv, shape: shape)
         let result = Self.check(&qkv, analytic: dqkv, indices: qkv.indices) { x in
             var scratch = [Float](repeating: 0, count: shape.probabilityCount)
             return Self.project(run(x, probabilities: &scratch), r)

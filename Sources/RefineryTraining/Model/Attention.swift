@@ -10,8 +10,12 @@ public enum Attention {
     /// The shape of one call.
     public struct Shape: Sendable {
         public let rows, context, width, heads: Int
-        public init(rows: Int, context: Int, width: Int, heads: Int) {
+        /// Query rows per block: a block's products reach only keys from its first position's document start to its
+        /// last row, which skips the masked upper triangle and earlier documents.
+        public let blockRows: Int
+        public init(rows: Int, context: Int, width: Int, heads: Int, blockRows: Int = 64) {
             self.rows = rows; self.context = context; self.width = width; self.heads = heads
+            self.blockRows = max(1, blockRows)
         }
         var headSize: Int { width / heads }
         /// Elements of the saved attention probabilities: `rows · heads · context²`.
@@ -19,6 +23,7 @@ public enum Attention {
     }
 
     /// Writes the attention output `out` (`rows·T × width`) and saves the probabilities for ``backward``.
+    /// `segmentStarts` must not decrease along a row (documents are packed one after another).
     public static func forward(qkv: UnsafePointer<Float>, segmentStarts: UnsafePointer<Int32>,
                                probabilities: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, shape: Shape) {
         let (t, c, hs) = (shape.context, shape.width, shape.headSize)
@@ -26,23 +31,29 @@ public enum Attention {
         perHead(shape) { row, head in
             let q = qkv + row * t * 3 * c + head * hs
             let p = probabilities + (row * shape.heads + head) * t * t
-            Matmul.sgemm(m: t, n: t, k: hs, a: q, lda: 3 * c, b: q + c, ldb: 3 * c, transposeB: true,
-                         c: p, ldc: t, alpha: scale)
-            for i in 0..<t {
-                let start = Int(segmentStarts[row * t + i])
-                let line = p + i * t
-                Vector.softmax(line + start, count: i + 1 - start)
-                if start > 0 { line.update(repeating: 0, count: start) }
-                if i + 1 < t { (line + i + 1).update(repeating: 0, count: t - i - 1) }
+            let starts = segmentStarts + row * t
+            for first in stride(from: 0, to: t, by: shape.blockRows) {
+                let end = min(t, first + shape.blockRows), key = Int(starts[first])
+                let block = p + first * t + key
+                // S = Q Kᵀ · scale over the block's reachable keys, then each row's softmax inside its own window.
+                Matmul.sgemm(m: end - first, n: end - key, k: hs, a: q + first * 3 * c, lda: 3 * c,
+                             b: q + c + key * 3 * c, ldb: 3 * c, transposeB: true, c: block, ldc: t, alpha: scale)
+                for i in first..<end {
+                    let start = Int(starts[i])
+                    let line = p + i * t
+                    Vector.softmax(line + start, count: i + 1 - start)
+                    if start > 0 { line.update(repeating: 0, count: start) }
+                    if i + 1 < t { (line + i + 1).update(repeating: 0, count: t - i - 1) }
+                }
+                Matmul.sgemm(m: end - first, n: hs, k: end - key, a: block, lda: t, b: q + 2 * c + key * 3 * c, ldb: 3 * c,
+                             c: out + (row * t + first) * c + head * hs, ldc: c)
             }
-            Matmul.sgemm(m: t, n: hs, k: t, a: p, lda: t, b: q + 2 * c, ldb: 3 * c,
-                         c: out + row * t * c + head * hs, ldc: c)
         }
     }
 
     /// Writes the gradient with respect to `qkv` into `dQKV` (every element), given the gradient `dOut` of the
     /// output and the probabilities saved by ``forward``.
-    public static func backward(dOut: UnsafePointer<Float>, qkv: UnsafePointer<Float>,
+    public static func backward(dOut: UnsafePointer<Float>, qkv: UnsafePointer<Float>, segmentStarts: UnsafePointer<Int32>,
                                 probabilities: UnsafePointer<Float>, dQKV: UnsafeMutablePointer<Float>, shape: Shape) {
         let (t, c, hs) = (shape.context, shape.width, shape.headSize)
         let scale = 1 / Float(hs).squareRoot()
@@ -51,34 +62,42 @@ public enum Attention {
             let dq = dQKV + row * t * 3 * c + head * hs
             let p = probabilities + (row * shape.heads + head) * t * t
             let dout = dOut + row * t * c + head * hs
-            // dP = dO · Vᵀ; dV = Pᵀ · dO
-            Matmul.sgemm(m: t, n: t, k: hs, a: dout, lda: c, b: q + 2 * c, ldb: 3 * c, transposeB: true, c: dp, ldc: t)
-            Matmul.sgemm(m: t, n: hs, k: t, a: p, lda: t, transposeA: true, b: dout, ldb: c, c: dq + 2 * c, ldc: 3 * c)
-            // dS = P ⊙ (dP − rowsum(P ⊙ dP)); zero outside each row's window because P is.
+            let starts = segmentStarts + row * t
+            // dK and dV collect over blocks.
             for i in 0..<t {
-                let pl = p + i * t, dl = dp + i * t
-                let dot = Vector.dot(pl, dl, count: i + 1)
-                Vector.softmaxBackward(pl, dl, dot: dot, count: i + 1)
-                if i + 1 < t { (dl + i + 1).update(repeating: 0, count: t - i - 1) }
+                (dq + i * 3 * c + c).update(repeating: 0, count: hs)
+                (dq + i * 3 * c + 2 * c).update(repeating: 0, count: hs)
             }
-            // dQ = dS · K · scale; dK = dSᵀ · Q · scale
-            Matmul.sgemm(m: t, n: hs, k: t, a: dp, lda: t, b: q + c, ldb: 3 * c, c: dq, ldc: 3 * c, alpha: scale)
-            Matmul.sgemm(m: t, n: hs, k: t, a: dp, lda: t, transposeA: true, b: q, ldb: 3 * c, c: dq + c, ldc: 3 * c, alpha: scale)
+            for first in stride(from: 0, to: t, by: shape.blockRows) {
+                let end = min(t, first + shape.blockRows), key = Int(starts[first])
+                let (rows, keys) = (end - first, end - key)
+                let pBlock = p + first * t + key, dBlock = dp + first * t + key
+                // dP = dO · Vᵀ; dV += Pᵀ · dO
+                Matmul.sgemm(m: rows, n: keys, k: hs, a: dout + first * c, lda: c, b: q + 2 * c + key * 3 * c, ldb: 3 * c,
+                             transposeB: true, c: dBlock, ldc: t)
+                Matmul.sgemm(m: keys, n: hs, k: rows, a: pBlock, lda: t, transposeA: true, b: dout + first * c, ldb: c,
+                             c: dq + 2 * c + key * 3 * c, ldc: 3 * c, beta: 1)
+                // dS = P ⊙ (dP − rowsum(P ⊙ dP)): zero wherever P is.
+                for i in first..<end {
+                    let dot = Vector.dot(p + i * t + key, dp + i * t + key, count: keys)
+                    Vector.softmaxBackward(p + i * t + key, dp + i * t + key, dot: dot, count: keys)
+                }
+                // dQ = dS · K · scale; dK += dSᵀ · Q · scale
+                Matmul.sgemm(m: rows, n: hs, k: keys, a: dBlock, lda: t, b: q + c + key * 3 * c, ldb: 3 * c,
+                             c: dq + first * 3 * c, ldc: 3 * c, alpha: scale)
+                Matmul.sgemm(m: keys, n: hs, k: rows, a: dBlock, lda: t, transposeA: true, b: q + first * 3 * c, ldb: 3 * c,
+                             c: dq + c + key * 3 * c, ldc: 3 * c, alpha: scale, beta: 1)
+            }
         }
     }
 
-    /// Runs `body(row, head)` for every pair, spread over the cores, with OpenBLAS kept to one thread inside
-    /// (the pairs are the parallelism; OpenBLAS's split of the same products does not change their results).
+    /// Runs `body(row, head)` for every pair, spread over the cores (the model keeps OpenBLAS to one thread).
     private static func perHead(_ shape: Shape, _ body: (Int, Int) -> Void) {
         perHead(shape, scratch: 0) { row, head, _ in body(row, head) }
     }
 
     private static func perHead(_ shape: Shape, scratch: Int, _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
-        let pairs = shape.rows * shape.heads
-        let blasThreads = Matmul.threads
-        if Parallel.tasks > 1 && pairs > 1 { Matmul.threads = 1 }
-        defer { Matmul.threads = blasThreads }
-        Parallel.forEachRange(pairs) { range in
+        Parallel.forEachRange(shape.rows * shape.heads) { range in
             let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(1, scratch))
             defer { buffer.deallocate() }
             for pair in range { body(pair / shape.heads, pair % shape.heads, buffer) }

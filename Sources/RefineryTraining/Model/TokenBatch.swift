@@ -47,6 +47,9 @@ public struct TokenBatch: Sendable, Equatable {
                   segmentStarts[i] >= 0 && Int(segmentStarts[i]) <= column else {
                 throw RefineryError(.internal, "batch position \(i): position or segment start outside the row")
             }
+            guard column == 0 || segmentStarts[i] >= segmentStarts[i - 1] else {
+                throw RefineryError(.internal, "batch position \(i): segment starts decrease along the row (documents must be packed in order)")
+            }
             guard weights[i].isFinite else { throw RefineryError(.internal, "batch position \(i): weight is not finite") }
         }
     }
