@@ -44,7 +44,20 @@ public final class AdamW {
         for (range, decays) in decayMask {
             let decay = decays ? settings.weightDecay : 0
             Parallel.forEachRange(range.count, grain: 16_384) { part in
-                for i in (range.lowerBound + part.lowerBound)..<(range.lowerBound + part.upperBound) {
+                var i = range.lowerBound + part.lowerBound
+                let end = range.lowerBound + part.upperBound
+                while i + 8 <= end {
+                    let grad = g.load8(i)
+                    let mi = b1 * m.load8(i) + (1 - b1) * grad
+                    let vi = b2 * v.load8(i) + (1 - b2) * grad * grad
+                    m.store8(mi, i)
+                    v.store8(vi, i)
+                    let update = (mi / correction1) / ((vi / correction2).squareRoot() + eps)
+                    let weights = p.load8(i)
+                    p.store8(weights - rate * (update + decay * weights), i)
+                    i += 8
+                }
+                while i < end {
                     let grad = g[i]
                     let mi = b1 * m[i] + (1 - b1) * grad
                     let vi = b2 * v[i] + (1 - b2) * grad * grad
@@ -52,6 +65,7 @@ public final class AdamW {
                     v[i] = vi
                     let update = (mi / correction1) / ((vi / correction2).squareRoot() + eps)
                     p[i] -= rate * (update + decay * p[i])
+                    i += 1
                 }
             }
         }
