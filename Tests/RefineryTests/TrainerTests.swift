@@ -158,6 +158,32 @@ import Testing
         #expect(again.status == 1 && again.stderr.contains("--resume"))
     }
 
+    @Test("one core or two train the same weights, byte for byte, with products large enough to be split")
+    func coresDoNotChangeWeights() throws {
+        let w = try Workspace()
+        defer { w.folder.cleanup() }
+        var outputs: [Data] = []
+        for threads in ["1", "2"] {
+            let name = "threads\(threads)"
+            let path = try w.config(name, steps: 3)
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+                .replacingOccurrences(of: "model: {layers: 1, heads: 2, width: 16, context: 32}", with: "model: {layers: 1, heads: 2, width: 64, context: 64}")
+                .replacingOccurrences(of: "batch_rows: 2", with: "batch_rows: 4")
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            let process = Process()
+            process.executableURL = try refineryBinary()
+            process.arguments = ["train", path, "--every", "0"]
+            process.environment = ProcessInfo.processInfo.environment.merging(["REFINERY_THREADS": threads]) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            outputs.append(try #require(w.finalWeights(name, step: 3)))
+        }
+        #expect(outputs[0] == outputs[1])
+    }
+
     @Test("configuration mistakes name the key and line; a reward objective without rewards says how to go on")
     func configErrors() throws {
         let w = try Workspace()
