@@ -153,17 +153,25 @@ import Testing
             let b = FileManager.default.contents(atPath: w.folder.path + "/killed/checkpoints/step-00000120/" + file)
             #expect(a != nil && a == b, "\(file) differs after resume")
         }
+        // Steps redone after the kill are logged once: the same steps, in the same order, as the straight run.
+        func steps(_ name: String) throws -> [Int] {
+            try String(contentsOfFile: w.folder.path + "/\(name)/log.jsonl", encoding: .utf8).split(separator: "\n").map { line in
+                let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                return object?["step"] as? Int ?? -1
+            }
+        }
+        #expect(try steps("killed") == steps("straight"))
         // Without --resume the folder is refused, naming the way on.
         let again = try refinery(["train", killed])
         #expect(again.status == 1 && again.stderr.contains("--resume"))
     }
 
-    @Test("one core or two train the same weights, byte for byte, with products large enough to be split")
+    @Test("one, two or three cores train the same weights, byte for byte, with products large enough to be split")
     func coresDoNotChangeWeights() throws {
         let w = try Workspace()
         defer { w.folder.cleanup() }
         var outputs: [Data] = []
-        for threads in ["1", "2"] {
+        for threads in ["1", "2", "3"] {
             let name = "threads\(threads)"
             let path = try w.config(name, steps: 3)
             let text = try String(contentsOfFile: path, encoding: .utf8)
@@ -181,7 +189,7 @@ import Testing
             #expect(process.terminationStatus == 0)
             outputs.append(try #require(w.finalWeights(name, step: 3)))
         }
-        #expect(outputs[0] == outputs[1])
+        #expect(outputs[0] == outputs[1] && outputs[1] == outputs[2])
     }
 
     @Test("configuration mistakes name the key and line; a reward objective without rewards says how to go on")

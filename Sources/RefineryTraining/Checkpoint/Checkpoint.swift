@@ -56,6 +56,10 @@ public struct Checkpoint {
         }
         let all = try list(under: root)
         for old in all.dropLast(max(1, keep)) { try? fm.removeItem(atPath: old.directory) }
+        // Folders of saves cut off by a kill.
+        for name in (try? fm.contentsOfDirectory(atPath: root)) ?? [] where name.contains(".tmp-") {
+            try? fm.removeItem(atPath: (root as NSString).appendingPathComponent(name))
+        }
         return Checkpoint(directory: final, step: step)
     }
 
@@ -98,8 +102,9 @@ public struct Checkpoint {
     /// The model configuration.
     public func config() throws -> GPTConfig {
         let path = (directory as NSString).appendingPathComponent("model.json")
-        guard let data = FileManager.default.contents(atPath: path), let config = try? JSONDecoder().decode(GPTConfig.self, from: data) else {
-            throw RefineryError(.integrity, "missing or unreadable model configuration", at: SourceLocation(file: path))
+        guard let data = FileManager.default.contents(atPath: path), let config = try? JSONDecoder().decode(GPTConfig.self, from: data),
+              (try? config.validate()) != nil else {
+            throw RefineryError(.integrity, "missing, unreadable or impossible model configuration", at: SourceLocation(file: path))
         }
         return config
     }

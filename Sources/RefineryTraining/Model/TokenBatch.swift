@@ -25,6 +25,14 @@ public struct TokenBatch: Sendable, Equatable {
         self.weights = weights
     }
 
+    /// The model's view of a packed batch, each target weighted by its example's weight (`exampleWeights` indexed
+    /// like `batch.examples`; every weight 1 when `nil`).
+    public init(_ batch: PackedBatch, exampleWeights: [Double]? = nil) {
+        self.init(rows: batch.rows, inputs: batch.inputs, positions: batch.positions, segmentStarts: batch.segmentStarts,
+                  targets: batch.targets,
+                  weights: batch.exampleIndex.map { i in i < 0 ? 0 : exampleWeights.map { Float($0[Int(i)]) } ?? 1 })
+    }
+
     /// Positions whose target is trained.
     public var targetCount: Int { targets.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) } }
 

@@ -10,7 +10,7 @@ public struct Objective: Codable, Equatable, Sendable {
         case sft
         /// `min(exp((r − b) / β), w_max)`.
         case asft
-        /// Weight `r`.
+        /// Weight `r` (rewards are in [0, 1]; the baseline is not used).
         case rwbc
         /// Weight `1[r − b > 0]`.
         case filtered
@@ -32,9 +32,11 @@ public struct Objective: Codable, Equatable, Sendable {
         case itemMean = "item_mean"
     }
 
+    /// The weighting rule.
     public var kind: Kind = .sft
     /// A-SFT's temperature; `.infinity` gives every example weight 1, exactly SFT.
     public var beta: Double = 1
+    /// What rewards are compared with.
     public var baseline: Baseline = .none
     /// A-SFT's largest weight.
     public var maxWeight: Double = 20
@@ -117,8 +119,10 @@ public struct Objective: Codable, Equatable, Sendable {
             switch kind {
             case .sft: weights[i] = 1
             case .asft:
+                // β = ∞ is SFT exactly, whatever w_max.
+                guard !beta.isInfinite else { weights[i] = 1; continue }
                 let w = Foundation.exp(advantage / beta)
-                if w >= maxWeight { clipped += 1 }
+                if w > maxWeight { clipped += 1 }
                 weights[i] = Swift.min(w, maxWeight)
             case .rwbc: weights[i] = rewards[i]
             case .filtered: weights[i] = advantage > 0 ? 1 : 0

@@ -17,7 +17,7 @@ public struct LearningRateSchedule: Codable, Equatable, Sendable {
     /// The rate for update number `step` (0-based).
     public func rate(at step: Int) -> Double {
         if step < warmupSteps { return peak * Double(step + 1) / Double(warmupSteps) }
-        let span = max(1, totalSteps - warmupSteps)
+        let span = max(1, totalSteps - warmupSteps - 1)
         let progress = min(1, Double(step - warmupSteps) / Double(span))
         return floor + (peak - floor) * 0.5 * (1 + Foundation.cos(.pi * progress))
     }

@@ -40,7 +40,8 @@ public enum GELU {
             while i < range.upperBound {
                 let v = x[i]
                 let t = Vector.tanh(F8(repeating: k * (v + c * v * v * v)))[0]
-                grad[i] *= 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * k * (1 + 3 * c * v * v)
+                let inner = k * (1 + 3 * c * v * v)
+                grad[i] *= 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * inner
                 i += 1
             }
         }

@@ -15,11 +15,14 @@ public struct Evaluation: Codable, Sendable {
     public static func run(model: GPT, tokenizer: BPETokenizer, directory: String, split: String, rows: Int = 8) throws -> Evaluation {
         let template = try ChatTemplate(tokenizer: tokenizer)
         let data = try DatasetExamples(directory: directory, split: split, template: template, context: model.config.context)
+        guard !data.examples.isEmpty else {
+            let splits = Set(try DatasetRecords(directory: directory).manifest.shards.map(\.split)).sorted()
+            throw RefineryError(.usage, "the '\(split)' split of \(directory) has no examples to evaluate; "
+                + "its splits: \(splits.joined(separator: ", ")) (choose one with --split)")
+        }
         var sum = 0.0, targets = 0
         for batch in try data.batches(rows: rows) {
-            let tokens = TokenBatch(rows: batch.rows, inputs: batch.inputs, positions: batch.positions, segmentStarts: batch.segmentStarts,
-                                    targets: batch.targets, weights: Array(repeating: 1, count: batch.targets.count))
-            let loss = model.forward(tokens)
+            let loss = model.forward(TokenBatch(batch))
             sum += loss.plainSum
             targets += loss.targets
         }
@@ -34,10 +37,7 @@ public struct Evaluation: Codable, Sendable {
         let template = try ChatTemplate(tokenizer: tokenizer)
         let data = try DatasetExamples(directory: directory, split: split, template: template, context: model.config.context)
         guard let batch = try data.batches(rows: 4).first else { throw RefineryError(.input, "the \(split) split has no examples to dump") }
-        let weights = [Float](repeating: 1, count: batch.targets.count)
-        let tokens = TokenBatch(rows: batch.rows, inputs: batch.inputs, positions: batch.positions, segmentStarts: batch.segmentStarts,
-                                targets: batch.targets, weights: weights)
-        let loss = model.forward(tokens)
+        let loss = model.forward(TokenBatch(batch))
         let t = model.config.context
         func rows(_ values: [Int32]) -> [[Int]] { (0..<batch.rows).map { r in values[(r * t)..<((r + 1) * t)].map(Int.init) } }
         let json: [String: Any] = ["tokens": rows(batch.inputs), "positions": rows(batch.positions), "segment_starts": rows(batch.segmentStarts),

@@ -13,8 +13,14 @@ public struct HealthMonitor: Codable, Equatable, Sendable {
     public let settings: TrainingConfig.Health
     /// Losses of recent accepted steps, oldest first.
     public private(set) var window: [Double] = []
-    /// Steps at which spikes happened, within the last `spikeWindow` steps.
-    public private(set) var recentSpikes: [Int] = []
+    /// A spike: the step and the global batch numbers it trained on.
+    public struct Spike: Codable, Equatable, Sendable {
+        public var step: Int
+        public var batches: [Int]
+    }
+
+    /// Spikes within the last `spikeWindow` steps.
+    public private(set) var recentSpikes: [Spike] = []
     public private(set) var nonFiniteSkips = 0
     public private(set) var spikeSkips = 0
     public var rollbacks = 0
@@ -25,9 +31,6 @@ public struct HealthMonitor: Codable, Equatable, Sendable {
 
     public init(settings: TrainingConfig.Health) { self.settings = settings }
 
-    /// The global batch numbers of the spikes in `recentSpikes`.
-    public private(set) var spikeBatches: [Int] = []
-
     /// Judges step `step`, trained on global batch numbers `batches`, with mean loss `loss` and gradient norm
     /// `gradientNorm` before clipping.
     public mutating func judge(step: Int, batches: [Int], loss: Double, gradientNorm: Double) -> Verdict {
@@ -35,7 +38,7 @@ public struct HealthMonitor: Codable, Equatable, Sendable {
             nonFiniteSkips += 1
             return .skipNonFinite
         }
-        recentSpikes.removeAll { step - $0 >= settings.spikeWindow }
+        recentSpikes.removeAll { step - $0.step >= settings.spikeWindow }
         if window.count >= settings.spikeMinHistory {
             let mean = window.reduce(0, +) / Double(window.count)
             let variance = window.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(window.count)
@@ -43,8 +46,7 @@ public struct HealthMonitor: Codable, Equatable, Sendable {
             let deviation = max(variance.squareRoot(), 0.02 * abs(mean), 1e-6)
             if (loss - mean) / deviation > settings.spikeZ {
                 spikeSkips += 1
-                recentSpikes.append(step)
-                spikeBatches.append(contentsOf: batches)
+                recentSpikes.append(Spike(step: step, batches: batches))
                 return recentSpikes.count >= settings.rollbackAfter ? .rollback : .skipSpike
             }
         }
@@ -61,9 +63,8 @@ public struct HealthMonitor: Codable, Equatable, Sendable {
         next.spikeSkips = spikeSkips
         next.rollbacks = rollbacks + 1
         next.rateScale = rateScale * settings.rollbackRateFactor
-        next.skippedBatches = Array(Set(skippedBatches + spikeBatches)).sorted()
+        next.skippedBatches = Array(Set(skippedBatches + recentSpikes.flatMap(\.batches))).sorted()
         next.recentSpikes = []
-        next.spikeBatches = []
         return next
     }
 }

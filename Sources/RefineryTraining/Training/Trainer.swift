@@ -1,40 +1,6 @@
 import Foundation
 import RefineryRecords
 
-/// Everything a run needs to continue exactly where a checkpoint left it, besides weights and AdamW's moments.
-public struct TrainingState: Codable, Equatable, Sendable {
-    /// Steps taken (updates and skipped steps).
-    public var step = 0
-    /// Updates AdamW has applied (its bias correction's `t`).
-    public var optimizerSteps = 0
-    /// Batches drawn from the data stream so far (global batch numbers start at 0).
-    public var batchesDrawn = 0
-    public var cursor: DataCursor
-    public var objective = Objective.State()
-    public var health: HealthMonitor
-    /// Target tokens trained on.
-    public var tokens = 0
-    /// The training configuration's hash; a resume under another configuration is refused.
-    public var configHash: String
-}
-
-/// One line of `log.jsonl`: what a step did.
-public struct StepRecord: Codable, Sendable {
-    public var step: Int
-    /// Weighted NLL over the step's targets (the objective being optimised).
-    public var loss: Double
-    /// Unweighted NLL over the same targets.
-    public var nll: Double
-    public var learningRate: Double
-    /// Global gradient norm before clipping.
-    public var gradientNorm: Double
-    public var tokensPerSecond: Double
-    public var targets: Int
-    /// `update`, `skip_nonfinite`, `skip_spike` or `rollback`.
-    public var verdict: String
-    public var weights: Objective.WeightSummary
-}
-
 /// The training loop: draws packed batches from the data stream, weights examples by the objective, accumulates
 /// gradients over micro-batches normalised by the window's targets, judges each step's health, clips, updates
 /// with AdamW, logs and checkpoints.
@@ -59,7 +25,8 @@ public final class Trainer {
             tokenizer = try BPETokenizer.load(from: config.tokenizer)
         } else {
             progress("learning a \(config.tokenizerVocabulary)-token tokenizer from \(config.datasets[0].path)")
-            tokenizer = try BPETokenizer.learn(fromDataset: config.datasets[0].path, vocabularySize: config.tokenizerVocabulary).tokenizer
+            tokenizer = try BPETokenizer.learn(fromDataset: config.datasets[0].path, split: config.datasets[0].split,
+                                               vocabularySize: config.tokenizerVocabulary).tokenizer
             try tokenizer.save(to: config.tokenizer)
         }
         tokenizerDirectory = config.tokenizer
@@ -140,6 +107,8 @@ public final class Trainer {
             throw RefineryError(.output, "cannot append to the training log", at: SourceLocation(file: logPath))
         }
         defer { try? log.close() }
+        // Steps after the checkpoint are redone, so their lines go.
+        try log.truncate(atOffset: UInt64(state.logBytes))
         try log.seekToEnd()
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
@@ -170,7 +139,7 @@ public final class Trainer {
             var weighted = 0.0, plain = 0.0
             var offset = 0
             for (k, batch) in batches.enumerated() {
-                var tokens = tokenBatch(batch, weights: weights, offset: offset)
+                var tokens = TokenBatch(batch, exampleWeights: Array(weights[offset..<(offset + batch.examples.count)]))
                 poison(&tokens, batch: numbers[k])
                 offset += batch.examples.count
                 let loss = model.forward(tokens, gradientScale: 1 / Float(max(1, targets)))
@@ -194,7 +163,7 @@ public final class Trainer {
                 state.step += 1
             case .rollback:
                 guard state.health.rollbacks < config.health.maxRollbacks else {
-                    throw RefineryError(.internal, "training stopped: \(state.health.rollbacks) rollbacks did not cure repeated loss spikes "
+                    throw RefineryError(.input, "training stopped: \(state.health.rollbacks) rollbacks did not cure repeated loss spikes "
                         + "(step \(state.step)); lower schedule.learning_rate or inspect the batches named in \(logPath)")
                 }
                 guard let good = try Checkpoint.list(under: checkpoints).last else {
@@ -217,6 +186,7 @@ public final class Trainer {
             onStep(record)
             if verdict != .rollback && (state.step % config.checkpointEvery == 0 || state.step == config.schedule.steps) {
                 state.cursor = stream.cursor
+                state.logBytes = Int(try log.offset())
                 lastCheckpoint = try Checkpoint.save(model: model, optimizer: optimizer, state: state, step: state.step,
                                                      tokenizerDirectory: tokenizerDirectory, under: checkpoints,
                                                      keep: config.checkpointKeep).directory
@@ -233,21 +203,22 @@ public final class Trainer {
             throw RefineryError(.usage, "the checkpoint \(checkpoint.directory) was made with another training configuration; "
                 + "resume with the same file, or train into a new output folder")
         }
+        for file in ["vocab.json", "merges.txt"] {
+            let saved = FileManager.default.contents(atPath: (checkpoint.tokenizerDirectory as NSString).appendingPathComponent(file))
+            let current = FileManager.default.contents(atPath: (tokenizerDirectory as NSString).appendingPathComponent(file))
+            guard saved != nil && saved == current else {
+                throw RefineryError(.usage, "the tokenizer in \(tokenizerDirectory) differs from the one this run was trained with "
+                    + "(its \(file) is not the copy in \(checkpoint.tokenizerDirectory)); point data.tokenizer at that copy to resume")
+            }
+        }
         let model = try checkpoint.loadModel()
         guard model.config == modelConfig else {
-            throw RefineryError(.usage, "the checkpoint's model shape differs from the configuration's")
+            throw RefineryError(.usage, "the checkpoint's model (\(model.config)) differs from the configuration's (\(modelConfig))")
         }
         let optimizer = AdamW(layout: model.layout, settings: config.schedule.adam)
         try checkpoint.loadOptimizer(into: optimizer)
         try stream.restore(state.cursor)
         return (model, optimizer, state)
-    }
-
-    /// The model's view of a packed batch, each target weighted by its example's weight.
-    private func tokenBatch(_ batch: PackedBatch, weights: [Double], offset: Int) -> TokenBatch {
-        let perPosition = batch.exampleIndex.map { $0 >= 0 ? Float(weights[offset + Int($0)]) : 0 }
-        return TokenBatch(rows: batch.rows, inputs: batch.inputs, positions: batch.positions, segmentStarts: batch.segmentStarts,
-                          targets: batch.targets, weights: perPosition)
     }
 
     /// Damages the batch as the configuration's `debug.poison` asks for this global batch number.

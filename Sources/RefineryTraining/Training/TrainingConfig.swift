@@ -112,7 +112,11 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         do { try probe.validate() } catch let error as RefineryError { throw top.owner.error("model: \(error.message)") }
         var config = TrainingConfig(name: try top.require("name").string(), output: try resolve(try top.require("output")),
                                     datasets: datasets, tokenizer: try resolve(try data.require("tokenizer")), model: model)
-        if let v = data.optional("vocab") { config.tokenizerVocabulary = try v.int() }
+        if let v = data.optional("vocab") {
+            config.tokenizerVocabulary = try v.int()
+            let minimum = 256 + BPETokenizer.defaultSpecialTokens.count
+            guard config.tokenizerVocabulary >= minimum else { throw v.error("vocab must be at least \(minimum) (256 bytes + special tokens)") }
+        }
         if let node = data.optional("missing_reward") {
             switch try node.string() {
             case "error": config.skipMissingReward = false
@@ -128,9 +132,15 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
                 guard config.objective.beta > 0 else { throw b.error("beta must be positive (or inf for plain SFT)") }
             }
             if let b = o.optional("baseline") { config.objective.baseline = try b.choice(Objective.Baseline.self, named: "baseline") }
-            if let w = o.optional("w_max") { config.objective.maxWeight = try w.double() }
+            if let w = o.optional("w_max") {
+                config.objective.maxWeight = try w.double()
+                guard config.objective.maxWeight > 0 else { throw w.error("w_max must be positive") }
+            }
             if let n = o.optional("normalize") { config.objective.normalize = try n.bool() }
-            if let e = o.optional("ema_decay") { config.objective.emaDecay = try e.double() }
+            if let e = o.optional("ema_decay") {
+                config.objective.emaDecay = try e.double()
+                guard (0..<1).contains(config.objective.emaDecay) else { throw e.error("ema_decay must be in [0, 1)") }
+            }
         }
         if let node = top.optional("schedule") {
             let s = try node.table(allowed: ["steps", "batch_rows", "accumulation", "learning_rate", "min_learning_rate", "warmup",
@@ -147,20 +157,49 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
             if let v = s.optional("learning_rate") { config.schedule.learningRate = try v.double() }
             if let v = s.optional("min_learning_rate") { config.schedule.minLearningRate = try v.double() }
             if let v = s.optional("warmup") { config.schedule.warmup = try v.int() }
-            if let v = s.optional("clip") { config.schedule.clip = try v.double() }
+            if let v = s.optional("clip") {
+                config.schedule.clip = try v.double()
+                guard config.schedule.clip > 0 else { throw v.error("clip must be a positive gradient norm") }
+            }
             if let v = s.optional("weight_decay") { config.schedule.adam.weightDecay = Float(try v.double()) }
-            if let v = s.optional("beta1") { config.schedule.adam.beta1 = Float(try v.double()) }
-            if let v = s.optional("beta2") { config.schedule.adam.beta2 = Float(try v.double()) }
-            if let v = s.optional("seed") { config.schedule.seed = UInt64(try v.int()) }
+            for (key, path) in [("beta1", \AdamW.Settings.beta1), ("beta2", \AdamW.Settings.beta2)] {
+                guard let v = s.optional(key) else { continue }
+                let value = try v.double()
+                guard (0..<1).contains(value) else { throw v.error("\(key) must be in [0, 1)") }
+                config.schedule.adam[keyPath: path] = Float(value)
+            }
+            if let v = s.optional("seed") {
+                guard let seed = UInt64(exactly: try v.int()) else { throw v.error("seed must be 0 or a positive integer") }
+                config.schedule.seed = seed
+            }
+            for (key, value) in [("learning_rate", config.schedule.learningRate), ("min_learning_rate", config.schedule.minLearningRate)]
+            where !(value >= 0 && value.isFinite) {
+                throw try s.require(key).error("\(key) must be 0 or more")
+            }
+            if config.schedule.warmup < 0 { throw try s.require("warmup").error("warmup must be 0 or more") }
         }
         if let node = top.optional("health") {
             let h = try node.table(allowed: ["spike_window", "spike_z", "spike_min_history", "rollback_after", "rollback_lr_factor", "max_rollbacks"])
-            if let v = h.optional("spike_window") { config.health.spikeWindow = try v.int() }
-            if let v = h.optional("spike_z") { config.health.spikeZ = try v.double() }
-            if let v = h.optional("spike_min_history") { config.health.spikeMinHistory = try v.int() }
-            if let v = h.optional("rollback_after") { config.health.rollbackAfter = try v.int() }
-            if let v = h.optional("rollback_lr_factor") { config.health.rollbackRateFactor = try v.double() }
-            if let v = h.optional("max_rollbacks") { config.health.maxRollbacks = try v.int() }
+            func atLeast(_ key: String, _ minimum: Int) throws -> Int? {
+                guard let n = h.optional(key) else { return nil }
+                let value = try n.int()
+                guard value >= minimum else { throw n.error("\(key) must be at least \(minimum)") }
+                return value
+            }
+            if let v = try atLeast("spike_window", 1) { config.health.spikeWindow = v }
+            if let v = try atLeast("spike_min_history", 1) { config.health.spikeMinHistory = v }
+            if let v = try atLeast("rollback_after", 1) { config.health.rollbackAfter = v }
+            if let v = try atLeast("max_rollbacks", 0) { config.health.maxRollbacks = v }
+            if let v = h.optional("spike_z") {
+                config.health.spikeZ = try v.double()
+                guard config.health.spikeZ > 0 else { throw v.error("spike_z must be positive") }
+            }
+            if let v = h.optional("rollback_lr_factor") {
+                config.health.rollbackRateFactor = try v.double()
+                guard config.health.rollbackRateFactor > 0 && config.health.rollbackRateFactor <= 1 else {
+                    throw v.error("rollback_lr_factor must be in (0, 1]")
+                }
+            }
         }
         if let node = top.optional("checkpoints") {
             let c = try node.table(allowed: ["every", "keep"])
@@ -177,12 +216,15 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         return config
     }
 
-    /// XXH3 of the configuration's canonical JSON, recorded in checkpoints so a resume with another config is refused.
+    /// XXH3 of the configuration's canonical JSON without its output folder (so a moved run still resumes),
+    /// recorded in checkpoints so a resume with another configuration is refused.
     public var hash: String {
+        var copy = self
+        copy.output = ""
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let bytes = (try? encoder.encode(self)).map { [UInt8]($0) } ?? []
+        let bytes = (try? encoder.encode(copy)).map { [UInt8]($0) } ?? []
         return XXH3.hex(XXH3.hash(bytes))
     }
 }
