@@ -98,19 +98,19 @@ public final class GPT {
                 Attention.forward(qkv: s.qkv.pointer, segmentStarts: segments.baseAddress!, probabilities: s.probabilities.pointer,
                                   out: s.attention.pointer, shape: shape)
                 Self.addRows(residual, bias: p + b.projBias, into: s.residual2.pointer, rows: n, width: c)
-                Matmul.sgemmParallel(m: n, n: c, k: c, a: s.attention.pointer, b: p + b.projWeight, c: s.residual2.pointer, beta: 1)
+                Matmul.sgemmAllCores(m: n, n: c, k: c, a: s.attention.pointer, b: p + b.projWeight, c: s.residual2.pointer, beta: 1)
                 LayerNorm.forward(x: s.residual2.pointer, weight: p + b.ln2Weight, bias: p + b.ln2Bias, out: s.ln2.pointer,
                                   mean: s.ln2Mean.pointer, rstd: s.ln2Rstd.pointer, rows: n, width: c)
                 Self.linear(s.ln2.pointer, p + b.fcWeight, p + b.fcBias, into: s.fc.pointer, rows: n, inputs: c, outputs: 4 * c)
                 GELU.forward(x: s.fc.pointer, out: s.fcGELU.pointer, count: n * 4 * c)
                 Self.addRows(s.residual2.pointer, bias: p + b.fcProjBias, into: s.residual3.pointer, rows: n, width: c)
-                Matmul.sgemmParallel(m: n, n: c, k: 4 * c, a: s.fcGELU.pointer, b: p + b.fcProjWeight, c: s.residual3.pointer, beta: 1)
+                Matmul.sgemmAllCores(m: n, n: c, k: 4 * c, a: s.fcGELU.pointer, b: p + b.fcProjWeight, c: s.residual3.pointer, beta: 1)
                 residual = s.residual3.pointer
             }
         }
         LayerNorm.forward(x: residual, weight: p + layout.lnFinalWeight, bias: p + layout.lnFinalBias, out: a.lnFinal.pointer,
                           mean: a.lnFinalMean.pointer, rstd: a.lnFinalRstd.pointer, rows: n, width: c)
-        Matmul.sgemmParallel(m: n, n: v, k: c, a: a.lnFinal.pointer, b: p + layout.tokenEmbedding, transposeB: true, c: a.logits.pointer)
+        Matmul.sgemmAllCores(m: n, n: v, k: c, a: a.lnFinal.pointer, b: p + layout.tokenEmbedding, transposeB: true, c: a.logits.pointer)
         let weighted = batch.targets.withUnsafeBufferPointer { targets in
             batch.weights.withUnsafeBufferPointer { weights in
                 CrossEntropy.evaluate(logits: a.logits.pointer, rows: n, vocabulary: v, targets: targets.baseAddress!,
@@ -135,8 +135,8 @@ public final class GPT {
         let p = parameters.pointer, g = gradients.pointer
         let dResidual = a.dResidual.pointer, dNorm = a.dNorm.pointer
         // Output layer (tied): logits = lnFinal · wteᵀ, and the logits now hold their gradient.
-        Matmul.sgemmParallel(m: v, n: c, k: n, a: a.logits.pointer, transposeA: true, b: a.lnFinal.pointer, c: g + layout.tokenEmbedding, beta: 1)
-        Matmul.sgemmParallel(m: n, n: c, k: v, a: a.logits.pointer, b: p + layout.tokenEmbedding, c: dNorm)
+        Matmul.sgemmAllCores(m: v, n: c, k: n, a: a.logits.pointer, transposeA: true, b: a.lnFinal.pointer, c: g + layout.tokenEmbedding, beta: 1)
+        Matmul.sgemmAllCores(m: n, n: c, k: v, a: a.logits.pointer, b: p + layout.tokenEmbedding, c: dNorm)
         a.dResidual.zero()
         let last = layout.blocks.isEmpty ? a.encoded.pointer : a.blocks[layout.blocks.count - 1].residual3.pointer
         LayerNorm.backward(dOut: dNorm, x: last, weight: p + layout.lnFinalWeight, mean: a.lnFinalMean.pointer,
@@ -148,26 +148,26 @@ public final class GPT {
             let input = l == 0 ? a.encoded.pointer : a.blocks[l - 1].residual3.pointer
             // MLP: residual3 = residual2 + gelu(ln2 · Wfc + bfc) · Wproj + bproj
             ColumnSum.add(dResidual, rows: n, width: c, into: g + b.fcProjBias)
-            Matmul.sgemmParallel(m: 4 * c, n: c, k: n, a: s.fcGELU.pointer, transposeA: true, b: dResidual, c: g + b.fcProjWeight, beta: 1)
-            Matmul.sgemmParallel(m: n, n: 4 * c, k: c, a: dResidual, b: p + b.fcProjWeight, transposeB: true, c: a.dWide.pointer)
+            Matmul.sgemmAllCores(m: 4 * c, n: c, k: n, a: s.fcGELU.pointer, transposeA: true, b: dResidual, c: g + b.fcProjWeight, beta: 1)
+            Matmul.sgemmAllCores(m: n, n: 4 * c, k: c, a: dResidual, b: p + b.fcProjWeight, transposeB: true, c: a.dWide.pointer)
             GELU.backward(x: s.fc.pointer, grad: a.dWide.pointer, count: n * 4 * c)
             ColumnSum.add(a.dWide.pointer, rows: n, width: 4 * c, into: g + b.fcBias)
-            Matmul.sgemmParallel(m: c, n: 4 * c, k: n, a: s.ln2.pointer, transposeA: true, b: a.dWide.pointer, c: g + b.fcWeight, beta: 1)
-            Matmul.sgemmParallel(m: n, n: c, k: 4 * c, a: a.dWide.pointer, b: p + b.fcWeight, transposeB: true, c: dNorm)
+            Matmul.sgemmAllCores(m: c, n: 4 * c, k: n, a: s.ln2.pointer, transposeA: true, b: a.dWide.pointer, c: g + b.fcWeight, beta: 1)
+            Matmul.sgemmAllCores(m: n, n: c, k: 4 * c, a: a.dWide.pointer, b: p + b.fcWeight, transposeB: true, c: dNorm)
             LayerNorm.backward(dOut: dNorm, x: s.residual2.pointer, weight: p + b.ln2Weight, mean: s.ln2Mean.pointer,
                                rstd: s.ln2Rstd.pointer, dx: dResidual, dWeight: g + b.ln2Weight, dBias: g + b.ln2Bias,
                                rows: n, width: c)
             // Attention: residual2 = input + attention(ln1 · Wqkv + bqkv) · Wproj + bproj
             ColumnSum.add(dResidual, rows: n, width: c, into: g + b.projBias)
-            Matmul.sgemmParallel(m: c, n: c, k: n, a: s.attention.pointer, transposeA: true, b: dResidual, c: g + b.projWeight, beta: 1)
-            Matmul.sgemmParallel(m: n, n: c, k: c, a: dResidual, b: p + b.projWeight, transposeB: true, c: a.dAttention.pointer)
+            Matmul.sgemmAllCores(m: c, n: c, k: n, a: s.attention.pointer, transposeA: true, b: dResidual, c: g + b.projWeight, beta: 1)
+            Matmul.sgemmAllCores(m: n, n: c, k: c, a: dResidual, b: p + b.projWeight, transposeB: true, c: a.dAttention.pointer)
             batch.segmentStarts.withUnsafeBufferPointer { segments in
                 Attention.backward(dOut: a.dAttention.pointer, qkv: s.qkv.pointer, segmentStarts: segments.baseAddress!,
                                    probabilities: s.probabilities.pointer, dQKV: a.dQKV.pointer, shape: shape)
             }
             ColumnSum.add(a.dQKV.pointer, rows: n, width: 3 * c, into: g + b.qkvBias)
-            Matmul.sgemmParallel(m: c, n: 3 * c, k: n, a: s.ln1.pointer, transposeA: true, b: a.dQKV.pointer, c: g + b.qkvWeight, beta: 1)
-            Matmul.sgemmParallel(m: n, n: c, k: 3 * c, a: a.dQKV.pointer, b: p + b.qkvWeight, transposeB: true, c: dNorm)
+            Matmul.sgemmAllCores(m: c, n: 3 * c, k: n, a: s.ln1.pointer, transposeA: true, b: a.dQKV.pointer, c: g + b.qkvWeight, beta: 1)
+            Matmul.sgemmAllCores(m: n, n: c, k: 3 * c, a: a.dQKV.pointer, b: p + b.qkvWeight, transposeB: true, c: dNorm)
             LayerNorm.backward(dOut: dNorm, x: input, weight: p + b.ln1Weight, mean: s.ln1Mean.pointer,
                                rstd: s.ln1Rstd.pointer, dx: dResidual, dWeight: g + b.ln1Weight, dBias: g + b.ln1Bias,
                                rows: n, width: c)
@@ -197,7 +197,7 @@ public final class GPT {
     static func linear(_ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
                        into out: UnsafeMutablePointer<Float>, rows: Int, inputs: Int, outputs: Int) {
         for r in 0..<rows { (out + r * outputs).update(from: bias, count: outputs) }
-        Matmul.sgemmParallel(m: rows, n: outputs, k: inputs, a: x, b: weight, c: out, beta: 1)
+        Matmul.sgemmAllCores(m: rows, n: outputs, k: inputs, a: x, b: weight, c: out, beta: 1)
     }
 
     /// `out[r] = x[r] + bias` for `rows` rows.

@@ -112,6 +112,7 @@ public final class Trainer {
         try log.seekToEnd()
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
+        encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let schedule = LearningRateSchedule(peak: config.schedule.learningRate, floor: config.schedule.minLearningRate,
                                             warmupSteps: config.schedule.warmup, totalSteps: config.schedule.steps)

@@ -358,7 +358,7 @@ def run_one(refinery, seed, label, objective, sigma, run_dir, text, prompts, sig
     entry["final_nll"] = sum(x["nll"] for x in tail) / max(1, len(tail))
     weights = [x["weights"] for x in log if x.get("weights")]
     # Kish's effective sample size as a share of the step's examples, and the share of weights cut to w_max.
-    entry["ess_share"] = sum(w["effectiveSampleSize"] / max(1, w["examples"]) for w in weights) / max(1, len(weights))
+    entry["ess_share"] = sum(w["effective_sample_size"] / max(1, w["examples"]) for w in weights) / max(1, len(weights))
     entry["clipped_share"] = sum(w["clipped"] for w in weights) / max(1, len(weights))
     entry["skipped_steps"] = sum(1 for x in log if x["verdict"] != "update")
     entry["answers"] = answers
