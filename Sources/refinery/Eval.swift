@@ -25,8 +25,7 @@ struct Eval: ParsableCommand {
         _ = global.makeLogger()
         do {
             let found = try Checkpoint.locate(checkpoint)
-            let model = try found.loadModel()
-            let tokenizer = try BPETokenizer.load(from: found.tokenizerDirectory)
+            let (model, tokenizer) = (try found.loadModel(), try found.loadTokenizer())
             let result = try Evaluation.run(model: model, tokenizer: tokenizer, directory: dataset, split: split)
             if let dump { try Evaluation.dumpFirstBatch(model: model, tokenizer: tokenizer, directory: dataset, split: split, to: dump) }
             let encoder = JSONEncoder()

@@ -40,8 +40,7 @@ struct Generate: ParsableCommand {
         _ = global.makeLogger()
         do {
             let found = try Checkpoint.locate(checkpoint)
-            let model = try found.loadModel()
-            let tokenizer = try BPETokenizer.load(from: found.tokenizerDirectory)
+            let (model, tokenizer) = (try found.loadModel(), try found.loadTokenizer())
             let template = try ChatTemplate(tokenizer: tokenizer)
             let prompt = chat ? template.prompt(messages: [ChatMessage(role: .user, content: self.prompt)]) : template.encodeText(self.prompt)
             var sampling = Generator.Sampling()

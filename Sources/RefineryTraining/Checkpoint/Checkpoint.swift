@@ -149,6 +149,9 @@ public struct Checkpoint {
     }
 
     /// The tokenizer saved with the checkpoint.
+    public func loadTokenizer() throws -> BPETokenizer { try BPETokenizer.load(from: tokenizerDirectory) }
+
+    /// The folder of the tokenizer saved with the checkpoint.
     public var tokenizerDirectory: String { (directory as NSString).appendingPathComponent("tokenizer") }
 
     private struct AdamStepCount: Decodable { let optimizerSteps: Int }
