@@ -1,4 +1,5 @@
 import RefineryRecords
+import RefineryShards
 
 /// What a record became: an example, or a reason it could not be one.
 public enum ExampleOutcome: Sendable, Equatable {

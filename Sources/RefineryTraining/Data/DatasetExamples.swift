@@ -1,4 +1,5 @@
 import RefineryRecords
+import RefineryShards
 
 /// The training examples of one dataset split, tokenised once and cut to the model's context: what
 /// ``DataStream`` samples from and what evaluation packs in order.

@@ -1,5 +1,6 @@
 import Foundation
 import RefineryRecords
+import RefineryShards
 
 /// A checkpoint's loss on every example of a dataset split, once, in order, unweighted.
 public struct Evaluation: Codable, Sendable {

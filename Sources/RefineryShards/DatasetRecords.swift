@@ -1,7 +1,6 @@
 import Foundation
 import RefineryCodecs
 import RefineryRecords
-import RefineryShards
 
 /// One record of a dataset split and where it was read.
 public struct DatasetRecord: Sendable {
