@@ -11,6 +11,11 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         return Self.mix(state)
     }
 
+    /// A uniform double in [0, 1): the top 53 bits of the next output over 2^53 (every value exact).
+    public mutating func nextUnit() -> Double {
+        Double(next() >> 11) / 9_007_199_254_740_992
+    }
+
     /// The output function alone: a strong 64-bit mixer (bijective).
     @inline(__always)
     public static func mix(_ value: UInt64) -> UInt64 {

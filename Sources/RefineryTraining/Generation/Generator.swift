@@ -51,7 +51,7 @@ public enum Generator {
         }
         let top = Double(logits[best])
         let weights = order.map { Foundation.exp((Double(logits[$0]) - top) / sampling.temperature) }
-        var u = Double(random.next() >> 11) / 9_007_199_254_740_992 * weights.reduce(0, +)
+        var u = random.nextUnit() * weights.reduce(0, +)
         for (k, w) in weights.enumerated() {
             u -= w
             if u < 0 { return Int32(order[k]) }

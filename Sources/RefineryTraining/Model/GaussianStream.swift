@@ -11,9 +11,9 @@ struct GaussianStream {
 
     mutating func next() -> Float {
         if let value = spare { spare = nil; return value }
-        // Two uniforms in (0, 1] from the top 53 bits.
-        let u1 = Double((random.next() >> 11) + 1) / 9_007_199_254_740_992
-        let u2 = Double(random.next() >> 11) / 9_007_199_254_740_992
+        // u1 in (0, 1] (exactly (k + 1) / 2^53), u2 in [0, 1).
+        let u1 = random.nextUnit() + 0x1p-53
+        let u2 = random.nextUnit()
         let radius = (-2 * Foundation.log(u1)).squareRoot()
         spare = Float(radius * Foundation.sin(2 * .pi * u2))
         return Float(radius * Foundation.cos(2 * .pi * u2))
