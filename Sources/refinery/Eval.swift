@@ -26,8 +26,9 @@ struct Eval: ParsableCommand {
         do {
             let found = try Checkpoint.locate(checkpoint)
             let (model, tokenizer) = (try found.loadModel(), try found.loadTokenizer())
-            let result = try Evaluation.run(model: model, tokenizer: tokenizer, directory: dataset, split: split)
-            if let dump { try Evaluation.dumpFirstBatch(model: model, tokenizer: tokenizer, directory: dataset, split: split, to: dump) }
+            let data = try Evaluation.examples(tokenizer: tokenizer, directory: dataset, split: split, context: model.config.context)
+            let result = try Evaluation.run(model: model, data: data)
+            if let dump { try Evaluation.dumpFirstBatch(model: model, data: data, to: dump) }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(result), as: UTF8.self))

@@ -11,16 +11,23 @@ public struct Evaluation: Codable, Sendable {
     public var examples: Int
     public var report: ExampleReport
 
-    /// Evaluates `model` on `split` of the dataset folder `directory`.
-    /// - Throws: ``RefineryError`` for an unreadable dataset.
-    public static func run(model: GPT, tokenizer: BPETokenizer, directory: String, split: String, rows: Int = 8) throws -> Evaluation {
+    /// The examples of `split` of the dataset folder `directory`, read and tokenised once for ``run(model:data:rows:)``
+    /// and ``dumpFirstBatch(model:data:to:)``.
+    /// - Throws: ``RefineryError`` for an unreadable dataset, or (code `usage`) a split without examples, naming the
+    ///   splits the dataset has.
+    public static func examples(tokenizer: BPETokenizer, directory: String, split: String, context: Int) throws -> DatasetExamples {
         let template = try ChatTemplate(tokenizer: tokenizer)
-        let data = try DatasetExamples(directory: directory, split: split, template: template, context: model.config.context)
+        let data = try DatasetExamples(directory: directory, split: split, template: template, context: context)
         guard !data.examples.isEmpty else {
             let splits = Set(try DatasetRecords(directory: directory).manifest.shards.map(\.split)).sorted()
             throw RefineryError(.usage, "the '\(split)' split of \(directory) has no examples to evaluate; "
                 + "its splits: \(splits.joined(separator: ", ")) (choose one with --split)")
         }
+        return data
+    }
+
+    /// Evaluates `model` on every example of `data`.
+    public static func run(model: GPT, data: DatasetExamples, rows: Int = 8) throws -> Evaluation {
         var sum = 0.0, targets = 0
         for batch in try data.batches(rows: rows) {
             let loss = model.forward(TokenBatch(batch))
@@ -34,10 +41,8 @@ public struct Evaluation: Codable, Sendable {
     /// Writes the first packed batch of the split as `batch.json`, the model's logits on it as `logits.bin`
     /// (fp32 little-endian, row, position, vocabulary) and the mean NLL over its targets as `loss.txt`: the inputs of
     /// `tools/trainer/reference.py check`, which recomputes them from the exported weights.
-    public static func dumpFirstBatch(model: GPT, tokenizer: BPETokenizer, directory: String, split: String, to folder: String) throws {
-        let template = try ChatTemplate(tokenizer: tokenizer)
-        let data = try DatasetExamples(directory: directory, split: split, template: template, context: model.config.context)
-        guard let batch = try data.batches(rows: 4).first else { throw RefineryError(.input, "the \(split) split has no examples to dump") }
+    public static func dumpFirstBatch(model: GPT, data: DatasetExamples, to folder: String) throws {
+        guard let batch = try data.batches(rows: 4).first else { throw RefineryError(.input, "\(data.name) has no examples to dump") }
         let loss = model.forward(TokenBatch(batch))
         let t = model.config.context
         func rows(_ values: [Int32]) -> [[Int]] { (0..<batch.rows).map { r in values[(r * t)..<((r + 1) * t)].map(Int.init) } }

@@ -82,7 +82,7 @@ public final class Trainer {
     ///   - resume: continue from the newest complete checkpoint under the output folder.
     ///   - onStep: receives every step's record (also appended to `log.jsonl`).
     /// - Throws: ``RefineryError`` (code `usage`) when the output holds checkpoints and `resume` is false, or when
-    ///   the checkpoint was made under another configuration; `internal` after too many rollbacks.
+    ///   the checkpoint was made under another configuration; `input` after too many rollbacks.
     public func run(resume: Bool, onStep: (StepRecord) -> Void = { _ in }) throws -> Summary {
         let existing = try Checkpoint.list(under: checkpoints)
         let model: GPT
@@ -116,8 +116,7 @@ public final class Trainer {
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let schedule = LearningRateSchedule(peak: config.schedule.learningRate, floor: config.schedule.minLearningRate,
                                             warmupSteps: config.schedule.warmup, totalSteps: config.schedule.steps)
-        let skipped = Set(state.health.skippedBatches)
-        var skippedBatches = skipped
+        var skippedBatches = Set(state.health.skippedBatches)
         var lastLoss = Double.nan
         var lastCheckpoint = existing.last?.directory ?? ""
         let clock = ContinuousClock()
