@@ -319,7 +319,7 @@ import Testing
         let path = try Self.writeDataset(in: folder, "d", shards: [("train", train), ("validation", Array(validation.prefix(2))),
                                                                    ("validation", Array(validation.dropFirst(2)))])
         let template = try Self.template()
-        var stream = try DataStream(sources: [DataSource(directory: path)], template: template, context: 16, seed: 1)
+        var stream = try DataStream(datasets: [try DatasetExamples(directory: path, template: template, context: 16)], weights: [1], seed: 1)
         #expect(stream.reports.map(\.examples) == [6])
         let batch = try stream.nextBatch(rows: 2)
         #expect(batch.rows == 2 && batch.examples.allSatisfy { $0.id.hasPrefix("t") })

@@ -1,23 +1,6 @@
 import RefineryCodecs
 import RefineryRecords
 
-/// One dataset of a training mixture.
-public struct DataSource: Sendable, Equatable {
-    /// The dataset folder.
-    public var directory: String
-    /// The split to train on.
-    public var split: String
-    /// Its share of the examples (weights are normalised by their sum), above 0.
-    public var weight: Double
-
-    /// Creates a source.
-    public init(directory: String, split: String = "train", weight: Double = 1) {
-        self.directory = directory
-        self.split = split
-        self.weight = weight
-    }
-}
-
 /// Where a ``DataStream`` is: saved with a checkpoint, restored to continue with exactly the batches that would
 /// have followed.
 public struct DataCursor: Codable, Sendable, Equatable {
@@ -82,19 +65,6 @@ public struct DataStream: Sendable {
     /// The shuffled order of each dataset's current epoch, and that epoch (−1: not made yet).
     private var orders: [[Int]]
     private var orderEpochs: [Int]
-
-    /// Loads, tokenises and cuts every dataset of a mixture, once.
-    /// - Parameters:
-    ///   - sources: the datasets and their weights.
-    ///   - template: the chat template (and tokenizer).
-    ///   - context: the model's context length `T`.
-    ///   - seed: the shuffle seed.
-    /// - Throws: ``RefineryError``: `integrity` when a shard differs from its manifest, `usage` for a bad weight or
-    ///   context, or a dataset without a single example to train on (its report says why).
-    public init(sources: [DataSource], template: ChatTemplate, context: Int, seed: UInt64) throws {
-        let datasets = try sources.map { try DatasetExamples(directory: $0.directory, split: $0.split, template: template, context: context) }
-        try self.init(datasets: datasets, weights: sources.map(\.weight), seed: seed)
-    }
 
     /// A stream over datasets already loaded.
     /// - Parameters:
