@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System libraries from Debian (tools/install-deps.sh installs the -dev packages).
@@ -48,19 +50,24 @@ let package = Package(
             resources: [.copy("Language/Resources/langid.bin"), .copy("Toxicity/Resources/toxicity")]),
         // zstd shards, rejects, manifest, verification.
         .target(name: "RefineryShards", dependencies: ["RefineryCodecs", "RefineryRecords"]),
-        // The engine: sources -> stages -> shards, in parallel, in order, with counters.
+        // The SQLite catalog: runs, stage statistics, inputs, committed work units, dataset versions and their
+        // status, training runs; ordered, recorded schema migrations.
+        .target(name: "RefineryCatalog", dependencies: ["CRefinerySQLite", "RefineryCodecs", "RefineryRecords", "RefineryShards", "RefinerySpec"]),
+        // The engine: sources -> stages -> shards, in parallel, in order, with counters, resumable by unit.
         .target(
             name: "RefineryPipeline",
             dependencies: [
                 "RefineryCodecs", "RefineryRecords", "RefinerySpec", "RefineryReaders", "RefineryStages",
-                "RefineryShards", .product(name: "Logging", package: "swift-log"),
+                "RefineryShards", "RefineryCatalog", .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
         // The trainer: tokenizer, data, model, objectives.
         .target(name: "RefineryTraining", dependencies: ["CRefineryBLAS", "RefineryCodecs", "RefineryRecords", "RefineryShards", "RefinerySpec"]),
         .executableTarget(
             name: "refinery",
             dependencies: [
-                "RefineryPipeline", "RefineryShards", "RefinerySpec", "RefineryTraining",
+                "RefineryCatalog", "RefineryPipeline", "RefineryShards", "RefinerySpec", "RefineryTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -92,7 +99,7 @@ let package = Package(
         .testTarget(
             name: "RefineryTests",
             dependencies: ["RefineryCodecs", "RefineryRecords", "RefinerySpec", "RefineryReaders", "RefineryStages",
-                           "RefineryShards", "RefineryPipeline", "RefineryTraining"],
+                           "RefineryShards", "RefineryCatalog", "RefineryPipeline", "RefineryTraining"],
             // Read from #filePath by the tests, not bundled.
             exclude: ["Fixtures"]),
     ],
