@@ -21,6 +21,12 @@ struct Run: ParsableCommand {
     @Flag(name: .long, help: "Replace a dataset folder that already holds another version.")
     var force = false
 
+    @Flag(name: .long, help: "Read every input, also those a published version already holds (runs are incremental when output.dir has {version}).")
+    var full = false
+
+    @Flag(name: .long, help: "Discard the work an interrupted run committed and start over, instead of resuming from it.")
+    var restart = false
+
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -35,28 +41,49 @@ struct Run: ParsableCommand {
             plan = try RunPlan.make(spec: loaded)
         } catch let error as RefineryError {
             printError("error: \(error)")
-            throw ExitCode(error.code == .spec ? 64 : 1)
+            throw ExitCode(Self.exitCode(error))
         }
         if dryRun {
             print(plan.description)
             return
         }
-        var options = RunOptions(force: force)
+        var options = RunOptions(force: force, full: full, restart: restart)
         if let workers { options.workers = workers }
-        logger.info("run started", metadata: ["spec.path": "\(spec)", "dataset.version": "\(plan.version)", "workers": "\(options.workers)"])
+        logger.info("run planned", metadata: ["spec.path": "\(spec)", "dataset.version": "\(plan.version)", "workers": "\(options.workers)"])
         do {
             let result = try Engine(plan: plan, options: options, logger: logger).run()
-            if result.upToDate {
-                printError("dataset already complete at \(result.directory) (version \(result.manifest.version)); nothing to do. Use --force to rebuild.")
+            if result.nothingNew {
+                printError("nothing new: all \(result.skippedInputs) input(s) are in published versions of \(result.manifest.dataset), the newest "
+                    + "\(result.manifest.version) at \(result.directory); nothing written. Pass --full to read them again. (run \(result.runID))")
+            } else if result.upToDate {
+                printError("dataset already complete at \(result.directory) (version \(result.manifest.version)); nothing to do. Use --force to rebuild. (run \(result.runID))")
             } else {
                 let rate = result.seconds > 0 ? Double(result.inputBytes) / result.seconds / 1e6 : 0
                 printError(Funnel.render(result.manifest, directory: result.directory))
-                printError(String(format: "time: %.2f s, %.1f MB/s of input, %d worker(s)", result.seconds, rate, options.workers))
+                var notes: [String] = []
+                if result.unitsReused > 0 { notes.append("resumed: \(result.unitsReused) unit(s) taken from the interrupted run") }
+                if result.skippedInputs > 0 { notes.append("incremental: \(result.skippedInputs) input(s) already published, skipped (--full reads them)") }
+                for note in notes { printError(note) }
+                printError(String(format: "time: %.2f s, %.1f MB/s of input, %d worker(s); run %lld in %@", result.seconds, rate,
+                                  options.workers, result.runID, plan.spec.catalogPath))
             }
+        } catch let error as RefineryError where error.code != .output && error.code != .input && error.code != .internal {
+            printError("error: \(error)")
+            throw ExitCode(Self.exitCode(error))
         } catch {
             printError("error: run failed: \(error)")
-            printError("no new manifest was written: the folder holds no new dataset version.")
+            printError("no new manifest was written: the folder holds no new dataset version. Work units committed so far are kept: run the same command again to resume.")
             throw ExitCode(1)
+        }
+    }
+
+    /// The documented exit codes (README, "Exit codes").
+    static func exitCode(_ error: RefineryError) -> Int32 {
+        switch error.code {
+        case .spec, .usage, .resume: 64
+        case .catalog, .integrity: 65
+        case .busy: 75
+        default: 1
         }
     }
 }

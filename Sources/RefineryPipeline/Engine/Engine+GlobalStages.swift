@@ -11,12 +11,13 @@ extension Engine {
     /// shards on every core, in batch order, and this version's dedup index segment beside the catalog (pending
     /// until the manifest is written).
     /// - Returns: what the run's `stats.json` should say about them (memory of the dedup index, spill size).
-    func finishGlobalStages(spill: SpillFile, writer: DatasetWriter) throws -> [String: Any] {
+    func finishGlobalStages(spill: SpillFile, writer: DatasetWriter, monitor: RunMonitor) throws -> [String: Any] {
         var stats: [String: Any] = ["spill_records": spill.entries.count, "spill_bytes": spill.batches.reduce(0) { $0 + $1.length }]
         let entries = spill.entries
         var fates = [RecordFate](repeating: .keep(copies: 1, validation: false), count: entries.count)
         var phase = plan.stages.count + 1
         if let dedup = plan.dedup {
+            monitor.phase(dedup.name)
             var clock = Stopwatch()
             let (published, publishedStats) = try loadPublishedIndex(for: dedup)
             if !publishedStats.isEmpty { stats["dedup_published"] = publishedStats }
@@ -72,6 +73,7 @@ extension Engine {
             stats["dedup_sketch_bytes_per_record"] = dedup.hasher.permutations
         }
         if let balance = plan.balance {
+            monitor.phase(balance.name)
             var clock = Stopwatch()
             var counters = StageCounters(name: balance.name)
             var members: [String: [Int]] = [:]

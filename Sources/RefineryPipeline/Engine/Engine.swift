@@ -1,10 +1,14 @@
 import Foundation
 import Logging
+import RefineryCatalog
 import RefineryCodecs
 import RefineryReaders
 import RefineryRecords
 import RefineryShards
 import RefineryStages
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs a plan: reads sources in order, streams batches through the stages on every core, writes shards in
 /// input order, and accounts for every unit read.
@@ -19,80 +23,138 @@ public struct Engine {
         self.logger = logger
     }
 
-    /// Runs the plan.
-    /// - Throws: ``RefineryError``: the folder holds another version (code `output`), a write failed (disk
-    ///   full), an input became unreadable. On failure no manifest is written and temporary files are removed.
+    /// Runs the plan: takes the dataset's lock, records the run in the catalog, skips inputs already published
+    /// (unless `full`), resumes from the units an interrupted run committed, and records the version it wrote.
+    /// - Throws: ``RefineryError``: the catalog is damaged or newer (code `catalog`), another run holds the
+    ///   dataset (code `busy`), committed work of another spec is in the way (code `resume`), the folder holds
+    ///   another version (code `output`), a write failed (disk full), an input became unreadable or changed. On
+    ///   failure no manifest is written; the units committed so far stay for the next run.
     public func run() throws -> RunResult {
-        let started = Date()
-        let directory = plan.spec.output.directory
-        if let complete = try prepareFolder(directory) {
-            try publishSegment()   // a run killed between its manifest and its index segment
-            logger.info("dataset already complete; nothing to do", metadata: ["dataset.dir": "\(directory)", "dataset.version": "\(complete.version)"])
-            return RunResult(upToDate: true, manifest: complete, directory: directory, seconds: 0, inputBytes: 0)
+        let catalog = try Catalog(path: plan.spec.catalogPath)
+        let dataset = plan.spec.output.dataset
+        let lock = try RunLock.acquire(catalogPath: catalog.path, dataset: dataset) {
+            try? catalog.runningRun(dataset: dataset)
         }
+        defer { lock.release() }
+        for stale in try catalog.interruptStaleRuns(dataset: dataset) {
+            logger.notice("an earlier run was killed; marked interrupted", metadata: ["run": "\(stale.id)"])
+        }
+        var session = try RunSession(engine: self, catalog: catalog)
+        return try session.run()
+    }
+
+    /// Runs a plan whose lock is held and whose run is recorded: reads the units (or reuses committed ones),
+    /// resolves the global stages and writes the dataset.
+    func write(catalog: Catalog, runID: Int64, monitor: RunMonitor) throws -> RunResult {
+        let plan = self.plan
+        let started = Date()
+        let directory = plan.directory
         removeStaleFiles(in: directory)
         let writer = try DatasetWriter(directory: directory, plan: plan, fileSystem: options.fileSystem)
-        let plan = self.plan
+        let specHash = XXH3.hex(plan.spec.configHash)
+        let store = try UnitStore(outputDirectory: directory, specHash: specHash, catalog: catalog, runID: runID,
+                                  fileSystem: options.fileSystem)
         // With a global stage (dedup), the batches' survivors go to a spill and are written out after it resolves.
         let spill = plan.hasGlobalStages ? try SpillFile(directory: directory, version: plan.version) : nil
         defer { spill?.remove() }
-        let executor = OrderedExecutor<Batch, BatchOutput>(
-            workers: options.workers, window: options.workers * 2 + 1,
-            makeProcessor: {
-                do {
-                    let processor = try BatchProcessor(plan: plan)
-                    return { processor.process($0) }
-                } catch {
-                    let message = "\(error)"
-                    return { batch in
-                        var output = BatchOutput(index: batch.index, sourceIndex: batch.sourceIndex)
-                        output.failure = message
-                        return output
-                    }
-                }
-            },
-            consume: { output in
-                try writer.append(output)
-                if let spill, let piece = output.spill {
-                    try spill.append(piece, batch: output.index, sourceIndex: output.sourceIndex)
-                }
-            })
-
+        let units = WorkUnit.units(of: plan)
         var blankLines = 0
         var inputBytes = 0
         var globalStats: [String: Any] = [:]
         var readSeconds = 0.0
-        let totalBytes = plan.files.reduce(0) { $0 + $1.size }
-        var progress = ProgressReporter(logger: logger, totalBytes: totalBytes)
-        do {
-            let builder = BatchBuilder(maxRecords: plan.spec.engine.batchRecords, maxBytes: plan.spec.engine.batchBytes) {
-                progress.add(batchBytes: $0.byteCount, units: $0.units.count)
-                try executor.submit($0)
+        var reused = 0
+        // The consumer runs on this thread, in unit order: it writes each fresh unit's file as its batches arrive.
+        var consumed = 0
+        var unitWriter: UnitWriter?
+        var consumeFailed = false
+        func deliver(_ output: BatchOutput) throws {
+            try writer.append(output)
+            if let spill, let piece = output.spill {
+                try spill.append(piece, batch: output.index, sourceIndex: output.sourceIndex)
             }
-            // Files are listed source by source; each source's format cuts its files into units.
-            var fileIndex = 0
-            while fileIndex < plan.files.count {
-                let sourceIndex = plan.files[fileIndex].sourceIndex
-                var files: [SourceFile] = []
-                while fileIndex < plan.files.count && plan.files[fileIndex].sourceIndex == sourceIndex {
-                    files.append(SourceFile(index: fileIndex, file: plan.files[fileIndex]))
-                    fileIndex += 1
+            monitor.add(bytes: output.counters.first?.bytesIn ?? 0, records: output.counters.first?.recordsIn ?? 0)
+        }
+        func endUnit(_ end: UnitEnd, reusedUnit: Bool) {
+            blankLines += end.counts.blankLines
+            inputBytes += end.counts.bytes
+            consumed += 1
+            monitor.update(stages: writer.counters)
+            monitor.unitFinished(reused: reusedUnit)
+        }
+        func consume(_ result: UnitResult) throws {
+            switch result {
+            case .batch(let output):
+                if let failure = output.failure { throw RefineryError(.internal, "batch \(output.index) failed: \(failure)") }
+                if unitWriter == nil { unitWriter = try store.begin(units[consumed]) }
+                try unitWriter!.append(output)
+                try deliver(output)
+            case .end(let end):
+                let unitFile = try unitWriter ?? store.begin(units[consumed])
+                unitWriter = nil
+                try store.commit(unitFile, end: end)
+                endUnit(end, reusedUnit: false)
+            case .replayed(let outputs, let end):
+                for output in outputs { try deliver(output) }
+                endUnit(end, reusedUnit: true)
+            case .failed(let error):
+                throw error
+            }
+        }
+        let executor = OrderedExecutor<UnitWork, UnitResult>(
+            workers: options.workers, window: options.workers * 2 + 1,
+            makeProcessor: {
+                let processor = Result { try BatchProcessor(plan: plan) }
+                return { work in UnitResult.make(work, processor: processor) }
+            },
+            consume: { result in
+                do {
+                    try consume(result)
+                } catch {
+                    consumeFailed = true
+                    throw error
                 }
-                var clock = Stopwatch()
-                try builder.begin(sourceIndex: sourceIndex)
-                let counts = try plan.formats[sourceIndex].splitSource(files, into: builder)
-                blankLines += counts.blankLines
-                inputBytes += counts.bytes
-                readSeconds += clock.lap()
-                logger.debug("read source", metadata: ["source": "\(plan.spec.sources[sourceIndex].name)", "source.files": "\(files.count)", "source.lines": "\(counts.lines)"])
+            })
+
+        do {
+            monitor.phase("map")
+            let builder = BatchBuilder(maxRecords: plan.spec.engine.batchRecords, maxBytes: plan.spec.engine.batchBytes) {
+                try executor.submit(.batch($0))
             }
-            try builder.flush()
+            do {
+                for unit in units {
+                    monitor.unitStarted(unit.name)
+                    if let record = store.reusable(unit) {
+                        try executor.submit(.replay(record, firstBatch: builder.nextBatchIndex, sourceIndex: unit.sourceIndex))
+                        builder.skip(batches: record.batches)
+                        reused += 1
+                        continue
+                    }
+                    var clock = Stopwatch()
+                    let first = builder.nextBatchIndex
+                    try builder.begin(sourceIndex: unit.sourceIndex)
+                    let counts = try plan.formats[unit.sourceIndex].splitSource(unit.files, into: builder)
+                    try builder.flush()
+                    try Self.checkUnchanged(unit)
+                    try executor.submit(.end(UnitEnd(counts: counts, batches: builder.nextBatchIndex - first)))
+                    readSeconds += clock.lap()
+                    logger.debug("read unit", metadata: ["unit": "\(unit.name)", "unit.lines": "\(counts.lines)"])
+                }
+            } catch where !consumeFailed {
+                // Reading failed (an input changed or became unreadable): commit the units read before it, so that
+                // the next run resumes after them. Not after a failed write: a unit must never miss a batch.
+                try? executor.finish()
+                throw error
+            }
             try executor.finish()
+            if reused > 0 {
+                logger.info("resumed: reused the committed work of earlier runs", metadata: ["units.reused": "\(reused)", "units": "\(units.count)"])
+            }
             if let spill {
-                globalStats = try finishGlobalStages(spill: spill, writer: writer)
+                globalStats = try finishGlobalStages(spill: spill, writer: writer, monitor: monitor)
             }
         } catch {
             executor.shutdown()
+            unitWriter?.abandon()
             writer.abandon()
             removeSegment(version: plan.version, pendingOnly: true)
             throw error
@@ -110,12 +172,16 @@ public struct Engine {
             "input_mb_per_second": seconds > 0 ? Double(inputBytes) / seconds / 1e6 : 0,
             "reader_seconds": readSeconds,
             "worker_seconds": Dictionary(uniqueKeysWithValues: zip(names, writer.seconds)),
+            "units": units.count,
+            "units_reused": reused,
         ]
         stats.merge(globalStats) { $1 }
         do {
+            monitor.phase("write")
             let manifest = try writer.finish(plan: plan, blankLines: blankLines, stats: stats)
             try publishSegment()
-            return RunResult(upToDate: false, manifest: manifest, directory: directory, seconds: seconds, inputBytes: inputBytes)
+            return RunResult(upToDate: false, manifest: manifest, directory: directory, seconds: seconds, inputBytes: inputBytes,
+                             unitsReused: reused, stageSeconds: writer.seconds)
         } catch {
             writer.abandon()
             removeSegment(version: plan.version, pendingOnly: true)
@@ -123,11 +189,27 @@ public struct Engine {
         }
     }
 
+    /// Fails a unit whose files changed while they were read (their size or modification time is no longer the
+    /// one fingerprinted when the run started): the unit is not committed, and the next run reads the new content.
+    static func checkUnchanged(_ unit: WorkUnit) throws {
+        for source in unit.files {
+            let file = source.file
+            var info = stat()
+            let now = stat(file.path, &info) == 0
+                ? (size: Int(info.st_size), modified: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9) : nil
+            guard let now, now.size == file.size, now.modified == file.modified else {
+                let what = now.map { "its size went from \(file.size) to \($0.size) bytes or it was modified" } ?? "it disappeared"
+                throw RefineryError(.input, "the file changed while it was being read (\(what)); the unit was not committed. "
+                    + "Run the command again once the file is complete: it is fingerprinted and read anew", at: SourceLocation(file: file.path))
+            }
+        }
+    }
+
     /// Decides what to do with what the output folder already holds, reading its manifest once.
     /// - Returns: the manifest when the folder already holds exactly this dataset version (nothing to do).
     /// - Throws: ``RefineryError`` (code `output`) when the folder holds another version, the same pinned label
     ///   over another spec or other inputs, or a manifest Refinery cannot read, unless `--force` (which removes it).
-    private func prepareFolder(_ directory: String) throws -> Manifest? {
+    func prepareFolder(_ directory: String) throws -> Manifest? {
         let manifestPath = (directory as NSString).appendingPathComponent("manifest.json")
         guard FileManager.default.fileExists(atPath: manifestPath) else { return nil }
         guard let existing = try? Manifest.read(directory: directory) else {

@@ -7,13 +7,27 @@ public struct RunOptions: Sendable {
     public var workers: Int
     /// Replace a dataset folder that already holds a manifest.
     public var force: Bool
+    /// Read every input, also those a published version of the dataset already holds (`--full`).
+    public var full: Bool
+    /// Discard the work units an interrupted run committed instead of resuming from them (`--restart`).
+    public var restart: Bool
+    /// Progress lines, log format and the metrics file.
+    public var monitor: MonitorOptions
+    /// The command line, for the catalog's record of the run.
+    public var command: String
     /// Where files are written; tests inject failures here.
     public var fileSystem: any OutputFileSystem
 
-    public init(workers: Int = ProcessInfo.processInfo.activeProcessorCount, force: Bool = false,
+    public init(workers: Int = ProcessInfo.processInfo.activeProcessorCount, force: Bool = false, full: Bool = false,
+                restart: Bool = false, monitor: MonitorOptions = MonitorOptions(isTerminal: false),
+                command: String = ProcessInfo.processInfo.arguments.joined(separator: " "),
                 fileSystem: any OutputFileSystem = POSIXFileSystem()) {
         self.workers = max(1, workers)
         self.force = force
+        self.full = full
+        self.restart = restart
+        self.monitor = monitor
+        self.command = command
         self.fileSystem = fileSystem
     }
 }

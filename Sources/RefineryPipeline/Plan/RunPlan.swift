@@ -30,6 +30,12 @@ public struct RunPlan: Sendable {
     /// The version label: the spec's, or `v-` + XXH3 of the Refinery release, the config hash and every input
     /// fingerprint.
     public var version: String
+    /// Inputs left out because a published version of the dataset already holds them (incremental runs), with
+    /// that version.
+    public var skipped: [(input: InputFingerprint, version: String)] = []
+
+    /// The dataset folder: `output.dir` with `{version}` replaced by the version label.
+    public var directory: String { spec.output.directory.replacingOccurrences(of: "{version}", with: version) }
 
     /// Builds the plan for a spec.
     /// - Throws: ``RefineryError`` naming the spec line or file of the first problem: unknown reader or stage,
@@ -86,6 +92,13 @@ public struct RunPlan: Sendable {
                     + "(relative to \(spec.baseDirectory)); fix the path or set allow_empty: true")
             }
         }
+        return RunPlan(spec: spec, formats: formats, stages: stages, dedup: dedup, balance: balance, files: files,
+                       fingerprints: fingerprints, version: versionLabel(spec: spec, fingerprints: fingerprints))
+    }
+
+    /// The spec's pinned label, or `v-` + XXH3 of the manifest format, the Refinery release, the config hash and
+    /// the inputs' paths and content hashes.
+    static func versionLabel(spec: PipelineSpec, fingerprints: [InputFingerprint]) -> String {
         var identity = JSONWriter()
         identity.string(Manifest.currentFormat)
         identity.string(Manifest.refineryVersion)
@@ -94,9 +107,25 @@ public struct RunPlan: Sendable {
             identity.string(print.path)
             identity.string(print.xxh3)
         }
-        let version = spec.output.version ?? "v-" + XXH3.hex(XXH3.hash(identity.bytes))
-        return RunPlan(spec: spec, formats: formats, stages: stages, dedup: dedup, balance: balance, files: files,
-                       fingerprints: fingerprints, version: version)
+        return spec.output.version ?? "v-" + XXH3.hex(XXH3.hash(identity.bytes))
+    }
+
+    /// The plan without the inputs a published version already holds (`published`: content XXH3 → version), and
+    /// with the version label of what is left.
+    public func skipping(published: [String: String]) -> RunPlan {
+        var plan = self
+        plan.files = []
+        plan.fingerprints = []
+        for (file, print) in zip(files, fingerprints) {
+            if let version = published[print.xxh3] {
+                plan.skipped.append((print, version))
+            } else {
+                plan.files.append(file)
+                plan.fingerprints.append(print)
+            }
+        }
+        plan.version = Self.versionLabel(spec: spec, fingerprints: plan.fingerprints)
+        return plan
     }
 
     /// Size, mtime and XXH3 of a file's bytes.
@@ -146,7 +175,7 @@ public struct RunPlan: Sendable {
         }
         lines.append("  stages: read -> \((stageNames.dropFirst() + ["split", "shard"]).joined(separator: " -> "))")
         let output = spec.output
-        lines.append("  output: \(output.directory) (dataset \(output.dataset), version \(version))")
+        lines.append("  output: \(directory) (dataset \(output.dataset), version \(version))")
         lines.append("    shards of \(output.shardSize) bytes uncompressed, zstd level \(output.zstdLevel), validation \(output.validationFraction)")
         lines.append("    batches of \(spec.engine.batchRecords) records / \(spec.engine.batchBytes) bytes")
         return lines.joined(separator: "\n")

@@ -14,11 +14,17 @@ public protocol RecordFormat: Sendable {
     /// whose units span files (pairs of subtitle files, per-user interaction logs) override it.
     func splitSource(_ files: [SourceFile], into builder: BatchBuilder) throws -> LineSplitter.Counts
 
+    /// Whether one record can come from several files of the source (pairs of subtitle files, per-user
+    /// interaction logs): then the whole source is one work unit of a run, otherwise each file is.
+    var unitsSpanFiles: Bool { get }
+
     /// Turns one unit into records and rejects (each with a named reason and its own line).
     func decodeUnit(_ bytes: UnsafeBufferPointer<UInt8>, context: UnitContext, into output: inout DecodedUnit)
 }
 
 extension RecordFormat {
+    public var unitsSpanFiles: Bool { false }
+
     public func splitSource(_ files: [SourceFile], into builder: BatchBuilder) throws -> LineSplitter.Counts {
         var total = LineSplitter.Counts()
         for file in files {

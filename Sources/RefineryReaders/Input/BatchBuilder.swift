@@ -52,6 +52,17 @@ public final class BatchBuilder {
         try bytes.withUnsafeBufferPointer { try add($0, fileIndex: fileIndex, line: line, problem: problem, inputBytes: inputBytes) }
     }
 
+    /// The index the next batch will get.
+    public var nextBatchIndex: Int { current.index }
+
+    /// Skips `count` batch indices: the batches of a work unit that an earlier, interrupted run already
+    /// processed, so that the batches after it are numbered as in a run that read it. Call between units.
+    public func skip(batches count: Int) {
+        precondition(current.units.isEmpty, "skip(batches:) between units only")
+        nextIndex += count
+        current.index = nextIndex
+    }
+
     /// Hands on the batch being collected, if it holds anything.
     public func flush() throws {
         guard !current.units.isEmpty else { return }

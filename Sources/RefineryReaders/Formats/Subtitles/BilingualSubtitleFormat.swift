@@ -18,6 +18,9 @@ import RefinerySpec
 /// (a file whose name does not match, whose language is neither `from` nor `to`, or whose title lacks the other
 /// file), and the parsers' reasons for malformed cues in either file. Events: `target_cue_unaligned`.
 public struct BilingualSubtitleFormat: RecordFormat {
+    /// A record pairs or gathers lines of several files: the whole source is one work unit.
+    public var unitsSpanFiles: Bool { true }
+
     var decoder: SubtitleDecoder
     var aligner = CueAligner()
     public var from: String

@@ -32,6 +32,9 @@ import RefinerySpec
 /// Reject reasons: `wrong_column_count`, `missing_field`, `invalid_rating`, `invalid_timestamp`, `missing_column`,
 /// `invalid_header`, `malformed_quotes`, `unterminated_quote`, `record_too_long`, `too_few_events`.
 public struct InteractionsFormat: RecordFormat {
+    /// A record pairs or gathers lines of several files: the whole source is one work unit.
+    public var unitsSpanFiles: Bool { true }
+
     /// How the third column becomes a reward in [0, 1].
     public enum RewardMapping: Sendable, Equatable {
         /// A rating r in [min, max] becomes (r − min) / (max − min).

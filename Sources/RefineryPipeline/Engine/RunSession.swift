@@ -1,0 +1,165 @@
+import Foundation
+import RefineryCatalog
+import RefineryCodecs
+import RefineryRecords
+import RefineryShards
+
+/// One `refinery run` as the catalog sees it, with the dataset's lock held: decides what to read (incremental
+/// runs skip published inputs), whether committed work can be resumed, records the run, its inputs, stage
+/// statistics and summary, and the dataset version it wrote.
+struct RunSession {
+    let engine: Engine
+    let catalog: Catalog
+
+    init(engine: Engine, catalog: Catalog) throws {
+        self.engine = engine
+        self.catalog = catalog
+    }
+
+    mutating func run() throws -> RunResult {
+        let options = engine.options
+        let logger = engine.logger
+        let dataset = engine.plan.spec.output.dataset
+        var plan = engine.plan
+        // Incremental, when each version has its own folder (`{version}` in output.dir): unless this exact version
+        // exists already (a rerun), leave out the inputs that a published version holds; their records are in it.
+        // A fixed folder holds one version at a time, which each run replaces: it reads every input.
+        if !options.full, plan.spec.output.directory.contains("{version}"),
+           try catalog.version(dataset: dataset, version: plan.version) == nil {
+            let published = try catalog.publishedInputs(dataset: dataset)
+            if !published.isEmpty { plan = plan.skipping(published: published) }
+        }
+        let engine = Engine(plan: plan, options: options, logger: logger)
+        let directory = plan.directory
+        let specHash = XXH3.hex(plan.spec.configHash)
+        try checkCommittedWork(in: directory, specHash: specHash)
+
+        let runID = try catalog.beginRun(Catalog.RunStart(
+            specName: plan.spec.name, specHash: specHash, specPath: plan.spec.file, dataset: dataset, version: plan.version,
+            outputDirectory: directory, host: ProcessInfo.processInfo.hostName, refineryVersion: Manifest.refineryVersion,
+            command: options.command, pid: ProcessInfo.processInfo.processIdentifier))
+        try catalog.recordInputs(runID: runID, zip(plan.files, plan.fingerprints).map { file, print in
+            Catalog.InputRecord(source: print.source, path: print.path, size: file.size, mtime: file.modified, xxh3: print.xxh3)
+        })
+        logger.info("run started", metadata: ["run": "\(runID)", "dataset": "\(dataset)", "dataset.version": "\(plan.version)",
+                                              "inputs": "\(plan.files.count)", "inputs.skipped": "\(plan.skipped.count)"])
+        let monitor = RunMonitor(logger: logger, options: options.monitor, dataset: dataset, version: plan.version,
+                                 totalBytes: plan.files.reduce(0) { $0 + $1.size }, totalUnits: WorkUnit.units(of: plan).count)
+        let started = Date()
+        do {
+            var result: RunResult
+            if plan.files.isEmpty && !plan.skipped.isEmpty {
+                result = try nothingNew(plan)
+            } else if let complete = try engine.prepareFolder(directory) {
+                try engine.publishSegment()   // a run killed between its manifest and its index segment
+                logger.info("dataset already complete; nothing to do", metadata: ["dataset.dir": "\(directory)", "dataset.version": "\(complete.version)"])
+                result = RunResult(upToDate: true, manifest: complete, directory: directory, seconds: 0, inputBytes: 0)
+                // A run killed between its manifest and its catalog row left a dataset the catalog does not list yet.
+                if try catalog.version(dataset: dataset, version: complete.version) == nil {
+                    try recordVersion(directory: directory, version: complete.version, runID: runID)
+                }
+            } else {
+                result = try engine.write(catalog: catalog, runID: runID, monitor: monitor)
+                try recordVersion(directory: directory, version: plan.version, runID: runID)
+                try UnitStore.discard(outputDirectory: directory, catalog: catalog)
+            }
+            result.runID = runID
+            result.skippedInputs = plan.skipped.count
+            let manifest = result.manifest
+            let summary = Self.summary(result, plan: plan)
+            try catalog.finishRun(runID, status: .succeeded, error: nil, summary: summary, read: manifest.totals.read,
+                                  written: manifest.totals.written, quarantined: manifest.totals.quarantined,
+                                  stages: result.upToDate ? [] : Self.stageStats(manifest, seconds: result.stageSeconds))
+            monitor.finish(status: "succeeded", seconds: Date().timeIntervalSince(started), stages: result.upToDate ? [] : manifest.stages,
+                           written: manifest.totals.written, quarantined: manifest.totals.quarantined,
+                           lastSuccess: Date().timeIntervalSince1970)
+            return result
+        } catch {
+            try? catalog.finishRun(runID, status: .failed, error: "\(error)", summary: nil, read: 0, written: 0, quarantined: 0, stages: [])
+            let last = (try? catalog.lastSucceeded(dataset: dataset)).flatMap { $0 }.flatMap { Self.unixTime($0.startedAt) }
+            monitor.finish(status: "failed", seconds: Date().timeIntervalSince(started), stages: [], written: 0, quarantined: 0,
+                           lastSuccess: last)
+            throw error
+        }
+    }
+
+    /// Refuses to mix committed work of another spec into this run, or discards it with `--restart`.
+    private func checkCommittedWork(in directory: String, specHash: String) throws {
+        let committed = try catalog.committedUnits(outputDirectory: directory)
+        guard !committed.isEmpty else { return }
+        if engine.options.restart {
+            try UnitStore.discard(outputDirectory: directory, catalog: catalog)
+            engine.logger.notice("--restart: discarded the committed work of an interrupted run", metadata: ["units": "\(committed.count)"])
+            return
+        }
+        if let other = committed.first(where: { $0.specHash != specHash }) {
+            throw RefineryError(.resume,
+                "\(directory) holds \(committed.count) work unit(s) committed by interrupted run \(other.runID) of another spec "
+                + "(config hash \(other.specHash); this spec's is \(specHash)), so this run cannot resume from them. "
+                + "Restore that spec to finish the interrupted run, or pass --restart to discard its work and start over.",
+                at: SourceLocation(file: engine.plan.spec.file))
+        }
+    }
+
+    /// Files the version the run wrote (or found complete) in the catalog as a candidate.
+    private func recordVersion(directory: String, version: String, runID: Int64) throws {
+        let path = (directory as NSString).appendingPathComponent("manifest.json")
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            throw RefineryError(.output, "cannot read the manifest just written", at: SourceLocation(file: path))
+        }
+        try catalog.recordVersion(dataset: engine.plan.spec.output.dataset, version: version, manifestPath: path,
+                                  manifestHash: XXH3.hex(XXH3.hash([UInt8](bytes))), runID: runID)
+    }
+
+    /// Every input is in a published version: nothing to read. The result carries the newest of those versions.
+    private func nothingNew(_ plan: RunPlan) throws -> RunResult {
+        let dataset = plan.spec.output.dataset
+        let versions = Set(plan.skipped.map(\.version)).sorted()
+        let records = try versions.compactMap { try catalog.version(dataset: dataset, version: $0) }
+        guard let newest = records.max(by: { $0.createdAt < $1.createdAt }),
+              let manifest = try? Manifest.read(directory: (newest.manifestPath as NSString).deletingLastPathComponent) else {
+            throw RefineryError(.output, "every input is already in a published version of '\(dataset)' (\(versions.joined(separator: ", "))), "
+                + "whose files are gone; nothing to do. Pass --full to read them again into a new version.")
+        }
+        engine.logger.info("nothing new: every input is in a published version", metadata: ["inputs.skipped": "\(plan.skipped.count)", "versions": "\(versions)"])
+        var result = RunResult(upToDate: true, manifest: manifest, directory: (newest.manifestPath as NSString).deletingLastPathComponent,
+                               seconds: 0, inputBytes: 0)
+        result.nothingNew = true
+        return result
+    }
+
+    /// The run summary the catalog stores (and `refinery show RUN` prints): JSON with sorted keys.
+    static func summary(_ result: RunResult, plan: RunPlan) -> String {
+        let totals = result.manifest.totals
+        var object: [String: Any] = [
+            "outcome": result.nothingNew ? "nothing_new" : result.upToDate ? "up_to_date" : "written",
+            "version": result.manifest.version,
+            "directory": result.directory,
+            "seconds": (result.seconds * 1000).rounded() / 1000,
+            "input_bytes": result.inputBytes,
+            "inputs": plan.files.count,
+            "inputs_skipped": result.skippedInputs,
+            "units_reused": result.unitsReused,
+        ]
+        if !result.upToDate {
+            object["read"] = totals.read
+            object["written"] = totals.written
+            object["quarantined"] = totals.quarantined
+            object["quarantined_by_reason"] = totals.quarantinedByReason
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The manifest's stage counters with the seconds the workers and the global stages spent in each.
+    static func stageStats(_ manifest: Manifest, seconds: [Double]) -> [Catalog.StageStat] {
+        manifest.stages.enumerated().map { index, stage in
+            Catalog.StageStat(stage: stage.name, recordsIn: stage.recordsIn, recordsOut: stage.recordsOut, bytesIn: stage.bytesIn,
+                              bytesOut: stage.bytesOut, dropped: stage.dropped, seconds: index < seconds.count ? seconds[index] : 0)
+        }
+    }
+
+    static func unixTime(_ iso: String) -> Double? {
+        ISO8601DateFormatter().date(from: iso)?.timeIntervalSince1970
+    }
+}

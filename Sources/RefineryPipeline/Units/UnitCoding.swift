@@ -1,0 +1,254 @@
+import RefineryRecords
+import RefineryShards
+import RefineryStages
+
+/// Appends values to a byte buffer in a fixed little-endian layout: the body of a work unit's file.
+struct ByteWriter {
+    private(set) var bytes: [UInt8] = []
+
+    mutating func int(_ value: Int) { u64(UInt64(bitPattern: Int64(value))) }
+
+    mutating func u64(_ value: UInt64) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func u32s(_ values: [UInt32]) {
+        int(values.count)
+        for value in values { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
+    }
+
+    mutating func double(_ value: Double) { u64(value.bitPattern) }
+
+    mutating func bool(_ value: Bool) { bytes.append(value ? 1 : 0) }
+
+    mutating func blob(_ value: [UInt8]) {
+        int(value.count)
+        bytes.append(contentsOf: value)
+    }
+
+    mutating func string(_ value: String) { blob(Array(value.utf8)) }
+
+    mutating func strings(_ values: [String]) {
+        int(values.count)
+        for value in values { string(value) }
+    }
+
+    /// A dictionary in key order, so equal dictionaries give equal bytes.
+    mutating func counts(_ values: [String: Int]) {
+        int(values.count)
+        for key in values.keys.sorted() {
+            string(key)
+            int(values[key]!)
+        }
+    }
+
+    mutating func optionalInt(_ value: Int?) {
+        bool(value != nil)
+        if let value { int(value) }
+    }
+
+    mutating func optionalDouble(_ value: Double?) {
+        bool(value != nil)
+        if let value { double(value) }
+    }
+}
+
+/// Reads what ``ByteWriter`` wrote; every read checks the bounds, so a damaged file is an error, not a crash.
+struct ByteReader {
+    private let bytes: [UInt8]
+    private(set) var offset = 0
+
+    init(_ bytes: [UInt8], offset: Int = 0) {
+        self.bytes = bytes
+        self.offset = offset
+    }
+
+    var isAtEnd: Bool { offset == bytes.count }
+
+    private mutating func take(_ count: Int) throws -> ArraySlice<UInt8> {
+        guard count >= 0, count <= bytes.count - offset else { throw UnitFileError.truncated(at: offset) }
+        defer { offset += count }
+        return bytes[offset..<(offset + count)]
+    }
+
+    mutating func u64() throws -> UInt64 {
+        var value: UInt64 = 0
+        for (shift, byte) in try take(8).enumerated() { value |= UInt64(byte) << (8 * UInt64(shift)) }
+        return value
+    }
+
+    mutating func int() throws -> Int { Int(Int64(bitPattern: try u64())) }
+
+    mutating func u32s() throws -> [UInt32] {
+        let count = try int()
+        guard count >= 0, count <= (bytes.count - offset) / 4 else { throw UnitFileError.truncated(at: offset) }
+        let slice = try take(count * 4)
+        return (0..<count).map { i in
+            let base = slice.startIndex + i * 4
+            return UInt32(slice[base]) | UInt32(slice[base + 1]) << 8 | UInt32(slice[base + 2]) << 16 | UInt32(slice[base + 3]) << 24
+        }
+    }
+
+    mutating func double() throws -> Double { Double(bitPattern: try u64()) }
+
+    mutating func bool() throws -> Bool { try take(1).first! != 0 }
+
+    mutating func blob() throws -> [UInt8] { Array(try take(try int())) }
+
+    mutating func string() throws -> String { String(decoding: try take(try int()), as: UTF8.self) }
+
+    mutating func strings() throws -> [String] { try (0..<(try count())).map { _ in try string() } }
+
+    mutating func counts() throws -> [String: Int] {
+        var values: [String: Int] = [:]
+        for _ in 0..<(try count()) { values[try string()] = try int() }
+        return values
+    }
+
+    mutating func optionalInt() throws -> Int? { try bool() ? try int() : nil }
+
+    mutating func optionalDouble() throws -> Double? { try bool() ? try double() : nil }
+
+    /// A count of elements that follow: bounded by the bytes left, so a damaged count cannot allocate wildly.
+    mutating func count() throws -> Int {
+        let value = try int()
+        guard value >= 0, value <= bytes.count - offset else { throw UnitFileError.truncated(at: offset) }
+        return value
+    }
+}
+
+enum UnitFileError: Error, CustomStringConvertible {
+    case truncated(at: Int)
+    case badHeader
+    case unknownEntry(UInt8)
+
+    var description: String {
+        switch self {
+        case .truncated(let offset): "truncated or damaged at byte \(offset)"
+        case .badHeader: "not a Refinery work-unit file"
+        case .unknownEntry(let tag): "unknown entry type \(tag)"
+        }
+    }
+}
+
+// The pieces of a batch's output, each written and read field by field in declaration order.
+
+extension ByteWriter {
+    mutating func shardPiece(_ piece: ShardPiece) {
+        blob(piece.compressed)
+        int(piece.uncompressedBytes)
+        int(piece.records)
+        counts(piece.categories)
+        strings(piece.scoreKeys.sorted())
+        strings(piece.piiKeys.sorted())
+    }
+
+    mutating func stageCounters(_ counters: StageCounters) {
+        string(counters.name)
+        int(counters.recordsIn)
+        int(counters.recordsOut)
+        counts(counters.dropped)
+        counts(counters.events)
+        int(counters.bytesIn)
+        int(counters.bytesOut)
+    }
+
+    mutating func spillPiece(_ piece: SpillPiece) {
+        blob(piece.frame)
+        int(piece.entries.count)
+        for entry in piece.entries {
+            string(entry.id)
+            string(entry.category)
+            string(entry.location.file)
+            optionalInt(entry.location.line)
+            int(entry.lineBytes)
+            int(entry.contentBytes)
+            int(entry.contentChars)
+            optionalDouble(entry.quality)
+            bool(entry.dedup != nil)
+            if let keys = entry.dedup {
+                u64(keys.exact)
+                int(keys.bands.count)
+                for band in keys.bands { u64(band) }
+                blob(keys.sketch)
+            }
+            int(entry.shingleCount)
+        }
+        u32s(piece.shingles)
+    }
+
+    /// A batch's output as a worker made it (before any global stage touched it).
+    mutating func batchOutput(_ output: BatchOutput) {
+        shardPiece(output.train)
+        shardPiece(output.validation)
+        int(output.rejects.count)
+        for stage in output.rejects.keys.sorted() {
+            string(stage)
+            shardPiece(output.rejects[stage]!)
+        }
+        int(output.counters.count)
+        for counters in output.counters { stageCounters(counters) }
+        int(output.seconds.count)
+        for value in output.seconds { double(value) }
+        bool(output.spill != nil)
+        if let spill = output.spill { spillPiece(spill) }
+    }
+}
+
+extension ByteReader {
+    mutating func shardPiece() throws -> ShardPiece {
+        var piece = ShardPiece()
+        piece.compressed = try blob()
+        piece.uncompressedBytes = try int()
+        piece.records = try int()
+        piece.categories = try counts()
+        piece.scoreKeys = Set(try strings())
+        piece.piiKeys = Set(try strings())
+        return piece
+    }
+
+    mutating func stageCounters() throws -> StageCounters {
+        var counters = StageCounters(name: try string())
+        counters.recordsIn = try int()
+        counters.recordsOut = try int()
+        counters.dropped = try counts()
+        counters.events = try counts()
+        counters.bytesIn = try int()
+        counters.bytesOut = try int()
+        return counters
+    }
+
+    mutating func spillPiece() throws -> SpillPiece {
+        var piece = SpillPiece()
+        piece.frame = try blob()
+        for _ in 0..<(try count()) {
+            let id = try string(), category = try string()
+            let location = SourceLocation(file: try string(), line: try optionalInt())
+            var entry = SpillEntry(id: id, category: category, location: location, lineBytes: try int(),
+                                   contentBytes: try int(), contentChars: try int(), quality: try optionalDouble())
+            if try bool() {
+                let exact = try u64()
+                let bands = try (0..<(try count())).map { _ in try u64() }
+                entry.dedup = DedupKeys(exact: exact, bands: bands, sketch: try blob())
+            }
+            entry.shingleCount = try int()
+            piece.entries.append(entry)
+        }
+        piece.shingles = try u32s()
+        return piece
+    }
+
+    mutating func batchOutput(index: Int, sourceIndex: Int) throws -> BatchOutput {
+        var output = BatchOutput(index: index, sourceIndex: sourceIndex)
+        output.train = try shardPiece()
+        output.validation = try shardPiece()
+        for _ in 0..<(try count()) {
+            let stage = try string()
+            output.rejects[stage] = try shardPiece()
+        }
+        output.counters = try (0..<(try count())).map { _ in try stageCounters() }
+        output.seconds = try (0..<(try count())).map { _ in try double() }
+        if try bool() { output.spill = try spillPiece() }
+        return output
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import RefineryCatalog
+import RefineryCodecs
+import RefineryRecords
+import RefineryShards
+
+/// The committed work of a run's units: one file per unit in the output folder's `.work/`, holding every batch
+/// output the unit made (compressed pieces, counters, spilled records), and one row per unit in the catalog.
+///
+/// A unit is committed in two steps: its file is written under a temporary name, synced and renamed, then its
+/// row is inserted in one catalog transaction. The row is the commit: a file without a row (killed between the
+/// two) is written again; a row whose file is missing or damaged is ignored and the unit is read again. A run
+/// that finishes removes the folder and the rows.
+final class UnitStore {
+    static let magic = Array("refinery-unit/1\n".utf8)
+    static let batchTag: UInt8 = 1
+    static let endTag: UInt8 = 2
+
+    let directory: String
+    private let outputDirectory: String
+    private let specHash: String
+    private let catalog: Catalog
+    private let runID: Int64
+    private let fileSystem: any OutputFileSystem
+    /// Units committed by earlier runs of this output, by key.
+    private let committed: [String: Catalog.UnitRecord]
+
+    init(outputDirectory: String, specHash: String, catalog: Catalog, runID: Int64, fileSystem: any OutputFileSystem) throws {
+        self.outputDirectory = outputDirectory
+        self.specHash = specHash
+        self.catalog = catalog
+        self.runID = runID
+        self.fileSystem = fileSystem
+        directory = (outputDirectory as NSString).appendingPathComponent(".work")
+        committed = Dictionary(try catalog.committedUnits(outputDirectory: outputDirectory).map { ($0.key, $0) }) { $1 }
+        try fileSystem.makeDirectory(directory)
+    }
+
+    /// The committed work of a unit, when an earlier run of the same spec committed it and its file is there.
+    func reusable(_ unit: WorkUnit) -> CommittedUnit? {
+        guard let record = committed[unit.key], record.specHash == specHash,
+              FileManager.default.fileExists(atPath: record.file) else { return nil }
+        return CommittedUnit(file: record.file, fileXXH3: record.fileXXH3, batches: record.batches)
+    }
+
+    /// Starts writing a unit's file.
+    func begin(_ unit: WorkUnit) throws -> UnitWriter {
+        let path = (directory as NSString).appendingPathComponent("\(unit.key).unit")
+        return try UnitWriter(unit: unit, path: path, fileSystem: fileSystem)
+    }
+
+    /// Commits a unit whose file is complete: renames it into place, then records it in the catalog.
+    func commit(_ writer: UnitWriter, end: UnitEnd) throws {
+        let (path, hash) = try writer.finish(end: end)
+        try catalog.commitUnit(Catalog.UnitRecord(
+            outputDirectory: outputDirectory, specHash: specHash, key: writer.unit.key, file: path, fileXXH3: hash,
+            runID: runID, batches: end.batches, records: writer.records, bytes: writer.unit.bytes))
+    }
+
+    /// Removes every unit file and row of this output (the run finished, or `--restart`).
+    static func discard(outputDirectory: String, catalog: Catalog) throws {
+        try catalog.discardUnits(outputDirectory: outputDirectory)
+        try? FileManager.default.removeItem(atPath: (outputDirectory as NSString).appendingPathComponent(".work"))
+    }
+
+    /// Reads a committed unit back: its batch outputs, numbered from `firstBatch`, and its end.
+    /// - Throws: ``RefineryError`` (code `integrity`) when the file does not match the hash the catalog recorded.
+    static func load(_ record: CommittedUnit, firstBatch: Int, sourceIndex: Int) throws -> ([BatchOutput], UnitEnd) {
+        guard let data = FileManager.default.contents(atPath: record.file) else {
+            throw RefineryError(.integrity, "cannot read the committed work unit", at: SourceLocation(file: record.file))
+        }
+        let bytes = [UInt8](data)
+        guard XXH3.hex(XXH3.hash(bytes)) == record.fileXXH3 else {
+            throw RefineryError(.integrity, "the committed work unit does not match the XXH3 the catalog recorded (\(record.fileXXH3)); "
+                + "run again with --restart to redo all units", at: SourceLocation(file: record.file))
+        }
+        do {
+            guard bytes.starts(with: magic) else { throw UnitFileError.badHeader }
+            var reader = ByteReader(bytes, offset: magic.count)
+            var outputs: [BatchOutput] = []
+            while true {
+                let tag = try reader.int()
+                switch UInt8(truncatingIfNeeded: tag) {
+                case batchTag:
+                    outputs.append(try reader.batchOutput(index: firstBatch + outputs.count, sourceIndex: sourceIndex))
+                case endTag:
+                    var end = UnitEnd()
+                    end.counts.lines = try reader.int()
+                    end.counts.blankLines = try reader.int()
+                    end.counts.bytes = try reader.int()
+                    end.batches = try reader.int()
+                    guard end.batches == outputs.count, reader.isAtEnd else { throw UnitFileError.truncated(at: reader.offset) }
+                    return (outputs, end)
+                default:
+                    throw UnitFileError.unknownEntry(UInt8(truncatingIfNeeded: tag))
+                }
+            }
+        } catch let error as UnitFileError {
+            throw RefineryError(.integrity, "the committed work unit is damaged: \(error); run again with --restart",
+                                at: SourceLocation(file: record.file))
+        }
+    }
+}
+
+/// Writes one unit's file as its batch outputs arrive, under a temporary name.
+final class UnitWriter {
+    let unit: WorkUnit
+    private let path: String
+    private let fileSystem: any OutputFileSystem
+    private let file: any OutputFile
+    private let hasher: XXH3Hasher
+    /// Records read (the `read` stage's input) so far.
+    private(set) var records = 0
+
+    init(unit: WorkUnit, path: String, fileSystem: any OutputFileSystem) throws {
+        self.unit = unit
+        self.path = path
+        self.fileSystem = fileSystem
+        file = try fileSystem.create(path + ".tmp")
+        hasher = try XXH3Hasher()
+        try write(UnitStore.magic)
+    }
+
+    func append(_ output: BatchOutput) throws {
+        var writer = ByteWriter()
+        writer.int(Int(UnitStore.batchTag))
+        writer.batchOutput(output)
+        records += output.counters.first?.recordsIn ?? 0
+        try write(writer.bytes)
+    }
+
+    /// Writes the end, syncs, closes and renames the file into place.
+    /// - Returns: the final path and the XXH3 of the file's bytes.
+    func finish(end: UnitEnd) throws -> (String, String) {
+        var writer = ByteWriter()
+        writer.int(Int(UnitStore.endTag))
+        writer.int(end.counts.lines)
+        writer.int(end.counts.blankLines)
+        writer.int(end.counts.bytes)
+        writer.int(end.batches)
+        try write(writer.bytes)
+        try file.close()
+        try fileSystem.rename(path + ".tmp", to: path)
+        return (path, XXH3.hex(hasher.digest))
+    }
+
+    /// Gives up on the unit (the run failed): the temporary file is removed.
+    func abandon() {
+        try? file.close()
+        fileSystem.remove(path + ".tmp")
+    }
+
+    private func write(_ bytes: [UInt8]) throws {
+        hasher.update(bytes)
+        try bytes.withUnsafeBytes { try file.write($0) }
+    }
+}
