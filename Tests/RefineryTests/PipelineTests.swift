@@ -18,6 +18,8 @@ struct ExpectedFunnel: Decodable {
 func demoSpec(output: String) throws -> PipelineSpec {
     var spec = try PipelineSpec.load(path: repositoryRoot.appendingPathComponent("pipelines/demo.yaml").path)
     spec.output.directory = output
+    // The catalog (and the dedup index beside it) moves with the output, as it would had the spec said so.
+    spec.catalogPath = (output as NSString).deletingLastPathComponent + "/catalog.sqlite"
     return spec
 }
 
@@ -251,7 +253,8 @@ func tinySpec(_ folder: TemporaryFolder, kind: String = "jsonl", glob: String = 
         try FileManager.default.createDirectory(atPath: folder.path + "/out/manifest.json.tmp", withIntermediateDirectories: true)
         #expect(throws: RefineryError.self) { try run(try tinySpec(folder)) }
         let left = try FileManager.default.contentsOfDirectory(atPath: folder.path + "/out")
-        #expect(Set(left) == ["manifest.json.tmp", "rejects"], "left behind: \(left)")
+        // `.work` keeps the committed work units, for the next run to resume from.
+        #expect(Set(left) == ["manifest.json.tmp", "rejects", ".work"], "left behind: \(left)")
     }
 
     @Test("a disk that fills up fails the run clearly and leaves no manifest and no temporary file")

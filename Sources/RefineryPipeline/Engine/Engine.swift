@@ -90,8 +90,9 @@ public struct Engine {
                 try deliver(output)
             case .end(let end):
                 let unitFile = try unitWriter ?? store.begin(units[consumed])
-                unitWriter = nil
+                unitWriter = unitFile   // abandoned (its temporary file removed) if the commit fails
                 try store.commit(unitFile, end: end)
+                unitWriter = nil
                 endUnit(end, reusedUnit: false)
             case .replayed(let outputs, let end):
                 for output in outputs { try deliver(output) }

@@ -118,7 +118,12 @@ final class UnitWriter {
         self.fileSystem = fileSystem
         file = try fileSystem.create(path + ".tmp")
         hasher = try XXH3Hasher()
-        try write(UnitStore.magic)
+        do {
+            try write(UnitStore.magic)
+        } catch {
+            abandon()
+            throw error
+        }
     }
 
     func append(_ output: BatchOutput) throws {
