@@ -12,7 +12,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
@@ -53,13 +52,13 @@ let package = Package(
         // The SQLite catalog: runs, stage statistics, inputs, committed work units, dataset versions and their
         // status, training runs; ordered, recorded schema migrations.
         .target(name: "RefineryCatalog", dependencies: ["CRefinerySQLite", "RefineryCodecs", "RefineryRecords", "RefineryShards", "RefinerySpec"]),
-        // The engine: sources -> stages -> shards, in parallel, in order, with counters, resumable by unit.
+        // The engine: sources -> stages -> shards, in parallel, in order, with counters, resumable by unit, observable
+        // (progress lines, Prometheus textfile metrics through swift-prometheus).
         .target(
             name: "RefineryPipeline",
             dependencies: [
                 "RefineryCodecs", "RefineryRecords", "RefinerySpec", "RefineryReaders", "RefineryStages",
                 "RefineryShards", "RefineryCatalog", .product(name: "Logging", package: "swift-log"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
         // The trainer: tokenizer, data, model, objectives.

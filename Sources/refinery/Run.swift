@@ -47,7 +47,7 @@ struct Run: ParsableCommand {
             print(plan.description)
             return
         }
-        var options = RunOptions(force: force, full: full, restart: restart)
+        var options = RunOptions(force: force, full: full, restart: restart, monitor: global.monitorOptions())
         if let workers { options.workers = workers }
         logger.info("run planned", metadata: ["spec.path": "\(spec)", "dataset.version": "\(plan.version)", "workers": "\(options.workers)"])
         do {
