@@ -18,7 +18,10 @@ public struct PipelineSpec: Sendable {
     public var stages: [StageSpec]
     public var output: OutputSpec
     public var engine: EngineSpec
-    /// SQLite catalog path (used from the catalog issue on); default `<output.dir>/../catalog.sqlite`.
+    /// What a version must show before `refinery promote` makes it production; `nil` without a `gates` key.
+    public var gates: GatesSpec?
+    /// SQLite catalog path; default `catalog.sqlite` beside the output folder (beside ``OutputSpec/root``
+    /// when the folder has a `{version}` component).
     public var catalogPath: String
     /// XXH3-64 of the spec's canonical YAML (comments and layout do not change it).
     public var configHash: UInt64
@@ -58,7 +61,7 @@ public struct PipelineSpec: Sendable {
         }
         let canonical = (try? Yams.serialize(node: root)) ?? yaml
         let top = try SpecNode(node: root, path: "", file: file)
-            .table(allowed: ["name", "sources", "stages", "output", "engine", "catalog"])
+            .table(allowed: ["name", "sources", "stages", "output", "engine", "catalog", "gates"])
 
         let name = try top.require("name").string()
         let sourceNodes = try top.require("sources").list()
@@ -74,11 +77,12 @@ public struct PipelineSpec: Sendable {
         let stages = try top.optional("stages").map { try $0.list().map(StageSpec.init(node:)) } ?? []
         let output = try OutputSpec(node: try top.require("output"), defaultDataset: name, baseDirectory: baseDirectory)
         let engine = try top.optional("engine").map(EngineSpec.init(node:)) ?? EngineSpec()
+        let gates = try top.optional("gates").map { try GatesSpec(node: $0, stageNames: ["read"] + stages.map(\.name)) }
         let catalogPath = try top.optional("catalog").map { resolve(try $0.string(), against: baseDirectory) }
-            ?? URL(fileURLWithPath: output.directory).deletingLastPathComponent().appendingPathComponent("catalog.sqlite").path
+            ?? URL(fileURLWithPath: output.root).deletingLastPathComponent().appendingPathComponent("catalog.sqlite").path
         return PipelineSpec(
             name: name, file: file, baseDirectory: baseDirectory, sources: sources, stages: stages, output: output,
-            engine: engine, catalogPath: catalogPath, configHash: XXH3.hash(canonical), text: yaml)
+            engine: engine, gates: gates, catalogPath: catalogPath, configHash: XXH3.hash(canonical), text: yaml)
     }
 
     static func resolve(_ path: String, against base: String) -> String {
@@ -148,8 +152,16 @@ public struct StageSpec: Sendable {
 
 /// Where and how the dataset is written.
 public struct OutputSpec: Sendable {
-    /// Absolute path of the dataset version folder.
+    /// The path component that stands for the version label: `dir: ../out/nightly/{version}` writes each version
+    /// to its own folder.
+    public static let versionPlaceholder = "{version}"
+
+    /// Absolute path of the dataset version folder, as written: it may hold one ``versionPlaceholder``
+    /// component, which the engine replaces with the version label.
     public var directory: String
+    /// The folder above the ``versionPlaceholder`` component (the whole ``directory`` when there is none): where
+    /// the versions of the dataset live.
+    public var root: String
     public var dataset: String
     /// Version label written to the manifest; `nil` means derived from the config hash and input fingerprints.
     public var version: String?
@@ -168,7 +180,11 @@ public struct OutputSpec: Sendable {
     init(node: SpecNode, defaultDataset: String, baseDirectory: String) throws {
         let table = try node.table(allowed: ["dir", "dataset", "version", "shard_size", "zstd_level", "validation_fraction",
                                              "validation_min", "validation_per_category"])
-        directory = PipelineSpec.resolve(try table.require("dir").string(), against: baseDirectory)
+        let dir = try table.require("dir")
+        if case .mapping = dir.node {
+            throw dir.error("expected a path, found a mapping: a value starting with '{' is a YAML mapping, so quote it, e.g. dir: \"{version}\"")
+        }
+        (directory, root) = try Self.folders(dir, baseDirectory: baseDirectory)
         dataset = try table.optional("dataset")?.string() ?? defaultDataset
         version = try table.optional("version")?.string()
         shardSize = try table.optional("shard_size")?.byteSize() ?? 64 << 20
@@ -185,6 +201,29 @@ public struct OutputSpec: Sendable {
         for (key, value) in [("validation_min", validationMin), ("validation_per_category", validationPerCategory)] where value < 0 {
             throw try table.require(key).error("must be at least 0, found \(value)")
         }
+    }
+
+    /// The resolved folder and its root, after checking that `{version}` is at most one whole path component.
+    private static func folders(_ node: SpecNode, baseDirectory: String) throws -> (directory: String, root: String) {
+        let written = try node.string()
+        let placeholder = versionPlaceholder
+        let components = written.split(separator: "/", omittingEmptySubsequences: false)
+        if components.contains(where: { $0 != placeholder && $0.contains(placeholder) }) {
+            throw node.error("'\(placeholder)' must be a whole path component, as in ../out/nightly/\(placeholder), not part of one")
+        }
+        if components.filter({ $0 == placeholder }).count > 1 {
+            throw node.error("'\(placeholder)' may appear once; found it \(components.filter { $0 == placeholder }.count) times")
+        }
+        let directory = PipelineSpec.resolve(written, against: baseDirectory)
+        let resolved = directory.split(separator: "/", omittingEmptySubsequences: false)
+        guard let index = resolved.firstIndex(where: { $0 == placeholder }) else {
+            if components.contains(where: { $0 == placeholder }) {
+                throw node.error("'..' after '\(placeholder)' leaves the version's folder; put '\(placeholder)' last")
+            }
+            return (directory, directory)
+        }
+        let root = resolved[..<index].joined(separator: "/")
+        return (directory, root.isEmpty ? "/" : root)
     }
 }
 

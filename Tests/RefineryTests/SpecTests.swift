@@ -136,7 +136,7 @@ import Testing
         let error = try #require(Self.specError(Self.minimal + "\ncolour: red"))
         #expect(error.message.contains("unknown key 'colour'"))
         #expect(!error.message.contains("did you mean"))
-        #expect(error.message.contains("allowed here: name, sources, stages, output, engine, catalog"))
+        #expect(error.message.contains("allowed here: name, sources, stages, output, engine, catalog, gates"))
         #expect(error.location?.line == 8)
     }
 

@@ -19,6 +19,8 @@ public struct RefineryError: Error, CustomStringConvertible, Sendable {
         public static let integrity = Code("integrity")
         /// An argument given on the command line is not usable.
         public static let usage = Code("usage")
+        /// The catalog cannot be used: not a SQLite file, damaged, written by a newer Refinery, or a statement failed.
+        public static let catalog = Code("catalog")
         /// A failure inside the engine that is not the input's fault.
         public static let `internal` = Code("internal")
     }

@@ -71,6 +71,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var checkpointEvery = 50
     public var checkpointKeep = 3
     public var poison: [Poison] = []
+    /// The catalog to record the run in; `nil`: the one beside the first dataset that lists it.
+    public var catalog: String?
 
     /// Loads and checks a configuration file.
     /// - Throws: ``RefineryError`` (code `spec`) naming the file, line and key of the first problem.
@@ -85,7 +87,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// Parses configuration text; relative paths resolve against `baseDirectory`.
     public static func parse(yaml: String, file: String, baseDirectory: String) throws -> TrainingConfig {
         let top = try SpecNode.root(yaml: yaml, file: file)
-            .table(allowed: ["name", "output", "data", "model", "objective", "schedule", "health", "checkpoints", "debug"])
+            .table(allowed: ["name", "output", "data", "model", "objective", "schedule", "health", "checkpoints", "debug", "catalog"])
         func resolve(_ node: SpecNode) throws -> String {
             let path = try node.string()
             return path.hasPrefix("/") ? path : URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).standardizedFileURL.path
@@ -206,6 +208,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
             if let v = c.optional("every") { config.checkpointEvery = max(1, try v.int()) }
             if let v = c.optional("keep") { config.checkpointKeep = max(1, try v.int()) }
         }
+        config.catalog = try top.optional("catalog").map(resolve)
         if let node = top.optional("debug") {
             let d = try node.table(allowed: ["poison"])
             for item in try d.optional("poison")?.list() ?? [] {
@@ -216,11 +219,13 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         return config
     }
 
-    /// XXH3 of the configuration's canonical JSON without its output folder (so a moved run still resumes),
-    /// recorded in checkpoints so a resume with another configuration is refused.
+    /// XXH3 of the configuration's canonical JSON without its output folder (so a moved run still resumes) and
+    /// catalog (where the run is recorded does not change it), recorded in checkpoints so a resume with another
+    /// configuration is refused.
     public var hash: String {
         var copy = self
         copy.output = ""
+        copy.catalog = nil
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")

@@ -1,0 +1,43 @@
+import RefineryRecords
+
+extension Catalog {
+    /// What a rollback did.
+    public struct Rollback: Codable, Sendable {
+        /// The version that was production, now retired.
+        public var retired: VersionRecord
+        /// The version that was production before it, production again.
+        public var restored: VersionRecord
+    }
+
+    /// Puts back the version that was production before the current one: the current production version is
+    /// retired and the previous one (from the status history) becomes production, in one transaction. The
+    /// previous version's manifest and shards are verified first; gates are not evaluated again.
+    /// - Throws: ``RefineryError`` with code `catalog` when the dataset has no production version, no earlier
+    ///   one, or the earlier one's files were removed by `gc`; `integrity` when its files do not match.
+    public func rollback(dataset: String, command: String = Catalog.currentCommand) throws -> Rollback {
+        guard let current = try production(dataset: dataset) else {
+            let known = try versions(dataset: dataset)
+            throw RefineryError(known.isEmpty ? .usage : .catalog,
+                known.isEmpty
+                    ? "catalog \(path) has no dataset '\(dataset)'; `refinery datasets` lists the ones it has"
+                    : "\(dataset) has no production version to roll back; `refinery promote \(dataset)@VERSION` makes one")
+        }
+        let promotions = try history(dataset: dataset).filter { $0.to == .production }.reversed()
+        guard let previous = promotions.first(where: { $0.version != current.version }) else {
+            throw RefineryError(.catalog, "\(current.label) is the first production version of \(dataset); there is none before it to roll back to")
+        }
+        let restored = try requireVersion(dataset: dataset, version: previous.version)
+        try refuseRemoved(restored, doing: "roll back to")
+        _ = try verifiedManifest(restored, for: "rollback")
+        return try database.transaction {
+            guard try production(dataset: dataset)?.id == current.id else {
+                throw RefineryError(.catalog, "the production version of \(dataset) changed meanwhile; run the command again")
+            }
+            let now = CatalogTime.now()
+            try changeStatus(current, to: .retired, at: now, command: command)
+            try changeStatus(try requireVersion(dataset: dataset, version: restored.version), to: .production, at: now, command: command)
+            return Rollback(retired: try requireVersion(dataset: dataset, version: current.version),
+                            restored: try requireVersion(dataset: dataset, version: restored.version))
+        }
+    }
+}
