@@ -49,7 +49,6 @@ struct Run: ParsableCommand {
         }
         var options = RunOptions(force: force, full: full, restart: restart, monitor: global.monitorOptions())
         if let workers { options.workers = workers }
-        logger.info("run planned", metadata: ["spec.path": "\(spec)", "dataset.version": "\(plan.version)", "workers": "\(options.workers)"])
         do {
             let result = try Engine(plan: plan, options: options, logger: logger).run()
             if result.nothingNew {

@@ -26,7 +26,7 @@ final class RunLock {
     /// Takes the dataset's lock without waiting.
     /// - Parameter holder: the run holding it, to name in the refusal (read from the catalog).
     /// - Throws: ``RefineryError`` (code `busy`) naming the running run when another process holds it.
-    static func acquire(catalogPath: String, dataset: String, holder: () -> Catalog.RunRecord?) throws -> RunLock {
+    static func acquire(catalogPath: String, dataset: String, holder: () -> RunRecord?) throws -> RunLock {
         let folder = ((catalogPath as NSString).deletingLastPathComponent as NSString).appendingPathComponent(".locks")
         let path = (folder as NSString).appendingPathComponent("\(dataset).lock")
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

@@ -41,7 +41,8 @@ struct RunSession {
         try catalog.recordInputs(runID: runID, zip(plan.files, plan.fingerprints).map { file, print in
             Catalog.InputRecord(source: print.source, path: print.path, size: file.size, mtime: file.modified, xxh3: print.xxh3)
         })
-        logger.info("run started", metadata: ["run": "\(runID)", "dataset": "\(dataset)", "dataset.version": "\(plan.version)",
+        logger.info("run started", metadata: ["run": "\(runID)", "spec.path": "\(plan.spec.file)", "dataset": "\(dataset)",
+                                              "dataset.version": "\(plan.version)", "workers": "\(options.workers)",
                                               "inputs": "\(plan.files.count)", "inputs.skipped": "\(plan.skipped.count)"])
         let monitor = RunMonitor(logger: logger, options: options.monitor, dataset: dataset, version: plan.version,
                                  totalBytes: plan.files.reduce(0) { $0 + $1.size }, totalUnits: WorkUnit.units(of: plan).count)
