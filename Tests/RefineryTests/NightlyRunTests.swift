@@ -6,10 +6,10 @@ import RefineryShards
 import RefinerySpec
 import Testing
 
-/// Resuming after `kill -9`, refusing to resume another spec's work, one run at a time, inputs that change while
-/// being read, and a disk that fills during a unit: with the real binary and the real catalog where a user would
-/// meet them.
-@Suite(.serialized) struct ResumeTests {
+/// What a nightly job meets: resuming after `kill -9`, refusing to resume another spec's work, one run at a time,
+/// inputs that change while being read, a disk that fills during a unit, incremental runs, a damaged catalog — with
+/// the real binary and the real catalog where a user would meet them.
+@Suite(.serialized) struct NightlyRunTests {
     /// A corpus of many small files (one work unit each) with duplicates across files and a bad line in each, and a
     /// spec running every stage over it, so that a debug build takes a few seconds and can be killed mid-run.
     struct Corpus {
@@ -221,5 +221,80 @@ import Testing
             #expect(try Data(contentsOf: URL(fileURLWithPath: folder.path + "/out/manifest.json")) == expected, "disk of \(capacity) bytes")
         }
         #expect(partial >= 2, "the disk must fill between units in some of the runs")
+    }
+
+    @Test("incremental runs over {version} folders read only new inputs, dedup them against published versions; --full reads all")
+    func incremental() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        func lines(_ night: Int, _ count: Int) -> String {
+            (0..<count).map { "{\"text\": \"night \(night) record \($0) \(String(repeating: "word\(night * 100 + $0) ", count: 12))\"}\n" }.joined()
+        }
+        try folder.write("in/night-1.jsonl", lines(1, 20))
+        let spec = try folder.write("spec.yaml", """
+            name: nightly
+            sources: [{name: logs, kind: jsonl, glob: "in/*.jsonl"}]
+            stages: [{validate: {min_chars: 5}}, {dedup: {}}]
+            output:
+              dir: out/nightly/{version}
+              dataset: nightly
+            """)
+        let first = try refinery(["run", spec])
+        #expect(first.status == 0, "\(first.stderr)")
+        // Night 2: a new file, holding 2 lines already published on night 1.
+        try folder.write("in/night-2.jsonl", lines(2, 10) + lines(1, 2))
+        let second = try refinery(["run", spec])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("incremental: 1 input(s) already published, skipped"))
+        #expect(second.stderr.contains("read 12 = written 10 + quarantined 2"), "\(second.stderr)")
+        let versions = try FileManager.default.contentsOfDirectory(atPath: folder.path + "/out/nightly")
+        #expect(versions.count == 2)
+        // Nothing new: no version is written, and the run says which one holds the inputs.
+        let third = try refinery(["run", spec])
+        #expect(third.status == 0)
+        #expect(third.stderr.contains("nothing new: all 2 input(s) are in published versions"), "\(third.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path + "/out/nightly").count == 2)
+        // --full reads both files into a third version.
+        let full = try refinery(["run", spec, "--full"])
+        #expect(full.status == 0, "\(full.stderr)")
+        #expect(full.stderr.contains("read 32 = "), "\(full.stderr)")
+        let listed = try refinery(["datasets", "nightly", "--spec", spec, "--json"])
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.count == 3 && rows.allSatisfy { $0["status"] as? String == "candidate" })
+    }
+
+    @Test("a damaged catalog or one from a newer Refinery stops the run before any output, and is never overwritten")
+    func badCatalog() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        try folder.write("in/a.jsonl", "{\"text\": \"some text that is long enough\"}\n")
+        let spec = try folder.write("spec.yaml", """
+            name: tiny
+            sources: [{name: src, kind: jsonl, glob: "in/*"}]
+            stages: [{validate: {min_chars: 5}}]
+            output: {dir: out/tiny}
+            """)
+        let garbage = Array("this is not a database, but someone's notes\n".utf8)
+        let catalogPath = try folder.write("out/catalog.sqlite", garbage)
+        let refused = try refinery(["run", spec])
+        #expect(refused.status == 65)
+        #expect(refused.stderr.contains(catalogPath), "\(refused.stderr)")
+        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: catalogPath))) == garbage)
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/out/tiny"))
+
+        // A catalog whose schema is newer than this Refinery knows.
+        try FileManager.default.removeItem(atPath: catalogPath)
+        #expect(try refinery(["run", spec]).status == 0)
+        let bump = Process()
+        bump.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        bump.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('PRAGMA user_version=999'); c.commit(); c.execute('PRAGMA wal_checkpoint(TRUNCATE)'); c.close()", catalogPath]
+        try bump.run()
+        bump.waitUntilExit()
+        try #require(bump.terminationStatus == 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: catalogPath))
+        let newer = try refinery(["run", spec, "--force"])
+        #expect(newer.status == 65)
+        #expect(newer.stderr.contains("newer Refinery"), "\(newer.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: catalogPath)) == before)
     }
 }
