@@ -36,14 +36,19 @@ extension Catalog {
     }
 
     /// The inputs already published in a version of `dataset`: those read by a run that produced a version
-    /// still recorded in `dataset_versions` (any status, files removed or not).
-    /// - Returns: input XXH3 → the version that first published it.
+    /// still recorded in `dataset_versions` (any status; a version whose files `gc` removed still counts, so that
+    /// an incremental run does not bring its records back).
+    /// - Returns: ``publishedKey(source:xxh3:)`` → the version that first published it. The same bytes in
+    ///   another source are another input (its category or language may differ).
     public func publishedInputs(dataset: String) throws -> [String: String] {
         let rows = try database.query("""
-            SELECT i.xxh3, v.version FROM inputs i JOIN dataset_versions v ON v.run_id = i.run_id
+            SELECT i.source, i.xxh3, v.version FROM inputs i JOIN dataset_versions v ON v.run_id = i.run_id
             WHERE v.dataset = ? ORDER BY v.id DESC
-            """, [.text(dataset)]) { ($0.text(0), $0.text(1)) }
+            """, [.text(dataset)]) { (Self.publishedKey(source: $0.text(0), xxh3: $0.text(1)), $0.text(2)) }
         // Newest first, so the oldest version's entry is the one left.
         return Dictionary(rows, uniquingKeysWith: { _, older in older })
     }
+
+    /// How ``publishedInputs(dataset:)`` names an input: its source and content hash.
+    public static func publishedKey(source: String, xxh3: String) -> String { "\(source)\u{0}\(xxh3)" }
 }

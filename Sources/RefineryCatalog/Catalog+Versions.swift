@@ -2,12 +2,17 @@ import RefineryRecords
 
 extension Catalog {
     /// Records a dataset version a run wrote. A new version is a `candidate`; the same dataset and version
-    /// again (rebuilt with `--force`) keeps its status and takes the new manifest path, hash and run (its
-    /// files are there again, so a `gc` mark is cleared).
+    /// again (rebuilt with `--force`) takes the new manifest path, hash and run (its files are there again, so a
+    /// `gc` mark is cleared) and keeps its status, unless its manifest changed (a pinned `output.version` over
+    /// other content): then it is a `candidate` again, to be promoted through the gates.
     /// - Parameter manifestHash: XXH3-64 (hex) of `manifest.json`'s bytes.
     public func recordVersion(dataset: String, version: String, manifestPath: String, manifestHash: String, runID: Int64) throws {
         try database.transaction {
             let now = CatalogTime.now()
+            if let existing = try self.version(dataset: dataset, version: version), existing.manifestHash != manifestHash,
+               existing.status != .candidate {
+                try changeStatus(existing, to: .candidate, at: now, command: Self.currentCommand)
+            }
             let updated = try database.run("""
                 UPDATE dataset_versions SET manifest_path = ?, manifest_hash = ?, run_id = ?, files_removed_at = NULL
                 WHERE dataset = ? AND version = ?
@@ -18,6 +23,14 @@ extension Catalog {
                 VALUES (?, ?, ?, ?, 'candidate', ?, ?, ?)
                 """, [.text(dataset), .text(version), .text(manifestPath), .text(manifestHash), .integer(runID), .text(now), .text(now)])
             try recordChange(dataset: dataset, version: version, from: nil, to: .candidate, at: now, command: Self.currentCommand)
+        }
+    }
+
+    /// Marks a version's files as gone: a run with `--force` replaced the fixed folder that held it.
+    public func markFilesRemoved(dataset: String, version: String) throws {
+        try database.transaction {
+            try database.run("UPDATE dataset_versions SET files_removed_at = ? WHERE dataset = ? AND version = ? AND files_removed_at IS NULL",
+                             [.text(CatalogTime.now()), .text(dataset), .text(version)])
         }
     }
 

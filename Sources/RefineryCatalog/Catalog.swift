@@ -60,13 +60,20 @@ public final class Catalog {
         } else {
             throw RefineryError(.usage, "no catalog at \(path); run `refinery run` first")
         }
+        if exists && mode != .readOnly {
+            // Refuse a damaged or newer catalog through a read-only connection first: a read-write one could
+            // change the file when it closes (a checkpoint of a write-ahead log left by a newer Refinery).
+            let probe = try Database(path: path, mode: .readOnly)
+            try Self.quickCheck(probe)
+            try Migrator.check(try Migrator.recorded(in: probe), path: path)
+        }
         database = try Database(path: path, mode: mode)
         if exists { try Self.quickCheck(database) }
         let recorded = try Migrator.recorded(in: database)
         try Migrator.check(recorded, path: path)
         if mode == .readOnly {
             guard recorded.version == target else {
-                throw RefineryError(.catalog,
+                throw RefineryError(.usage,
                     recorded.version == 0
                         ? "the catalog is empty; `refinery run` fills it"
                         : "the catalog has schema \(recorded.version) and this Refinery reads schema \(target); "

@@ -62,6 +62,7 @@ enum CatalogFailure {
             case .usage, .spec: return ExitCode(64)
             case .integrity: return ExitCode(65)
             case .catalog: return ExitCode(catalogCode)
+            case .busy: return ExitCode(75)
             default: return ExitCode(1)
             }
         case let error as ExitCode:

@@ -1,5 +1,6 @@
 import ArgumentParser
 import RefineryCatalog
+import RefineryPipeline
 
 /// `refinery gc DATASET --keep N`: remove the files of old retired versions.
 struct GC: ParsableCommand {
@@ -31,6 +32,11 @@ struct GC: ParsableCommand {
         _ = global.makeLogger()
         let catalog = try location.open(readOnly: false)
         do {
+            // No run may write the dataset while its files go (a --force rebuild writes the same names).
+            let lock = dryRun ? nil : try RunLock.acquire(catalogPath: catalog.path, dataset: dataset) {
+                try? catalog.runningRun(dataset: dataset)
+            }
+            defer { lock?.release() }
             let collection = try catalog.gc(dataset: dataset, keep: keep, dryRun: dryRun)
             if collection.removed.isEmpty {
                 return printError("nothing to delete: \(dataset) has \(collection.kept.count) retired version(s) with files, keeping \(keep)")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RefineryCatalog
 import RefineryPipeline
 import RefineryRecords
 import RefinerySpec
@@ -71,7 +72,11 @@ struct Run: ParsableCommand {
             throw ExitCode(Self.exitCode(error))
         } catch {
             printError("error: run failed: \(error)")
-            printError("no new manifest was written: the folder holds no new dataset version. Work units committed so far are kept: run the same command again to resume.")
+            printError("no new manifest was written: the folder holds no new dataset version.")
+            let committed = (try? Catalog.openReadOnly(path: plan.spec.catalogPath).committedUnits(outputDirectory: plan.spec.output.root).count) ?? 0
+            if committed > 0 {
+                printError("\(committed) work unit(s) are committed: once the cause is fixed, the same command resumes from them.")
+            }
             throw ExitCode(1)
         }
     }

@@ -1,5 +1,5 @@
 import Foundation
-import RefineryCatalog
+@testable import RefineryCatalog
 import RefineryCodecs
 import RefineryPipeline
 import RefineryRecords
@@ -166,6 +166,22 @@ struct CatalogFixture {
         #expect(try catalog.history(dataset: "tiny", version: "v1").map(\.to) == [.candidate, .production, .retired, .production])
     }
 
+    @Test("a second rollback goes further back, not back to the version the first one rolled back")
+    func rollbackTwice() throws {
+        let fixture = try CatalogFixture()
+        defer { fixture.folder.cleanup() }
+        for (n, version) in ["v1", "v2", "v3"].enumerated() { try fixture.build(version, categories: ["a": 20 + n]) }
+        let catalog = try fixture.catalog()
+        for version in ["v1", "v2", "v3"] { _ = try catalog.promote(dataset: "tiny", version: version) }
+        #expect(try catalog.rollback(dataset: "tiny").restored.version == "v2")
+        #expect(try catalog.rollback(dataset: "tiny").restored.version == "v1")
+        let bottom = try #require(throws: RefineryError.self) { _ = try catalog.rollback(dataset: "tiny") }
+        #expect(bottom.message.contains("tiny@v1 is the first production version"))
+        // Promoting again pushes: the next rollback returns to v1.
+        _ = try catalog.promote(dataset: "tiny", version: "v3")
+        #expect(try catalog.rollback(dataset: "tiny").restored.version == "v1")
+    }
+
     @Test("gc keeps the newest retired versions, never touches production or candidates, and --dry-run changes nothing")
     func gc() throws {
         let fixture = try CatalogFixture()
@@ -203,21 +219,28 @@ struct CatalogFixture {
         #expect(try catalog.production(dataset: "tiny")?.version == "v4")
     }
 
-    @Test("gc leaves a fixed output folder that now holds a later version alone and only marks the old one")
+    @Test("--force over a fixed folder marks the version it replaced; gc leaves a folder that holds another version alone")
     func gcFixedFolder() throws {
         let fixture = try CatalogFixture()
         defer { fixture.folder.cleanup() }
         try fixture.build("v1", categories: ["a": 20], dir: "out/fixed")
+        try fixture.build("v2", categories: ["a": 25])
         let catalog = try fixture.catalog()
         _ = try catalog.promote(dataset: "tiny", version: "v1")
-        try fixture.build("v2", categories: ["a": 25], dir: "out/fixed", force: true)
+        // While v1 is production, --force over its folder is refused.
+        #expect(throws: RefineryError.self) { try fixture.build("v3", categories: ["a": 30], dir: "out/fixed", force: true) }
         _ = try catalog.promote(dataset: "tiny", version: "v2")
+        try fixture.build("v3", categories: ["a": 30], dir: "out/fixed", force: true)
+        #expect(try catalog.version(dataset: "tiny", version: "v1")?.filesRemovedAt != nil, "the run marks the version it replaced")
+        #expect(try catalog.gc(dataset: "tiny", keep: 0).removed.isEmpty)
+        // A catalog that did not know (the folder replaced by other means): gc still leaves the folder's files alone.
+        try catalog.database.run("UPDATE dataset_versions SET files_removed_at = NULL WHERE version = 'v1'")
         let collection = try catalog.gc(dataset: "tiny", keep: 0)
         #expect(collection.removed.count == 1)
         #expect(collection.removed[0].files.isEmpty)
-        #expect(collection.removed[0].note == "the folder now holds tiny@v2; its files were left alone")
+        #expect(collection.removed[0].note == "the folder now holds tiny@v3; its files were left alone")
         #expect(try catalog.version(dataset: "tiny", version: "v1")?.filesRemovedAt != nil)
-        #expect(try catalog.verifiedManifest(try #require(try catalog.production(dataset: "tiny")), for: "test").version == "v2")
+        #expect(try Manifest.read(directory: fixture.folder.path + "/out/fixed").version == "v3")
     }
 
     @Test("a training run finds the catalog beside its dataset folder when that catalog lists the version")

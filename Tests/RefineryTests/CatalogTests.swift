@@ -246,11 +246,12 @@ final class ThreadFailures: @unchecked Sendable {
         try catalog.recordInputs(runID: other, [input("e")])
         try catalog.recordVersion(dataset: "other", version: "v1", manifestPath: "/p/manifest.json", manifestHash: "3", runID: other)
 
-        #expect(try catalog.publishedInputs(dataset: "tiny") == ["a": "v1", "b": "v1", "c": "v2"])
+        let key = { Catalog.publishedKey(source: "src", xxh3: $0) }
+        #expect(try catalog.publishedInputs(dataset: "tiny") == [key("a"): "v1", key("b"): "v1", key("c"): "v2"])
         #expect(try catalog.inputs(runID: first) == [input("a"), input("b")])
     }
 
-    @Test("recording a version again keeps its status and takes the new manifest, hash and run")
+    @Test("recording a version again takes the new manifest, hash and run; its status stays unless its manifest changed")
     func recordVersionAgain() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
@@ -259,11 +260,16 @@ final class ThreadFailures: @unchecked Sendable {
         try catalog.recordVersion(dataset: "tiny", version: "v1", manifestPath: "/o/v1/manifest.json", manifestHash: "1", runID: first)
         try catalog.database.run("UPDATE dataset_versions SET status = 'production'")
         let rebuilt = try catalog.beginRun(runStart())
-        try catalog.recordVersion(dataset: "tiny", version: "v1", manifestPath: "/n/v1/manifest.json", manifestHash: "2", runID: rebuilt)
-        let record = try #require(try catalog.version(dataset: "tiny", version: "v1"))
+        try catalog.recordVersion(dataset: "tiny", version: "v1", manifestPath: "/n/v1/manifest.json", manifestHash: "1", runID: rebuilt)
+        var record = try #require(try catalog.version(dataset: "tiny", version: "v1"))
         #expect(record.status == .production)
-        #expect((record.manifestPath, record.manifestHash, record.runID) == ("/n/v1/manifest.json", "2", rebuilt))
+        #expect((record.manifestPath, record.manifestHash, record.runID) == ("/n/v1/manifest.json", "1", rebuilt))
         #expect(try catalog.history(dataset: "tiny").map(\.to) == [.candidate])
+        // Other content under the same (pinned) label goes back through the gates.
+        try catalog.recordVersion(dataset: "tiny", version: "v1", manifestPath: "/n/v1/manifest.json", manifestHash: "2", runID: rebuilt)
+        record = try #require(try catalog.version(dataset: "tiny", version: "v1"))
+        #expect(record.status == .candidate && record.manifestHash == "2")
+        #expect(try catalog.history(dataset: "tiny").map(\.to) == [.candidate, .candidate])
         #expect(try catalog.version(dataset: "tiny", version: "v9") == nil)
     }
 

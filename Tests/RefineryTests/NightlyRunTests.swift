@@ -70,23 +70,37 @@ import Testing
             try? FileManager.default.removeItem(atPath: folder.path + "/out")
         }
 
-        func committedUnits() -> Int {
-            guard FileManager.default.fileExists(atPath: folder.path + "/out/catalog.sqlite"),
-                  let catalog = try? Catalog.openExisting(path: folder.path + "/out/catalog.sqlite") else { return 0 }
-            return (try? catalog.committedUnits(outputDirectory: output).count) ?? 0
+        func committedUnits() throws -> Int {
+            try Catalog.openReadOnly(path: folder.path + "/out/catalog.sqlite").committedUnits(outputDirectory: output).count
         }
     }
 
-    /// Starts `refinery run` as a child process.
-    static func start(_ arguments: [String]) throws -> (Process, Pipe) {
+    /// Starts `refinery run` as a child process that freezes itself at `stop` (see `StopPoint`), and waits until
+    /// it has: the caller then kills it exactly there.
+    static func startStopped(_ arguments: [String], at stop: String) throws -> Process {
         let process = Process()
         process.executableURL = try refineryBinary()
         process.arguments = arguments
-        let err = Pipe()
-        process.standardError = err
+        process.environment = ProcessInfo.processInfo.environment.merging(["REFINERY_STOP_AT": stop]) { $1 }
+        process.standardError = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        return (process, err)
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning && Date() < deadline {
+            let stat = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8)) ?? ""
+            // The state is the field after the command name in parentheses: T once it has stopped itself.
+            if let close = stat.lastIndex(of: ")"), stat[close...].dropFirst(2).first == "T" { break }
+            usleep(2_000)
+        }
+        return process
+    }
+
+    /// Kills a process with SIGKILL and waits for it; `true` when it was still there to kill.
+    static func kill9(_ process: Process) -> Bool {
+        let running = process.isRunning
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        return running && process.terminationReason == .uncaughtSignal
     }
 
     @Test("kill -9 at several points, then the same command: the dataset equals an uninterrupted run's, byte for byte")
@@ -99,28 +113,37 @@ import Testing
         #expect(expected.keys.contains("manifest.json"))
         #expect(!FileManager.default.fileExists(atPath: corpus.output + "/.work"), "a finished run removes its committed work")
 
-        // Kill once this many units are committed (the last: every unit, so the kill lands in dedup or writing).
-        var killedRuns = 0
-        var resumedRuns = 0
-        for threshold in [0, 1, corpus.files / 2, corpus.files] {
+        // Killed before any unit, after one, halfway, after every unit (in dedup or writing), and after the manifest
+        // but before the catalog recorded the version.
+        for stop in ["unit:0", "unit:1", "unit:\(corpus.files / 2)", "unit:\(corpus.files)", "manifest"] {
             corpus.reset()
-            let (process, _) = try Self.start(["run", corpus.spec, "--workers", "2"])
-            let deadline = Date().addingTimeInterval(60)
-            while process.isRunning && corpus.committedUnits() < threshold && Date() < deadline { usleep(2_000) }
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            if process.terminationReason == .uncaughtSignal { killedRuns += 1 }
-            #expect(!FileManager.default.fileExists(atPath: corpus.output + "/manifest.json") || process.terminationReason == .exit)
+            let process = try Self.startStopped(["run", corpus.spec, "--workers", "2"], at: stop)
+            try #require(Self.kill9(process), "the run ended before it reached \(stop)")
+            let committed = try corpus.committedUnits()
+            let expectedUnits = stop.hasPrefix("unit:") ? Int(stop.dropFirst(5))! : corpus.files
+            #expect(committed == expectedUnits, "killed at \(stop)")
+            #expect(FileManager.default.fileExists(atPath: corpus.output + "/manifest.json") == (stop == "manifest"))
 
             let resumed = try refinery(["run", corpus.spec, "--workers", "1"])
-            #expect(resumed.status == 0, "after a kill at \(threshold) units: \(resumed.stderr)")
-            if resumed.stderr.contains("resumed: ") { resumedRuns += 1 }
+            #expect(resumed.status == 0, "after a kill at \(stop): \(resumed.stderr)")
+            if stop == "manifest" {
+                #expect(resumed.stderr.contains("dataset already complete"), "\(resumed.stderr)")
+            } else if committed > 0 {
+                #expect(resumed.stderr.contains("resumed: \(committed) unit(s) taken from the interrupted run"), "\(resumed.stderr)")
+            }
             let files = try corpus.datasetFiles()
-            #expect(files.keys.sorted() == expected.keys.sorted(), "after a kill at \(threshold) units")
-            for (name, bytes) in expected { #expect(files[name] == bytes, "\(name) differs after a kill at \(threshold) units") }
+            #expect(files.keys.sorted() == expected.keys.sorted(), "after a kill at \(stop)")
+            for (name, bytes) in expected { #expect(files[name] == bytes, "\(name) differs after a kill at \(stop)") }
+            // Whatever the kill left, the finished run leaves no committed work and lists the version.
+            #expect(!FileManager.default.fileExists(atPath: corpus.folder.path + "/out/ds/.work"), "after a kill at \(stop)")
+            #expect(try corpus.committedUnits() == 0)
+            let catalog = corpus.folder.path + "/out/catalog.sqlite"
+            let versions = try JSONSerialization.jsonObject(with: Data(try refinery(["datasets", "--catalog", catalog, "--json"]).stdout.utf8))
+            #expect((versions as? [[String: Any]])?.map { $0["status"] as? String } == ["candidate"], "after a kill at \(stop)")
+            let runs = try JSONSerialization.jsonObject(with: Data(try refinery(["runs", "--catalog", catalog, "--json"]).stdout.utf8))
+            #expect((runs as? [[String: Any]])?.compactMap { $0["status"] as? String } == ["succeeded", "interrupted"],
+                    "the killed run is marked interrupted, after a kill at \(stop)")
         }
-        #expect(killedRuns >= 3, "most runs must really be killed mid-way (\(killedRuns) were)")
-        #expect(resumedRuns >= 2, "resumes must reuse committed units (\(resumedRuns) did)")
     }
 
     @Test("a changed spec refuses to resume another spec's work and says so; --restart starts over")
@@ -131,11 +154,7 @@ import Testing
         #expect(straight.status == 0, "\(straight.stderr)")
         let expected = try corpus.datasetFiles()
         corpus.reset()
-        let (process, _) = try Self.start(["run", corpus.spec])
-        while process.isRunning && corpus.committedUnits() < 2 { usleep(2_000) }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        try #require(process.terminationReason == .uncaughtSignal, "the run ended before it could be killed")
+        try #require(Self.kill9(try Self.startStopped(["run", corpus.spec], at: "unit:2")), "the run ended before 2 units")
 
         let original = try String(contentsOfFile: corpus.spec, encoding: .utf8)
         try original.replacingOccurrences(of: "keep: 0.5", with: "keep: 0.6").write(toFile: corpus.spec, atomically: true, encoding: .utf8)
@@ -154,13 +173,10 @@ import Testing
     func concurrentRuns() throws {
         let corpus = try Corpus()
         defer { corpus.folder.cleanup() }
-        let (first, _) = try Self.start(["run", corpus.spec, "--workers", "1"])
-        while first.isRunning && corpus.committedUnits() < 1 { usleep(2_000) }
+        // The first run holds the lock, frozen after one unit.
+        let first = try Self.startStopped(["run", corpus.spec, "--workers", "1"], at: "unit:1")
         let second = try refinery(["run", corpus.spec])
-        let firstWasRunning = first.isRunning
-        kill(first.processIdentifier, SIGKILL)
-        first.waitUntilExit()
-        try #require(firstWasRunning, "the first run ended before the second started")
+        try #require(Self.kill9(first), "the first run ended before the second started")
         #expect(second.status == 75)
         #expect(second.stderr.contains("is being written by run 1 (pid \(first.processIdentifier)"), "\(second.stderr)")
         // The lock died with the process: the next run goes ahead and resumes.
@@ -296,5 +312,74 @@ import Testing
         #expect(newer.status == 65)
         #expect(newer.stderr.contains("newer Refinery"), "\(newer.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: catalogPath)) == before)
+    }
+
+    @Test("a committed unit whose file was damaged is read again, not trusted and not fatal")
+    func damagedUnitFile() throws {
+        let corpus = try Corpus(files: 6)
+        defer { corpus.folder.cleanup() }
+        #expect(try refinery(["run", corpus.spec]).status == 0)
+        let expected = try corpus.datasetFiles()
+        corpus.reset()
+        try #require(Self.kill9(try Self.startStopped(["run", corpus.spec], at: "unit:2")))
+        let work = corpus.output + "/.work"
+        let unitFile = try #require(try FileManager.default.contentsOfDirectory(atPath: work).filter { $0.hasSuffix(".unit") }.sorted().first)
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: work + "/" + unitFile)))
+        bytes[bytes.count / 2] ^= 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: work + "/" + unitFile))
+        let resumed = try refinery(["run", corpus.spec])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("does not match its recorded XXH3; reading the unit again"), "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("resumed: 1 unit(s)"))
+        #expect(try corpus.datasetFiles() == expected)
+    }
+
+    @Test("--force over a fixed folder holding the production version is refused; a failed run keeps the last success metric")
+    func forceOverProduction() throws {
+        let corpus = try Corpus(files: 3)
+        defer { corpus.folder.cleanup() }
+        #expect(try refinery(["run", corpus.spec]).status == 0)
+        let catalog = corpus.folder.path + "/out/catalog.sqlite"
+        let version = try Manifest.read(directory: corpus.output).version
+        #expect(try refinery(["promote", "ds@\(version)", "--catalog", catalog]).status == 0)
+        try corpus.folder.write("in/notes/part-999.jsonl", "{\"text\": \"a new file makes a new version of the dataset\"}\n")
+        let metrics = corpus.folder.path + "/refinery.prom"
+        let refused = try refinery(["run", corpus.spec, "--force", "--metrics", metrics])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("the production version; --force would delete it"), "\(refused.stderr)")
+        #expect(try Manifest.read(directory: corpus.output).version == version, "the production dataset is untouched")
+        let text = try String(contentsOfFile: metrics, encoding: .utf8)
+        #expect(text.contains("refinery_run_status{dataset=\"ds\",status=\"failed\"} 1"), "\(text)")
+        #expect(text.contains("refinery_last_success_timestamp_seconds{dataset=\"ds\"} 1"), "the last success survives a failed run: \(text)")
+    }
+
+    @Test("incremental runs skip a source whose records span files only when all its files are published")
+    func incrementalSpanningSource() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        try folder.write("in/a.tsv", "user_id\titem_id\trating\ttimestamp\nu1\ti1\t5\t100\n")
+        try folder.write("in/b.tsv", "user_id\titem_id\trating\ttimestamp\nu1\ti2\t4\t200\n")
+        try folder.write("docs/x.jsonl", "{\"text\": \"a document that is long enough\"}\n")
+        let spec = try PipelineSpec.parse(yaml: """
+            name: spans
+            sources:
+              - {name: ratings, kind: interactions, glob: "in/*.tsv", options: {columns: {user: user_id, item: item_id, rating: rating, timestamp: timestamp}}}
+              - {name: docs, kind: jsonl, glob: "docs/*.jsonl"}
+            stages: [{validate: {min_chars: 5}}]
+            output: {dir: "out/{version}"}
+            """, file: folder.path + "/spec.yaml", baseDirectory: folder.path)
+        let plan = try RunPlan.make(spec: spec)
+        let key = { (source: String, xxh3: String) in "\(source) \(xxh3)" }
+        var published = [key("ratings", plan.fingerprints[0].xxh3): "v-old", key("docs", plan.fingerprints[2].xxh3): "v-old"]
+        // One file of the interaction source is new: both are read (a user's history spans them); docs is skipped.
+        var skipping = plan.skipping(published: published, key: key)
+        #expect(skipping.files.map(\.relativePath) == ["a.tsv", "b.tsv"])
+        #expect(skipping.skipped.map(\.input.path) == ["docs/x.jsonl"])
+        #expect(skipping.version != plan.version)
+        published[key("ratings", plan.fingerprints[1].xxh3)] = "v-old"
+        skipping = plan.skipping(published: published, key: key)
+        #expect(skipping.files.isEmpty && skipping.skipped.count == 3)
+        // The same bytes in another source are another input.
+        #expect(plan.skipping(published: [key("other", plan.fingerprints[2].xxh3): "v-old"], key: key).skipped.isEmpty)
     }
 }

@@ -18,6 +18,7 @@ struct ExpectedFunnel: Decodable {
 func demoSpec(output: String) throws -> PipelineSpec {
     var spec = try PipelineSpec.load(path: repositoryRoot.appendingPathComponent("pipelines/demo.yaml").path)
     spec.output.directory = output
+    spec.output.root = output
     // The catalog (and the dedup index beside it) moves with the output, as it would had the spec said so.
     spec.catalogPath = (output as NSString).deletingLastPathComponent + "/catalog.sqlite"
     return spec

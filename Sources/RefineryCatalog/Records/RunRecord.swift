@@ -1,3 +1,5 @@
+import Foundation
+
 /// One pipeline run as the catalog holds it (a row of `runs`). JSON keys are the column names.
 public struct RunRecord: Codable, Sendable, Equatable {
     public var id: Int64
@@ -38,6 +40,9 @@ public struct RunRecord: Codable, Sendable, Equatable {
 
     /// Wall-clock seconds from start to end; `nil` while running.
     public var seconds: Double? { CatalogTime.seconds(from: startedAt, to: endedAt) }
+
+    /// When the run ended, as a date (`nil` while it runs).
+    public var endedAtDate: Date? { endedAt.flatMap(CatalogTime.date) }
 
     /// The `SELECT` list that ``init(row:)`` reads.
     static let columns = """

@@ -129,6 +129,9 @@ final class Database {
         default:
             hint = ""
         }
-        return RefineryError(.catalog, "catalog statement failed: \(text)\(hint)", at: SourceLocation(file: path))
+        // `catalog` only for a damaged file; otherwise the file is sound and using it failed (busy, disk full,
+        // read-only): `output`, like any other write.
+        let damaged = [SQLITE_CORRUPT, SQLITE_NOTADB].contains(code & 0xFF)
+        return RefineryError(damaged ? .catalog : .output, "catalog statement failed: \(text)\(hint)", at: SourceLocation(file: path))
     }
 }

@@ -39,25 +39,23 @@ public struct Engine {
         for stale in try catalog.interruptStaleRuns(dataset: dataset) {
             logger.notice("an earlier run was killed; marked interrupted", metadata: ["run": "\(stale.id)"])
         }
-        var session = try RunSession(engine: self, catalog: catalog)
-        return try session.run()
+        return try RunSession(engine: self, catalog: catalog).run()
     }
 
     /// Runs a plan whose lock is held and whose run is recorded: reads the units (or reuses committed ones),
     /// resolves the global stages and writes the dataset.
-    func write(catalog: Catalog, runID: Int64, monitor: RunMonitor) throws -> RunResult {
+    func write(units: [WorkUnit], catalog: Catalog, runID: Int64, monitor: RunMonitor) throws -> RunResult {
         let plan = self.plan
         let started = Date()
         let directory = plan.directory
         removeStaleFiles(in: directory)
         let writer = try DatasetWriter(directory: directory, plan: plan, fileSystem: options.fileSystem)
         let specHash = XXH3.hex(plan.spec.configHash)
-        let store = try UnitStore(outputDirectory: directory, specHash: specHash, catalog: catalog, runID: runID,
-                                  fileSystem: options.fileSystem)
+        let store = try UnitStore(root: plan.spec.output.root, specHash: specHash, catalog: catalog, runID: runID,
+                                  fileSystem: options.fileSystem, logger: logger)
         // With a global stage (dedup), the batches' survivors go to a spill and are written out after it resolves.
         let spill = plan.hasGlobalStages ? try SpillFile(directory: directory, version: plan.version) : nil
         defer { spill?.remove() }
-        let units = WorkUnit.units(of: plan)
         var blankLines = 0
         var inputBytes = 0
         var globalStats: [String: Any] = [:]
@@ -67,6 +65,7 @@ public struct Engine {
         var consumed = 0
         var unitWriter: UnitWriter?
         var consumeFailed = false
+        var committed = 0
         func deliver(_ output: BatchOutput) throws {
             try writer.append(output)
             if let spill, let piece = output.spill {
@@ -94,6 +93,8 @@ public struct Engine {
                 try store.commit(unitFile, end: end)
                 unitWriter = nil
                 endUnit(end, reusedUnit: false)
+                committed += 1
+                StopPoint.reached("unit:\(committed)")
             case .replayed(let outputs, let end):
                 for output in outputs { try deliver(output) }
                 endUnit(end, reusedUnit: true)
@@ -118,6 +119,7 @@ public struct Engine {
 
         do {
             monitor.phase("map")
+            StopPoint.reached("unit:0")
             let builder = BatchBuilder(maxRecords: plan.spec.engine.batchRecords, maxBytes: plan.spec.engine.batchBytes) {
                 try executor.submit(.batch($0))
             }

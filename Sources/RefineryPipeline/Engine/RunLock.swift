@@ -5,16 +5,10 @@ import RefineryRecords
 import Glibc
 #endif
 
-extension RefineryError.Code {
-    /// Another run holds the dataset.
-    public static let busy = RefineryError.Code("busy")
-    /// Work committed by an interrupted run of another spec is in the way of this one.
-    public static let resume = RefineryError.Code("resume")
-}
-
-/// One run at a time per dataset: an exclusive `flock(2)` on `<catalog folder>/.locks/<dataset>.lock`. The kernel
-/// releases it when the process exits, however it exits, so a killed run never leaves it stuck.
-final class RunLock {
+/// One writer at a time per dataset (a run, or `gc` deleting files): an exclusive `flock(2)` on
+/// `<catalog folder>/.locks/<dataset>.lock`. The kernel releases it when the process exits, however it exits, so
+/// a killed run never leaves it stuck.
+public final class RunLock {
     private let descriptor: Int32
     let path: String
 
@@ -26,9 +20,11 @@ final class RunLock {
     /// Takes the dataset's lock without waiting.
     /// - Parameter holder: the run holding it, to name in the refusal (read from the catalog).
     /// - Throws: ``RefineryError`` (code `busy`) naming the running run when another process holds it.
-    static func acquire(catalogPath: String, dataset: String, holder: () -> RunRecord?) throws -> RunLock {
-        let folder = ((catalogPath as NSString).deletingLastPathComponent as NSString).appendingPathComponent(".locks")
-        let path = (folder as NSString).appendingPathComponent("\(dataset).lock")
+    public static func acquire(catalogPath: String, dataset: String, holder: () -> RunRecord?) throws -> RunLock {
+        // The real path, so that a catalog reached through a symbolic link has the same lock.
+        let catalogFolder = URL(fileURLWithPath: (catalogPath as NSString).deletingLastPathComponent).resolvingSymlinksInPath().path
+        let folder = (catalogFolder as NSString).appendingPathComponent(".locks")
+        let path = (folder as NSString).appendingPathComponent("\(fileName(dataset)).lock")
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
@@ -45,7 +41,22 @@ final class RunLock {
         return RunLock(descriptor: descriptor, path: path)
     }
 
-    func release() {
+    /// A dataset name as a file name: letters, digits, `-` and `_` as they are, anything else (`/`, `.`) as `%XX`.
+    static func fileName(_ dataset: String) -> String {
+        var name = ""
+        for byte in dataset.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "_"):
+                name.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                name += String(format: "%%%02X", byte)
+            }
+        }
+        return name
+    }
+
+    public func release() {
         flock(descriptor, LOCK_UN)
         close(descriptor)
     }

@@ -11,12 +11,7 @@ struct RunSession {
     let engine: Engine
     let catalog: Catalog
 
-    init(engine: Engine, catalog: Catalog) throws {
-        self.engine = engine
-        self.catalog = catalog
-    }
-
-    mutating func run() throws -> RunResult {
+    func run() throws -> RunResult {
         let options = engine.options
         let logger = engine.logger
         let dataset = engine.plan.spec.output.dataset
@@ -27,12 +22,13 @@ struct RunSession {
         if !options.full, plan.spec.output.directory.contains("{version}"),
            try catalog.version(dataset: dataset, version: plan.version) == nil {
             let published = try catalog.publishedInputs(dataset: dataset)
-            if !published.isEmpty { plan = plan.skipping(published: published) }
+            if !published.isEmpty { plan = plan.skipping(published: published, key: Catalog.publishedKey) }
         }
         let engine = Engine(plan: plan, options: options, logger: logger)
         let directory = plan.directory
+        let root = plan.spec.output.root
         let specHash = XXH3.hex(plan.spec.configHash)
-        try checkCommittedWork(in: directory, specHash: specHash)
+        let units = WorkUnit.units(of: plan)
 
         let runID = try catalog.beginRun(Catalog.RunStart(
             specName: plan.spec.name, specHash: specHash, specPath: plan.spec.file, dataset: dataset, version: plan.version,
@@ -45,9 +41,12 @@ struct RunSession {
                                               "dataset.version": "\(plan.version)", "workers": "\(options.workers)",
                                               "inputs": "\(plan.files.count)", "inputs.skipped": "\(plan.skipped.count)"])
         let monitor = RunMonitor(logger: logger, options: options.monitor, dataset: dataset, version: plan.version,
-                                 totalBytes: plan.files.reduce(0) { $0 + $1.size }, totalUnits: WorkUnit.units(of: plan).count)
+                                 totalBytes: plan.files.reduce(0) { $0 + $1.size }, totalUnits: units.count)
         let started = Date()
+        let replaced = options.force ? try? Manifest.read(directory: directory) : nil
         do {
+            try checkCommittedWork(under: root, specHash: specHash)
+            try refuseReplacingProduction(directory)
             var result: RunResult
             if plan.files.isEmpty && !plan.skipped.isEmpty {
                 result = try nothingNew(plan)
@@ -59,10 +58,15 @@ struct RunSession {
                 if try catalog.version(dataset: dataset, version: complete.version) == nil {
                     try recordVersion(directory: directory, version: complete.version, runID: runID)
                 }
+                discardUnits(under: root)
             } else {
-                result = try engine.write(catalog: catalog, runID: runID, monitor: monitor)
+                if let replaced, replaced.version != plan.version {   // --force removed it
+                    try catalog.markFilesRemoved(dataset: replaced.dataset, version: replaced.version)
+                }
+                result = try engine.write(units: units, catalog: catalog, runID: runID, monitor: monitor)
+                StopPoint.reached("manifest")
                 try recordVersion(directory: directory, version: plan.version, runID: runID)
-                try UnitStore.discard(outputDirectory: directory, catalog: catalog)
+                discardUnits(under: root)
             }
             result.runID = runID
             result.skippedInputs = plan.skipped.count
@@ -77,7 +81,7 @@ struct RunSession {
             return result
         } catch {
             try? catalog.finishRun(runID, status: .failed, error: "\(error)", summary: nil, read: 0, written: 0, quarantined: 0, stages: [])
-            let last = (try? catalog.lastSucceeded(dataset: dataset)).flatMap { $0 }.flatMap { Self.unixTime($0.startedAt) }
+            let last = (try? catalog.lastSucceeded(dataset: dataset)).flatMap { $0 }?.endedAtDate?.timeIntervalSince1970
             monitor.finish(status: "failed", seconds: Date().timeIntervalSince(started), stages: [], written: 0, quarantined: 0,
                            lastSuccess: last)
             throw error
@@ -85,20 +89,41 @@ struct RunSession {
     }
 
     /// Refuses to mix committed work of another spec into this run, or discards it with `--restart`.
-    private func checkCommittedWork(in directory: String, specHash: String) throws {
-        let committed = try catalog.committedUnits(outputDirectory: directory)
+    private func checkCommittedWork(under root: String, specHash: String) throws {
+        let committed = try catalog.committedUnits(outputDirectory: root)
         guard !committed.isEmpty else { return }
         if engine.options.restart {
-            try UnitStore.discard(outputDirectory: directory, catalog: catalog)
+            try UnitStore.discard(root: root, catalog: catalog)
             engine.logger.notice("--restart: discarded the committed work of an interrupted run", metadata: ["units": "\(committed.count)"])
             return
         }
         if let other = committed.first(where: { $0.specHash != specHash }) {
             throw RefineryError(.resume,
-                "\(directory) holds \(committed.count) work unit(s) committed by interrupted run \(other.runID) of another spec "
+                "\(root) holds \(committed.count) work unit(s) committed by interrupted run \(other.runID) of another spec "
                 + "(config hash \(other.specHash); this spec's is \(specHash)), so this run cannot resume from them. "
                 + "Restore that spec to finish the interrupted run, or pass --restart to discard its work and start over.",
                 at: SourceLocation(file: engine.plan.spec.file))
+        }
+    }
+
+    /// Refuses `--force` over a fixed folder that holds the production version: it would delete what production
+    /// points at before anything replaces it.
+    private func refuseReplacingProduction(_ directory: String) throws {
+        guard engine.options.force, let existing = try? Manifest.read(directory: directory), existing.version != engine.plan.version,
+              try catalog.production(dataset: existing.dataset)?.version == existing.version else { return }
+        throw RefineryError(.output,
+            "\(directory) holds \(existing.dataset)@\(existing.version), the production version; --force would delete it. "
+            + "Promote another version first, or write each version to its own folder with {version} in output.dir",
+            at: SourceLocation(file: engine.plan.spec.file))
+    }
+
+    /// Removes the committed units under the root once a run has written (or found) its version. Best effort:
+    /// the version is recorded, and leftover units are removed by the next run that finishes.
+    private func discardUnits(under root: String) {
+        do {
+            try UnitStore.discard(root: root, catalog: catalog)
+        } catch {
+            engine.logger.warning("could not remove the committed work units", metadata: ["root": "\(root)", "error": "\(error)"])
         }
     }
 
@@ -158,9 +183,5 @@ struct RunSession {
             Catalog.StageStat(stage: stage.name, recordsIn: stage.recordsIn, recordsOut: stage.recordsOut, bytesIn: stage.bytesIn,
                               bytesOut: stage.bytesOut, dropped: stage.dropped, seconds: index < seconds.count ? seconds[index] : 0)
         }
-    }
-
-    static func unixTime(_ iso: String) -> Double? {
-        ISO8601DateFormatter().date(from: iso)?.timeIntervalSince1970
     }
 }

@@ -110,18 +110,25 @@ public struct RunPlan: Sendable {
         return spec.output.version ?? "v-" + XXH3.hex(XXH3.hash(identity.bytes))
     }
 
-    /// The plan without the inputs a published version already holds (`published`: content XXH3 → version), and
-    /// with the version label of what is left.
-    public func skipping(published: [String: String]) -> RunPlan {
+    /// The plan without the inputs a published version already holds, and with the version label of what is left.
+    /// A source whose records span files (``RecordFormat/unitsSpanFiles``) is skipped whole or read whole: half a
+    /// subtitle pair or half of each user's history would make wrong records.
+    /// - Parameter published: `key(source, xxh3)` → the version holding that input.
+    public func skipping(published: [String: String], key: (String, String) -> String) -> RunPlan {
         var plan = self
         plan.files = []
         plan.fingerprints = []
-        for (file, print) in zip(files, fingerprints) {
-            if let version = published[print.xxh3] {
-                plan.skipped.append((print, version))
-            } else {
-                plan.files.append(file)
-                plan.fingerprints.append(print)
+        let versions = fingerprints.map { published[key($0.source, $0.xxh3)] }
+        for (sourceIndex, format) in formats.enumerated() {
+            let own = files.indices.filter { files[$0].sourceIndex == sourceIndex }
+            let wholeSource = format.unitsSpanFiles && own.contains { versions[$0] == nil }
+            for index in own {
+                if let version = versions[index], !wholeSource {
+                    plan.skipped.append((fingerprints[index], version))
+                } else {
+                    plan.files.append(files[index])
+                    plan.fingerprints.append(fingerprints[index])
+                }
             }
         }
         plan.version = Self.versionLabel(spec: spec, fingerprints: plan.fingerprints)

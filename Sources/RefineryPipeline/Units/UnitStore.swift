@@ -1,46 +1,68 @@
 import Foundation
+import Logging
 import RefineryCatalog
 import RefineryCodecs
 import RefineryRecords
 import RefineryShards
 
-/// The committed work of a run's units: one file per unit in the output folder's `.work/`, holding every batch
-/// output the unit made (compressed pieces, counters, spilled records), and one row per unit in the catalog.
+/// The committed work of a run's units: one file per unit in `.work/` under the output root (the dataset folder,
+/// or the folder above `{version}`, so that a retry whose version label changed still finds it), holding every
+/// batch output the unit made (compressed pieces, counters, spilled records), and one row per unit in the catalog.
 ///
 /// A unit is committed in two steps: its file is written under a temporary name, synced and renamed, then its
 /// row is inserted in one catalog transaction. The row is the commit: a file without a row (killed between the
-/// two) is written again; a row whose file is missing or damaged is ignored and the unit is read again. A run
-/// that finishes removes the folder and the rows.
+/// two) is written again; a row whose file is missing or does not match its recorded XXH3 is ignored and the unit
+/// is read again. A run that finishes removes the folder and the rows.
 final class UnitStore {
     static let magic = Array("refinery-unit/1\n".utf8)
     static let batchTag: UInt8 = 1
     static let endTag: UInt8 = 2
 
     let directory: String
-    private let outputDirectory: String
+    private let root: String
     private let specHash: String
     private let catalog: Catalog
     private let runID: Int64
     private let fileSystem: any OutputFileSystem
-    /// Units committed by earlier runs of this output, by key.
+    private let logger: Logger
+    /// Units committed by earlier runs under this root, by key.
     private let committed: [String: Catalog.UnitRecord]
 
-    init(outputDirectory: String, specHash: String, catalog: Catalog, runID: Int64, fileSystem: any OutputFileSystem) throws {
-        self.outputDirectory = outputDirectory
+    init(root: String, specHash: String, catalog: Catalog, runID: Int64, fileSystem: any OutputFileSystem, logger: Logger) throws {
+        self.root = root
         self.specHash = specHash
         self.catalog = catalog
         self.runID = runID
         self.fileSystem = fileSystem
-        directory = (outputDirectory as NSString).appendingPathComponent(".work")
-        committed = Dictionary(try catalog.committedUnits(outputDirectory: outputDirectory).map { ($0.key, $0) }) { $1 }
+        self.logger = logger
+        directory = Self.folder(root: root)
+        committed = Dictionary(try catalog.committedUnits(outputDirectory: root).map { ($0.key, $0) }) { $1 }
         try fileSystem.makeDirectory(directory)
     }
 
-    /// The committed work of a unit, when an earlier run of the same spec committed it and its file is there.
+    static func folder(root: String) -> String { (root as NSString).appendingPathComponent(".work") }
+
+    /// The committed work of a unit, when an earlier run committed it (the key covers the spec and the release)
+    /// and its file is there with the XXH3 the catalog recorded; otherwise the unit is read again.
     func reusable(_ unit: WorkUnit) -> CommittedUnit? {
-        guard let record = committed[unit.key], record.specHash == specHash,
-              FileManager.default.fileExists(atPath: record.file) else { return nil }
+        guard let record = committed[unit.key], FileManager.default.fileExists(atPath: record.file) else { return nil }
+        guard (try? Self.hash(file: record.file)) == record.fileXXH3 else {
+            logger.warning("a committed work unit does not match its recorded XXH3; reading the unit again",
+                           metadata: ["unit": "\(unit.name)", "file": "\(record.file)"])
+            return nil
+        }
         return CommittedUnit(file: record.file, fileXXH3: record.fileXXH3, batches: record.batches)
+    }
+
+    /// XXH3 of a file's bytes, read in 1 MiB pieces.
+    static func hash(file: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: file) else {
+            throw RefineryError(.integrity, "cannot read the committed work unit", at: SourceLocation(file: file))
+        }
+        defer { try? handle.close() }
+        let hasher = try XXH3Hasher()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update([UInt8](chunk)) }
+        return XXH3.hex(hasher.digest)
     }
 
     /// Starts writing a unit's file.
@@ -53,14 +75,15 @@ final class UnitStore {
     func commit(_ writer: UnitWriter, end: UnitEnd) throws {
         let (path, hash) = try writer.finish(end: end)
         try catalog.commitUnit(Catalog.UnitRecord(
-            outputDirectory: outputDirectory, specHash: specHash, key: writer.unit.key, file: path, fileXXH3: hash,
+            outputDirectory: root, specHash: specHash, key: writer.unit.key, file: path, fileXXH3: hash,
             runID: runID, batches: end.batches, records: writer.records, bytes: writer.unit.bytes))
     }
 
-    /// Removes every unit file and row of this output (the run finished, or `--restart`).
-    static func discard(outputDirectory: String, catalog: Catalog) throws {
-        try catalog.discardUnits(outputDirectory: outputDirectory)
-        try? FileManager.default.removeItem(atPath: (outputDirectory as NSString).appendingPathComponent(".work"))
+    /// Removes every unit row and file under a root (a run of the dataset finished, or `--restart`): rows first,
+    /// so that no row ever names a missing file it would be trusted for.
+    static func discard(root: String, catalog: Catalog) throws {
+        try catalog.discardUnits(outputDirectory: root)
+        try? FileManager.default.removeItem(atPath: folder(root: root))
     }
 
     /// Reads a committed unit back: its batch outputs, numbered from `firstBatch`, and its end.

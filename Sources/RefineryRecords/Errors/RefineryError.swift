@@ -23,6 +23,10 @@ public struct RefineryError: Error, CustomStringConvertible, Sendable {
         public static let catalog = Code("catalog")
         /// A failure inside the engine that is not the input's fault.
         public static let `internal` = Code("internal")
+        /// Another run holds the dataset.
+        public static let busy = Code("busy")
+        /// Work committed by an interrupted run of another spec is in the way of this one.
+        public static let resume = Code("resume")
     }
 
     public let code: Code
