@@ -166,6 +166,19 @@ struct CatalogFixture {
         #expect(try catalog.history(dataset: "tiny", version: "v1").map(\.to) == [.candidate, .production, .retired, .production])
     }
 
+    @Test("a candidate that drops or loosens the gates still meets production's")
+    func productionGatesApply() throws {
+        let fixture = try CatalogFixture()
+        defer { fixture.folder.cleanup() }
+        try fixture.build("v1", categories: ["a": 40], gates: "gates:\n  min_records: {train: 20}")
+        try fixture.build("v2", categories: ["a": 5])
+        let catalog = try fixture.catalog()
+        _ = try catalog.promote(dataset: "tiny", version: "v1")
+        let refused = try #require(throws: PromotionRefused.self) { _ = try catalog.promote(dataset: "tiny", version: "v2") }
+        #expect(refused.failed.map(\.gate) == ["tiny@v1 gate min_records.train"])
+        #expect(try catalog.production(dataset: "tiny")?.version == "v1")
+    }
+
     @Test("a second rollback goes further back, not back to the version the first one rolled back")
     func rollbackTwice() throws {
         let fixture = try CatalogFixture()

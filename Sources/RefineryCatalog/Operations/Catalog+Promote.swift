@@ -21,8 +21,9 @@ extension Catalog {
     }
 
     /// Makes a version production after checking it: its files are there, `manifest.json` is the one the run
-    /// wrote, every shard matches the manifest, and the gates of the spec stored in the manifest pass
-    /// (category shares are compared with the current production version). Then, in one transaction, the
+    /// wrote, every shard matches the manifest, and the gates of the spec stored in the manifest pass, and so
+    /// do the production version's gates when they differ (category shares are compared with the current
+    /// production version). Then, in one transaction, the
     /// current production version is retired and this one becomes production.
     /// - Parameter command: recorded in the status history.
     /// - Throws: ``PromotionRefused`` listing every gate when one fails; ``RefineryError`` with code `usage`
@@ -37,19 +38,25 @@ extension Catalog {
         let manifest = try verifiedManifest(record, for: "promotion")
         let current = try production(dataset: dataset)
         var results: [GateResult] = []
-        if let gates = try GatesSpec.read(specText: manifest.spec, file: "\(record.manifestPath) (spec)") {
-            var productionManifest: Manifest?
-            if let current, gates.maxShareChange != nil {
-                do {
-                    productionManifest = try Manifest.read(directory: current.directory)
-                } catch let error as RefineryError {
-                    throw RefineryError(.integrity, "cannot compare category shares with production \(current.label): \(error.message)",
-                                        at: error.location)
-                }
+        var productionManifest: Manifest?
+        if let current {
+            do {
+                productionManifest = try Manifest.read(directory: current.directory)
+            } catch let error as RefineryError {
+                throw RefineryError(.integrity, "cannot compare with production \(current.label): \(error.message)", at: error.location)
             }
-            results = GateEvaluator.evaluate(gates, candidate: manifest, production: productionManifest, productionLabel: current?.label)
-            guard results.allSatisfy(\.passed) else { throw PromotionRefused(label: record.label, results: results) }
         }
+        if let gates = try GatesSpec.read(specText: manifest.spec, file: "\(record.manifestPath) (spec)") {
+            results = GateEvaluator.evaluate(gates, candidate: manifest, production: productionManifest, productionLabel: current?.label)
+        }
+        // A candidate cannot lower the bar by loosening its own gates: production's gates apply too.
+        if let current, let productionManifest,
+           let gates = try GatesSpec.read(specText: productionManifest.spec, file: "\(current.manifestPath) (spec)"),
+           gates != (try GatesSpec.read(specText: manifest.spec, file: "\(record.manifestPath) (spec)")) {
+            results += GateEvaluator.evaluate(gates, candidate: manifest, production: productionManifest, productionLabel: current.label)
+                .map { var result = $0; result.gate = "\(current.label) gate \(result.gate)"; return result }
+        }
+        guard results.allSatisfy(\.passed) else { throw PromotionRefused(label: record.label, results: results) }
         return try database.transaction {
             // Another promote may have run while the shards were read.
             guard try production(dataset: dataset)?.id == current?.id,
