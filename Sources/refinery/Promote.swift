@@ -5,8 +5,9 @@ import RefineryCatalog
 struct Promote: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Make a dataset version production, after verifying its manifest and shards and passing the spec's gates.",
-        discussion: "The gates are the `gates:` of the spec stored in the version's manifest; category shares are compared with "
-            + "the current production version, which is retired. Messages go to stderr. " + CatalogOptions.exitCodes)
+        discussion: "The gates are the `gates:` of the spec stored in the version's manifest, and those of the production "
+            + "version's spec when they differ; category shares are compared with the current production version, which is "
+            + "retired. Messages go to stderr. " + CatalogOptions.exitCodes)
 
     @Argument(help: ArgumentHelp("The version to promote, e.g. demo@v-1a2b3c (`refinery datasets` lists them).", valueName: "dataset@version"))
     var label: VersionLabel
