@@ -17,3 +17,8 @@ demo: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# Renders the demo report in headless Chromium and checks it; installs chromium and playwright on first use.
+.PHONY: test-browser
+test-browser:
+	bash tools/report/check_browser.sh
