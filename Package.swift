@@ -61,12 +61,15 @@ let package = Package(
                 "RefineryShards", "RefineryCatalog", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
+        // The dataset report: funnel, reject examples, mixes, histograms, duplicate clusters and shards, as one
+        // self-contained HTML page and as numbers for stats.json.
+        .target(name: "RefineryReport", dependencies: ["RefineryCodecs", "RefineryRecords", "RefineryShards", "RefineryStages"]),
         // The trainer: tokenizer, data, model, objectives.
         .target(name: "RefineryTraining", dependencies: ["CRefineryBLAS", "RefineryCodecs", "RefineryRecords", "RefineryShards", "RefinerySpec"]),
         .executableTarget(
             name: "refinery",
             dependencies: [
-                "RefineryCatalog", "RefineryPipeline", "RefineryShards", "RefinerySpec", "RefineryTraining",
+                "RefineryCatalog", "RefineryPipeline", "RefineryReport", "RefineryShards", "RefinerySpec", "RefineryTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -98,7 +101,7 @@ let package = Package(
         .testTarget(
             name: "RefineryTests",
             dependencies: ["RefineryCodecs", "RefineryRecords", "RefinerySpec", "RefineryReaders", "RefineryStages",
-                           "RefineryShards", "RefineryCatalog", "RefineryPipeline", "RefineryTraining"],
+                           "RefineryShards", "RefineryCatalog", "RefineryPipeline", "RefineryReport", "RefineryTraining"],
             // Read from #filePath by the tests, not bundled.
             exclude: ["Fixtures"]),
     ],

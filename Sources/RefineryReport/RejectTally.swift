@@ -1,0 +1,80 @@
+import RefineryRecords
+import RefineryStages
+
+/// What the reject shards say: characters and examples per stage and reason, and dedup's clusters and pairs.
+struct RejectTally {
+    /// Examples kept per stage and reason.
+    let limit: Int
+    /// `stage.reason` → characters quarantined.
+    var chars: [String: Int] = [:]
+    /// Examples in file order.
+    var examples: [RejectExample] = []
+    /// `stage.reason` → examples kept.
+    var exampleCounts: [String: Int] = [:]
+    /// Kept record id → records dropped as its duplicates.
+    private var clusterMembers: [String: Int] = [:]
+    private var exactDuplicates = 0
+    private var nearDuplicates = 0
+    /// Candidate pairs (the dropped record matched the one its cluster keeps), near-duplicates and exact ones apart.
+    private var nearPairs: [DuplicatePair] = []
+    private var exactPairs: [DuplicatePair] = []
+    /// Kept ids whose texts the pairs need → the text once found (`nil` until then).
+    var wanted: [String: String?] = [:]
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// Counts one reject line.
+    mutating func add(_ value: JSONValue, stage: String, content: String, exampleText: ExampleText) {
+        let reason = value["reason"]?.stringValue ?? "?"
+        let key = "\(stage).\(reason)"
+        chars[key, default: 0] += ByteLanes.scalarCount(content)
+        let detail = value["detail"]?.stringValue ?? ""
+        let id = value["id"]?.stringValue ?? "?"
+        if exampleCounts[key, default: 0] < limit {
+            exampleCounts[key, default: 0] += 1
+            let shown = exampleText.render(content)
+            examples.append(RejectExample(
+                id: id, stage: stage, reason: reason, detail: exampleText.redact(detail).text, file: value["file"]?.stringValue ?? "",
+                line: value["line"]?.doubleValue.map { Int($0) }, text: shown.text, truncated: shown.truncated, redactions: shown.redactions))
+        }
+        guard reason == "exact_duplicate" || reason == "near_duplicate", let kept = value["kept_id"]?.stringValue else { return }
+        clusterMembers[kept, default: 0] += 1
+        let near = reason == "near_duplicate"
+        if near { nearDuplicates += 1 } else { exactDuplicates += 1 }
+        // A pair is shown only when the record matched the one its cluster keeps, and that one is in this version.
+        guard !detail.contains("its group keeps"), !detail.contains("published in"),
+              (near ? nearPairs.count : exactPairs.count) < limit else { return }
+        let pair = DuplicatePair(reason: reason, jaccard: near ? Self.jaccard(in: detail) ?? 0 : 1, droppedID: id,
+                                 droppedText: exampleText.render(content).text, keptID: kept, keptText: nil)
+        if near { nearPairs.append(pair) } else { exactPairs.append(pair) }
+        if wanted[kept] == nil { wanted[kept] = .some(nil) }
+    }
+
+    /// The Jaccard number in a dedup detail (`…, estimated Jaccard 0.912; …`).
+    static func jaccard(in detail: String) -> Double? {
+        guard let mark = detail.range(of: "Jaccard ", options: .backwards) else { return nil }
+        return Double(detail[mark.upperBound...].prefix { $0.isNumber || $0 == "." })
+    }
+
+    /// Up to `limit` pairs, near-duplicates first, with the kept texts found.
+    func pairs(limit: Int) -> [DuplicatePair] {
+        (nearPairs + exactPairs).prefix(limit).map { pair in
+            var pair = pair
+            pair.keptText = wanted[pair.keptID] ?? nil
+            return pair
+        }
+    }
+
+    func duplicateSummary() -> DuplicateSummary {
+        var sizes = Histogram.clusterSizes()
+        var largest = 0
+        for members in clusterMembers.values {
+            sizes.add(members + 1)
+            largest = max(largest, members + 1)
+        }
+        return DuplicateSummary(exactDuplicates: exactDuplicates, nearDuplicates: nearDuplicates, clusters: clusterMembers.count,
+                                largestCluster: largest, sizes: sizes)
+    }
+}

@@ -1,0 +1,222 @@
+import Foundation
+import RefineryRecords
+import RefineryShards
+import RefineryStages
+
+/// Reads a dataset folder once and gathers what the report shows: reject shards first (drops, examples,
+/// duplicate clusters, what balancing dropped), then the data shards (histograms, mixes, the texts of duplicate
+/// pairs' kept records).
+///
+/// Streaming: one shard is in memory at a time, as ``DatasetRecords`` reads them, and every shard's size and
+/// checksum is verified against the manifest before its records are used. What is held besides is bounded by
+/// the report's size (examples, bins, mix rows) and by the number of duplicate clusters.
+struct ReportBuilder {
+    let records: DatasetRecords
+    /// Examples kept per stage and reason.
+    let examplesPerReason: Int
+    let exampleText = ExampleText()
+
+    /// The stage whose rejects are records balancing dropped (its kept records plus these are the mix "before").
+    static let balanceStage = "balance"
+
+    private var manifest: Manifest { records.manifest }
+
+    init(directory: String, examplesPerReason: Int) throws {
+        records = try DatasetRecords(directory: directory)
+        self.examplesPerReason = max(0, examplesPerReason)
+    }
+
+    /// Reads every shard and returns the report.
+    /// - Throws: ``RefineryError`` (code `integrity`) when a shard does not match the manifest or is damaged.
+    func build() throws -> ReportData {
+        var mixes = MixTally()
+        var rejects = try readRejects(into: &mixes)
+        var histograms = Histogram.recordMeasures()
+        for split in splitsInOrder() {
+            try records.forEach(split: split) { record in
+                let value = record.value
+                let measures = RecordMeasures(value)
+                for field in MixTally.fields {
+                    mixes.addAfter(field: field, value: measures.key(field), chars: measures.chars, copy: measures.isCopy)
+                }
+                // In the order of Histogram.recordMeasures().
+                histograms[0].add(value["scores"]?["quality"]?.doubleValue)
+                histograms[1].add(value["scores"]?["toxicity"]?.doubleValue)
+                histograms[2].add(value["scores"]?["lang"]?.doubleValue)
+                if measures.hasContent {
+                    histograms[3].add(measures.chars)
+                    histograms[4].add(measures.words)
+                } else {
+                    histograms[3].add(nil as Double?)
+                    histograms[4].add(nil as Double?)
+                }
+                histograms[5].add(measures.turns.map(Double.init))
+                histograms[6].add(value["reward"]?.doubleValue)
+                if !measures.isCopy, case .some(.none) = rejects.wanted[record.id] {
+                    rejects.wanted[record.id] = exampleText.render(ExampleText.content(of: value)).text
+                }
+            }
+        }
+        let numbers = ReportNumbers(
+            format: ReportNumbers.currentFormat, dataset: manifest.dataset, version: manifest.version, configHash: manifest.configHash,
+            totals: ReportTotals(read: manifest.totals.read, written: manifest.totals.written, quarantined: manifest.totals.quarantined,
+                                 repeats: manifest.totals.repeats, blankLines: manifest.totals.blankLines),
+            funnel: funnel(), drops: drops(rejects), mixes: mixes.mixes(), histograms: histograms,
+            duplicates: rejects.duplicateSummary())
+        return ReportData(numbers: numbers, examples: rejects.examples, pairs: rejects.pairs(limit: examplesPerReason),
+                          shards: manifest.shards + manifest.rejects, inputs: manifest.inputs, spec: manifest.spec)
+    }
+
+    /// Data splits in the order the manifest lists their shards.
+    private func splitsInOrder() -> [String] {
+        var splits: [String] = []
+        for entry in manifest.shards where !splits.contains(entry.split) { splits.append(entry.split) }
+        return splits
+    }
+
+    /// One row per stage, from the manifest's counters.
+    private func funnel() -> [FunnelStage] {
+        let read = manifest.totals.read
+        return manifest.stages.map { stage in
+            FunnelStage(stage: stage.name, recordsIn: stage.recordsIn, recordsOut: stage.recordsOut, dropped: stage.droppedTotal,
+                        bytesIn: stage.bytesIn, bytesOut: stage.bytesOut, dropShare: Self.share(stage.droppedTotal, of: stage.recordsIn),
+                        remainingShare: Self.share(stage.recordsOut, of: read))
+        }
+    }
+
+    /// Every reason with drops, in stage order, most drops first; counts from the manifest, characters and examples
+    /// from the reject shards.
+    private func drops(_ rejects: RejectTally) -> [DropReason] {
+        manifest.stages.flatMap { stage in
+            stage.dropped.filter { $0.value > 0 }.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { reason, count in
+                let key = "\(stage.name).\(reason)"
+                return DropReason(stage: stage.name, reason: reason, records: count, chars: rejects.chars[key] ?? 0,
+                                  shareOfStage: Self.share(count, of: stage.recordsIn), shareOfRead: Self.share(count, of: manifest.totals.read),
+                                  examples: rejects.exampleCounts[key] ?? 0)
+            }
+        }
+    }
+
+    static func share(_ part: Int, of whole: Int) -> Double { whole > 0 ? Double(part) / Double(whole) : 0 }
+
+    /// Reads every reject shard, verified, in manifest (stage) order.
+    private func readRejects(into mixes: inout MixTally) throws -> RejectTally {
+        var tally = RejectTally(limit: examplesPerReason)
+        for entry in manifest.rejects {
+            let plain = try records.verifiedContents(of: entry)
+            let path = (records.directory as NSString).appendingPathComponent(entry.file)
+            var start = 0
+            var line = 0
+            while start < plain.count {
+                let end = plain[start...].firstIndex(of: 0x0A) ?? plain.count
+                line += 1
+                defer { start = end + 1 }
+                guard end > start else { continue }
+                let value: JSONValue
+                do {
+                    value = try plain[start..<end].withUnsafeBufferPointer { try JSONParser.parse($0).value }
+                } catch {
+                    throw RefineryError(.integrity, "not a JSON reject: \(error); the shard is damaged, rebuild the dataset",
+                                        at: SourceLocation(file: path, line: line))
+                }
+                let stage = value["stage"]?.stringValue ?? entry.split
+                let record = value["record"]
+                let content = record.map(ExampleText.content(of:)) ?? value["raw"]?.stringValue ?? ""
+                tally.add(value, stage: stage, content: content, exampleText: exampleText)
+                if stage == Self.balanceStage, let record {
+                    let measures = RecordMeasures(record)
+                    for field in MixTally.fields { mixes.addBefore(field: field, value: measures.key(field), chars: measures.chars) }
+                }
+                if let record, let id = record["id"]?.stringValue, case .some(.none) = tally.wanted[id] {
+                    // A duplicate's kept record that balancing then dropped.
+                    tally.wanted[id] = exampleText.render(content).text
+                }
+            }
+        }
+        return tally
+    }
+}
+
+/// What one written or rejected record contributes: its mix keys, characters, words and turns.
+struct RecordMeasures {
+    let value: JSONValue
+    /// Unicode scalars of `text` or of every message's content (0 for an interaction history).
+    var chars = 0
+    /// Runs of non-whitespace (ASCII whitespace separates words).
+    var words = 0
+    /// Messages of a chat; `nil` for other records.
+    var turns: Int?
+    /// Whether the record has text or messages at all.
+    var hasContent = false
+    /// An up-sampled copy (`id` ending in `#r2`, `#r3`, …): counted after balancing, not before.
+    var isCopy = false
+
+    init(_ value: JSONValue) {
+        self.value = value
+        if let text = value["text"]?.stringValue {
+            hasContent = true
+            add(text)
+        } else if case .array(let messages)? = value["messages"] {
+            hasContent = true
+            turns = messages.count
+            for message in messages { add(message["content"]?.stringValue ?? "") }
+        }
+        if let id = value["id"]?.stringValue, let mark = id.range(of: "#r", options: .backwards) {
+            let suffix = id[mark.upperBound...]
+            isCopy = !suffix.isEmpty && suffix.allSatisfy(\.isASCIIDigitCharacter) && (Int(suffix) ?? 0) >= 2
+        }
+    }
+
+    private mutating func add(_ text: String) {
+        chars += ByteLanes.scalarCount(text)
+        var copy = text
+        words += copy.withUTF8 { bytes in
+            var count = 0
+            var inWord = false
+            for byte in bytes {
+                let space = byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)
+                if !space && !inWord { count += 1 }
+                inWord = !space
+            }
+            return count
+        }
+    }
+
+    /// The record's value for a mix field, `(none)` when it has none.
+    func key(_ field: String) -> String { value[field]?.stringValue ?? "(none)" }
+}
+
+extension Character {
+    fileprivate var isASCIIDigitCharacter: Bool { isASCII && isNumber }
+}
+
+/// Records and characters per value of each mix field, before and after balancing.
+struct MixTally {
+    static let fields = ["category", "source", "lang"]
+    private var rows: [String: [String: MixRow]] = [:]
+
+    /// A written record: after; before too unless it is an up-sampled copy.
+    mutating func addAfter(field: String, value: String, chars: Int, copy: Bool) {
+        rows[field, default: [:]][value, default: MixRow(name: value, recordsBefore: 0, charsBefore: 0, recordsAfter: 0, charsAfter: 0)]
+            .recordsAfter += 1
+        rows[field]![value]!.charsAfter += chars
+        if !copy { addBefore(field: field, value: value, chars: chars) }
+    }
+
+    /// A record balancing was given.
+    mutating func addBefore(field: String, value: String, chars: Int) {
+        rows[field, default: [:]][value, default: MixRow(name: value, recordsBefore: 0, charsBefore: 0, recordsAfter: 0, charsAfter: 0)]
+            .recordsBefore += 1
+        rows[field]![value]!.charsBefore += chars
+    }
+
+    /// One mix per field, most records after balancing first.
+    func mixes() -> [Mix] {
+        Self.fields.map { field in
+            let sorted = (rows[field] ?? [:]).values.sorted {
+                ($1.recordsAfter, $1.recordsBefore, $0.name) < ($0.recordsAfter, $0.recordsBefore, $1.name)
+            }
+            return Mix(field: field, rows: sorted)
+        }
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import Testing
+import RefineryPipeline
+import RefineryRecords
+@testable import RefineryReport
+import RefineryShards
+
+@Suite struct ReportTests {
+    /// Runs the demo pipeline into a fresh folder and returns the dataset folder.
+    private func demoDataset(_ folder: TemporaryFolder) throws -> String {
+        let result = try run(try demoSpec(output: folder.path + "/demo"))
+        return result.directory
+    }
+
+    @Test("the report's funnel and drops are the manifest's, with examples for every reason and none beyond N")
+    func funnelMatchesManifest() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let directory = try demoDataset(folder)
+        let manifest = try Manifest.read(directory: directory)
+        let report = try DatasetReport.build(directory: directory, examplesPerReason: 2)
+        let numbers = report.numbers
+
+        #expect(numbers.funnel.map(\.stage) == manifest.stages.map(\.name))
+        for (row, stage) in zip(numbers.funnel, manifest.stages) {
+            #expect(row.recordsIn == stage.recordsIn && row.recordsOut == stage.recordsOut && row.dropped == stage.droppedTotal)
+            #expect(row.bytesIn == stage.bytesIn && row.bytesOut == stage.bytesOut)
+        }
+        #expect(numbers.totals.read == manifest.totals.read && numbers.totals.written == manifest.totals.written)
+        #expect(numbers.totals.quarantined == manifest.totals.quarantined)
+        var byReason: [String: Int] = [:]
+        for drop in numbers.drops { byReason[drop.key] = drop.records }
+        #expect(byReason == manifest.totals.quarantinedByReason.filter { $0.value > 0 })
+        #expect(numbers.drops.reduce(0) { $0 + $1.records } == manifest.totals.quarantined)
+
+        for drop in numbers.drops {
+            let examples = report.examples.filter { $0.stage == drop.stage && $0.reason == drop.reason }
+            #expect(examples.count == min(2, drop.records), "\(drop.key)")
+            #expect(drop.examples == examples.count)
+            #expect(drop.chars >= 0)
+        }
+        #expect(report.examples.allSatisfy { $0.text.unicodeScalars.count <= 301 })
+    }
+
+    @Test("histograms cover every written record, and the mix after balancing is the manifest's")
+    func histogramsAndMixes() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let directory = try demoDataset(folder)
+        let manifest = try Manifest.read(directory: directory)
+        let numbers = try DatasetReport.build(directory: directory).numbers
+
+        #expect(numbers.histograms.map(\.name) == ["quality", "toxicity", "lang_confidence", "length_chars", "length_words", "turns", "reward"])
+        for histogram in numbers.histograms {
+            #expect(histogram.bins.reduce(0) { $0 + $1.count } == histogram.records, "\(histogram.name)")
+            #expect(histogram.records + histogram.missing == manifest.totals.written, "\(histogram.name)")
+        }
+        let lengths = try #require(numbers.histograms.first { $0.name == "length_chars" })
+        #expect(lengths.records > 0)
+
+        let category = try #require(numbers.mixes.first { $0.field == "category" })
+        let expected = try #require(manifest.categoryMix)
+        for row in category.rows {
+            let mix = try #require(expected[row.name])
+            #expect(row.recordsAfter == mix.recordsAfter && row.charsAfter == mix.charsAfter, "\(row.name)")
+        }
+        // Before balancing: kept records (copies not counted) and what balancing dropped.
+        let balanceDrops = manifest.stages.first { $0.name == "balance" }?.droppedTotal ?? 0
+        #expect(balanceDrops > 0)
+        #expect(category.rows.reduce(0) { $0 + $1.recordsBefore } == manifest.totals.written - manifest.totals.repeats + balanceDrops)
+        for mix in numbers.mixes {
+            #expect(mix.rows.reduce(0) { $0 + $1.recordsAfter } == manifest.totals.written, "\(mix.field)")
+        }
+        #expect(numbers.duplicates.exactDuplicates + numbers.duplicates.nearDuplicates
+                == (manifest.stages.first { $0.name == "dedup" }?.droppedTotal ?? -1))
+        #expect(numbers.duplicates.sizes.records == numbers.duplicates.clusters)
+    }
+
+    @Test("report.html is byte-identical across builds and folders; stats.json keeps its keys and gains report")
+    func deterministicAndMerged() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let directory = try demoDataset(folder)
+        let statsPath = directory + "/stats.json"
+        let before = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: statsPath))) as? [String: Any])
+        #expect(before["report"] == nil)
+
+        let first = try DatasetReport.write(directory: directory)
+        let html = try Data(contentsOf: URL(fileURLWithPath: first.htmlPath))
+        let stats = try Data(contentsOf: URL(fileURLWithPath: statsPath))
+        try DatasetReport.write(directory: directory)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: first.htmlPath)) == html)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: statsPath)) == stats)
+
+        let after = try #require(try JSONSerialization.jsonObject(with: stats) as? [String: Any])
+        #expect(Set(after.keys) == Set(before.keys).union(["report"]))
+        for (key, value) in before {
+            #expect((after[key] as? NSObject) == (value as? NSObject), "\(key)")
+        }
+        let merged = try JSONSerialization.data(withJSONObject: try #require(after["report"]))
+        #expect(try DatasetReport.numbers(from: merged) == first.report.numbers)
+
+        // Another run of the same spec and inputs, in another folder, reports the same bytes.
+        let other = try TemporaryFolder()
+        defer { other.cleanup() }
+        let otherHTML = DatasetReport.html(try DatasetReport.build(directory: try demoDataset(other)))
+        #expect(Data(otherHTML.utf8) == html)
+    }
+
+    @Test("the page is self-contained: one inline script, no network URL, charts and sortable tables as the contract says")
+    func selfContained() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let html = DatasetReport.html(try DatasetReport.build(directory: try demoDataset(folder)))
+        #expect(html.components(separatedBy: "<script").count == 2)
+        #expect(html.contains("<script>"))
+        #expect(!html.contains("http://") && !html.contains("https://"))
+        #expect(!html.contains("<link") && !html.contains("@font-face") && !html.contains("url("))
+        #expect(html.contains("@media print"))
+        #expect(html.contains("<table class=\"sortable\">"))
+        for name in ["funnel", "drops", "category_records", "category_chars", "source_records", "lang_chars", "quality", "toxicity",
+                     "lang_confidence", "length_chars", "length_words", "turns", "reward", "cluster_sizes"] {
+            #expect(html.contains("<svg class=\"chart\" data-chart=\"\(name)\""), "\(name)")
+        }
+    }
+
+    @Test("hostile texts, categories and file names are escaped, kept or rejected, and rejects are redacted")
+    func hostileInput() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let script = "<script>alert(1)</script>"
+        let image = "\"><img src=x onerror=alert(1)>"
+        func line(_ text: String, category: String) throws -> String {
+            String(decoding: try JSONSerialization.data(withJSONObject: ["text": text, "category": category]), as: UTF8.self)
+        }
+        let lines = [
+            try line("\(script) this one is long enough to be kept by validate", category: script),
+            try line("\(image) this one is long enough to be kept by validate too", category: image),
+            try line(script, category: image),
+            try line(image, category: script),
+            try line("jane.doe@example.com hi", category: "mail"),
+            // An exact duplicate of the first: the pair shows both texts.
+            try line("\(script) this one is long enough to be kept by validate", category: script),
+        ]
+        try folder.write("in/x\"><img src=y onerror=alert(2)>.jsonl", lines.joined(separator: "\n") + "\n")
+        let spec = try tinySpec(folder, stages: "- validate: {min_chars: 40}\n  - dedup: {}")
+        let result = try run(spec)
+        #expect(result.manifest.totals.written == 2)
+        let summary = try DatasetReport.write(directory: result.directory)
+        let html = try String(contentsOfFile: summary.htmlPath, encoding: .utf8)
+
+        #expect(html.components(separatedBy: "<script").count == 2)
+        #expect(!html.contains("<img"))
+        #expect(!html.contains("onerror=alert(1)>"))
+        #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+        #expect(html.contains("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"))
+        #expect(html.contains("x&quot;&gt;&lt;img src=y onerror=alert(2)&gt;.jsonl"))
+        // The kept records' categories, in the mix tables.
+        #expect(html.contains("<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>"))
+        #expect(html.contains("<td>&quot;&gt;&lt;img src=x onerror=alert(1)&gt;</td>"))
+        #expect(!html.contains("jane.doe@example.com"))
+        #expect(html.contains("&lt;EMAIL&gt; hi"))
+        #expect(!html.contains("http://") && !html.contains("https://"))
+        // Every attribute value is quoted and holds no raw quote from data: attributes end where they should.
+        #expect(!html.contains("=\"\"&gt;") && !html.contains("\"\">"))
+        #expect(summary.report.pairs.count == 1 && summary.report.pairs.first?.keptText != nil)
+    }
+
+    @Test("a shard that does not match its manifest fails the report with an integrity error")
+    func damagedShard() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let directory = try demoDataset(folder)
+        let manifest = try Manifest.read(directory: directory)
+        let reject = try #require(manifest.rejects.first)
+        let path = directory + "/" + reject.file
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[bytes.count / 2] ^= 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        #expect { try DatasetReport.write(directory: directory) } throws: { ($0 as? RefineryError)?.code == .integrity }
+        #expect(!FileManager.default.fileExists(atPath: directory + "/" + DatasetReport.fileName))
+    }
+
+    @Test("bar charts of 40 rows and of 1 row draw every mark and label; a histogram without data says so")
+    func chartShapes() throws {
+        let many = (1...40).map { SVGChart.Row(label: "category \($0) <x>", values: [$0 * 3, $0]) }
+        let chart = SVGChart.horizontalBars(name: "many", title: "Forty", unit: "records", series: ["before", "after"], rows: many)
+        #expect(chart.hasPrefix("<svg class=\"chart\" data-chart=\"many\" role=\"img\" aria-label=\""))
+        #expect(chart.components(separatedBy: "class=\"mark\"").count - 1 == 80)
+        for index in 1...40 { #expect(chart.contains(">category \(index) &lt;x&gt;</text>"), "\(index)") }
+        #expect(!chart.contains("<x>"))
+
+        let one = SVGChart.horizontalBars(name: "one", title: "One", unit: "records", series: ["records"], rows: [SVGChart.Row(label: "only", values: [7])])
+        #expect(one.components(separatedBy: "class=\"mark\"").count - 1 == 1)
+        #expect(one.contains(">only</text>") && !one.contains("data-empty"))
+
+        var empty = Histogram.unitScore("quality", axis: "quality score (0–1)")
+        empty.add(nil as Double?)
+        let drawn = SVGChart.histogram(empty, name: "quality", title: "Quality")
+        #expect(drawn.contains("data-empty=\"true\"") && drawn.contains(">no data</text>"))
+        #expect(!drawn.contains("class=\"mark\""))
+
+        var scores = Histogram.unitScore("quality", axis: "quality score (0–1)")
+        for value in [0.0, 0.05, 0.5, 0.999, 1.0, 1.0] { scores.add(value) }
+        #expect(scores.bins.map(\.count) == [1, 1] + Array(repeating: 0, count: 8) + [1] + Array(repeating: 0, count: 8) + [3])
+        let bars = SVGChart.histogram(scores, name: "quality", title: "Quality")
+        #expect(bars.components(separatedBy: "class=\"mark\"").count - 1 == 20)
+        #expect(SVGChart.horizontalBars(name: "none", title: "None", unit: "records", series: ["x"], rows: []).contains("data-empty=\"true\""))
+    }
+}
