@@ -58,7 +58,7 @@ let package = Package(
             name: "RefineryPipeline",
             dependencies: [
                 "RefineryCodecs", "RefineryRecords", "RefinerySpec", "RefineryReaders", "RefineryStages",
-                "RefineryShards", "RefineryCatalog", .product(name: "Logging", package: "swift-log"),
+                "RefineryShards", "RefineryCatalog", "RefineryReport", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
         // The dataset report: funnel, reject examples, mixes, histograms, duplicate clusters and shards, as one

@@ -32,6 +32,8 @@ struct ReportBuilder {
         var mixes = MixTally()
         var rejects = try readRejects(into: &mixes)
         var histograms = Histogram.recordMeasures()
+        var samples: [RecordSample] = []
+        var sampled: [String: Int] = [:]
         for split in splitsInOrder() {
             try records.forEach(split: split) { record in
                 let value = record.value
@@ -52,6 +54,12 @@ struct ReportBuilder {
                 }
                 histograms[5].add(measures.turns.map(Double.init))
                 histograms[6].add(value["reward"]?.doubleValue)
+                let category = measures.key("category")
+                if !measures.isCopy, sampled[category, default: 0] < examplesPerReason {
+                    sampled[category, default: 0] += 1
+                    samples.append(RecordSample(category: category, id: record.id,
+                                                text: exampleText.render(ExampleText.content(of: value)).text))
+                }
                 if !measures.isCopy, case .some(.none) = rejects.wanted[record.id] {
                     rejects.wanted[record.id] = exampleText.render(ExampleText.content(of: value)).text
                 }
@@ -64,6 +72,8 @@ struct ReportBuilder {
             funnel: funnel(), drops: drops(rejects), mixes: mixes.mixes(), histograms: histograms,
             duplicates: rejects.duplicateSummary())
         return ReportData(numbers: numbers, examples: rejects.examples, pairs: rejects.pairs(limit: examplesPerReason),
+                          samples: samples.enumerated().sorted { ($0.element.category, $0.offset) < ($1.element.category, $1.offset) }
+                              .map(\.element),
                           shards: manifest.shards + manifest.rejects, inputs: manifest.inputs, spec: manifest.spec)
     }
 

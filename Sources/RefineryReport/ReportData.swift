@@ -12,6 +12,8 @@ public struct ReportData: Codable, Sendable, Equatable {
     public var examples: [RejectExample]
     /// Example duplicate pairs with both texts, redacted and truncated.
     public var pairs: [DuplicatePair]
+    /// The first written records of each category, in shard order, redacted and truncated: what the dataset holds.
+    public var samples: [RecordSample]
     /// Data shards then reject shards, in manifest order.
     public var shards: [ShardEntry]
     /// The input files the run read.
@@ -152,6 +154,14 @@ public struct RejectExample: Codable, Sendable, Equatable {
     public var truncated: Bool
     /// PII matches replaced by placeholders.
     public var redactions: Int
+}
+
+/// A written record, as the report shows it.
+public struct RecordSample: Codable, Sendable, Equatable {
+    public var category: String
+    public var id: String
+    /// Its text (chat turns as `role: content` lines), PII redacted, truncated.
+    public var text: String
 }
 
 /// A record dropped as a duplicate beside the one it matched.

@@ -28,6 +28,9 @@ struct Run: ParsableCommand {
     @Flag(name: .long, help: "Discard the work an interrupted run committed and start over, instead of resuming from it.")
     var restart = false
 
+    @Flag(name: .long, help: "Do not write report.html (and the report's numbers in stats.json); `refinery report` writes them later.")
+    var noReport = false
+
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -48,7 +51,7 @@ struct Run: ParsableCommand {
             print(plan.description)
             return
         }
-        var options = RunOptions(force: force, full: full, restart: restart, monitor: global.monitorOptions())
+        var options = RunOptions(force: force, full: full, restart: restart, report: !noReport, monitor: global.monitorOptions())
         if let workers { options.workers = workers }
         do {
             let result = try Engine(plan: plan, options: options, logger: logger).run()
@@ -63,6 +66,8 @@ struct Run: ParsableCommand {
                 var notes: [String] = []
                 if result.unitsReused > 0 { notes.append("resumed: \(result.unitsReused) unit(s) taken from the interrupted run") }
                 if result.skippedInputs > 0 { notes.append("incremental: \(result.skippedInputs) input(s) already published, skipped (--full reads them)") }
+                let report = (result.directory as NSString).appendingPathComponent("report.html")
+                if !noReport && FileManager.default.fileExists(atPath: report) { notes.append("report: \(report)") }
                 for note in notes { printError(note) }
                 printError(String(format: "time: %.2f s, %.1f MB/s of input, %d worker(s); run %lld in %@", result.seconds, rate,
                                   options.workers, result.runID, plan.spec.catalogPath))

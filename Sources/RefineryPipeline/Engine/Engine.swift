@@ -250,6 +250,7 @@ public struct Engine {
         fs.remove((directory as NSString).appendingPathComponent("manifest.json"))
         for entry in manifest.shards + manifest.rejects { fs.remove((directory as NSString).appendingPathComponent(entry.file)) }
         fs.remove((directory as NSString).appendingPathComponent("stats.json"))
+        fs.remove((directory as NSString).appendingPathComponent("report.html"))
         if manifest.dataset == plan.spec.output.dataset { removeSegment(version: manifest.version) }
     }
 

@@ -11,6 +11,8 @@ public struct RunOptions: Sendable {
     public var full: Bool
     /// Discard the work units an interrupted run committed instead of resuming from them (`--restart`).
     public var restart: Bool
+    /// Write `report.html` (and the report's numbers in `stats.json`) once the dataset is written.
+    public var report: Bool
     /// Progress lines, log format and the metrics file.
     public var monitor: MonitorOptions
     /// The command line, for the catalog's record of the run.
@@ -19,13 +21,14 @@ public struct RunOptions: Sendable {
     public var fileSystem: any OutputFileSystem
 
     public init(workers: Int = ProcessInfo.processInfo.activeProcessorCount, force: Bool = false, full: Bool = false,
-                restart: Bool = false, monitor: MonitorOptions = MonitorOptions(isTerminal: false),
+                restart: Bool = false, report: Bool = true, monitor: MonitorOptions = MonitorOptions(isTerminal: false),
                 command: String = ProcessInfo.processInfo.arguments.joined(separator: " "),
                 fileSystem: any OutputFileSystem = POSIXFileSystem()) {
         self.workers = max(1, workers)
         self.force = force
         self.full = full
         self.restart = restart
+        self.report = report
         self.monitor = monitor
         self.command = command
         self.fileSystem = fileSystem

@@ -2,6 +2,7 @@ import Foundation
 import RefineryCatalog
 import RefineryCodecs
 import RefineryRecords
+import RefineryReport
 import RefineryShards
 
 /// One `refinery run` as the catalog sees it, with the dataset's lock held: decides what to read (incremental
@@ -59,6 +60,10 @@ struct RunSession {
                     try recordVersion(directory: directory, version: complete.version, runID: runID)
                 }
                 discardUnits(under: root)
+                // A run killed between its manifest and its report left no report.
+                if !FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent(DatasetReport.fileName)) {
+                    writeReport(directory)
+                }
             } else {
                 if let replaced, replaced.version != plan.version {   // --force removed it
                     try catalog.markFilesRemoved(dataset: replaced.dataset, version: replaced.version)
@@ -67,6 +72,8 @@ struct RunSession {
                 StopPoint.reached("manifest")
                 try recordVersion(directory: directory, version: plan.version, runID: runID)
                 discardUnits(under: root)
+                monitor.phase("report")
+                writeReport(directory)
             }
             result.runID = runID
             result.skippedInputs = plan.skipped.count
@@ -124,6 +131,19 @@ struct RunSession {
             try UnitStore.discard(root: root, catalog: catalog)
         } catch {
             engine.logger.warning("could not remove the committed work units", metadata: ["root": "\(root)", "error": "\(error)"])
+        }
+    }
+
+    /// Writes the dataset's `report.html` and the report's numbers into `stats.json`. Best effort: the dataset is
+    /// written and recorded; `refinery report` can write the report again.
+    private func writeReport(_ directory: String) {
+        guard engine.options.report else { return }
+        do {
+            let summary = try DatasetReport.write(directory: directory)
+            engine.logger.info("report written", metadata: ["report": "\(summary.htmlPath)"])
+        } catch {
+            engine.logger.warning("the dataset was written but its report was not; `refinery report` writes it",
+                                  metadata: ["dataset.dir": "\(directory)", "error": "\(error)"])
         }
     }
 

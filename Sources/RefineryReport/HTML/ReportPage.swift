@@ -19,7 +19,8 @@ enum ReportPage {
             <p class="muted">Refinery dataset report. Config hash <code>\(e(numbers.configHash))</code>.</p>
             \(accounting(numbers.totals))
             </header>
-            <nav><a href="#funnel">Funnel</a> <a href="#drops">Drops</a> <a href="#examples">Examples</a> <a href="#mix">Mix</a> \
+            <nav><a href="#funnel">Funnel</a> <a href="#drops">Drops</a> <a href="#examples">Examples</a> <a href="#samples">Samples</a> \
+            <a href="#mix">Mix</a> \
             <a href="#histograms">Histograms</a> <a href="#duplicates">Duplicates</a> <a href="#shards">Shards</a> \
             <a href="#inputs">Inputs</a> <a href="#spec">Spec</a></nav>
 
@@ -27,6 +28,7 @@ enum ReportPage {
         html += funnel(numbers)
         html += drops(numbers)
         html += examples(report)
+        html += samples(report)
         html += mixes(numbers)
         html += histograms(numbers)
         html += duplicates(report)
@@ -76,6 +78,15 @@ enum ReportPage {
         let body = numbers.drops.isEmpty ? "<p>Nothing was dropped.</p>" : table.render()
         return "<section id=\"drops\"><h2>Drops by reason</h2>\n<p class=\"muted\">Characters are those of what was quarantined "
             + "(a record's content, or a unit's raw text).</p>\n\(chart)\n\(body)</section>\n"
+    }
+
+    private static func samples(_ report: ReportData) -> String {
+        var html = "<section id=\"samples\"><h2>Samples of written records</h2>\n<p class=\"muted\">The first records of each "
+            + "category in shard order; personal data redacted, long texts cut with …</p>\n"
+        guard !report.samples.isEmpty else { return html + "<p>No records written.</p></section>\n" }
+        var table = HTMLTable([("category", false), ("id", false), ("text", false)], sortable: false)
+        for sample in report.samples { table.append([.text(sample.category), .code(sample.id), .block(sample.text)]) }
+        return html + table.render() + "\n</section>\n"
     }
 
     private static func examples(_ report: ReportData) -> String {
