@@ -94,3 +94,27 @@ func printJSON<Value: Encodable>(_ value: Value) throws {
     encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
+
+extension CatalogOptions {
+    /// A dataset folder named on the command line: the argument itself when it is a folder, else the folder of
+    /// DATASET@VERSION in the catalog.
+    func datasetDirectory(_ target: String) throws -> String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory), isDirectory.boolValue { return target }
+        guard let label = VersionLabel(argument: target) else {
+            throw ValidationError("no such folder, and not DATASET@VERSION (e.g. demo@v-1a2b3c): '\(target)'")
+        }
+        let catalog = try open(readOnly: true)
+        do {
+            guard let version = try catalog.version(dataset: label.dataset, version: label.version) else {
+                throw RefineryError(.usage, "catalog \(catalog.path) has no version \(label.dataset)@\(label.version); `refinery datasets` lists them")
+            }
+            if let removed = version.filesRemovedAt {
+                throw RefineryError(.usage, "\(version.label)'s files were removed by gc at \(removed)")
+            }
+            return version.directory
+        } catch {
+            throw CatalogFailure.exit(error)
+        }
+    }
+}

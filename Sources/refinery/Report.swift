@@ -35,7 +35,7 @@ struct Report: ParsableCommand {
 
     func run() throws {
         let logger = global.makeLogger()
-        let directory = try datasetDirectory()
+        let directory = try location.datasetDirectory(target)
         guard FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("manifest.json")) else {
             throw ValidationError("\(directory) holds no manifest.json: not a dataset folder (or a run that did not finish)")
         }
@@ -52,27 +52,6 @@ struct Report: ParsableCommand {
             logger.info("report written", metadata: ["report.path": "\(path)",
                                                      "report.seconds": "\(String(format: "%.3f", Date().timeIntervalSince(started)))"])
             print(path)
-        } catch {
-            throw CatalogFailure.exit(error)
-        }
-    }
-
-    /// The folder: the argument itself when it is a folder, else the catalog's folder of DATASET@VERSION.
-    private func datasetDirectory() throws -> String {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory), isDirectory.boolValue { return target }
-        guard let label = VersionLabel(argument: target) else {
-            throw ValidationError("no such folder, and not DATASET@VERSION (e.g. demo@v-1a2b3c): '\(target)'")
-        }
-        let catalog = try location.open(readOnly: true)
-        do {
-            guard let version = try catalog.version(dataset: label.dataset, version: label.version) else {
-                throw RefineryError(.usage, "catalog \(catalog.path) has no version \(label.dataset)@\(label.version); `refinery datasets` lists them")
-            }
-            if let removed = version.filesRemovedAt {
-                throw RefineryError(.usage, "\(version.label)'s files were removed by gc at \(removed); nothing left to report on")
-            }
-            return version.directory
         } catch {
             throw CatalogFailure.exit(error)
         }

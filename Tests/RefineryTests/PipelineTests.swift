@@ -24,10 +24,11 @@ func demoSpec(output: String) throws -> PipelineSpec {
     return spec
 }
 
-func run(_ spec: PipelineSpec, workers: Int = 2, force: Bool = false,
+/// Runs a spec with the engine; without the report unless asked (ReportTests check it).
+func run(_ spec: PipelineSpec, workers: Int = 2, force: Bool = false, report: Bool = false,
          fileSystem: any OutputFileSystem = POSIXFileSystem()) throws -> RunResult {
     let plan = try RunPlan.make(spec: spec)
-    return try Engine(plan: plan, options: RunOptions(workers: workers, force: force, fileSystem: fileSystem)).run()
+    return try Engine(plan: plan, options: RunOptions(workers: workers, force: force, report: report, fileSystem: fileSystem)).run()
 }
 
 /// A spec over files written into a temporary folder.

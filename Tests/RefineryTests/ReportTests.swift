@@ -76,6 +76,17 @@ import RefineryShards
         #expect(numbers.duplicates.sizes.records == numbers.duplicates.clusters)
     }
 
+    @Test("a run writes report.html and the report's numbers itself, as refinery report would")
+    func writtenByTheRun() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let directory = try run(try demoSpec(output: folder.path + "/demo"), report: true).directory
+        let page = try String(contentsOfFile: directory + "/" + DatasetReport.fileName, encoding: .utf8)
+        #expect(page == DatasetReport.html(try DatasetReport.build(directory: directory)))
+        let stats = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/stats.json"))) as? [String: Any]
+        #expect(stats?["report"] != nil && stats?["worker_seconds"] != nil)
+    }
+
     @Test("report.html is byte-identical across builds and folders; stats.json keeps its keys and gains report")
     func deterministicAndMerged() throws {
         let folder = try TemporaryFolder()

@@ -1,0 +1,17 @@
+import Foundation
+
+extension DatasetDiff {
+    /// Text tables for a terminal or a nightly log.
+    public var text: String { DiffText.render(self) }
+
+    /// One self-contained HTML page.
+    public var html: String { DiffPage.render(self) }
+
+    /// JSON with sorted keys.
+    public func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return try encoder.encode(self)
+    }
+}
