@@ -14,11 +14,13 @@ demo: build
 	$(SWIFT) run -c release --skip-build refinery run $(SPEC) --force
 	@echo "look inside: $(SWIFT) run -c release --skip-build refinery inspect out/demo"
 
+# The Swift test suite, then the report in headless Chromium with the debug binary the suite just built.
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	REFINERY_BIN="$$($(SWIFT) build --show-bin-path)/refinery" bash tools/report/check_browser.sh
 
-# Renders the demo report in headless Chromium and checks it; installs chromium and playwright on first use.
+# Only the browser test (installs chromium and playwright on first use; builds a release binary unless REFINERY_BIN is set).
 .PHONY: test-browser
 test-browser:
 	bash tools/report/check_browser.sh

@@ -28,25 +28,35 @@ since() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1
 
 # --- 1. Chromium and Playwright ----------------------------------------------------------------------
 step=$(date +%s%N)
-if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
-  say "installing Debian's chromium (once; about 30 s)"
-  if [ "$(id -u)" -eq 0 ]; then
-    SUDO=()
-  elif command -v sudo >/dev/null 2>&1; then
-    SUDO=(sudo)
-  else
-    fail "chromium is missing and installing it needs root or sudo: apt-get install chromium"
-  fi
+if [ "$(id -u)" -eq 0 ]; then
+  SUDO=()
+elif command -v sudo >/dev/null 2>&1; then
+  SUDO=(sudo)
+else
+  SUDO=(false)   # apt_install fails with a message naming the packages
+fi
+# apt_install PACKAGE...: Debian packages, noninteractive, without recommends.
+apt_install() {
+  "${SUDO[@]}" true 2>/dev/null || fail "installing $* needs root or sudo: apt-get install $*"
   export DEBIAN_FRONTEND=noninteractive
   "${SUDO[@]}" apt-get update -qq
+  "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "$@" >&2
+}
+if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  say "installing Debian's chromium (once; about 30 s)"
   # DejaVu so text renders in the screenshot on a machine without any font.
-  "${SUDO[@]}" apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >&2
+  apt_install chromium fonts-dejavu-core
   command -v chromium >/dev/null 2>&1 || fail "apt-get installed chromium but it is not on PATH"
 fi
 
 if [ ! -x "$VENV/bin/python" ]; then
   mkdir -p "$ROOT/.build"
-  python3 -m venv "$VENV" || fail "python3 -m venv failed (on Debian's own python3: apt-get install python3-venv)"
+  if ! python3 -m venv "$VENV" 2>/dev/null; then
+    # Debian's python3 keeps venv (and its pip) in a package of its own.
+    rm -rf "$VENV"
+    apt_install python3-venv
+    python3 -m venv "$VENV" || fail "python3 -m venv failed even with python3-venv installed"
+  fi
 fi
 have="$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("playwright"))' 2>/dev/null || true)"
 if [ "$have" != "${PLAYWRIGHT_PIN#playwright==}" ]; then
