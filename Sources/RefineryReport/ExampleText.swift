@@ -18,9 +18,9 @@ struct ExampleText {
     /// The text to show of a record (or of a reader reject's raw text), redacted and cut.
     /// - Returns: the text, whether it was cut, and how many matches were redacted.
     func render(_ text: String) -> (text: String, truncated: Bool, redactions: Int) {
-        // Cut generously first so a huge reject is not scanned whole; a match that straddles this cut lies past
-        // what is shown, since placeholders are never much longer than what they replace.
-        let margin = limit * 4
+        // Cut first so a huge reject is not scanned whole, but far enough out (64 Ki characters) that no amount of
+        // redaction before the cut (a PEM key shrinks to `<SECRET>`) can pull a match the cut split into view.
+        let margin = max(limit * 4, 65_536)
         let head = prefix(text, margin)
         let (redacted, redactions) = redact(head.text)
         let shown = prefix(redacted, limit)

@@ -45,7 +45,8 @@ extension Histogram {
     /// Rewards: twenty bins of 0.1 over [-1, 1]; a reward of exactly 1 (a top rating) counts in the last, and
     /// rewards beyond ±1 in the end bins, as the axis says.
     static func reward() -> Histogram {
-        Histogram(name: "reward", axis: "reward (beyond ±1 counted in the end bins)", edges: (-10...10).map { Double($0) / 10 })
+        // Readers map every reward into [0, 1] (Record.reward); twenty bins of 0.05, 1 in the last.
+        unitScore("reward", axis: "reward (0–1)")
     }
 
     /// The fixed histograms of a report, in the order it shows them.

@@ -26,10 +26,12 @@ struct RejectTally {
     }
 
     /// Counts one reject line.
-    mutating func add(_ value: JSONValue, stage: String, content: String, exampleText: ExampleText) {
+    /// - Parameters:
+    ///   - content: the text to show of it; `chars`: its characters as the mixes count them.
+    mutating func add(_ value: JSONValue, stage: String, content: String, chars count: Int, exampleText: ExampleText) {
         let reason = value["reason"]?.stringValue ?? "?"
         let key = "\(stage).\(reason)"
-        chars[key, default: 0] += ByteLanes.scalarCount(content)
+        chars[key, default: 0] += count
         let detail = value["detail"]?.stringValue ?? ""
         let id = value["id"]?.stringValue ?? "?"
         if exampleCounts[key, default: 0] < limit {
@@ -37,7 +39,7 @@ struct RejectTally {
             let shown = exampleText.render(content)
             examples.append(RejectExample(
                 id: id, stage: stage, reason: reason, detail: exampleText.redact(detail).text, file: value["file"]?.stringValue ?? "",
-                line: value["line"]?.doubleValue.map { Int($0) }, text: shown.text, truncated: shown.truncated, redactions: shown.redactions))
+                line: value["line"]?.doubleValue.flatMap { Int(exactly: $0) }, text: shown.text, truncated: shown.truncated, redactions: shown.redactions))
         }
         guard reason == "exact_duplicate" || reason == "near_duplicate", let kept = value["kept_id"]?.stringValue else { return }
         clusterMembers[kept, default: 0] += 1

@@ -132,7 +132,9 @@ struct ReportBuilder {
                 let stage = value["stage"]?.stringValue ?? entry.split
                 let record = value["record"]
                 let content = record.map(ExampleText.content(of:)) ?? value["raw"]?.stringValue ?? ""
-                tally.add(value, stage: stage, content: content, exampleText: exampleText)
+                // Characters as the mixes count them: message contents only, no `role: ` display prefixes.
+                let chars = record.map { RecordMeasures($0).chars } ?? ByteLanes.scalarCount(content)
+                tally.add(value, stage: stage, content: content, chars: chars, exampleText: exampleText)
                 if stage == Self.balanceStage, let record {
                     let measures = RecordMeasures(record)
                     for field in MixTally.fields { mixes.addBefore(field: field, value: measures.key(field), chars: measures.chars) }

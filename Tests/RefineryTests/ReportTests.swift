@@ -74,6 +74,9 @@ import RefineryShards
         #expect(numbers.duplicates.exactDuplicates + numbers.duplicates.nearDuplicates
                 == (manifest.stages.first { $0.name == "dedup" }?.droppedTotal ?? -1))
         #expect(numbers.duplicates.sizes.records == numbers.duplicates.clusters)
+        // What balancing dropped, in characters, is what the mix lost: both count message contents alone.
+        let balanced = try #require(numbers.drops.first { $0.stage == "balance" })
+        #expect(balanced.chars == category.rows.reduce(0) { $0 + $1.charsBefore - $1.charsAfter })
     }
 
     @Test("a run writes report.html and the report's numbers itself, as refinery report would")

@@ -34,7 +34,7 @@ SCREEN_VIEWPORT = {"width": 1280, "height": 900}
 # A4 is 210 mm wide; with 10 mm margins on each side 190 mm are left, 718 px at 96 px per inch.
 PRINT_WIDTH_PX = 718
 PRINT_MARGIN = "10mm"
-ACTION_TIMEOUT_MS = 15_000
+ACTION_TIMEOUT_MS = 60_000
 
 # Namespace names are URIs, not resources: these may appear in a self-contained page.
 NAMESPACE_URLS = re.compile(r"https?://www\.w3\.org/[0-9A-Za-z/.#-]*")
@@ -85,7 +85,7 @@ CHARTS_JS = """() => Array.from(document.querySelectorAll('svg.chart')).map((svg
             ? mark.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})
             : getComputedStyle(mark).visibility !== 'hidden';
         const inside = r.right >= box.left && r.left <= box.right && r.bottom >= box.top && r.top <= box.bottom;
-        return visible && inside && (r.width > 0 || r.height > 0);
+        return visible && inside && r.width > 0 && r.height > 0;
     });
     return {
         index,

@@ -28,19 +28,16 @@ since() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1
 
 # --- 1. Chromium and Playwright ----------------------------------------------------------------------
 step=$(date +%s%N)
-if [ "$(id -u)" -eq 0 ]; then
-  SUDO=()
-elif command -v sudo >/dev/null 2>&1; then
-  SUDO=(sudo)
-else
-  SUDO=(false)   # apt_install fails with a message naming the packages
-fi
-# apt_install PACKAGE...: Debian packages, noninteractive, without recommends.
+# apt_install PACKAGE...: Debian packages, noninteractive, without recommends; through sudo when not root.
 apt_install() {
-  "${SUDO[@]}" true 2>/dev/null || fail "installing $* needs root or sudo: apt-get install $*"
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo -n true 2>/dev/null || fail "installing $* needs root or password-less sudo: apt-get install $*"
+    sudo=(sudo)
+  fi
   export DEBIAN_FRONTEND=noninteractive
-  "${SUDO[@]}" apt-get update -qq
-  "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "$@" >&2
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "$@" >&2
 }
 if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
   say "installing Debian's chromium (once; about 30 s)"

@@ -72,7 +72,7 @@ struct RunSession {
                 StopPoint.reached("manifest")
                 try recordVersion(directory: directory, version: plan.version, runID: runID)
                 discardUnits(under: root)
-                monitor.phase("report")
+                if options.report { monitor.phase("report") }
                 writeReport(directory)
             }
             result.runID = runID

@@ -34,7 +34,8 @@ public struct DatasetDiff: Codable, Sendable {
         public var axis: String
         public var oldRecords: Int
         public var newRecords: Int
-        /// Jensen–Shannon divergence of the binned distributions, base 2, in [0, 1]; `nil` when a side has no data.
+        /// Jensen–Shannon divergence of the binned distributions, base 2, in [0, 1]: 1 when only one side has data
+        /// (a score that appeared or vanished), `nil` when neither has.
         public var divergence: Double?
         /// The bins whose share changed most (at most three, largest change first).
         public var moved: [BinMove]
@@ -56,12 +57,40 @@ public struct DatasetDiff: Codable, Sendable {
         /// Word 5-grams of the new version counted (a fixed 1-in-``NoveltyCounter/sampling`` sample by hash).
         public var sampledNgrams: Int
         public var ngramsNotInOld: Int
+        /// `recordsNotInOld / newRecords` (0 for an empty version): what `--max-new-records` compares.
         public var recordFraction: Double { newRecords == 0 ? 0 : Double(recordsNotInOld) / Double(newRecords) }
+        /// `ngramsNotInOld / sampledNgrams`: what `--max-new-ngrams` compares.
         public var ngramFraction: Double { sampledNgrams == 0 ? 0 : Double(ngramsNotInOld) / Double(sampledNgrams) }
 
         enum CodingKeys: String, CodingKey {
             case newRecords = "new_records", recordsNotInOld = "records_not_in_old", sampledNgrams = "sampled_ngrams",
-                 ngramsNotInOld = "ngrams_not_in_old"
+                 ngramsNotInOld = "ngrams_not_in_old", recordFraction = "record_fraction", ngramFraction = "ngram_fraction"
+        }
+
+        init(newRecords: Int, recordsNotInOld: Int, sampledNgrams: Int, ngramsNotInOld: Int) {
+            self.newRecords = newRecords
+            self.recordsNotInOld = recordsNotInOld
+            self.sampledNgrams = sampledNgrams
+            self.ngramsNotInOld = ngramsNotInOld
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(newRecords: try container.decode(Int.self, forKey: .newRecords),
+                      recordsNotInOld: try container.decode(Int.self, forKey: .recordsNotInOld),
+                      sampledNgrams: try container.decode(Int.self, forKey: .sampledNgrams),
+                      ngramsNotInOld: try container.decode(Int.self, forKey: .ngramsNotInOld))
+        }
+
+        /// The counts and the two fractions the thresholds compare.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(newRecords, forKey: .newRecords)
+            try container.encode(recordsNotInOld, forKey: .recordsNotInOld)
+            try container.encode(sampledNgrams, forKey: .sampledNgrams)
+            try container.encode(ngramsNotInOld, forKey: .ngramsNotInOld)
+            try container.encode(recordFraction, forKey: .recordFraction)
+            try container.encode(ngramFraction, forKey: .ngramFraction)
         }
     }
 
@@ -140,7 +169,10 @@ public struct DatasetDiff: Codable, Sendable {
             let p = normalised(before), q = normalised(after)
             var change = DistributionChange(name: after.name, axis: after.axis, oldRecords: before.records, newRecords: after.records,
                                             divergence: nil, moved: [])
-            guard let p, let q else { return change }
+            guard let p, let q else {
+                if (p == nil) != (q == nil) { change.divergence = 1 }
+                return change
+            }
             change.divergence = jensenShannon(p, q)
             change.moved = after.bins.indices
                 .filter { p[$0] != q[$0] }

@@ -5,6 +5,7 @@ enum DiffPage {
         var html = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8">
+            <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(e("Refinery diff: \(diff.old) → \(diff.new)"))</title>
             <style>\(ReportPage.style)</style>

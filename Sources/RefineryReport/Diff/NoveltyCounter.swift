@@ -4,8 +4,9 @@ import RefineryShards
 
 /// Counts what a new dataset version holds that an old one does not: records by the XXH3 of their content, and
 /// word 5-grams (lower-cased words of letters and digits) by a hash of the five word hashes. The old version's
-/// 5-grams are kept only for a fixed 1-in-``sampling`` sample by hash, which bounds memory (about 16 bytes per
-/// 5-gram kept) and estimates the fraction without bias: the same 5-gram is always in or out of the sample.
+/// 5-grams are kept only for a fixed 1-in-``sampling`` sample by hash, which cuts their memory sixteenfold (it
+/// still grows with the old version: one hash per record and per sampled 5-gram) and estimates the fraction
+/// without bias: the same 5-gram is always in or out of the sample.
 struct NoveltyCounter {
     static let sampling: UInt64 = 16
     private var records: Set<UInt64> = []

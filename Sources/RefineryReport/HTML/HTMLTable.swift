@@ -46,7 +46,7 @@ struct HTMLTable {
         case .block(let text): return "<td class=\"text\">\(HTMLEscape.escape(text))</td>"
         case .count(let value): return "<td class=\"num\" data-value=\"\(value)\">\(SVGChart.grouped(value))</td>"
         case .share(let value): return "<td class=\"num\" data-value=\"\(String(format: "%.6f", value))\">\(percent(value))</td>"
-        case .decimal(let value): return "<td class=\"num\" data-value=\"\(SVGChart.number(value))\">\(String(format: "%.3f", value))</td>"
+        case .decimal(let value): return "<td class=\"num\" data-value=\"\(String(format: "%.6f", value))\">\(String(format: "%.3f", value))</td>"
         case .missing: return "<td class=\"num\" data-value=\"-1\">–</td>"
         }
     }

@@ -8,9 +8,12 @@ enum ReportPage {
     static func render(_ report: ReportData) -> String {
         let numbers = report.numbers
         let label = "\(numbers.dataset)@\(numbers.version)"
+        // The Content-Security-Policy forbids every load from outside the file, should an escaping slip ever let
+        // markup through.
         var html = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8">
+            <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(e("Refinery report: \(label)"))</title>
             <style>\(style)</style>
