@@ -59,7 +59,7 @@ import Testing
             var files: [String: Data] = [:]
             for path in try FileManager.default.subpathsOfDirectory(atPath: output).sorted() where path != "stats.json" {
                 var isFolder: ObjCBool = false
-                FileManager.default.fileExists(atPath: output + "/" + path, isDirectory: &isFolder)
+                _ = FileManager.default.fileExists(atPath: output + "/" + path, isDirectory: &isFolder)
                 if !isFolder.boolValue { files[path] = try Data(contentsOf: URL(fileURLWithPath: output + "/" + path)) }
             }
             return files
