@@ -195,6 +195,16 @@ import RefineryShards
         #expect(!FileManager.default.fileExists(atPath: directory + "/" + DatasetReport.fileName))
     }
 
+    @Test("a mix of hundreds of values charts the largest and one 'other' row that sums the rest")
+    func manyValues() {
+        let rows = (0..<250).map { MixRow(name: "c\($0)", recordsBefore: 300 - $0, charsBefore: 10, recordsAfter: 250 - $0, charsAfter: 5) }
+        let charted = ReportPage.chartRows(rows)
+        #expect(charted.count == ReportPage.chartedValues)
+        #expect(charted.last?.name == "other (\(250 - ReportPage.chartedValues + 1) values)")
+        #expect(charted.reduce(0) { $0 + $1.recordsAfter } == rows.reduce(0) { $0 + $1.recordsAfter })
+        #expect(ReportPage.chartRows(Array(rows.prefix(40))) == Array(rows.prefix(40)))
+    }
+
     @Test("bar charts of 40 rows and of 1 row draw every mark and label; a histogram without data says so")
     func chartShapes() throws {
         let many = (1...40).map { SVGChart.Row(label: "category \($0) <x>", values: [$0 * 3, $0]) }

@@ -113,6 +113,19 @@ enum ReportPage {
         return html + "</section>\n"
     }
 
+    /// Values a mix chart draws one by one; beyond them, the rest share one "other" row (the table lists them all).
+    static let chartedValues = 60
+
+    /// A mix's rows as charted: all of them up to ``chartedValues``, else the largest and one row summing the rest.
+    static func chartRows(_ rows: [MixRow]) -> [MixRow] {
+        guard rows.count > chartedValues else { return rows }
+        let rest = rows[(chartedValues - 1)...]
+        let other = MixRow(name: "other (\(rest.count) values)", recordsBefore: rest.reduce(0) { $0 + $1.recordsBefore },
+                           charsBefore: rest.reduce(0) { $0 + $1.charsBefore }, recordsAfter: rest.reduce(0) { $0 + $1.recordsAfter },
+                           charsAfter: rest.reduce(0) { $0 + $1.charsAfter })
+        return Array(rows.prefix(chartedValues - 1)) + [other]
+    }
+
     private static func mixes(_ numbers: ReportNumbers) -> String {
         var html = "<section id=\"mix\"><h2>Mix before and after balancing</h2>\n<p class=\"muted\">Before: the records balancing "
             + "was given (kept and dropped by it). After: the records written, up-sampled copies included. Characters are Unicode "
@@ -122,11 +135,12 @@ enum ReportPage {
             let title = titles[mix.field] ?? mix.field
             let series = ["before balancing", "after balancing"]
             html += "<h3>\(e(title))</h3>\n<figure><figcaption>in records</figcaption>"
+            let charted = chartRows(mix.rows)
             html += SVGChart.horizontalBars(name: "\(mix.field)_records", title: "\(title) mix in records", unit: "records", series: series,
-                                            rows: mix.rows.map { SVGChart.Row(label: $0.name, values: [$0.recordsBefore, $0.recordsAfter]) })
+                                            rows: charted.map { SVGChart.Row(label: $0.name, values: [$0.recordsBefore, $0.recordsAfter]) })
             html += "</figure>\n<figure><figcaption>in characters</figcaption>"
             html += SVGChart.horizontalBars(name: "\(mix.field)_chars", title: "\(title) mix in characters", unit: "characters", series: series,
-                                            rows: mix.rows.map { SVGChart.Row(label: $0.name, values: [$0.charsBefore, $0.charsAfter]) })
+                                            rows: charted.map { SVGChart.Row(label: $0.name, values: [$0.charsBefore, $0.charsAfter]) })
             html += "</figure>"
             let recordsAfter = mix.rows.reduce(0) { $0 + $1.recordsAfter }
             let charsAfter = mix.rows.reduce(0) { $0 + $1.charsAfter }
