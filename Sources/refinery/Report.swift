@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
 import RefineryCatalog
+import RefineryPipeline
 import RefineryRecords
 import RefineryReport
+import RefineryShards
 
 /// `refinery report DATASET_DIR | DATASET@VERSION`: the dataset's HTML report, and its numbers in `stats.json`.
 struct Report: ParsableCommand {
@@ -12,7 +14,7 @@ struct Report: ParsableCommand {
         discussion: "Without --out, writes report.html into the dataset folder and updates its stats.json; with --out, writes only "
             + "the page, there. Every shard is verified against the manifest on the way. Prints the page's path to stdout. "
             + "Exit codes: 0 ok; 1 failure; 64 usage (no such folder, not a dataset, unknown version); 65 a shard not matching "
-            + "its manifest, or a damaged catalog.")
+            + "its manifest, or a damaged catalog; 75 a run of the dataset is writing it (without --out).")
 
     @Argument(help: ArgumentHelp("A dataset folder (holding manifest.json), or DATASET@VERSION looked up in the catalog.",
                                  valueName: "dataset-dir|dataset@version"))
@@ -47,6 +49,12 @@ struct Report: ParsableCommand {
                 try DatasetReport.writeHTML(report, to: out)
                 path = out
             } else {
+                // Writing into the dataset folder: not while a run (or gc) of the dataset writes there.
+                let manifest = try Manifest.read(directory: directory)
+                let lock = try Catalog.locate(listing: manifest, in: directory).map { catalog in
+                    try RunLock.acquire(catalogPath: catalog.path, dataset: manifest.dataset) { try? catalog.runningRun(dataset: manifest.dataset) }
+                }
+                defer { lock?.release() }
                 path = try DatasetReport.write(directory: directory, examplesPerReason: examples).htmlPath
             }
             logger.info("report written", metadata: ["report.path": "\(path)",
