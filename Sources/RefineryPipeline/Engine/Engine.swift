@@ -6,9 +6,6 @@ import RefineryReaders
 import RefineryRecords
 import RefineryShards
 import RefineryStages
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Runs a plan: reads sources in order, streams batches through the stages on every core, writes shards in
 /// input order, and accounts for every unit read.
@@ -197,9 +194,7 @@ public struct Engine {
     static func checkUnchanged(_ unit: WorkUnit) throws {
         for source in unit.files {
             let file = source.file
-            var info = stat()
-            let now = stat(file.path, &info) == 0
-                ? (size: Int(info.st_size), modified: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9) : nil
+            let now = RunPlan.stamp(file.path)
             guard let now, now.size == file.size, now.modified == file.modified else {
                 let what = now.map { "its size went from \(file.size) to \($0.size) bytes or it was modified" } ?? "it disappeared"
                 throw RefineryError(.input, "the file changed while it was being read (\(what)); the unit was not committed. "

@@ -137,10 +137,21 @@ public struct RunPlan: Sendable {
 
     /// Size, mtime and XXH3 of a file's bytes.
     static func fingerprint(_ path: String) throws -> (Int, Double, UInt64) {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
+        guard let stamp = stamp(path) else {
             throw RefineryError(.input, "cannot stat: \(String(cString: strerror(errno)))", at: SourceLocation(file: path))
         }
+        return (stamp.size, stamp.modified, try contentHash(path))
+    }
+
+    /// A file's size and modification time (seconds since 1970, to the nanosecond); `nil` when it cannot be stat'ed.
+    static func stamp(_ path: String) -> (size: Int, modified: Double)? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return (Int(info.st_size), Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
+    }
+
+    /// XXH3-64 of a file's bytes as they are on disk, read in pieces.
+    static func contentHash(_ path: String) throws -> UInt64 {
         let stream = try ByteStream(path: path, zstd: false)
         let hasher = try XXH3Hasher()
         var chunk: [UInt8] = []
@@ -148,8 +159,7 @@ public struct RunPlan: Sendable {
             hasher.update(chunk)
             chunk.removeAll(keepingCapacity: true)
         }
-        let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
-        return (Int(info.st_size), modified, hasher.digest)
+        return hasher.digest
     }
 
     static func relative(_ path: String, to base: String) -> String {

@@ -46,7 +46,7 @@ final class UnitStore {
     /// and its file is there with the XXH3 the catalog recorded; otherwise the unit is read again.
     func reusable(_ unit: WorkUnit) -> CommittedUnit? {
         guard let record = committed[unit.key], FileManager.default.fileExists(atPath: record.file) else { return nil }
-        guard (try? Self.hash(file: record.file)) == record.fileXXH3 else {
+        guard (try? XXH3.hex(RunPlan.contentHash(record.file))) == record.fileXXH3 else {
             logger.warning("a committed work unit does not match its recorded XXH3; reading the unit again",
                            metadata: ["unit": "\(unit.name)", "file": "\(record.file)"])
             return nil
@@ -54,16 +54,6 @@ final class UnitStore {
         return CommittedUnit(file: record.file, fileXXH3: record.fileXXH3, batches: record.batches)
     }
 
-    /// XXH3 of a file's bytes, read in 1 MiB pieces.
-    static func hash(file: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: file) else {
-            throw RefineryError(.integrity, "cannot read the committed work unit", at: SourceLocation(file: file))
-        }
-        defer { try? handle.close() }
-        let hasher = try XXH3Hasher()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update([UInt8](chunk)) }
-        return XXH3.hex(hasher.digest)
-    }
 
     /// Starts writing a unit's file.
     func begin(_ unit: WorkUnit) throws -> UnitWriter {
