@@ -34,7 +34,7 @@ struct ReportBuilder {
         var histograms = Histogram.recordMeasures()
         var samples: [RecordSample] = []
         var sampled: [String: Int] = [:]
-        for split in splitsInOrder() {
+        for split in records.splits {
             try records.forEach(split: split) { record in
                 let value = record.value
                 let measures = RecordMeasures(value)
@@ -77,13 +77,6 @@ struct ReportBuilder {
                           shards: manifest.shards + manifest.rejects, inputs: manifest.inputs, spec: manifest.spec)
     }
 
-    /// Data splits in the order the manifest lists their shards.
-    private func splitsInOrder() -> [String] {
-        var splits: [String] = []
-        for entry in manifest.shards where !splits.contains(entry.split) { splits.append(entry.split) }
-        return splits
-    }
-
     /// One row per stage, from the manifest's counters.
     private func funnel() -> [FunnelStage] {
         let read = manifest.totals.read
@@ -112,37 +105,21 @@ struct ReportBuilder {
     /// Reads every reject shard, verified, in manifest (stage) order.
     private func readRejects(into mixes: inout MixTally) throws -> RejectTally {
         var tally = RejectTally(limit: examplesPerReason)
-        for entry in manifest.rejects {
-            let plain = try records.verifiedContents(of: entry)
-            let path = (records.directory as NSString).appendingPathComponent(entry.file)
-            var start = 0
-            var line = 0
-            while start < plain.count {
-                let end = plain[start...].firstIndex(of: 0x0A) ?? plain.count
-                line += 1
-                defer { start = end + 1 }
-                guard end > start else { continue }
-                let value: JSONValue
-                do {
-                    value = try plain[start..<end].withUnsafeBufferPointer { try JSONParser.parse($0).value }
-                } catch {
-                    throw RefineryError(.integrity, "not a JSON reject: \(error); the shard is damaged, rebuild the dataset",
-                                        at: SourceLocation(file: path, line: line))
-                }
-                let stage = value["stage"]?.stringValue ?? entry.split
-                let record = value["record"]
-                let content = record.map(ExampleText.content(of:)) ?? value["raw"]?.stringValue ?? ""
-                // Characters as the mixes count them: message contents only, no `role: ` display prefixes.
-                let chars = record.map { RecordMeasures($0).chars } ?? ByteLanes.scalarCount(content)
-                tally.add(value, stage: stage, content: content, chars: chars, exampleText: exampleText)
-                if stage == Self.balanceStage, let record {
-                    let measures = RecordMeasures(record)
-                    for field in MixTally.fields { mixes.addBefore(field: field, value: measures.key(field), chars: measures.chars) }
-                }
-                if let record, let id = record["id"]?.stringValue, case .some(.none) = tally.wanted[id] {
-                    // A duplicate's kept record that balancing then dropped.
-                    tally.wanted[id] = exampleText.render(content).text
-                }
+        try records.forEach(in: manifest.rejects) { reject in
+            let value = reject.value
+            let stage = value["stage"]?.stringValue ?? manifest.rejects[reject.shard].split
+            let record = value["record"]
+            let content = record.map(ExampleText.content(of:)) ?? value["raw"]?.stringValue ?? ""
+            // Characters as the mixes count them: message contents only, no `role: ` display prefixes.
+            let chars = record.map { RecordMeasures($0).chars } ?? ByteLanes.scalarCount(content)
+            tally.add(value, stage: stage, content: content, chars: chars, exampleText: exampleText)
+            if stage == Self.balanceStage, let record {
+                let measures = RecordMeasures(record)
+                for field in MixTally.fields { mixes.addBefore(field: field, value: measures.key(field), chars: measures.chars) }
+            }
+            if let record, let id = record["id"]?.stringValue, case .some(.none) = tally.wanted[id] {
+                // A duplicate's kept record that balancing then dropped.
+                tally.wanted[id] = exampleText.render(content).text
             }
         }
         return tally

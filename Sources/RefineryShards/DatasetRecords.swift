@@ -49,6 +49,13 @@ public struct DatasetRecords: Sendable {
     /// The shards of a split, in manifest order.
     public func shards(split: String) -> [ShardEntry] { manifest.shards.filter { $0.split == split } }
 
+    /// The data splits, in the order the manifest lists their shards (`train`, then `validation`).
+    public var splits: [String] {
+        var splits: [String] = []
+        for entry in manifest.shards where !splits.contains(entry.split) { splits.append(entry.split) }
+        return splits
+    }
+
     /// Calls `body` with every record of a split, shard by shard in manifest order, line by line.
     /// - Parameters:
     ///   - split: `train`, `validation`, …; a split the manifest does not list has no records.
@@ -57,7 +64,14 @@ public struct DatasetRecords: Sendable {
     ///   differs from the manifest's, it does not decompress, a line is not a JSON object, or its record count
     ///   differs from the manifest's.
     public func forEach(split: String = "train", _ body: (DatasetRecord) throws -> Void) throws {
-        for (shardIndex, entry) in shards(split: split).enumerated() {
+        try forEach(in: shards(split: split), body)
+    }
+
+    /// Calls `body` with every line of the given shards (data or reject shards of this dataset), in the order given;
+    /// a record's ``DatasetRecord/shard`` is its shard's index in `entries`.
+    /// - Throws: as ``forEach(split:_:)``.
+    public func forEach(in entries: [ShardEntry], _ body: (DatasetRecord) throws -> Void) throws {
+        for (shardIndex, entry) in entries.enumerated() {
             let plain = try verifiedContents(of: entry)
             let path = (directory as NSString).appendingPathComponent(entry.file)
             var start = 0

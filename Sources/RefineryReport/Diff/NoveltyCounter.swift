@@ -35,7 +35,7 @@ struct NoveltyCounter {
     }
 
     private func forEachContent(_ dataset: DatasetRecords, _ body: (String) -> Void) throws {
-        for split in ["train", "validation"] {
+        for split in dataset.splits {
             try dataset.forEach(split: split) { body(ExampleText.content(of: $0.value)) }
         }
     }
