@@ -61,7 +61,7 @@ struct Diff: ParsableCommand {
         if json {
             print(String(decoding: try diff.json(), as: UTF8.self))
         } else {
-            print(diff.text)
+            print(DiffText.render(diff))
         }
         if let html { printError("html: \(html)") }
         if !diff.breaches.isEmpty {

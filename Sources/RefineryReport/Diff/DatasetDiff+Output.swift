@@ -1,9 +1,6 @@
 import Foundation
 
 extension DatasetDiff {
-    /// Text tables for a terminal or a nightly log.
-    public var text: String { DiffText.render(self) }
-
     /// One self-contained HTML page.
     public var html: String { DiffPage.render(self) }
 

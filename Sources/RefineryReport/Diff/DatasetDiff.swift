@@ -54,7 +54,9 @@ public struct DatasetDiff: Codable, Sendable {
         public var newRecords: Int
         /// New records whose content (text, or chat turns) no old record has.
         public var recordsNotInOld: Int
-        /// Word 5-grams of the new version counted (a fixed 1-in-``NoveltyCounter/sampling`` sample by hash).
+        /// One word 5-gram in this many is counted, chosen by its hash.
+        public static var sampling: UInt64 { NoveltyCounter.sampling }
+        /// Word 5-grams of the new version counted (a fixed 1-in-``sampling`` sample by hash).
         public var sampledNgrams: Int
         public var ngramsNotInOld: Int
         /// `recordsNotInOld / newRecords` (0 for an empty version): what `--max-new-records` compares.
