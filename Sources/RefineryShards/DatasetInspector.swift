@@ -52,6 +52,14 @@ public struct DatasetInspector {
         return ShardCheck(file: path, split: entry?.split ?? "?", records: records, categories: categories, problems: problems)
     }
 
+    /// Verifies every data and reject shard a dataset folder's manifest lists, in manifest order (reject shards'
+    /// counts are by reason, data shards' by category).
+    public func checkAll(_ manifest: Manifest, in directory: String) throws -> [(entry: ShardEntry, check: ShardCheck)] {
+        try (manifest.shards.map { ($0, "category") } + manifest.rejects.map { ($0, "reason") }).map { entry, countField in
+            (entry, try check(path: (directory as NSString).appendingPathComponent(entry.file), entry: entry, countField: countField))
+        }
+    }
+
     /// Calls `body` with every line of a shard, in order.
     public func forEachRecord(path: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> Bool) throws {
         guard let data = FileManager.default.contents(atPath: path) else {

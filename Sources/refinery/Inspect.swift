@@ -52,9 +52,7 @@ struct Inspect: ParsableCommand {
         }
         printError("dataset \(manifest.dataset) \(manifest.version) at \(path)")
         var failed = 0
-        for entry in manifest.shards + manifest.rejects {
-            let check = try inspector.check(path: (path as NSString).appendingPathComponent(entry.file), entry: entry,
-                                            countField: manifest.rejects.contains(entry) ? "reason" : "category")
+        for (entry, check) in try inspector.checkAll(manifest, in: path) {
             let status = check.problems.isEmpty ? "ok" : "FAILED: " + check.problems.joined(separator: "; ")
             printError("  \(entry.file): \(check.records) records, xxh3 \(entry.xxh3) \(status)")
             if !check.problems.isEmpty { failed += 1 }

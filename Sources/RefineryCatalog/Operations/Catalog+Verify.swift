@@ -25,12 +25,8 @@ extension Catalog {
         guard manifest.dataset == record.dataset && manifest.version == record.version else {
             throw RefineryError(.integrity, "manifest.json describes \(manifest.dataset)@\(manifest.version), not \(record.label)", at: location)
         }
-        let inspector = DatasetInspector()
-        var problems: [String] = []
-        for entry in manifest.shards + manifest.rejects {
-            let check = try inspector.check(path: (record.directory as NSString).appendingPathComponent(entry.file), entry: entry,
-                                            countField: manifest.rejects.contains(entry) ? "reason" : "category")
-            if !check.problems.isEmpty { problems.append("\(entry.file): \(check.problems.joined(separator: ", "))") }
+        let problems = try DatasetInspector().checkAll(manifest, in: record.directory).compactMap { entry, check in
+            check.problems.isEmpty ? nil : "\(entry.file): \(check.problems.joined(separator: ", "))"
         }
         guard problems.isEmpty else {
             throw RefineryError(.integrity,
