@@ -32,7 +32,7 @@ extension Catalog {
     }
 
     /// The files of a dataset version folder besides its shards and rejects.
-    static let versionFiles = ["stats.json", "README.md", "report.html", "report.json"]
+    static let versionFiles = ["stats.json", "README.md", "report.html"]
 
     /// Removes the files of old retired versions: of the retired versions whose files are present, the `keep`
     /// most recently retired stay; each older one loses its shards, rejects, manifest, `stats.json`,
@@ -67,9 +67,7 @@ extension Catalog {
                     ?? "the folder holds no dataset any more; nothing to delete"
             }
             if !dryRun {
-                try database.transaction {
-                    try database.run("UPDATE dataset_versions SET files_removed_at = ? WHERE id = ?", [.text(CatalogTime.now()), .integer(record.id)])
-                }
+                try markFilesRemoved(dataset: record.dataset, version: record.version)
                 removal.version = try version(dataset: record.dataset, version: record.version) ?? record
             }
             collection.removed.append(removal)
