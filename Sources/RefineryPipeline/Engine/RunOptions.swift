@@ -1,4 +1,5 @@
 import Foundation
+import RefineryCatalog
 import RefineryShards
 
 /// How to run a plan on this machine. None of these change the output.
@@ -22,7 +23,7 @@ public struct RunOptions: Sendable {
 
     public init(workers: Int = ProcessInfo.processInfo.activeProcessorCount, force: Bool = false, full: Bool = false,
                 restart: Bool = false, report: Bool = true, monitor: MonitorOptions = MonitorOptions(isTerminal: false),
-                command: String = ProcessInfo.processInfo.arguments.joined(separator: " "),
+                command: String = Catalog.currentCommand,
                 fileSystem: any OutputFileSystem = POSIXFileSystem()) {
         self.workers = max(1, workers)
         self.force = force
