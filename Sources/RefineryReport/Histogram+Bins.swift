@@ -1,14 +1,13 @@
 extension Histogram {
     /// An empty histogram over fixed edges.
     /// - Parameters:
-    ///   - edges: ascending bin edges; bin `i` holds `edges[i]..<edges[i + 1]`.
-    ///   - below: add a bin open below the first edge; without it, smaller values count in the first bin.
+    ///   - edges: ascending bin edges; bin `i` holds `edges[i]..<edges[i + 1]`, and values below the first edge count in
+    ///     the first bin.
     ///   - above: add a bin open above the last edge; without it, values at or above it count in the last bin.
-    init(name: String, axis: String, edges: [Double], below: Bool = false, above: Bool = false) {
+    init(name: String, axis: String, edges: [Double], above: Bool = false) {
         self.name = name
         self.axis = axis
         var bins: [HistogramBin] = []
-        if below { bins.append(HistogramBin(lower: nil, upper: edges.first, count: 0)) }
         for (lower, upper) in zip(edges, edges.dropFirst()) { bins.append(HistogramBin(lower: lower, upper: upper, count: 0)) }
         if above { bins.append(HistogramBin(lower: edges.last, upper: nil, count: 0)) }
         self.bins = bins

@@ -98,24 +98,21 @@ enum SVGChart {
         }
         // Edge labels need about 30 units each; narrower bins label every second (third, …) edge.
         let every = max(1, Int((30 / binWidth).rounded(.up)))
-        let firstClosed = bins.first?.lower == nil ? 1 : 0
         for (index, bin) in bins.enumerated() {
             let x = Double(left) + Double(index) * binWidth
             svg += "<line class=\"axis\" x1=\"\(f(x))\" y1=\"\(bottom)\" x2=\"\(f(x))\" y2=\"\(bottom + 4)\"/>"
             let centred: String? = switch (bin.lower, bin.upper) {
             case (let lower?, nil): "≥\(compact(lower))"
-            case (nil, let upper?): "<\(compact(upper))"
             case (let lower?, _) where wholeNumbers: compact(lower)
             default: nil
             }
             if let centred {
                 svg += "<text class=\"tick\" x=\"\(f(x + binWidth / 2))\" y=\"\(bottom + 16)\" text-anchor=\"middle\">\(HTMLEscape.escape(centred))</text>"
-            } else if let lower = bin.lower, (index - firstClosed) % every == 0,
-                      index != firstClosed || firstClosed == 0 { // "<x" already labels the first closed bin's edge
+            } else if let lower = bin.lower, index % every == 0 {
                 svg += "<text class=\"tick\" x=\"\(f(x))\" y=\"\(bottom + 16)\" text-anchor=\"middle\">\(compact(lower))</text>"
             }
         }
-        if !wholeNumbers, let lastUpper = bins.last?.upper, (bins.count - firstClosed) % every == 0 {
+        if !wholeNumbers, let lastUpper = bins.last?.upper, bins.count % every == 0 {
             svg += "<text class=\"tick\" x=\"\(right)\" y=\"\(bottom + 16)\" text-anchor=\"middle\">\(compact(lastUpper))</text>"
         }
         svg += "<line class=\"axis\" x1=\"\(left)\" y1=\"\(bottom)\" x2=\"\(right)\" y2=\"\(bottom)\"/>"
