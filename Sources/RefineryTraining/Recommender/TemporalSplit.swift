@@ -35,6 +35,12 @@ public struct TrainingSequence: Sendable, Equatable {
     public var items: [String]
     /// Rewards as trained on (with the noise study's noise, when asked).
     public var rewards: [Double]
+
+    public init(user: String, items: [String], rewards: [Double]) {
+        self.user = user
+        self.items = items
+        self.rewards = rewards
+    }
 }
 
 /// One test: predict `target` from `history`.
@@ -47,6 +53,14 @@ public struct TestCase: Sendable, Equatable {
     public var targetReward: Double
     /// Mean reward of the trajectory the test comes from (history and target), for the high-reward subset.
     public var trajectoryReward: Double
+
+    public init(user: String, history: [String], target: String, targetReward: Double, trajectoryReward: Double) {
+        self.user = user
+        self.history = history
+        self.target = target
+        self.targetReward = targetReward
+        self.trajectoryReward = trajectoryReward
+    }
 }
 
 /// A split of an interaction log.

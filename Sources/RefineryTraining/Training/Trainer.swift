@@ -34,8 +34,9 @@ public final class Trainer {
         model.vocabularySize = tokenizer.vocabularySize
         modelConfig = model
         if [.userMean, .itemMean].contains(config.objective.baseline) {
-            throw RefineryError(.spec, "baseline '\(config.objective.baseline.rawValue)' needs interaction histories, which this trainer "
-                + "does not read yet; use none, category_mean, batch_mean or ema")
+            throw RefineryError(.spec, "baseline '\(config.objective.baseline.rawValue)' weighs each item of an interaction history; "
+                + "train recommenders with `refinery recsys DATASET --baseline \(config.objective.baseline.rawValue)`, and text models here "
+                + "with none, category_mean, batch_mean or ema")
         }
         let template = try ChatTemplate(tokenizer: tokenizer)
         var datasets: [DatasetExamples] = []
