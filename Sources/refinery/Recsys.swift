@@ -143,6 +143,7 @@ struct Recsys: ParsableCommand {
             result.metrics = m
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
+            encoder.keyEncodingStrategy = .convertToSnakeCase
             encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
             let encoded = try encoder.encode(result)
             if let out {

@@ -54,7 +54,14 @@ def main():
     ap.add_argument("--no-time-split", action="store_true", help="skip the global-time-split rows")
     ap.add_argument("--bin", default=os.path.join(ROOT, ".build/release/refinery"))
     ap.add_argument("--out", help="results folder (default .build/recsys-results/ml-SIZE)")
+    ap.add_argument("--table", metavar="RESULTS_JSON", help="only print the table of an earlier run's results.json")
     args = ap.parse_args()
+    if args.table:
+        with open(args.table) as f:
+            saved = json.load(f)
+        print("\n".join(table(saved["rows"], saved["data"], saved["epochs"], saved["seed"])))
+        print(f"\n{len(saved['rows'])} runs in {saved['seconds'] / 60:.1f} min.")
+        return
     grid = GRIDS[args.data]
     epochs = args.epochs or grid["epochs"]
     noises = [float(x) for x in args.noise.split(",")] if args.noise else grid["noise"]
@@ -117,6 +124,10 @@ def main():
         json.dump({"data": args.data, "epochs": epochs, "seed": args.seed, "seconds": elapsed, "rows": results}, f, indent=1, sort_keys=True)
 
 
+def se(p, n):
+    return math.sqrt(p * (1 - p) / max(1, n))
+
+
 def table(results, data, epochs, seed):
     first = results[0]["result"]
     lines = [f"ML-{data.upper()}: {first['users']} users, {first['items']} items; {epochs} epochs, seed {seed}. "
@@ -133,13 +144,16 @@ def table(results, data, epochs, seed):
         for part in ("all", "high_reward", "liked_target"):
             cells += [f"{m[part]['hr@10']:.4f}", f"{m[part]['ndcg@10']:.4f}", f"{m[part]['mrr']:.4f}"]
         lines.append("| " + " | ".join(cells) + " |")
-    n_all = first["metrics"]["all"]["cases"]
-    n_high = first["metrics"]["high_reward"]["cases"]
-    n_liked = first["metrics"]["liked_target"]["cases"]
-    hr = results[2]["result"]["metrics"]["all"]["hr@10"]
     lines.append("")
-    lines.append(f"Test users: {n_all} (high reward: {n_high}; liked target: {n_liked}). One standard error of HR@10 near {hr:.2f} is about "
-                 f"{math.sqrt(hr * (1 - hr) / n_all):.3f} on all users and {math.sqrt(hr * (1 - hr) / max(1, n_high)):.3f} on the high-reward ones.")
+    for split in dict.fromkeys(r["split"] for r in results):
+        row = next(r for r in results if r["split"] == split and r["model"] == "sft")
+        m = row["result"]["metrics"]
+        n_all, n_high, n_liked = m["all"]["cases"], m["high_reward"]["cases"], m["liked_target"]["cases"]
+        hr = m["all"]["hr@10"]
+        cut = f", cut-off {row['result']['cutoff']}" if row["result"].get("cutoff") is not None else ""
+        lines.append(f"{split}: {n_all} test users (high reward: {n_high}; liked target: {n_liked}){cut}; "
+                     f"{row['result'].get('training_events', row['result'].get('trainingEvents'))} training events. One standard error of HR@10 near SFT's {hr:.3f} is "
+                     f"{se(hr, n_all):.3f} on all users, {se(hr, n_high):.3f} on the high-reward ones, {se(hr, n_liked):.3f} on liked targets.")
     return lines
 
 
