@@ -15,8 +15,8 @@ struct Recsys: ParsableCommand {
             user has already seen are not recommended again unless --include-seen). Metrics are reported on all test \
             users, on the high-reward ones (trajectory mean reward above the median) and on targets the user liked (reward ≥ 0.75). --model popularity or recent \
             evaluates a baseline without training. With --out, writes model.safetensors, items.json (the vocabulary), \
-            recsys.json (settings, training summary, metrics) and log.jsonl there. Exit 1 on a data error, 64 on a bad \
-            option.
+            recsys.json (settings, training summary, metrics; no timings, so the same inputs give the same bytes) and \
+            log.jsonl there. Exit 1 on a data error (no history, no test user, nothing to train on), 64 on a bad option.
             """)
 
     @Argument(help: "A dataset folder (holding manifest.json) with interaction histories.")
@@ -31,7 +31,7 @@ struct Recsys: ParsableCommand {
     @Option(name: .long, help: "sft, asft, rwbc or filtered.")
     var objective = "sft"
 
-    @Option(name: .long, help: "none, user_mean, item_mean, category_mean, batch_mean or ema.")
+    @Option(name: .long, help: "none, user_mean, item_mean, batch_mean, ema, or category_mean (one category here: the training mean).")
     var baseline = "none"
 
     @Option(name: .long, help: "A-SFT's temperature β (inf: SFT exactly).")
@@ -88,6 +88,8 @@ struct Recsys: ParsableCommand {
         var items: Int
         var trainingEvents: Int
         var tests: Int
+        var usersWithoutTest: Int
+        var otherRecords: Int
         var cutoff: Int64?
         var settings: RecommenderConfig?
         var training: RecommenderTrainer.Summary?
@@ -109,10 +111,22 @@ struct Recsys: ParsableCommand {
             data.addRewardNoise(sigma: config.rewardNoise, seed: config.noiseSeed)
             let vocabulary = ItemVocabulary(training: data.train, minCount: config.minCount)
             printError("recsys: \(log.users.count) users, \(data.trainingEvents) training events, \(vocabulary.items.count) items; "
-                + "\(data.tests.count) test users (\(temporal))" + (data.cutoff.map { ", cut-off \($0)" } ?? ""))
+                + "\(data.tests.count) test users (\(temporal))" + (data.cutoff.map { ", cut-off \($0)" } ?? "")
+                + (data.usersWithoutTest > 0 ? "; \(data.usersWithoutTest) users without a test" : "")
+                + (log.otherRecords > 0 ? "; \(log.otherRecords) records without items left out" : ""))
+            guard !data.tests.isEmpty else {
+                throw RefineryError(.input, "no user has a test event under the \(temporal) split (\(data.usersWithoutTest) users without one)"
+                    + (data.cutoff != nil ? "; no user has events on both sides of the cut-off, try another quantile (time:Q)" : "; every history has one event"),
+                    at: SourceLocation(file: dataset))
+            }
             var result = Result(dataset: dataset, split: temporal.description, model: model, noise: config.rewardNoise, seed: config.seed,
                                 users: log.users.count, items: vocabulary.items.count, trainingEvents: data.trainingEvents,
-                                tests: data.tests.count, cutoff: data.cutoff)
+                                tests: data.tests.count, usersWithoutTest: data.usersWithoutTest, otherRecords: log.otherRecords,
+                                cutoff: data.cutoff)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
             let scorer: RecommenderEvaluation.Scorer
             var logLines = Data()
             switch model {
@@ -123,15 +137,15 @@ struct Recsys: ParsableCommand {
                 result.baseline = config.objective.baseline.rawValue
                 result.beta = config.objective.beta
                 result.settings = config
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = .sortedKeys
-                encoder.keyEncodingStrategy = .convertToSnakeCase
-                encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+                let clock = ContinuousClock(), started = clock.now
                 let (trained, summary) = try RecommenderTrainer.train(data: data, vocabulary: vocabulary, config: config) { record in
                     if let line = try? encoder.encode(record) { logLines.append(line); logLines.append(0x0A) }
                 }
+                let elapsed = clock.now - started
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
                 printError(String(format: "recsys: trained %d steps over %d windows in %.1f s (%.0f targets/s), final loss %.4f, %d skipped",
-                                  summary.steps, summary.windows, summary.seconds, summary.targetsPerSecond, summary.finalLoss, summary.skippedNonFinite))
+                                  summary.steps, summary.windows, seconds, Double(summary.targets) / max(seconds, 1e-9), summary.finalLoss,
+                                  summary.skippedNonFinite))
                 result.training = summary
                 scorer = RecommenderEvaluation.modelScorer(trained, vocabulary: vocabulary)
                 if let out {
@@ -141,10 +155,6 @@ struct Recsys: ParsableCommand {
             }
             let m = RecommenderEvaluation.evaluate(data.tests, vocabulary: vocabulary, excludeSeen: !includeSeen, scorer: scorer)
             result.metrics = m
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
             let encoded = try encoder.encode(result)
             if let out {
                 try makeFolder(out)

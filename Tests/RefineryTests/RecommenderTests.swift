@@ -45,6 +45,14 @@ import Testing
         for test in data.tests { #expect(!data.train.first { $0.user == test.user }!.items.contains(test.target)) }
     }
 
+    @Test("a history out of time order is sorted before it is split (stably: same-time events keep their order)")
+    func timeOrder() {
+        let log = InteractionLog(users: [Self.user("u", ["late", "early", "tie1", "tie2"], rewards: [1, 0, 0.25, 0.5], times: [9, 1, 5, 5])])
+        #expect(log.users[0].items == ["early", "tie1", "tie2", "late"])
+        #expect(log.users[0].rewards == [0, 0.25, 0.5, 1])
+        #expect(RecommenderData(log: log, split: .leaveLastOut).tests[0].target == "late")
+    }
+
     @Test("the global time split trains only on events before the cut-off; ties at the cut-off go to the test side")
     func globalTime() {
         // 10 events; the 0.5 quantile is the 6th in time order, t = 5.
@@ -89,6 +97,11 @@ import Testing
             #expect(RankingMetrics.rank(of: 4, scores: s, first: 2, excluded: [3, 2]) == 2)
             #expect(RankingMetrics.rank(of: 3, scores: s, first: 2, excluded: [3]) == nil)
             #expect(RankingMetrics.rank(of: 1, scores: s, first: 2, excluded: []) == nil)
+        }
+        // A target scored NaN ranks last among the candidates left.
+        ([0, 0, 0.5, .nan, 0.2] as [Float]).withUnsafeBufferPointer { s in
+            #expect(RankingMetrics.rank(of: 3, scores: s, first: 2, excluded: []) == 3)
+            #expect(RankingMetrics.rank(of: 3, scores: s, first: 2, excluded: [2]) == 2)
         }
         let m = RankingMetrics(ranks: [1, 3, 11, nil])
         #expect(m.cases == 4)
@@ -230,5 +243,10 @@ import Testing
         #expect(bad.stderr.contains("unknown --objective 'dpo'; use sft, asft, rwbc, filtered"))
         let badSplit = try refinery(["recsys", dataset, "--split", "time:2"])
         #expect(badSplit.status == 64 && badSplit.stderr.contains("time:Q with 0 < Q < 1"))
+        let rare = try refinery(["recsys", dataset, "--min-count", "1000", "--epochs", "1"])
+        #expect(rare.status == 1 && rare.stderr.contains("no item has --min-count 1000 training events"), "\(rare.stderr)")
+        // Every user's events are later than the 0.01 quantile's time but one: nobody has events on both sides.
+        let early = try refinery(["recsys", dataset, "--split", "time:0.001", "--model", "popularity"])
+        #expect(early.status == 1 && early.stderr.contains("no user has a test event"), "\(early.stderr)")
     }
 }

@@ -73,7 +73,10 @@ def main():
         run(["swift", "build", "-c", "release", "--product", "refinery"], cwd=ROOT)
     run(["bash", os.path.join(ROOT, "tools/recsys/fetch_movielens.sh"), args.data], stdout=subprocess.DEVNULL)
     spec = os.path.join(ROOT, "pipelines", f"movielens-{args.data}.yaml")
-    run([args.bin, "run", spec, "--force", "--no-report", "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    built = subprocess.run([args.bin, "run", spec, "--force", "--no-report", "--log-level", "warning"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if built.returncode != 0:
+        sys.exit(f"refinery run {spec} failed (exit {built.returncode}):\n{built.stderr}")
     dataset = os.path.join(ROOT, "out", f"movielens-{args.data}")
 
     jobs = []  # (name, split, extra args, row description)
@@ -102,8 +105,11 @@ def main():
         name, extra, row = job
         t0 = time.time()
         env = dict(os.environ, REFINERY_THREADS="1")
-        res = run([args.bin, "recsys", dataset, "--json", "--out", os.path.join(out, name)] + extra,
-                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        res = subprocess.run([args.bin, "recsys", dataset, "--json", "--out", os.path.join(out, name)] + extra,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+        if res.returncode != 0:
+            print(f"  {name}: FAILED (exit {res.returncode})\n{res.stderr}", file=sys.stderr)
+            return dict(row, error=res.stderr.strip().splitlines()[-1] if res.stderr.strip() else f"exit {res.returncode}")
         result = json.loads(res.stdout)
         print(f"  {name}: HR@10 {result['metrics']['all']['hr@10']:.4f} ({time.time() - t0:.0f} s)", file=sys.stderr)
         return dict(row, result=result)
@@ -113,7 +119,11 @@ def main():
         results = list(pool.map(one, jobs))
     elapsed = time.time() - started
 
+    failed = [r for r in results if "error" in r]
+    results = [r for r in results if "error" not in r]
     lines = table(results, args.data, epochs, args.seed)
+    for r in failed:
+        lines.append(f"FAILED: {r['split']} {r['model']} {r['baseline']} {r['beta']} {r['noise']}: {r['error']}")
     lines.append("")
     lines.append(f"{len(jobs)} runs in {elapsed / 60:.1f} min ({args.jobs} at a time).")
     text = "\n".join(lines)
@@ -121,7 +131,10 @@ def main():
     with open(os.path.join(out, "table.md"), "w") as f:
         f.write(text + "\n")
     with open(os.path.join(out, "results.json"), "w") as f:
-        json.dump({"data": args.data, "epochs": epochs, "seed": args.seed, "seconds": elapsed, "rows": results}, f, indent=1, sort_keys=True)
+        json.dump({"data": args.data, "epochs": epochs, "seed": args.seed, "seconds": elapsed, "rows": results, "failed": failed},
+                  f, indent=1, sort_keys=True)
+    if failed:
+        sys.exit(1)
 
 
 def se(p, n):

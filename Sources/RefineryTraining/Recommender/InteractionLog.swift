@@ -32,17 +32,25 @@ public struct UserEvents: Sendable, Equatable {
 public struct InteractionLog: Sendable {
     /// The users, ordered by user id (byte order), each once.
     public var users: [UserEvents]
-    /// Records of the dataset that are not interaction histories (documents, chats), left out.
+    /// Records of the dataset that are not interaction histories (documents, chats), or empty ones, left out.
     public var otherRecords: Int
 
+    /// A log of these users, each history put in time order (a stable sort: events at the same time keep their
+    /// order, which the interactions reader has already made file order, then line).
     public init(users: [UserEvents], otherRecords: Int = 0) {
-        self.users = users.sorted { Array($0.user.utf8).lexicographicallyPrecedes(Array($1.user.utf8)) }
+        self.users = users.map { user in
+            let order = user.timestamps.indices.sorted { (user.timestamps[$0], $0) < (user.timestamps[$1], $1) }
+            guard order != Array(user.timestamps.indices) else { return user }
+            return UserEvents(user: user.user, items: order.map { user.items[$0] }, rewards: order.map { user.rewards[$0] },
+                              timestamps: order.map { user.timestamps[$0] })
+        }.sorted { Array($0.user.utf8).lexicographicallyPrecedes(Array($1.user.utf8)) }
         self.otherRecords = otherRecords
     }
 
     /// Reads a dataset folder, its shards checked against the manifest.
     /// - Throws: ``RefineryError`` (code `integrity`) for a damaged shard; (code `input`) for a history whose
-    ///   arrays disagree in length, a user that appears twice, or a dataset without any history.
+    ///   arrays disagree in length or hold a value of the wrong type, a user that appears twice, or a dataset without
+    ///   any history. Records without items (documents, chats, empty histories) are counted in `otherRecords`.
     public static func read(directory: String) throws -> InteractionLog {
         let records = try DatasetRecords(directory: directory)
         var users: [UserEvents] = []
@@ -50,17 +58,19 @@ public struct InteractionLog: Sendable {
         var others = 0
         for split in records.splits {
             try records.forEach(split: split) { record in
-                guard case .array(let items)? = record.value["items"] else { others += 1; return }
+                guard case .array(let items)? = record.value["items"], !items.isEmpty else { others += 1; return }
                 let user = userID(of: record)
                 let itemIDs = items.map { $0.stringValue ?? "" }
                 let rewards: [Double]
                 if case .array(let values)? = record.value["rewards"] { rewards = values.map { $0.doubleValue ?? .nan } } else { rewards = [] }
                 let times: [Int64]
-                if case .array(let values)? = record.value["timestamps"] { times = values.map { Int64($0.doubleValue ?? 0) } } else { times = [] }
+                if case .array(let values)? = record.value["timestamps"] {
+                    times = values.compactMap { value in value.doubleValue.flatMap { Int64(exactly: $0.rounded(.down)) } }
+                } else { times = [] }
                 guard rewards.count == itemIDs.count, times.count == itemIDs.count, !itemIDs.contains(""),
                       rewards.allSatisfy({ $0.isFinite }) else {
                     throw RefineryError(.input, "the history of user \(user) has \(itemIDs.count) items, \(rewards.count) rewards and "
-                        + "\(times.count) timestamps (or an empty item or a non-numeric reward); rebuild the dataset", at: record.location)
+                        + "\(times.count) timestamps (or an empty item, a non-numeric reward or timestamp); every event needs an item, a reward and a time", at: record.location)
                 }
                 if let first = seen[user] {
                     throw RefineryError(.input, "user \(user) has two histories (the first at \(first)); an interactions source "

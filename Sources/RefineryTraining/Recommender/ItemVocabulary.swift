@@ -77,7 +77,7 @@ public struct ItemVocabulary: Codable, Sendable, Equatable {
     public static func load(from directory: String) throws -> ItemVocabulary {
         let path = (directory as NSString).appendingPathComponent("items.json")
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw RefineryError(.usage, "no item vocabulary (items.json) in \(directory); is it a recommender's output folder?", at: SourceLocation(file: path))
+            throw RefineryError(.input, "no item vocabulary (items.json) in \(directory); is it a recommender's output folder?", at: SourceLocation(file: path))
         }
         do { return try JSONDecoder().decode(ItemVocabulary.self, from: data) } catch {
             throw RefineryError(.integrity, "items.json is not an item vocabulary: \(error)", at: SourceLocation(file: path))

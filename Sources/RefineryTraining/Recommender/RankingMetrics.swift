@@ -38,6 +38,8 @@ public struct RankingMetrics: Codable, Sendable, Equatable {
         let t = Int(target)
         guard t >= first, t < scores.count, !excluded.contains(target) else { return nil }
         let score = scores[t]
+        // A target the model gives no number ranks last.
+        guard !score.isNaN else { return (first..<scores.count).count - excluded.filter { Int($0) >= first && Int($0) < scores.count }.count }
         var above = 0
         for c in first..<scores.count where c != t {
             let s = scores[c]

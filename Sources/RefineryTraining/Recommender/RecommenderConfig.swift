@@ -12,8 +12,9 @@ public struct RecommenderConfig: Codable, Equatable, Sendable {
     public var width = 64
     /// Positions per window: the most recent items the model reads.
     public var context = 50
-    /// The per-position objective (`sft`, `asft`, `rwbc`, `filtered`, with their baselines).
-    public var objective = Objective()
+    /// The per-position objective (`sft`, `asft`, `rwbc`, `filtered`, with their baselines); weights normalised
+    /// to mean 1 per step by default, so the learning rate means the same for every objective.
+    public var objective: Objective = { var o = Objective(); o.normalize = true; return o }()
     /// Passes over the training windows.
     public var epochs = 20
     /// Windows per optimiser step.
@@ -53,6 +54,9 @@ public struct RecommenderConfig: Codable, Equatable, Sendable {
             throw RefineryError(.usage, "learning rates must satisfy 0 ≤ min ≤ peak and peak > 0 (got \(minLearningRate), \(learningRate)); warm-up ≥ 0")
         }
         guard rewardNoise >= 0, rewardNoise.isFinite else { throw RefineryError(.usage, "reward noise must be ≥ 0, got \(rewardNoise)") }
+        guard objective.maxWeight > 0, !objective.maxWeight.isNaN else {
+            throw RefineryError(.usage, "w_max must be above 0, got \(objective.maxWeight)")
+        }
         guard objective.kind != .asft || objective.beta > 0 else {
             throw RefineryError(.usage, "A-SFT's beta must be above 0 (inf for SFT), got \(objective.beta)")
         }

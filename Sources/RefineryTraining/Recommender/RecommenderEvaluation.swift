@@ -10,7 +10,8 @@ public struct RecommenderReport: Codable, Sendable {
     public var medianTrajectoryReward: Double
     /// Test cases whose target the user liked (reward at least ``likedReward``: 4 or 5 stars on a 1–5 scale).
     public var likedTarget: RankingMetrics
-    /// Targets that cannot be ranked: items without a token (unseen in training), counted as misses.
+    /// Targets that cannot be ranked, counted as misses: items without a token (unseen in training, or rarer than
+    /// the minimum count), and, when seen items are excluded, targets already in the user's history.
     public var unrankableTargets: Int
 
     private enum CodingKeys: String, CodingKey {
@@ -42,8 +43,8 @@ public enum RecommenderEvaluation {
             let scores = scorer(cases)
             for (test, row) in zip(cases, scores) {
                 let target = vocabulary.token(test.target)
-                if target == ItemVocabulary.unknownToken { unrankable += 1 }
                 let excluded = excludeSeen ? Set(test.history.map(vocabulary.token)) : []
+                if target == ItemVocabulary.unknownToken || excluded.contains(target) { unrankable += 1 }
                 ranks.append(row.withUnsafeBufferPointer {
                     RankingMetrics.rank(of: target, scores: $0, first: ItemVocabulary.reserved, excluded: excluded)
                 })

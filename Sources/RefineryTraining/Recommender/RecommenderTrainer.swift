@@ -22,14 +22,14 @@ public enum RecommenderTrainer {
         public var weights: Objective.WeightSummary
     }
 
-    /// What a training run did.
+    /// What a training run did (no timings, so the same inputs give the same summary).
     public struct Summary: Codable, Sendable {
         public var windows = 0
         public var steps = 0
         public var skippedNonFinite = 0
         public var finalLoss = Double.nan
-        public var targetsPerSecond = 0.0
-        public var seconds = 0.0
+        /// Target positions trained on (in steps not skipped).
+        public var targets = 0
     }
 
     /// Mean training reward per user (`user_mean`) or per item (`item_mean`); empty for the other baselines.
@@ -56,9 +56,14 @@ public enum RecommenderTrainer {
     /// - Throws: ``RefineryError`` (code `usage`) for an unusable configuration or no window to train on.
     public static func train(data: RecommenderData, vocabulary: ItemVocabulary, config: RecommenderConfig,
                              onStep: (StepRecord) -> Void = { _ in }) throws -> (model: GPT, summary: Summary) {
+
         try config.validate()
         let windows = RecommenderWindow.cut(data.train, vocabulary: vocabulary, context: config.context)
-        guard !windows.isEmpty else { throw RefineryError(.usage, "no training events to train on") }
+        guard windows.contains(where: { $0.targets.contains { $0 >= 0 } }) else {
+            throw RefineryError(.input, "nothing to train on: \(data.trainingEvents) training events, none of an item with a token of its own"
+                + (data.cutoff.map { " (the time split's cut-off is \($0); a larger quantile leaves more events before it)" } ?? "")
+                + (vocabulary.items.isEmpty ? "; no item has --min-count \(vocabulary.minCount) training events" : ""))
+        }
         let modelConfig = config.model(vocabularySize: vocabulary.count)
         let model = GPT(config: modelConfig, seed: config.seed)
         let optimizer = AdamW(layout: model.layout, settings: config.adam)
@@ -70,9 +75,6 @@ public enum RecommenderTrainer {
         var objectiveState = Objective.State()
         var summary = Summary()
         summary.windows = windows.count
-        var trained = 0
-        let clock = ContinuousClock()
-        let started = clock.now
         for epoch in 0..<config.epochs {
             let order = DataStream.order(count: windows.count, seed: config.seed, dataset: 0, epoch: epoch)
             for first in stride(from: 0, to: order.count, by: config.batchRows) {
@@ -114,7 +116,7 @@ public enum RecommenderTrainer {
                     if norm > config.clip { AdamW.scale(model.gradients, by: Float(config.clip / norm)) }
                     optimizer.step(parameters: model.parameters, gradients: model.gradients, rate: Float(rate))
                     summary.finalLoss = meanLoss
-                    trained += examples.count
+                    summary.targets += examples.count
                 } else {
                     summary.skippedNonFinite += 1
                 }
@@ -122,9 +124,6 @@ public enum RecommenderTrainer {
                                   gradientNorm: norm, targets: examples.count, skipped: !healthy, weights: weightSummary))
             }
         }
-        let elapsed = clock.now - started
-        summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        summary.targetsPerSecond = Double(trained) / max(summary.seconds, 1e-9)
         return (model, summary)
     }
 }
