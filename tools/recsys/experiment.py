@@ -49,7 +49,8 @@ def main():
     ap.add_argument("--data", choices=sorted(GRIDS), default="100k")
     ap.add_argument("--jobs", type=int, default=2, help="runs at once, one thread each (default 2)")
     ap.add_argument("--epochs", type=int, help="passes over the training windows (default: 6 for 100k, 2 for 1m)")
-    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seeds", default="1", help="comma-separated seeds of the weights and data order; the table shows each "
+                    "metric's mean over them and HR@10's standard deviation (default 1)")
     ap.add_argument("--noise", help="comma-separated reward-noise levels (default: 0,0.2,0.5 for 100k, 0,0.5 for 1m)")
     ap.add_argument("--no-time-split", action="store_true", help="skip the global-time-split rows")
     ap.add_argument("--bin", default=os.path.join(ROOT, ".build/release/refinery"))
@@ -59,7 +60,7 @@ def main():
     if args.table:
         with open(args.table) as f:
             saved = json.load(f)
-        print("\n".join(table(saved["rows"], saved["data"], saved["epochs"], saved["seed"])))
+        print("\n".join(table(saved["rows"], saved["data"], saved["epochs"], saved["seeds"])))
         print(f"\n{len(saved['rows'])} runs in {saved['seconds'] / 60:.1f} min.")
         return
     grid = GRIDS[args.data]
@@ -80,16 +81,19 @@ def main():
     dataset = os.path.join(ROOT, "out", f"movielens-{args.data}")
 
     jobs = []  # (name, split, extra args, row description)
+    seeds = [int(x) for x in args.seeds.split(",")]
+
     def add(split, model, objective=None, baseline=None, beta=None, noise=0.0):
         label = model if model != "gpt" else objective
-        name = f"{split}-{label}-{baseline or '-'}-{beta if beta is not None else '-'}-{noise}".replace(":", "")
-        extra = ["--split", split, "--model", model]
-        if model == "gpt":
-            extra += ["--objective", objective, "--baseline", baseline, "--epochs", str(epochs), "--seed", str(args.seed),
-                      "--noise", str(noise)]
-            if beta is not None:
-                extra += ["--beta", str(beta)]
-        jobs.append((name, extra, dict(split=split, model=label, baseline=baseline, beta=beta, noise=noise)))
+        for seed in (seeds if model == "gpt" else [seeds[0]]):
+            name = f"{split}-{label}-{baseline or '-'}-{beta if beta is not None else '-'}-{noise}-s{seed}".replace(":", "")
+            extra = ["--split", split, "--model", model]
+            if model == "gpt":
+                extra += ["--objective", objective, "--baseline", baseline, "--epochs", str(epochs), "--seed", str(seed),
+                          "--noise", str(noise)]
+                if beta is not None:
+                    extra += ["--beta", str(beta)]
+            jobs.append((name, extra, dict(split=split, model=label, baseline=baseline, beta=beta, noise=noise, seed=seed)))
 
     splits = ["leave-last-out"] + ([] if args.no_time_split or not grid["time_rows"] else ["time"])
     for split in splits:
@@ -121,7 +125,7 @@ def main():
 
     failed = [r for r in results if "error" in r]
     results = [r for r in results if "error" not in r]
-    lines = table(results, args.data, epochs, args.seed)
+    lines = table(results, args.data, epochs, seeds)
     for r in failed:
         lines.append(f"FAILED: {r['split']} {r['model']} {r['baseline']} {r['beta']} {r['noise']}: {r['error']}")
     lines.append("")
@@ -131,7 +135,7 @@ def main():
     with open(os.path.join(out, "table.md"), "w") as f:
         f.write(text + "\n")
     with open(os.path.join(out, "results.json"), "w") as f:
-        json.dump({"data": args.data, "epochs": epochs, "seed": args.seed, "seconds": elapsed, "rows": results, "failed": failed},
+        json.dump({"data": args.data, "epochs": epochs, "seeds": seeds, "seconds": elapsed, "rows": results, "failed": failed},
                   f, indent=1, sort_keys=True)
     if failed:
         sys.exit(1)
@@ -141,21 +145,32 @@ def se(p, n):
     return math.sqrt(p * (1 - p) / max(1, n))
 
 
-def table(results, data, epochs, seed):
+def table(results, data, epochs, seeds):
     first = results[0]["result"]
-    lines = [f"ML-{data.upper()}: {first['users']} users, {first['items']} items; {epochs} epochs, seed {seed}. "
+    lines = [f"ML-{data.upper()}: {first['users']} users, {first['items']} items; {epochs} epochs; "
+             f"{'seed' if len(seeds) == 1 else 'mean over seeds'} {', '.join(map(str, seeds))}. "
              "HR@10 / NDCG@10 / MRR over the full catalogue (items already rated excluded); "
              "high = test users whose trajectory mean reward is above the median; liked = test targets rated 4 or 5 stars.", ""]
-    lines.append("| split | model / objective | baseline | β | noise σ | HR@10 | NDCG@10 | MRR | HR@10 high | NDCG@10 high | MRR high "
-                 "| HR@10 liked | NDCG@10 liked | MRR liked |")
-    lines.append("|---" * 14 + "|")
+    spread = len(seeds) > 1
+    lines.append("| split | model / objective | baseline | β | noise σ | HR@10 " + ("| ± sd " if spread else "")
+                 + "| NDCG@10 | MRR | HR@10 high | NDCG@10 high | MRR high | HR@10 liked | NDCG@10 liked | MRR liked |")
+    lines.append("|---" * (15 if spread else 14) + "|")
+    groups = {}
     for r in results:
-        m = r["result"]["metrics"]
-        beta = "" if r["beta"] is None else f"{r['beta']:g}"
-        noise = "" if r["model"] in ("popularity", "recent", "sft") else f"{r['noise']:g}"
-        cells = [r["split"], r["model"], r["baseline"] or "", beta, noise]
+        groups.setdefault((r["split"], r["model"], r["baseline"], r["beta"], r["noise"]), []).append(r)
+    for (split, model, baseline, beta, noise), rows in groups.items():
+        def mean(part, key):
+            return sum(r["result"]["metrics"][part][key] for r in rows) / len(rows)
+        beta_text = "" if beta is None else f"{beta:g}"
+        noise_text = "" if model in ("popularity", "recent", "sft") else f"{noise:g}"
+        cells = [split, model, baseline or "", beta_text, noise_text]
         for part in ("all", "high_reward", "liked_target"):
-            cells += [f"{m[part]['hr@10']:.4f}", f"{m[part]['ndcg@10']:.4f}", f"{m[part]['mrr']:.4f}"]
+            cells.append(f"{mean(part, 'hr@10'):.4f}")
+            if part == "all" and spread:
+                hits = [r["result"]["metrics"]["all"]["hr@10"] for r in rows]
+                m = sum(hits) / len(hits)
+                cells.append(f"{math.sqrt(sum((h - m) ** 2 for h in hits) / (len(hits) - 1)):.4f}" if len(hits) > 1 else "")
+            cells += [f"{mean(part, 'ndcg@10'):.4f}", f"{mean(part, 'mrr'):.4f}"]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     for split in dict.fromkeys(r["split"] for r in results):
