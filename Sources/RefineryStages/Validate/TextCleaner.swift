@@ -40,7 +40,7 @@ struct TextCleaner: Sendable {
         }
         if normalizeNFC && !isASCII && !text.withUTF8({ NFCQuickCheck.isCertainlyNFC($0) }) {
             let composed = text.precomposedStringWithCanonicalMapping
-            if !composed.utf8.elementsEqual(text.utf8) {
+            if !composed.hasSameUTF8(as: text) {
                 text = composed
                 result.nfcChanged = true
                 needsCount = true

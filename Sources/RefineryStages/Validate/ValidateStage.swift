@@ -128,11 +128,11 @@ public struct ValidateStage: Stage {
             return .drop(reason: "too_many_words", detail: "\(words) words, maximum \(maxWords)")
         }
         // Compared as bytes: Swift's String == treats NFD and NFC forms as equal.
-        if let cleanedText, !cleanedText.utf8.elementsEqual((record.text ?? "").utf8) {
+        if let cleanedText, !cleanedText.hasSameUTF8(as: record.text ?? "") {
             record.text = cleanedText
             view.invalidate()
         }
-        if let cleanedMessages, !cleanedMessages.elementsEqual(record.messages ?? [], by: { $0.role == $1.role && $0.content.utf8.elementsEqual($1.content.utf8) }) {
+        if let cleanedMessages, !cleanedMessages.elementsEqual(record.messages ?? [], by: { $0.role == $1.role && $0.content.hasSameUTF8(as: $1.content) }) {
             record.messages = cleanedMessages
             view.invalidate()
         }
