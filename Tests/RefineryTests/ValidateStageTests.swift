@@ -78,6 +78,19 @@ import Testing
         #expect(Array(record.text!.utf8) == Array(expected.precomposedStringWithCanonicalMapping.utf8))
     }
 
+    @Test("hasSameUTF8 compares bytes: NFC and NFD spellings differ though == calls them equal; bridged strings too")
+    func byteEquality() {
+        let composed = "Caf\u{E9}", decomposed = "Cafe\u{0301}"
+        #expect(composed == decomposed)
+        #expect(!composed.hasSameUTF8(as: decomposed))
+        #expect(composed.hasSameUTF8(as: String(decoding: Array(composed.utf8), as: UTF8.self)))
+        #expect("".hasSameUTF8(as: ""))
+        #expect(!"abc".hasSameUTF8(as: "abd") && !"abc".hasSameUTF8(as: "ab"))
+        let bridged = NSString(string: "na\u{EF}ve") as String
+        #expect(bridged.hasSameUTF8(as: "na\u{EF}ve"))
+        #expect(!bridged.hasSameUTF8(as: "nai\u{0308}ve"))
+    }
+
     @Test("leaves clean text byte for byte alone")
     func cleanTextUntouched() {
         let text = "Line one.\n\nLine two, ünïcödé already NFC."
