@@ -162,24 +162,23 @@ struct Recsys: ParsableCommand {
                 try write(encoded, to: (out as NSString).appendingPathComponent("recsys.json"))
                 if !logLines.isEmpty { try write(logLines, to: (out as NSString).appendingPathComponent("log.jsonl")) }
             }
-            if json {
-                print(String(decoding: encoded, as: UTF8.self))
-            } else {
-                var table = TextTable(["test users", "cases", "HR@10", "NDCG@10", "MRR"], rightAligned: [1, 2, 3, 4])
-                table.append(["all", "\(m.all.cases)", f(m.all.hitRate10), f(m.all.ndcg10), f(m.all.mrr)])
-                table.append(["high reward (mean > \(f(m.medianTrajectoryReward)))", "\(m.highReward.cases)", f(m.highReward.hitRate10),
-                              f(m.highReward.ndcg10), f(m.highReward.mrr)])
-                table.append(["liked target (reward ≥ \(RecommenderReport.likedReward))", "\(m.likedTarget.cases)", f(m.likedTarget.hitRate10),
-                              f(m.likedTarget.ndcg10), f(m.likedTarget.mrr)])
-                print(table.render())
-            }
+            print(json ? String(decoding: encoded, as: UTF8.self) : Self.table(m))
         } catch let error as RefineryError {
             printError("error: \(error)")
             throw ExitCode(error.code == .usage ? 64 : 1)
         }
     }
 
-    private func f(_ x: Double) -> String { String(format: "%.4f", x) }
+    /// The metrics as a table: all test users, the high-reward ones, liked targets.
+    static func table(_ m: RecommenderReport) -> String {
+        func f(_ x: Double) -> String { String(format: "%.4f", x) }
+        var table = TextTable(["test users", "cases", "HR@10", "NDCG@10", "MRR"], rightAligned: [1, 2, 3, 4])
+        for (name, metrics) in [("all", m.all), ("high reward (mean > \(f(m.medianTrajectoryReward)))", m.highReward),
+                                ("liked target (reward ≥ \(RecommenderReport.likedReward))", m.likedTarget)] {
+            table.append([name, "\(metrics.cases)", f(metrics.hitRate10), f(metrics.ndcg10), f(metrics.mrr)])
+        }
+        return table.render()
+    }
 
     private func settings() throws -> (RecommenderConfig, TemporalSplit) {
         guard ["gpt", "popularity", "recent"].contains(model) else {

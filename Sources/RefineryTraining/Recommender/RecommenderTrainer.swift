@@ -53,10 +53,10 @@ public enum RecommenderTrainer {
 
     /// Trains a model from scratch.
     /// - Parameter onStep: receives every step's record.
-    /// - Throws: ``RefineryError`` (code `usage`) for an unusable configuration or no window to train on.
+    /// - Throws: ``RefineryError``: code `usage` for an unusable configuration; `input` when no training event has an
+    ///   item token to predict, or the objective needs a reward an event lacks.
     public static func train(data: RecommenderData, vocabulary: ItemVocabulary, config: RecommenderConfig,
                              onStep: (StepRecord) -> Void = { _ in }) throws -> (model: GPT, summary: Summary) {
-
         try config.validate()
         let windows = RecommenderWindow.cut(data.train, vocabulary: vocabulary, context: config.context)
         guard windows.contains(where: { $0.targets.contains { $0 >= 0 } }) else {
