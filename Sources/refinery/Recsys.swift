@@ -137,12 +137,11 @@ struct Recsys: ParsableCommand {
                 result.baseline = config.objective.baseline.rawValue
                 result.beta = config.objective.beta
                 result.settings = config
-                let clock = ContinuousClock(), started = clock.now
+                let started = Date()
                 let (trained, summary) = try RecommenderTrainer.train(data: data, vocabulary: vocabulary, config: config) { record in
                     if let line = try? encoder.encode(record) { logLines.append(line); logLines.append(0x0A) }
                 }
-                let elapsed = clock.now - started
-                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+                let seconds = Date().timeIntervalSince(started)
                 printError(String(format: "recsys: trained %d steps over %d windows in %.1f s (%.0f targets/s), final loss %.4f, %d skipped",
                                   summary.steps, summary.windows, seconds, Double(summary.targets) / max(seconds, 1e-9), summary.finalLoss,
                                   summary.skippedNonFinite))

@@ -70,6 +70,9 @@ import Testing
         #expect(data.usersWithoutTest == 2) // u3 has nothing after, u4 nothing before
         #expect(data.eventsInTimeOrder.allSatisfy { $0.time < 5 })
         #expect(data.eventsInTimeOrder.map(\.item) == ["h", "a", "b", "e", "i"])
+        // A log without a single event has no cut-off and no test, and does not trap.
+        let empty = RecommenderData(log: InteractionLog(users: [Self.user("u", [])]), split: .globalTime(quantile: 0.9))
+        #expect(empty.cutoff == nil && empty.tests.isEmpty && empty.train.isEmpty && empty.usersWithoutTest == 1)
     }
 
     @Test("reward noise touches training rewards only, stays in [0, 1] and is the same for the same seed")

@@ -89,9 +89,7 @@ public struct InteractionLog: Sendable {
 
     /// The user id from `meta.user`, else the `user=` part of the record id, else the id.
     static func userID(of record: DatasetRecord) -> String {
-        if let meta = record.value["meta"]?.stringValue,
-           let parsed = try? JSONSerialization.jsonObject(with: Data(meta.utf8)) as? [String: Any],
-           let user = parsed["user"] as? String {
+        if let meta = record.value["meta"]?.stringValue, let user = (try? JSONParser.parse(Array(meta.utf8)))?.value["user"]?.stringValue {
             return user
         }
         if let range = record.id.range(of: ":user=", options: .backwards) { return String(record.id[range.upperBound...]) }

@@ -84,34 +84,29 @@ public struct RecommenderData: Sendable {
         var train: [TrainingSequence] = [], tests: [TestCase] = []
         var without = 0
         var timed: [(item: String, time: Int64, user: Int, index: Int)] = []
+        // Either split makes each history a training prefix and, when an event follows it, a test on that event.
+        let trainingPrefix: (UserEvents) -> Int
         switch split {
         case .leaveLastOut:
             cutoff = nil
-            for (u, user) in log.users.enumerated() {
-                let n = user.items.count
-                // A user with one event has nothing to be tested from: that event is training data.
-                let history = n >= 2 ? n - 1 : n
-                train.append(TrainingSequence(user: user.user, items: Array(user.items[0..<history]), rewards: Array(user.rewards[0..<history])))
-                for i in 0..<history { timed.append((user.items[i], user.timestamps[i], u, i)) }
-                guard n >= 2 else { without += 1; continue }
-                tests.append(TestCase(user: user.user, history: Array(user.items[0..<history]), target: user.items[history],
-                                      targetReward: user.rewards[history], trajectoryReward: user.meanReward(upTo: n)))
-            }
+            // A user with one event has nothing to be tested from: that event is training data.
+            trainingPrefix = { user in user.items.count >= 2 ? user.items.count - 1 : user.items.count }
         case .globalTime(let quantile):
             let times = log.users.flatMap(\.timestamps).sorted()
-            let t = times[min(times.count - 1, Int(Double(times.count) * quantile))]
+            let t = times.isEmpty ? nil : times[min(times.count - 1, Int(Double(times.count) * quantile))]
             cutoff = t
-            for (u, user) in log.users.enumerated() {
-                // Histories are in time order, so the events before the cut-off are a prefix.
-                let before = user.timestamps.firstIndex { $0 >= t } ?? user.timestamps.count
-                if before > 0 {
-                    train.append(TrainingSequence(user: user.user, items: Array(user.items[0..<before]), rewards: Array(user.rewards[0..<before])))
-                    for i in 0..<before { timed.append((user.items[i], user.timestamps[i], u, i)) }
-                }
-                guard before > 0, before < user.items.count else { without += 1; continue }
-                tests.append(TestCase(user: user.user, history: Array(user.items[0..<before]), target: user.items[before],
-                                      targetReward: user.rewards[before], trajectoryReward: user.meanReward(upTo: before + 1)))
+            // Histories are in time order, so the events before the cut-off are a prefix.
+            trainingPrefix = { user in t.flatMap { t in user.timestamps.firstIndex { $0 >= t } } ?? user.timestamps.count }
+        }
+        for (u, user) in log.users.enumerated() {
+            let before = trainingPrefix(user)
+            if before > 0 {
+                train.append(TrainingSequence(user: user.user, items: Array(user.items[0..<before]), rewards: Array(user.rewards[0..<before])))
+                for i in 0..<before { timed.append((user.items[i], user.timestamps[i], u, i)) }
             }
+            guard before > 0, before < user.items.count else { without += 1; continue }
+            tests.append(TestCase(user: user.user, history: Array(user.items[0..<before]), target: user.items[before],
+                                  targetReward: user.rewards[before], trajectoryReward: user.meanReward(upTo: before + 1)))
         }
         timed.sort { ($0.time, $0.user, $0.index) < ($1.time, $1.user, $1.index) }
         eventsInTimeOrder = timed.map { ($0.item, $0.time) }
