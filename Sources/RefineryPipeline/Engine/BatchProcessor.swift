@@ -11,6 +11,9 @@ import RefineryStages
 final class BatchProcessor {
     private let plan: RunPlan
     private let compressor: ZstdCompressor
+    /// The spill's compressor (when the plan has global stages): zstd level 1 whatever the output level, since
+    /// the spill is read back once and every line is compressed again into its shard at the output level.
+    private let spillCompressor: ZstdCompressor?
     private var writer = JSONWriter(reservingCapacity: 1 << 20)
     private var rejectWriters: [String: JSONWriter] = [:]
     private let validationThreshold: UInt64
@@ -18,6 +21,7 @@ final class BatchProcessor {
     init(plan: RunPlan) throws {
         self.plan = plan
         compressor = try ZstdCompressor(level: plan.spec.output.zstdLevel)
+        spillCompressor = plan.hasGlobalStages ? try ZstdCompressor(level: SpillFile.zstdLevel) : nil
         validationThreshold = Self.validationThreshold(fraction: plan.spec.output.validationFraction)
     }
 
@@ -160,7 +164,7 @@ final class BatchProcessor {
                 for score in record.scores { output.train.scoreKeys.insert(score.key) }
                 for count in record.pii { output.train.piiKeys.insert(count.key) }
             }
-            if !writer.bytes.isEmpty { try compressor.compressFrame(writer.bytes, into: &piece.frame) }
+            if !writer.bytes.isEmpty { try (spillCompressor ?? compressor).compressFrame(writer.bytes, into: &piece.frame) }
             output.spill = piece
             try sealRejects(rejectCounts, into: &output)
             // Global stages after the per-record ones: dedup (its keys), then balance (timed when it resolves).
