@@ -11,12 +11,16 @@ public enum DatasetReport {
     /// - Parameters:
     ///   - directory: a folder holding `manifest.json` and its shards.
     ///   - examplesPerReason: rejects shown per stage and reason (and duplicate pairs shown), in file order.
+    ///   - threads: threads reading the data shards, one shard each at a time (default: every core); the report is
+    ///     the same whatever the number.
     /// - Returns: the report's data.
     /// - Throws: ``RefineryError`` with code `integrity` when the folder has no readable manifest or a shard does
     ///   not match it.
-    /// - Complexity: one pass over every shard; memory of one shard plus the report and the duplicate clusters.
-    public static func build(directory: String, examplesPerReason: Int = 5) throws -> ReportData {
-        try ReportBuilder(directory: directory, examplesPerReason: examplesPerReason).build()
+    /// - Complexity: one pass over every shard; memory of one shard per thread plus the report and the duplicate
+    ///   clusters.
+    public static func build(directory: String, examplesPerReason: Int = 5,
+                             threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> ReportData {
+        try ReportBuilder(directory: directory, examplesPerReason: examplesPerReason, threads: threads).build()
     }
 
     /// The report's self-contained HTML page.
@@ -42,12 +46,14 @@ public enum DatasetReport {
     /// - Parameters:
     ///   - directory: the dataset folder.
     ///   - examplesPerReason: rejects shown per stage and reason.
+    ///   - threads: threads reading the data shards (see ``build(directory:examplesPerReason:threads:)``).
     /// - Returns: where the files went, and the report.
     /// - Throws: ``RefineryError``: code `integrity` when a shard does not match the manifest, `output` when a
     ///   file cannot be written or `stats.json` is not a JSON object.
     @discardableResult
-    public static func write(directory: String, examplesPerReason: Int = 5) throws -> ReportSummary {
-        let report = try build(directory: directory, examplesPerReason: examplesPerReason)
+    public static func write(directory: String, examplesPerReason: Int = 5,
+                             threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> ReportSummary {
+        let report = try build(directory: directory, examplesPerReason: examplesPerReason, threads: threads)
         let htmlPath = (directory as NSString).appendingPathComponent(fileName)
         try writeAtomically(Data(html(report).utf8), to: htmlPath)
         let statsPath = (directory as NSString).appendingPathComponent("stats.json")
@@ -92,7 +98,7 @@ public enum DatasetReport {
     }
 }
 
-/// What ``DatasetReport/write(directory:examplesPerReason:)`` wrote.
+/// What ``DatasetReport/write(directory:examplesPerReason:threads:)`` wrote.
 public struct ReportSummary: Sendable {
     /// `report.html` in the dataset folder.
     public var htmlPath: String

@@ -33,6 +33,14 @@ extension Histogram {
         bins[low].count += 1
     }
 
+    /// Adds the counts of a histogram over the same edges.
+    mutating func add(_ other: Histogram) {
+        precondition(other.bins.count == bins.count, "histograms over different edges")
+        for index in bins.indices { bins[index].count += other.bins[index].count }
+        records += other.records
+        missing += other.missing
+    }
+
     /// Counts a whole number.
     mutating func add(_ value: Int) { add(Double(value)) }
 

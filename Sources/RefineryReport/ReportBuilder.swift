@@ -7,9 +7,10 @@ import RefineryStages
 /// duplicate clusters, what balancing dropped), then the data shards (histograms, mixes, the texts of duplicate
 /// pairs' kept records).
 ///
-/// Streaming: one shard is in memory at a time, as ``DatasetRecords`` reads them, and every shard's size and
-/// checksum is verified against the manifest before its records are used. What is held besides is bounded by
-/// the report's size (examples, bins, mix rows) and by the number of duplicate clusters.
+/// Streaming: one shard per thread is in memory at a time, as ``DatasetRecords`` reads them, and every shard's size
+/// and checksum is verified against the manifest before its records are used. Data shards are read on several
+/// threads (``KeptTally``), rejects on one. What is held besides is bounded by the report's size (examples, bins,
+/// mix rows) and by the number of duplicate clusters.
 struct ReportBuilder {
     let records: DatasetRecords
     /// Examples kept per stage and reason.
@@ -21,9 +22,13 @@ struct ReportBuilder {
 
     private var manifest: Manifest { records.manifest }
 
-    init(directory: String, examplesPerReason: Int) throws {
+    /// Threads reading data shards (each holds one shard in memory).
+    let threads: Int
+
+    init(directory: String, examplesPerReason: Int, threads: Int) throws {
         records = try DatasetRecords(directory: directory)
         self.examplesPerReason = max(0, examplesPerReason)
+        self.threads = max(1, threads)
     }
 
     /// Reads every shard and returns the report.
@@ -31,40 +36,13 @@ struct ReportBuilder {
     func build() throws -> ReportData {
         var mixes = MixTally()
         var rejects = try readRejects(into: &mixes)
-        var histograms = Histogram.recordMeasures()
-        var samples: [RecordSample] = []
-        var sampled: [String: Int] = [:]
-        for split in records.splits {
-            try records.forEach(split: split) { record in
-                let value = record.value
-                let measures = RecordMeasures(value)
-                for field in MixTally.fields {
-                    mixes.addAfter(field: field, value: measures.key(field), chars: measures.chars, copy: measures.isCopy)
-                }
-                // In the order of Histogram.recordMeasures().
-                histograms[0].add(value["scores"]?["quality"]?.doubleValue)
-                histograms[1].add(value["scores"]?["toxicity"]?.doubleValue)
-                histograms[2].add(value["scores"]?["lang"]?.doubleValue)
-                if measures.hasContent {
-                    histograms[3].add(measures.chars)
-                    histograms[4].add(measures.words)
-                } else {
-                    histograms[3].add(nil as Double?)
-                    histograms[4].add(nil as Double?)
-                }
-                histograms[5].add(measures.turns.map(Double.init))
-                histograms[6].add(value["reward"]?.doubleValue)
-                let category = measures.key("category")
-                if !measures.isCopy, sampled[category, default: 0] < examplesPerReason {
-                    sampled[category, default: 0] += 1
-                    samples.append(RecordSample(category: category, id: record.id,
-                                                text: exampleText.render(ExampleText.content(of: value)).text))
-                }
-                if !measures.isCopy, case .some(.none) = rejects.wanted[record.id] {
-                    rejects.wanted[record.id] = exampleText.render(ExampleText.content(of: value)).text
-                }
-            }
-        }
+        let wanted = Set(rejects.wanted.filter { $0.value == nil }.keys)
+        let kept = try KeptTally.read(records.splits.flatMap { records.shards(split: $0) }, of: records, threads: threads,
+                                      wanted: wanted, limit: examplesPerReason, exampleText: exampleText)
+        mixes.add(kept.mixes)
+        for (id, text) in kept.found { rejects.wanted[id] = text }
+        let histograms = kept.histograms
+        let samples = kept.samples
         let numbers = ReportNumbers(
             format: ReportNumbers.currentFormat, dataset: manifest.dataset, version: manifest.version, configHash: manifest.configHash,
             totals: ReportTotals(read: manifest.totals.read, written: manifest.totals.written, quarantined: manifest.totals.quarantined,
@@ -197,6 +175,20 @@ struct MixTally {
         rows[field, default: [:]][value, default: MixRow(name: value, recordsBefore: 0, charsBefore: 0, recordsAfter: 0, charsAfter: 0)]
             .recordsBefore += 1
         rows[field]![value]!.charsBefore += chars
+    }
+
+    /// Adds another tally's rows.
+    mutating func add(_ other: MixTally) {
+        for (field, rows) in other.rows {
+            for (value, row) in rows {
+                var sum = self.rows[field, default: [:]][value, default: MixRow(name: value, recordsBefore: 0, charsBefore: 0, recordsAfter: 0, charsAfter: 0)]
+                sum.recordsBefore += row.recordsBefore
+                sum.charsBefore += row.charsBefore
+                sum.recordsAfter += row.recordsAfter
+                sum.charsAfter += row.charsAfter
+                self.rows[field, default: [:]][value] = sum
+            }
+        }
     }
 
     /// One mix per field, most records after balancing first.

@@ -42,6 +42,21 @@ import RefineryShards
         #expect(report.examples.allSatisfy { $0.text.unicodeScalars.count <= 301 })
     }
 
+    @Test("the report is the same read on one thread or on several: counts add up, samples and pair texts keep shard order")
+    func threadsGiveTheSameReport() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let directory = try demoDataset(folder)
+        let manifest = try Manifest.read(directory: directory)
+        #expect(manifest.shards.count >= 3, "the demo's 16 KiB shards give the threads several shards to share")
+        let one = try DatasetReport.build(directory: directory, examplesPerReason: 2, threads: 1)
+        #expect(!one.samples.isEmpty && !one.pairs.isEmpty)
+        #expect(one.pairs.contains { $0.keptText != nil }, "a pair's kept text comes from the data shards")
+        for threads in [2, 3, 8] {
+            #expect(try DatasetReport.build(directory: directory, examplesPerReason: 2, threads: threads) == one, "\(threads) threads")
+        }
+    }
+
     @Test("histograms cover every written record, and the mix after balancing is the manifest's")
     func histogramsAndMixes() throws {
         let folder = try TemporaryFolder()

@@ -134,12 +134,13 @@ struct RunSession {
         }
     }
 
-    /// Writes the dataset's `report.html` and the report's numbers into `stats.json`. Best effort: the dataset is
-    /// written and recorded; `refinery report` can write the report again.
+    /// Writes the dataset's `report.html` and the report's numbers into `stats.json`, reading the shards on as many
+    /// threads as the run had workers. Best effort: the dataset is written and recorded; `refinery report` can write
+    /// the report again.
     private func writeReport(_ directory: String) {
         guard engine.options.report else { return }
         do {
-            let summary = try DatasetReport.write(directory: directory)
+            let summary = try DatasetReport.write(directory: directory, threads: engine.options.workers)
             engine.logger.info("report written", metadata: ["report": "\(summary.htmlPath)"])
         } catch {
             engine.logger.warning("the dataset was written but its report was not; `refinery report` writes it",
