@@ -518,7 +518,8 @@ def main():
               "runs": runs, "determinism": determinism}
 
     # The comparison.
-    md.append(f"## Refinery and datatrove on the same {args.compare_mb:g} MB corpus, same session")
+    md.append(f"## Refinery and datatrove on the same {args.compare_mb:g} MB corpus, same session" if compare_ref
+              else "## Refinery and datatrove: not compared")
     md.append("")
     if compare_ref:
         rows = comparison_rows(compare_ref, compare_dt, args.workers, args.compare_mb, args.datatrove_skipped)
