@@ -322,8 +322,8 @@ def bars_svg(rows):
             yy = y + 4 + j * 14
             if value:
                 parts.append(f'<rect x="{left}" y="{yy}" width="{max(1.0, x(value) - left):.1f}" height="12" '
-                             f'fill="{COLORS[tool]}"><title>{tool} {stage}: {value:.3g} MB/s per core</title></rect>')
-                parts.append(svg_text(x(value) + 4, yy + 10, f"{value:.3g}", size=10, color="#333"))
+                             f'fill="{COLORS[tool]}"><title>{tool} {stage}: {num(value)} MB/s per core</title></rect>')
+                parts.append(svg_text(x(value) + 4, yy + 10, num(value), size=10, color="#333"))
             else:
                 parts.append(svg_text(left + 4, yy + 10, f"{tool}: {why}", size=10, color="#999"))
     parts.append(f'<rect x="{left + width - 150}" y="{top - 26}" width="10" height="10" fill="{COLORS["Refinery"]}"/>')
