@@ -24,3 +24,10 @@ test: deps
 .PHONY: test-browser
 test-browser:
 	bash tools/report/check_browser.sh
+
+# The end-to-end benchmark (tools/bench/README.md, "End-to-end benchmark"): the seven stages on a 1 GB corpus, and
+# datatrove beside Refinery on a 50 MB one. REFINERY_BENCH_SIZES="100 1000 5000" for the scaling; other settings
+# are REFINERY_BENCH_* environment variables.
+.PHONY: bench
+bench:
+	bash tools/bench/e2e.sh

@@ -106,11 +106,16 @@ for pair in extra:
     except ValueError:
         wanted[key] = value
 # The generator's optional settings: a corpus made with any of them is not a default corpus, and the other way round.
-for key in set(wanted) | {"langs", "pii_rate", "junk_rate", "punctuate"}:
+for key in set(wanted) | {"langs", "pii_rate", "junk_rate", "punctuate", "subtitle_share", "dup_rate", "toxic_rate",
+                          "skew_categories"}:
     if info.get(key) != wanted.get(key):
         sys.exit(1)
-size = sum(os.path.getsize(os.path.join(folder, kind, name))
-           for kind in ("chats", "docs") for name in os.listdir(os.path.join(folder, kind)))
+kinds = [kind for kind in ("chats", "docs", "subtitles") if kind in info]
+try:
+    size = sum(os.path.getsize(os.path.join(folder, kind, name))
+               for kind in kinds for name in os.listdir(os.path.join(folder, kind)))
+except OSError:
+    sys.exit(1)
 sys.exit(0 if size == info["bytes"] else 1)
 EOF
 }
@@ -124,6 +129,33 @@ ensure_corpus() {
   else
     log "generating a ${mb} MB corpus in $dir"
     python3 "$BENCH_ROOT/tools/bench/gen_corpus.py" "$dir" --mb "$mb" --seed "$SEED" "$@"
+  fi
+}
+
+# ----------------------------------------------------------------------------------------------- datatrove --
+
+# The venv the datatrove comparisons run in (text_stages.sh, e2e.sh), and what goes into it: datatrove as pinned by
+# tools/eval/pii_eval.py, spaCy (datatrove's word tokenizer for the Gopher, C4 and FineWeb filters), regex (its
+# formatters), fasttext and fasteners (LanguageFilter), requests and aiohttp (fsspec's HTTP downloads of the fasttext
+# model and the bad-word lists); for the pipeline of e2e.sh also orjson (JsonlReader and JsonlWriter), xxhash
+# (MinHash's default hash), tokenizers (imported by datatrove.pipeline.dedup) and zstandard (zstd-compressed output),
+# which datatrove's "io" and "processing" extras name.
+DATATROVE_VENV="$BENCH_ROOT/.build/bench-venv"
+DATATROVE_PACKAGES=(datatrove==0.10.1 spacy==3.8.18 regex fasttext-numpy2-wheel fasteners requests aiohttp
+                    orjson "xxhash<4" tokenizers zstandard)
+DATATROVE_IMPORTS="import datatrove, spacy, regex, fasttext, fasteners, requests, aiohttp, orjson, xxhash, tokenizers, zstandard"
+
+# datatrove_install LOG: makes DATATROVE_VENV and pip-installs DATATROVE_PACKAGES into it when one of them does not
+# import. Returns non-zero, with DATATROVE_SKIPPED saying why (pip's last line is in LOG), when that fails.
+datatrove_install() {
+  DATATROVE_SKIPPED=""
+  if "$DATATROVE_VENV/bin/python" -c "$DATATROVE_IMPORTS" 2>/dev/null; then return 0; fi
+  log "installing ${DATATROVE_PACKAGES[*]} into $DATATROVE_VENV"
+  if ! { [ -x "$DATATROVE_VENV/bin/python" ] || python3 -m venv "$DATATROVE_VENV"; } \
+      || ! "$DATATROVE_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${DATATROVE_PACKAGES[@]}" >"$1" 2>&1; then
+    DATATROVE_SKIPPED="installing datatrove from PyPI into $DATATROVE_VENV failed: $(grep -v '^\s*$' "$1" 2>/dev/null | tail -1 | cut -c1-160)"
+    log "datatrove skipped: $DATATROVE_SKIPPED"
+    return 1
   fi
 }
 

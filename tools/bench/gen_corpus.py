@@ -41,11 +41,42 @@ same bytes as before they existed:
     --punctuate            every line of a text ends with terminal punctuation, as lines of prose do (without it,
                            lines end anywhere, and C4's terminal-punctuation rule rejects about half the records)
 
+Options for the end-to-end benchmark (tools/bench/e2e.sh), also off by default:
+    --subtitle-share S     a share S of the bytes are subtitle windows under subtitles/, one JSON line each,
+                           {"text":...,"category":"subtitles"}: 1-6 short lines of dialogue (2-8 words, a "- " before
+                           each speaker's line in a tenth of the windows), in the languages of --langs. They are JSON
+                           lines, not SRT or WebVTT files, so that datatrove's JsonlReader reads the same input as
+                           Refinery; parsing subtitle files is measured by tools/bench/readers.sh. Chats and documents
+                           share the other bytes as --chat-share says.
+    --dup-rate R           about a share R of records are members of planted duplicate groups of 2-8 records: the
+                           first member is an ordinary record, the others are copies written later in the same source,
+                           1 to 100,000 records after it (log-uniform, so some groups sit close together and some
+                           span the corpus). Half the copies are exact, half near copies: a long text gets 1-5 word
+                           edits (a vocabulary word replaced, deleted or doubled; line ends, PII and planted terms
+                           untouched), a short one a change of case or spacing that normalisation undoes, a text in
+                           Chinese or Japanese 1-3 words inserted after its punctuation. In a chat, one turn is edited.
+                           Bad, garbage and toxic records never start a group.
+    --toxic-rate R         a share R of fresh records get 2-4 insults or profanities at word boundaries, taken at
+                           generation time from the project's word lists (Sources/RefineryStages/Toxicity/Resources/
+                           toxicity/lexicon/<lang>.txt, one term per line; English for a language without a list);
+                           in a chat they go into an assistant turn, the turns the toxicity stage judges by default
+    --skew-categories      documents' categories follow a Zipf law (news about 30 %, reference about 2 %) instead of
+                           being uniform, so that a balance stage has a skewed mix to even out
+
+With any of the options above, corpus.json also has "truth": the planted counts (records with PII, garbage
+documents, toxic records, duplicate groups that have at least two members in the corpus, their members, exact and
+near copies), in total and per source. A group whose copies fall beyond the end of a smaller corpus is smaller
+there (or no group at all); the counts are of what was written.
+
 Usage: python3 tools/bench/gen_corpus.py OUT_DIR --mb 200 [--seed 20261122] [--file-mb 64]
                                          [--langs multilingual] [--pii-rate 0.05] [--junk-rate 0.03] [--punctuate]
+                                         [--subtitle-share 0.15] [--dup-rate 0.08] [--toxic-rate 0.02]
+                                         [--skew-categories]
 """
 import argparse
+import heapq
 import json
+import math
 import multiprocessing
 import os
 import random
@@ -182,6 +213,8 @@ MULTILINGUAL = ("en:0.36,ru:0.07,fr:0.06,de:0.06,es:0.06,pt:0.04,it:0.04,nl:0.03
 
 CATEGORIES = ["news", "science", "law", "medicine", "finance", "sports", "travel", "cooking", "history",
               "technology", "education", "reviews", "forum", "fiction", "government", "reference"]
+# With --skew-categories: weight 1/rank, so news is about 30 % of documents and reference about 2 %.
+SKEWED_WEIGHTS = [1.0 / (rank + 1) for rank in range(len(CATEGORIES))]
 
 
 def build_pool(words, rng, synthetic, size, newline_rate=0.0, syllables=SYLLABLES, punct=None):
@@ -430,12 +463,14 @@ def insert_items(rng, text, items):
 
 
 def decorate(rng, text, pii_rate):
-    """With --pii-rate: PII items in a share pii_rate of texts, look-alikes in 3 x pii_rate."""
-    if rng.random() < pii_rate:
+    """With --pii-rate: PII items in a share pii_rate of texts, look-alikes in 3 x pii_rate. Returns the text and
+    whether it got PII."""
+    has_pii = rng.random() < pii_rate
+    if has_pii:
         text = insert_items(rng, text, [pii_item(rng) for _ in range(rng.randint(1, 3))])
     if rng.random() < 3 * pii_rate:
         text = insert_items(rng, text, [lookalike(rng) for _ in range(rng.randint(1, 3))])
-    return text
+    return text, has_pii
 
 
 # ------------------------------------------------------------------------------------ garbage (--junk-rate)
@@ -472,22 +507,168 @@ def junk(rng, pool):
     return text.encode("utf-8").decode("cp1252", errors="replace")
 
 
+# ------------------------------------------------------------------------------------- toxic terms (--toxic-rate)
+
+LEXICON = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                       "Sources", "RefineryStages", "Toxicity", "Resources", "toxicity", "lexicon")
+
+
+def load_lexicon(folder):
+    """The project's word lists: language code -> terms (one per line, `#` comments), read when the corpus is made."""
+    lists = {}
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".txt"):
+            continue
+        with open(os.path.join(folder, name), encoding="utf-8") as f:
+            terms = [line.strip() for line in f if line.strip() and not line.lstrip().startswith("#")]
+        if terms:
+            lists[name[:-4]] = terms
+    if "en" not in lists:
+        sys.exit(f"gen_corpus: no en.txt word list in {folder} (--toxic-rate needs the toxicity lexicon)")
+    return lists
+
+
+def toxic_terms(rng, lexicon, lang):
+    """2-4 terms from the list of `lang`, or from the English list for a language without one."""
+    terms = lexicon.get(lang) or lexicon["en"]
+    return [rng.choice(terms) for _ in range(rng.randint(2, 4))]
+
+
+# --------------------------------------------------------------------------- planted duplicates (--dup-rate)
+
+DUP_SPREAD = 100_000      # a copy is written 1 to DUP_SPREAD records after its group's first member (log-uniform)
+DUP_SIZES = (2, 8)        # members per group, uniform
+SHORT_WORDS = 40          # fewer editable words than this: a near copy only changes case or spacing
+
+
+def near_copy(rng, text, sep, vocabulary):
+    """`text` with a few edits that keep it a near duplicate (see --dup-rate in the docstring)."""
+    if not sep:  # Chinese, Japanese: insert words after punctuation, never inside an item or a term
+        if len(text) < 40:
+            return text
+        marks = [i + 1 for i, c in enumerate(text) if c in "，。？"] or [len(text)]
+        for at in sorted((rng.choice(marks) for _ in range(rng.randint(1, 3))), reverse=True):
+            text = text[:at] + rng.choice(vocabulary) + text[at:]
+        return text
+    tokens = text.split(" ")
+    editable = [i for i, t in enumerate(tokens) if t.isalpha()]
+    if not editable:
+        return text
+    if len(editable) < SHORT_WORDS:
+        i = rng.choice(editable)
+        word = tokens[i]
+        if word.upper() != word.lower():
+            tokens[i] = word.upper() if word[0].islower() else word.lower()
+        else:  # a script without case: one space more, which whitespace normalisation undoes
+            tokens[i] = " " + word
+        return " ".join(tokens)
+    for i in sorted(rng.sample(editable, rng.randint(1, min(5, len(editable) // SHORT_WORDS))), reverse=True):
+        op = rng.randrange(3)
+        if op == 0:
+            tokens[i] = rng.choice(vocabulary)
+        elif op == 1:
+            del tokens[i]
+        else:
+            tokens.insert(i + 1, rng.choice(vocabulary))
+    return " ".join(tokens)
+
+
+class Planter:
+    """Per source: plants duplicate groups and toxic terms with random streams of their own (so the records'
+    own stream is the same with and without them), and counts what was written."""
+
+    def __init__(self, kind, seed, mix):
+        self.mix = mix
+        self.dup_rng = random.Random(f"{seed}:{kind}:duplicates")
+        self.toxic_rng = random.Random(f"{seed}:{kind}:toxic")
+        # Mean group size 5: q originals per fresh record give 5q members among 1 + 4q records.
+        self.start_rate = mix.dup_rate / (5 - 4 * mix.dup_rate) if mix.dup_rate else 0.0
+        self.lexicon = load_lexicon(mix.lexicon) if mix.toxic_rate else None
+        self.vocabulary = {}
+        self.pending = []     # (due record index, sequence, group, exact, has PII, line)
+        self.sequence = 0
+        self.index = 0        # records (lines) written so far
+        self.members = {}     # group -> members written
+        self.copies = {"exact": 0, "near": 0}
+        self.counts = {"records": 0, "bad_lines": 0, "pii_records": 0, "junk_records": 0, "toxic_records": 0}
+
+    def due(self):
+        """The line of a copy that is due now (counted as written: the caller writes it next), or None."""
+        if not self.pending or self.pending[0][0] > self.index:
+            return None
+        _, _, group, exact, pii, line = heapq.heappop(self.pending)
+        self.members[group] += 1
+        self.copies["exact" if exact else "near"] += 1
+        self.index += 1
+        self.counts["records"] += 1
+        self.counts["pii_records"] += pii  # near copies edit plain words only, so PII items survive them
+        return line
+
+    def toxic(self):
+        return self.lexicon is not None and self.toxic_rng.random() < self.mix.toxic_rate
+
+    def insert_toxic(self, text, lang):
+        return insert_items(self.toxic_rng, text, toxic_terms(self.toxic_rng, self.lexicon, lang))
+
+    def words(self, lang, pool):
+        if lang not in self.vocabulary:
+            self.vocabulary[lang] = sorted({t for t in pool if t.isalpha()})
+        return self.vocabulary[lang]
+
+    def written(self, line, bad=False, pii=False, junk=False, toxic=False, copy=None):
+        """Counts a fresh record's line; with `copy` (a function record -> line of a near copy), it may start a
+        group, whose later members are queued."""
+        self.index += 1
+        if bad:
+            self.counts["bad_lines"] += 1
+            return
+        self.counts["records"] += 1
+        self.counts["pii_records"] += pii
+        self.counts["junk_records"] += junk
+        self.counts["toxic_records"] += toxic
+        if copy is None or junk or toxic or not self.start_rate or self.dup_rng.random() >= self.start_rate:
+            return
+        group = len(self.members)
+        self.members[group] = 1
+        for _ in range(self.dup_rng.randint(*DUP_SIZES) - 1):
+            exact = self.dup_rng.random() < 0.5
+            offset = int(math.exp(self.dup_rng.uniform(0, math.log(DUP_SPREAD))))
+            self.sequence += 1
+            heapq.heappush(self.pending, (self.index + offset, self.sequence, group, exact, pii,
+                                          line if exact else copy(self.dup_rng)))
+
+    def truth(self):
+        groups = [n for n in self.members.values() if n >= 2]
+        return dict(self.counts, dup_groups=len(groups), dup_members=sum(groups),
+                    dup_exact_copies=self.copies["exact"], dup_near_copies=self.copies["near"])
+
+
 # ------------------------------------------------------------------------------------------------ sources
 
 class Mix:
-    """What the options ask for: languages and their weights, PII and garbage rates."""
+    """What the options ask for: languages and their weights, PII, garbage, duplicate and toxic rates."""
 
-    def __init__(self, langs, weights, pii_rate, junk_rate, punctuate):
+    def __init__(self, langs, weights, pii_rate, junk_rate, punctuate, dup_rate=0.0, toxic_rate=0.0,
+                 skew_categories=False, lexicon=LEXICON):
         self.langs, self.weights, self.pii_rate, self.junk_rate = langs, weights, pii_rate, junk_rate
         self.punctuate = punctuate
+        self.dup_rate, self.toxic_rate, self.skew_categories, self.lexicon = dup_rate, toxic_rate, skew_categories, lexicon
         self.extra = [lang for lang in langs if lang in EXTRA]
 
 
-def gen_chats(writer, target, rng, pools, bad_rate, mix):
+def chat_line(record):
+    return json.dumps(record, ensure_ascii=False)
+
+
+def gen_chats(writer, target, rng, pools, bad_rate, mix, planter):
     seps = {lang: joiner(lang) for lang in pools}
     avgs = {lang: avg_token(p, seps[lang]) for lang, p in pools.items()}
     bad = 0
     while writer.total < target:
+        copy = planter.due()
+        if copy is not None:
+            writer.add(copy)
+            continue
         lang = rng.choices(mix.langs, mix.weights)[0]
         pool, avg, sep = pools[lang], avgs[lang], seps[lang]
         turns = rng.randint(2, 6)
@@ -495,9 +676,14 @@ def gen_chats(writer, target, rng, pools, bad_rate, mix):
         stop = full_stop(lang) if mix.punctuate else None
         messages = [{"role": "user" if i % 2 == 0 else "assistant",
                      "content": text_of(rng, pool, avg, 50, 1500, nfd, sep, stop)} for i in range(turns)]
+        pii = False
         if mix.pii_rate:
             turn = messages[rng.randrange(turns)]
-            turn["content"] = decorate(rng, turn["content"], mix.pii_rate)
+            turn["content"], pii = decorate(rng, turn["content"], mix.pii_rate)
+        toxic = planter.toxic()
+        if toxic:  # into an assistant turn (the ones the toxicity stage judges)
+            turn = messages[planter.toxic_rng.randrange(turns // 2) * 2 + 1]
+            turn["content"] = planter.insert_toxic(turn["content"], lang)
         record = {"messages": messages, "rating": rng.randint(1, 5)}
         if rng.random() < bad_rate:
             bad += 1
@@ -505,6 +691,7 @@ def gen_chats(writer, target, rng, pools, bad_rate, mix):
             if kind == 0:  # invalid JSON: a line cut in the middle
                 line = json.dumps(record, ensure_ascii=False)
                 writer.add(line[: rng.randint(10, max(11, len(line) // 2))])
+                planter.written(None, bad=True)
                 continue
             elif kind == 1:  # wrong shape: messages flattened into one string
                 record["messages"] = " / ".join(f"{m['role']}: {m['content'][:80]}" for m in messages)
@@ -516,30 +703,53 @@ def gen_chats(writer, target, rng, pools, bad_rate, mix):
                 messages[1]["content"] = " " * rng.randint(0, 3)
             else:  # rating outside 1-5
                 record["rating"] = 9
-        writer.add(json.dumps(record, ensure_ascii=False))
+            writer.add(json.dumps(record, ensure_ascii=False))
+            planter.written(None, bad=True)
+            continue
+        line = json.dumps(record, ensure_ascii=False)
+        writer.add(line)
+
+        def copy(dup_rng, record=record, lang=lang, sep=sep, pool=pool):
+            messages = [dict(m) for m in record["messages"]]
+            turn = messages[dup_rng.randrange(len(messages))]
+            turn["content"] = near_copy(dup_rng, turn["content"], sep, planter.words(lang, pool))
+            return json.dumps(dict(record, messages=messages), ensure_ascii=False)
+
+        planter.written(line, pii=pii, toxic=toxic, copy=copy)
     writer.flush()
     return bad
 
 
-def gen_docs(writer, target, rng, pools, bad_rate, mix):
+def gen_docs(writer, target, rng, pools, bad_rate, mix, planter):
     seps = {lang: joiner(lang) for lang in pools}
     avgs = {lang: avg_token(p, seps[lang]) for lang, p in pools.items()}
     bad = 0
     while writer.total < target:
+        copy = planter.due()
+        if copy is not None:
+            writer.add(copy)
+            continue
         lang = rng.choices(mix.langs, mix.weights)[0]
         nfd = lang in ("fr", "de") and rng.random() < 0.01
         text = text_of(rng, pools[lang], avgs[lang], 200, 5000, nfd, seps[lang], full_stop(lang) if mix.punctuate else None)
+        pii = junk_doc = False
         if mix.junk_rate and rng.random() < mix.junk_rate:
             text = junk(rng, pools[lang])
+            junk_doc = True
         elif mix.pii_rate:
-            text = decorate(rng, text, mix.pii_rate)
-        record = {"text": text, "category": rng.choice(CATEGORIES)}
+            text, pii = decorate(rng, text, mix.pii_rate)
+        toxic = not junk_doc and planter.toxic()
+        if toxic:
+            text = planter.insert_toxic(text, lang)
+        category = rng.choices(CATEGORIES, SKEWED_WEIGHTS)[0] if mix.skew_categories else rng.choice(CATEGORIES)
+        record = {"text": text, "category": category}
         if rng.random() < bad_rate:
             bad += 1
             kind = rng.randrange(4)
             if kind == 0:  # invalid JSON: a line cut in the middle
                 line = json.dumps(record, ensure_ascii=False)
                 writer.add(line[: rng.randint(10, max(11, len(line) // 2))])
+                planter.written(None, bad=True)
                 continue
             elif kind == 1:  # wrong shape: text is a list of paragraphs
                 record["text"] = record["text"].split("\n")
@@ -547,21 +757,89 @@ def gen_docs(writer, target, rng, pools, bad_rate, mix):
                 record["category"] = rng.randint(0, 99)
             else:  # too short: whitespace only
                 record["text"] = " \n\t " * rng.randint(0, 3)
-        writer.add(json.dumps(record, ensure_ascii=False))
+            writer.add(json.dumps(record, ensure_ascii=False))
+            planter.written(None, bad=True)
+            continue
+        line = json.dumps(record, ensure_ascii=False)
+        writer.add(line)
+
+        def copy(dup_rng, record=record, lang=lang):
+            text = near_copy(dup_rng, record["text"], seps[lang], planter.words(lang, pools[lang]))
+            return json.dumps(dict(record, text=text), ensure_ascii=False)
+
+        planter.written(line, pii=pii, junk=junk_doc, toxic=toxic, copy=copy)
     writer.flush()
     return bad
+
+
+def subtitle_window(rng, pool, vocabulary, sep, stop):
+    """1-6 short lines of dialogue (most windows 1-3), each capitalised and ending in terminal punctuation (an
+    ellipsis in 3 % of lines); a tenth of the windows are two speakers, each line after a "- ". A quarter of the
+    words are drawn uniformly from the pool's distinct words, the rest from the Zipf pool, so that short lines are not
+    all function words."""
+    lines = []
+    dialogue = rng.random() < 0.1
+    for _ in range(rng.choice((1, 1, 2, 2, 2, 3, 3, 4, 5, 6))):
+        count = rng.randint(2, 8) * (2 if not sep else 1)
+        words = [rng.choice(pool) if rng.random() < 0.75 else rng.choice(vocabulary) for _ in range(count)]
+        r = rng.random()
+        end = "..." if r < 0.03 else "?" if r < 0.18 else "!" if r < 0.26 else stop
+        line = end_line(sep.join(w for w in words if w.strip()).strip(), end)
+        if not line:
+            continue
+        line = line[0].upper() + line[1:]
+        lines.append(f"- {line}" if dialogue else line)
+    return "\n".join(lines) or stop
+
+
+def gen_subtitles(writer, target, rng, pools, bad_rate, mix, planter):
+    seps = {lang: joiner(lang) for lang in pools}
+    bad = 0
+    while writer.total < target:
+        copy = planter.due()
+        if copy is not None:
+            writer.add(copy)
+            continue
+        lang = rng.choices(mix.langs, mix.weights)[0]
+        text = subtitle_window(rng, pools[lang], planter.words(lang, pools[lang]), seps[lang], full_stop(lang))
+        toxic = planter.toxic()
+        if toxic:
+            text = planter.insert_toxic(text, lang)
+        record = {"text": text, "category": "subtitles"}
+        if rng.random() < bad_rate:
+            bad += 1
+            line = json.dumps(record, ensure_ascii=False)
+            if rng.random() < 0.5:  # invalid JSON: a line cut in the middle
+                writer.add(line[: rng.randint(10, max(11, len(line) // 2))])
+            else:  # empty: whitespace only
+                writer.add(json.dumps(dict(record, text=" " * rng.randint(0, 3)), ensure_ascii=False))
+            planter.written(None, bad=True)
+            continue
+        line = json.dumps(record, ensure_ascii=False)
+        writer.add(line)
+
+        def copy(dup_rng, record=record, lang=lang):
+            text = near_copy(dup_rng, record["text"], seps[lang], planter.words(lang, pools[lang]))
+            return json.dumps(dict(record, text=text), ensure_ascii=False)
+
+        planter.written(line, toxic=toxic, copy=copy)
+    writer.flush()
+    return bad
+
+
+GENERATORS = {"chats": (gen_chats, 1), "docs": (gen_docs, 2), "subtitles": (gen_subtitles, 3)}
 
 
 def generate_source(job):
     kind, out, target, file_bytes, seed, bad_rate, mix = job
     pools, doc_pools = make_pools(seed, mix.extra)
     writer = Writer(os.path.join(out, kind), kind, file_bytes)
-    if kind == "chats":
-        bad = gen_chats(writer, target, random.Random(seed * 2 + 1), pools, bad_rate, mix)
-    else:
-        bad = gen_docs(writer, target, random.Random(seed * 2 + 2), doc_pools, bad_rate, mix)
+    planter = Planter(kind, seed, mix)
+    generate, stream = GENERATORS[kind]
+    bad = generate(writer, target, random.Random(seed * 2 + stream), doc_pools if kind == "docs" else pools,
+                   bad_rate, mix, planter)
     writer.chunk = []
-    return writer, bad
+    return writer, bad, planter.truth()
 
 
 def main():
@@ -578,15 +856,29 @@ def main():
     parser.add_argument("--junk-rate", type=float, default=0.0, help="share of documents that are garbage (default 0)")
     parser.add_argument("--punctuate", action="store_true",
                         help="end every line with terminal punctuation, as prose does (default: lines end anywhere)")
+    parser.add_argument("--subtitle-share", type=float, default=0.0,
+                        help="share of bytes that are subtitle windows under subtitles/ (default 0)")
+    parser.add_argument("--dup-rate", type=float, default=0.0,
+                        help="share of records in planted duplicate groups of 2-8 (default 0)")
+    parser.add_argument("--toxic-rate", type=float, default=0.0,
+                        help="share of records with insults from the toxicity word lists (default 0)")
+    parser.add_argument("--skew-categories", action="store_true",
+                        help="Zipf-distributed document categories (default: uniform)")
+    parser.add_argument("--lexicon", default=LEXICON, help="folder of <lang>.txt word lists for --toxic-rate "
+                        "(default: the toxicity stage's, Sources/RefineryStages/Toxicity/Resources/toxicity/lexicon)")
     args = parser.parse_args()
+    for name in ("subtitle_share", "dup_rate", "toxic_rate", "pii_rate", "junk_rate"):
+        if not 0 <= getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 0 and below 1")
     langs, weights = parse_langs(args.langs)
-    mix = Mix(langs, weights, args.pii_rate, args.junk_rate, args.punctuate)
+    mix = Mix(langs, weights, args.pii_rate, args.junk_rate, args.punctuate, args.dup_rate, args.toxic_rate,
+              args.skew_categories, args.lexicon)
 
     started = time.time()
     out = os.path.abspath(args.out_dir)
     os.makedirs(out, exist_ok=True)
     marker = os.path.join(out, "corpus.json")
-    for name in ("corpus.json", "chats", "docs"):
+    for name in ("corpus.json", "chats", "docs", "subtitles"):
         path = os.path.join(out, name)
         if os.path.isdir(path):
             shutil.rmtree(path)
@@ -595,12 +887,16 @@ def main():
 
     total = int(args.mb * 1_000_000)
     file_bytes = int(args.file_mb * (1 << 20))
-    chat_target = int(total * args.chat_share)
-    jobs = [("chats", out, chat_target, file_bytes, args.seed, args.bad_rate, mix),
-            ("docs", out, total - chat_target, file_bytes, args.seed, args.bad_rate, mix)]
-    # The two sources are independent streams (own seeds), so they are written by two processes at once.
-    with multiprocessing.Pool(2) as pool:
-        (chats, bad_chats), (docs, bad_docs) = pool.map(generate_source, jobs)
+    subtitle_target = int(total * args.subtitle_share)
+    chat_target = int((total - subtitle_target) * args.chat_share)
+    targets = {"chats": chat_target, "docs": total - subtitle_target - chat_target}
+    if subtitle_target:
+        targets["subtitles"] = subtitle_target
+    jobs = [(kind, out, target, file_bytes, args.seed, args.bad_rate, mix) for kind, target in targets.items()]
+    # The sources are independent streams (own seeds), so they are written by one process each, at once.
+    with multiprocessing.Pool(len(jobs)) as pool:
+        written = dict(zip(targets, pool.map(generate_source, jobs)))
+    (chats, bad_chats, _), (docs, bad_docs, _) = written["chats"], written["docs"]
 
     info = {
         "generator_version": GENERATOR_VERSION,
@@ -610,11 +906,11 @@ def main():
         "file_mb": args.file_mb,
         "chat_share": args.chat_share,
         "bad_rate": args.bad_rate,
-        "bytes": chats.total + docs.total,
-        "chats": {"files": chats.files, "lines": chats.lines, "bytes": chats.total, "bad_lines": bad_chats},
-        "docs": {"files": docs.files, "lines": docs.lines, "bytes": docs.total, "bad_lines": bad_docs},
+        "bytes": sum(writer.total for writer, _, _ in written.values()),
         "seconds": round(time.time() - started, 1),
     }
+    for kind, (writer, bad, _) in written.items():
+        info[kind] = {"files": writer.files, "lines": writer.lines, "bytes": writer.total, "bad_lines": bad}
     # The text-stage options, only when used (a default corpus.json is as it always was).
     if args.langs is not None:
         info["langs"] = args.langs
@@ -624,13 +920,27 @@ def main():
         info["junk_rate"] = args.junk_rate
     if args.punctuate:
         info["punctuate"] = True
+    # The end-to-end options, likewise, and the planted counts whenever anything was planted.
+    if args.subtitle_share:
+        info["subtitle_share"] = args.subtitle_share
+    if args.dup_rate:
+        info["dup_rate"] = args.dup_rate
+    if args.toxic_rate:
+        info["toxic_rate"] = args.toxic_rate
+    if args.skew_categories:
+        info["skew_categories"] = True
+    if args.subtitle_share or args.dup_rate or args.toxic_rate or args.pii_rate or args.junk_rate:
+        by_source = {kind: truth for kind, (_, _, truth) in written.items()}
+        info["truth"] = {key: sum(truth[key] for truth in by_source.values()) for key in by_source["chats"]}
+        info["truth"]["by_source"] = by_source
     with open(marker + ".tmp", "w") as f:
         json.dump(info, f, indent=2, sort_keys=True)
         f.write("\n")
     os.replace(marker + ".tmp", marker)
-    print(f"gen_corpus: {info['bytes'] / 1e6:.1f} MB in {chats.files + docs.files} files "
-          f"({chats.lines} chat lines, {docs.lines} document lines, {bad_chats + bad_docs} bad) "
-          f"under {out} in {info['seconds']} s", file=sys.stderr)
+    subtitles = f", {written['subtitles'][0].lines} subtitle lines" if "subtitles" in written else ""
+    print(f"gen_corpus: {info['bytes'] / 1e6:.1f} MB in {sum(w.files for w, _, _ in written.values())} files "
+          f"({chats.lines} chat lines, {docs.lines} document lines{subtitles}, "
+          f"{sum(bad for _, bad, _ in written.values())} bad) under {out} in {info['seconds']} s", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -42,11 +42,7 @@ WITH_DATATROVE="${REFINERY_BENCH_DATATROVE:-0}"
 DATATROVE_MB="${REFINERY_BENCH_DATATROVE_MB:-10}"
 RESULTS_JSON="${REFINERY_BENCH_TEXT_RESULTS:-$BENCH_DIR/text_stages.json}"
 RESULTS_MD="${RESULTS_JSON%.json}.md"
-VENV="$ROOT/.build/bench-venv"
-# What the venv gets: datatrove as pinned by tools/eval/pii_eval.py, spaCy (datatrove's word tokenizer for the
-# Gopher, C4 and FineWeb filters), regex (its formatters), fasttext and fasteners (LanguageFilter), and requests and
-# aiohttp (fsspec's HTTP downloads of the fasttext model and the bad-word lists).
-DATATROVE_PACKAGES=(datatrove==0.10.1 spacy==3.8.18 regex fasttext-numpy2-wheel fasteners requests aiohttp)
+VENV="$DATATROVE_VENV"       # with DATATROVE_PACKAGES, installed by datatrove_install (common.sh)
 read -r -a STAGES <<<"${REFINERY_BENCH_TEXT_STAGES:-lang pii quality toxicity}"   # in the all-four run's order (DESIGN.md)
 STAGE_TARGET=50                       # MB/s per core, each stage
 ALL_TARGET=20                         # MB/s per core, all four together
@@ -164,15 +160,7 @@ log "refinery runs took $(awk -v a="$started" -v b="$(now)" 'BEGIN { printf "%.0
 DATATROVE_JSON="$RUNS/datatrove.json"
 DATATROVE_SKIPPED=""
 if [ "$WITH_DATATROVE" = 1 ]; then
-  if ! "$VENV/bin/python" -c "import datatrove, spacy, regex, fasttext, fasteners, requests, aiohttp" 2>/dev/null; then
-    log "installing ${DATATROVE_PACKAGES[*]} into $VENV"
-    if ! { [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"; } \
-        || ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${DATATROVE_PACKAGES[@]}" >"$RUNS/pip.log" 2>&1; then
-      DATATROVE_SKIPPED="installing datatrove from PyPI into $VENV failed: $(grep -v '^\s*$' "$RUNS/pip.log" 2>/dev/null | tail -1 | cut -c1-160)"
-      log "datatrove skipped: $DATATROVE_SKIPPED"
-    fi
-  fi
-  if [ -z "$DATATROVE_SKIPPED" ]; then
+  if datatrove_install "$RUNS/pip.log"; then
     log "datatrove: timing its filters on ${DATATROVE_MB} MB of the corpus, pinned to core $CORE"
     wait_idle
     started=$(now)
