@@ -42,6 +42,20 @@ import Testing
         #expect(try Self.run("東京に行きます。明日また会いましょう。", lang: "ja").score >= 0.95)
     }
 
+    @Test("a subtitle window of dialogue lines, each after a dash, is dialogue; a menu of dashed items is still bullets")
+    func dialogueDashesAreNotBullets() throws {
+        // As the subtitle readers write a change of speaker: the dash stays on each line.
+        #expect(try Self.run("- Where are you going?\n- Home. It is late.\n- I'll drive you.\n- Thanks!").score >= 0.95)
+        #expect(try Self.run("- Où vas-tu ?\n- À la maison.\n- Je t'accompagne.", lang: "fr").score >= 0.95)
+        // Four lines: under the five the terminal-punctuation rule needs, so bullets decide.
+        let menu = "- Home\n- About us\n- Products and services\n- Contact the team"
+        guard case .drop(let reason, _) = try Self.run(menu).decision else { Issue.record("a menu of dashed items kept"); return }
+        #expect(reason == "low_quality_bullets")
+        let stars = "* Where are you going?\n* Home. It is late.\n* I'll drive you.\n* Thanks!"
+        guard case .drop(let starReason, _) = try Self.run(stars).decision else { Issue.record("star bullets kept"); return }
+        #expect(starReason == "low_quality_bullets")
+    }
+
     @Test func eachKindOfGarbageIsDroppedByItsComponent() throws {
         let cases: [(String, String)] = [
             (String(repeating: "Click here to subscribe to our newsletter!\n", count: 12), "low_quality_duplicate_lines"),

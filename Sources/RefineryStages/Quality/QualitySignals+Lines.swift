@@ -19,8 +19,13 @@ extension QualitySignals {
             guard start < end else { continue }
             nonEmpty += 1
             let first = bytes[start]
-            // - * • ‣ ◦
-            if first == 0x2D || first == 0x2A || (first == 0xE2 && start + 2 < end && bytes[start + 1] == 0x80 && (bytes[start + 2] == 0xA2 || bytes[start + 2] == 0xA3))
+            let terminated = Self.endsWithTerminalPunctuation(bytes, start..<end)
+            if terminated { terminal += 1 }
+            // * • ‣ ◦, and - unless the line is a sentence: "- Where to?" is a line of dialogue (subtitles write a
+            // change of speaker so, and the subtitle readers keep the dash), and a list of whole sentences is prose.
+            // Gopher's rule is after pages that are mostly lists of links and menu items ("- Home", "- Contact").
+            if (first == 0x2D && !terminated) || first == 0x2A
+                || (first == 0xE2 && start + 2 < end && bytes[start + 1] == 0x80 && (bytes[start + 2] == 0xA2 || bytes[start + 2] == 0xA3))
                 || (first == 0xE2 && start + 2 < end && bytes[start + 1] == 0x97 && bytes[start + 2] == 0xA6) {
                 bullets += 1
             }
@@ -29,7 +34,6 @@ extension QualitySignals {
                 || (last == 0xA6 && end - start >= 3 && bytes[end - 2] == 0x80 && bytes[end - 3] == 0xE2) {
                 ellipses += 1
             }
-            if Self.endsWithTerminalPunctuation(bytes, start..<end) { terminal += 1 }
             // Under 30 characters: a scalar is 1 to 4 bytes, so only lines of 30 to 119 bytes need counting.
             let length = end - start
             if length < 30 || (length < 120 && ByteLanes.scalarCount(bytes, start..<end) < 30) { short += 1 }

@@ -16,7 +16,8 @@ struct QualitySignals {
     var meanWordLength: Double?
     /// `#` and ellipses per word.
     var symbolRatio = 0.0
-    /// Lines (non-empty) starting with a bullet; nil under 3 lines.
+    /// Lines (non-empty) starting with a bullet (`*`, `•`, `‣`, `◦`, or `-` on a line without terminal punctuation: a
+    /// dash before a sentence is a line of dialogue); nil under 3 lines.
     var bulletLines: Double?
     /// Lines (non-empty) ending with an ellipsis; nil under 5 lines.
     var ellipsisLines: Double?
