@@ -42,6 +42,20 @@ import Testing
         #expect(try Self.run("東京に行きます。明日また会いましょう。", lang: "ja").score >= 0.95)
     }
 
+    @Test("short subtitle lines with an ellipsis, Korean dialogue and French dialogue score high; long ellipsis spam does not")
+    func shortLinesKoreanAndFrenchDialogueScoreHigh() throws {
+        // Lines of the real subtitles tools/eval/quality_eval.py reads (pysrt's French film, a Netflix episode).
+        #expect(try Self.run("Mario...", lang: "es").score >= 0.95)
+        #expect(try Self.run("Merci... mon frère.", lang: "fr").score >= 0.95)
+        #expect(try Self.run("Diez años no son suficientes\npara olvidarte...\nAlba.", lang: "es").score >= 0.95)
+        #expect(try Self.run("Je vais te régler ton compte!\nJ'ai rien vu venir!", lang: "fr").score >= 0.95)
+        // Eleven Korean words of two to four syllables: Gopher's 3-10 characters is for alphabetic words.
+        #expect(try Self.run("어디 가세요? 집에 가요. 내일 봐요. 잘 자요, 그리고 조심해서 가세요.", lang: "ko").score >= 0.95)
+        let spam = (0..<12).map { "Read more... about offer \($0)..." }.joined(separator: "\n")
+        guard case .drop(let reason, _) = try Self.run(spam).decision else { Issue.record("ellipsis spam kept"); return }
+        #expect(["low_quality_symbols", "low_quality_ellipsis_lines"].contains(reason))
+    }
+
     @Test("a subtitle window of dialogue lines, each after a dash, is dialogue; a menu of dashed items is still bullets")
     func dialogueDashesAreNotBullets() throws {
         // As the subtitle readers write a change of speaker: the dash stays on each line.

@@ -12,7 +12,7 @@
 /// line-level rules).
 struct QualitySignals {
     var words = 0
-    /// Mean word length in characters, over words of alphabetic scripts (nil for ideographic text).
+    /// Mean word length in characters, over words of alphabetic scripts (nil for ideographic or Hangul text).
     var meanWordLength: Double?
     /// `#` and ellipses per word.
     var symbolRatio = 0.0
@@ -163,9 +163,12 @@ struct QualitySignals {
                     let (hash, scalars, hasLetter) = Self.measureWord(bytes, range)
                     prefix[index + 1] = prefix[index] &* Self.ngramBase &+ hash
                     wordCharacters[index] = Int32(truncatingIfNeeded: scalars)
-                    // One scalar of three or four bytes: an ideograph (or a kana, a Hangul syllable…), not a word of
-                    // an alphabetic script. Counted without branches: most of these tests go either way at random.
-                    let ideographic = scalars == 1 && bytes[range.lowerBound] >= 0xE3
+                    // One scalar of three or four bytes: an ideograph (or a kana…), not a word of an alphabetic script.
+                    // A word of Hangul syllables (lead bytes EA-ED: U+A000-U+DFFF, the syllables are U+AC00-U+D7A3)
+                    // neither: a block is a syllable, so Korean words are 2-3 "characters" long and Gopher's 3-10
+                    // would drop ordinary Korean. Counted without branches: most of these tests go either way.
+                    let lead = bytes[range.lowerBound]
+                    let ideographic = (scalars == 1 && lead >= 0xE3) || (lead &- 0xEA) < 4
                     ideographs &+= ideographic ? 1 : 0
                     alphabeticLengths &+= ideographic ? 0 : scalars
                     alphabeticCount &+= ideographic ? 0 : 1

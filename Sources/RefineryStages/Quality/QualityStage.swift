@@ -164,6 +164,10 @@ public enum QualityComponent: String, CaseIterable, Sendable {
         case .longWords:
             return Self.high(s.longWordCharacters, fine: 0.05, threshold: 0.1, bad: 0.5)
         case .symbols:
+            // Like the word-length rule, only from 10 words: one ellipsis in a short subtitle line ("Mario...",
+            // "Merci... mon frère.") is punctuation, not a page of "Read more..." links. Short symbol soup has
+            // few letters, which `letters` catches.
+            guard s.words >= 10 else { return nil }
             return Self.high(s.symbolRatio, fine: 0.05, threshold: 0.1, bad: 0.5)
         case .bullets:
             guard let f = s.bulletLines else { return nil }

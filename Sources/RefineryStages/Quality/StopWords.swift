@@ -46,7 +46,7 @@ enum StopWords {
         "en": "the be to of and a in that have it for not on with he as you do at this but his by from they we her she or an will my one all would there their is are was were",
         "es": "de la que el en y a los se del las un por con no una su para es al lo como más pero sus le ya o este sí porque esta entre cuando muy sin sobre también me hasta",
         "pt": "de a o que e do da em um para é com não uma os no se na por mais as dos como mas foi ao ele das tem à seu sua ou ser quando muito há nos já está eu também",
-        "fr": "de la le et les des en un du une que est pour qui dans a par plus pas au sur ne se ce il sont les ou avec son mais comme on tout nous je vous elle",
+        "fr": "de la le et les des en un du une que est pour qui dans a par plus pas au sur ne se ce il sont les ou avec son mais comme on tout nous je vous elle tu te ton ta mon ma me moi toi ça y c'est j'ai",
         "it": "di e il la che in a per un è del non una con i le si da lo al sono come ma più se anche della nel gli ci ha io tu lui noi questo",
         "de": "der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als auch es an werden aus er hat dass sie nach wird bei einer um ich du wir",
         "nl": "de en van het een in is dat op te zijn met voor niet aan er ook als maar om bij dan wat nog was ik je hij ze we",
