@@ -92,11 +92,12 @@ extension Engine {
                 let target = targets[category] ?? indexes.count
                 let ranked = indexes.map { (rank: balance.rank(entries[$0].id), tokens: BalanceStage.tokens(bytes: entries[$0].contentBytes)) }
                 let (copies, reason) = balance.copies(ranked, category: category, target: target)
+                // One string for the category's drops, not one each: a thinned category can drop millions.
+                let detail = "category \(category): \(indexes.count) records in, \(target) wanted"
                 for (index, count) in zip(indexes, copies) {
                     if count == 0 {
                         counters.dropped[reason, default: 0] += 1
-                        fates[index] = .drop(stage: balance.name, reason: reason,
-                                             detail: "category \(category): \(indexes.count) records in, \(target) wanted", keptID: nil)
+                        fates[index] = .drop(stage: balance.name, reason: reason, detail: detail, keptID: nil)
                     } else {
                         counters.recordsOut += count
                         counters.bytesOut += count * entries[index].contentBytes
