@@ -55,11 +55,15 @@ Options for the end-to-end benchmark (tools/bench/e2e.sh), also off by default:
                            edits (a vocabulary word replaced, deleted or doubled; line ends, PII and planted terms
                            untouched), a short one a change of case or spacing that normalisation undoes, a text in
                            Chinese or Japanese 1-3 words inserted after its punctuation. In a chat, one turn is edited.
+                           A near copy that could not be edited (Chinese or Japanese under 40 characters, as most such
+                           subtitle windows are; no word to edit) is the same line, and is counted as an exact copy.
                            Bad, garbage and toxic records never start a group.
     --toxic-rate R         a share R of fresh records get 2-4 insults or profanities at word boundaries, taken at
                            generation time from the project's word lists (Sources/RefineryStages/Toxicity/Resources/
                            toxicity/lexicon/<lang>.txt, one term per line; English for a language without a list);
-                           in a chat they go into an assistant turn, the turns the toxicity stage judges by default
+                           in a chat they go into an assistant turn, the turns the toxicity stage judges by default.
+                           corpus.json records the lists' hash as "toxic_lexicon_sha256" (lexicon_sha256 below), so
+                           that a corpus made from older lists can be told apart and made again
     --skew-categories      documents' categories follow a Zipf law (news about 30 %, reference about 2 %) instead of
                            being uniform, so that a balance stage has a skewed mix to even out
 
@@ -74,6 +78,7 @@ Usage: python3 tools/bench/gen_corpus.py OUT_DIR --mb 200 [--seed 20261122] [--f
                                          [--skew-categories]
 """
 import argparse
+import hashlib
 import heapq
 import json
 import math
@@ -528,6 +533,19 @@ def load_lexicon(folder):
     return lists
 
 
+def lexicon_sha256(folder):
+    """sha256 (hex) of the word lists in `folder`: each <lang>.txt's name and bytes, in name order. Also run by
+    tools/bench/e2e.sh, which compares it with a reused corpus's corpus.json."""
+    digest = hashlib.sha256()
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".txt"):
+            with open(os.path.join(folder, name), "rb") as f:
+                data = f.read()
+            digest.update(f"{name}\0{len(data)}\0".encode())
+            digest.update(data)
+    return digest.hexdigest()
+
+
 def toxic_terms(rng, lexicon, lang):
     """2-4 terms from the list of `lang`, or from the English list for a language without one."""
     terms = lexicon.get(lang) or lexicon["en"]
@@ -542,7 +560,8 @@ SHORT_WORDS = 40          # fewer editable words than this: a near copy only cha
 
 
 def near_copy(rng, text, sep, vocabulary):
-    """`text` with a few edits that keep it a near duplicate (see --dup-rate in the docstring)."""
+    """`text` with a few edits that keep it a near duplicate (see --dup-rate in the docstring); unchanged when it is
+    Chinese or Japanese and under 40 characters, or has no word to edit (the caller counts that copy as exact)."""
     if not sep:  # Chinese, Japanese: insert words after punctuation, never inside an item or a term
         if len(text) < 40:
             return text
@@ -634,8 +653,11 @@ class Planter:
             exact = self.dup_rng.random() < 0.5
             offset = int(math.exp(self.dup_rng.uniform(0, math.log(DUP_SPREAD))))
             self.sequence += 1
-            heapq.heappush(self.pending, (self.index + offset, self.sequence, group, exact, pii,
-                                          line if exact else copy(self.dup_rng)))
+            copied = line if exact else copy(self.dup_rng)
+            # near_copy leaves some texts as they are (a short Chinese or Japanese one, one without a word to edit):
+            # such a copy is exact, and is counted so.
+            heapq.heappush(self.pending, (self.index + offset, self.sequence, group, exact or copied == line, pii,
+                                          copied))
 
     def truth(self):
         groups = [n for n in self.members.values() if n >= 2]
@@ -927,6 +949,7 @@ def main():
         info["dup_rate"] = args.dup_rate
     if args.toxic_rate:
         info["toxic_rate"] = args.toxic_rate
+        info["toxic_lexicon_sha256"] = lexicon_sha256(args.lexicon)
     if args.skew_categories:
         info["skew_categories"] = True
     if args.subtitle_share or args.dup_rate or args.toxic_rate or args.pii_rate or args.junk_rate:
