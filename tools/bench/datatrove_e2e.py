@@ -22,10 +22,13 @@ worker processes are children of this one and /usr/bin/time counts their CPU tim
    -> JsonlWriter (zstd, as Refinery's shards)
 
 Every filter and formatter has datatrove's defaults. Between the steps of run 1, small pass-through steps count the
-documents and UTF-8 bytes of text that reach each stage (their time is in the runs' wall time, not in any step's).
+documents (per category) and UTF-8 bytes of text that reach each stage, and what GopherQualityFilter lets through
+(their time is in the runs' wall time, not in any step's).
 
 Output (--out): {"executors": {run: {"wall_seconds", "tasks", "workers", "steps": [{"name", "seconds", "stats"}]}},
-"stages": {stage: {"seconds", "bytes_in", "docs_in", "docs_out", "steps"}}, "lang_skipped": reason or null, ...}.
+"stages": {stage: {"seconds", "bytes_in", "docs_in", "docs_out", "steps"}}, "lang_skipped": reason or null, ...};
+the quality stage also has the documents per category entering it, left after GopherQualityFilter and leaving it, and
+the three filters' drops by reason ("dropped": {"GopherQualityFilter.gopher_short_doc": n, ...}).
 A step's seconds are datatrove's own (time_stats.total in the run's stats.json, summed over tasks). MinHash stage 1
 times its whole loop, so its seconds include every step upstream of it in run 1; those are subtracted.
 
@@ -42,6 +45,7 @@ import sys
 import time
 
 BUCKETS = 14  # MinhashConfig's default num_buckets; MinhashDedupBuckets needs a multiple of it as its task count
+QUALITY_STEPS = ["GopherQualityFilter", "GopherRepetitionFilter", "C4QualityFilter"]  # run 1's quality steps, in order
 
 
 def log(message):
@@ -112,6 +116,13 @@ def counted(folder, name):
     return total
 
 
+def step_seconds(step):
+    """A step's seconds in a run's stats.json: its time_stats' total, or time_stats itself where datatrove wrote a
+    bare number (0 for a step that never timed anything)."""
+    time_stats = step.get("time_stats") or 0
+    return float(time_stats.get("total", 0) if isinstance(time_stats, dict) else time_stats)
+
+
 def lid_model(given):
     """Where LanguageFilter's model is (copying --lid-model there first), or (None, why it is skipped)."""
     from huggingface_hub import cached_assets_path
@@ -161,7 +172,7 @@ def main():
     assert config.num_buckets == BUCKETS
     reader = JsonlReader(args.corpus, glob_pattern="*/*.jsonl", adapter=adapter, compression=None)
     lang = [LanguageFilter()] if model else []
-    quality = [GopherQualityFilter(), GopherRepetitionFilter(), C4QualityFilter()]
+    quality = [GopherQualityFilter(), Counter(counts, "gopher_quality_out"), GopherRepetitionFilter(), C4QualityFilter()]
     pii = PIIFormatter()
     spill = JsonlWriter(folders["filtered"], compression=None)
     signature = MinhashDedupSignature(output_folder=folders["signatures"], config=config)
@@ -197,9 +208,9 @@ def main():
         wall = time.perf_counter() - began
         with open(os.path.join(work, "logs", name, "stats.json")) as f:
             stats = json.load(f)
-        steps = [{"name": step["name"], "seconds": step["time_stats"]["total"],
+        steps = [{"name": step["name"], "seconds": step_seconds(step),
                   "stats": {key: value.get("total", value) if isinstance(value, dict) else value
-                            for key, value in step["stats"].items()}} for step in stats]
+                            for key, value in (step.get("stats") or {}).items()}} for step in stats]
         rss = [json.load(open(os.path.join(counts, file)))["max_rss_kib"]
                for file in os.listdir(counts) if file.startswith(f"rss-{name}-")]
         result["executors"][name] = {"wall_seconds": round(wall, 3), "tasks": run_tasks,
@@ -221,6 +232,7 @@ def main():
     cluster_s = result["executors"]["cluster"]["steps"][0]["seconds"]
     reread_s, dedup_filter_s, write_s = (step["seconds"] for step in result["executors"]["dedup_filter"]["steps"])
     read_out, quality_in = counted(counts, "read_out"), counted(counts, "quality_in")
+    gopher_quality_out = counted(counts, "gopher_quality_out")
     pii_in, dedup_in, write_in = counted(counts, "pii_in"), counted(counts, "dedup_in"), counted(counts, "write_in")
     corpus_bytes = sum(os.path.getsize(os.path.join(root, file))
                        for root, _, files in os.walk(args.corpus) for file in files if file.endswith(".jsonl"))
@@ -230,8 +242,13 @@ def main():
                   "docs_out": quality_in["docs"], "steps": ["LanguageFilter"]} if n_lang else
                  {"skipped": lang_skipped, "steps": ["LanguageFilter"]}),
         "quality": {"seconds": quality_s, "bytes_in": quality_in["bytes"], "docs_in": quality_in["docs"],
-                    "docs_out": pii_in["docs"],
-                    "steps": ["GopherQualityFilter", "GopherRepetitionFilter", "C4QualityFilter"],
+                    "docs_out": pii_in["docs"], "categories_in": quality_in["categories"],
+                    "categories_after_gopher_quality": gopher_quality_out["categories"],
+                    "categories_out": pii_in["categories"],
+                    "dropped": {f"{name}.{key[len('dropped_'):]}": value
+                                for name, step in zip(QUALITY_STEPS, filter_steps[1 + n_lang:4 + n_lang])
+                                for key, value in step["stats"].items() if key.startswith("dropped_")},
+                    "steps": QUALITY_STEPS,
                     "parts": {name: s for name, s in zip(("gopher_quality", "gopher_repetition", "c4_quality"),
                                                           seconds[1 + n_lang:4 + n_lang])}},
         "pii": {"seconds": pii_s, "bytes_in": pii_in["bytes"], "docs_in": pii_in["docs"], "docs_out": dedup_in["docs"],
