@@ -7,25 +7,32 @@
 #
 # Environment (all optional):
 #   REFINERY_BENCH_SIZES        corpus sizes in decimal MB for the Refinery runs          (default "1000"; "100 1000 5000")
-#   REFINERY_BENCH_COMPARE_MB   size of the comparison corpus Refinery and datatrove both run on; 0: no datatrove (default 50)
+#   REFINERY_BENCH_COMPARE_MB   size of the comparison corpus Refinery and datatrove both run on (default 50); 0: no
+#                               comparison, and no datatrove installed (otherwise the first run pip-installs datatrove
+#                               0.10.1 and spaCy into .build/bench-venv)
 #   REFINERY_BENCH_COMPARE_FILE_MB  largest file of the comparison corpus, MiB: datatrove splits work by file (default 2)
-#   REFINERY_BENCH_WORKERS      Refinery's --workers and datatrove's workers and tasks   (default 2)
+#   REFINERY_BENCH_WORKERS      Refinery's --workers; datatrove's workers (at most one per task) and tasks (default 2)
 #   REFINERY_BENCH_LID_MODEL    a local lid.176.bin for datatrove's LanguageFilter (without it, and offline, it is skipped)
-#   REFINERY_BENCH_REPEAT       rounds; each run keeps its fastest                       (default 1)
+#   REFINERY_BENCH_REPEAT       rounds; each size keeps its fastest, the comparison its medians (default 1)
 #   REFINERY_BENCH_IDLE_WAIT    seconds to wait for an idle machine before each run      (default 60)
 #   REFINERY_BENCH_RETRIES      extra Refinery runs allowed when other processes disturbed one (default 1; datatrove: 0)
 #   REFINERY_BENCH_DIR          work folder; this benchmark uses $REFINERY_BENCH_DIR/e2e  (default /tmp/refinery-bench)
 #   REFINERY_BENCH_SEED, REFINERY_BENCH_SCRATCH   as for the other benchmarks (common.sh)
 #
-# Per size: `refinery run SPEC --workers N --force` under /usr/bin/time -v (wall, user + sys, peak RSS) and the
-# dataset's stats.json (worker seconds per stage) and manifest.json (bytes into each stage).
+# Per size: `refinery run SPEC --workers N --force` under /usr/bin/time -v (wall, user + sys, the largest process's
+# peak RSS) and the dataset's stats.json (worker seconds per stage) and manifest.json (bytes into each stage).
 # Comparison: per round, Refinery, then datatrove (tools/bench/datatrove_e2e.py), then Refinery again, all on the
-# comparison corpus, so that both tools see the machine in the same state; the ratio is taken from these runs. Then
-# Refinery once more with `--workers 1`, and the shards and manifests of the 1-worker and N-worker runs are compared
-# byte for byte (on the smallest size instead when there is no comparison).
+# comparison corpus, so that both tools see the machine in the same state; the ratio is taken from these runs (per
+# round, datatrove's wall over the mean of the two Refinery walls). Then Refinery once more with `--workers 1`, and the
+# shards and manifests of the 1-worker and N-worker runs are compared byte for byte (on the smallest size instead when
+# there is no comparison; not at all with 1 worker).
+# Every run's peak memory is also sampled every 0.2 s as the PSS summed over its whole process tree (datatrove's
+# parent, Manager and workers; Refinery's one process); the report compares that peak (or the largest process's peak
+# RSS, if more) between the tools.
 #
 # Writes $REFINERY_BENCH_DIR/e2e/results.{md,json,html} (tools/bench/e2e_report.py) and prints the markdown.
-# Exits non-zero when a run fails or the 1-worker and N-worker outputs differ.
+# Exits non-zero when a run fails or the 1-worker and N-worker outputs differ; when datatrove fails, only after the
+# report, which shows its error.
 set -euo pipefail
 
 BENCH_NAME=e2e
@@ -49,6 +56,9 @@ CORPUS_OPTIONS=(--langs multilingual --pii-rate 0.05 --junk-rate 0.03 --punctuat
                 --dup-rate 0.08 --toxic-rate 0.02 --skew-categories)
 CORPUS_KEYS_E2E="langs=multilingual pii_rate=0.05 junk_rate=0.03 punctuate=true subtitle_share=0.15 dup_rate=0.08"
 CORPUS_KEYS_E2E="$CORPUS_KEYS_E2E toxic_rate=0.02 skew_categories=true"
+# The toxic terms come from the toxicity stage's word lists: a corpus made from other lists is made again.
+CORPUS_KEYS_E2E="$CORPUS_KEYS_E2E toxic_lexicon_sha256=$(python3 -B -c 'import sys; sys.path.insert(0, sys.argv[1])
+import gen_corpus; print(gen_corpus.lexicon_sha256(gen_corpus.LEXICON))' "$ROOT/tools/bench")"
 
 case "${1:-}" in
   -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -68,16 +78,18 @@ log "measuring $BIN built from $BUILT"
 mkdir -p "$RUNS"
 : >"$MEASUREMENTS"
 
-# write_spec FOLDER CORPUS: the seven-stage spec over CORPUS in FOLDER/spec.yaml (output in FOLDER/dataset).
+# write_spec FOLDER CORPUS: the seven-stage spec over CORPUS in FOLDER/spec.yaml (output in FOLDER/dataset). The globs
+# are single-quoted YAML scalars (a ' doubled), so that a path with a comma, brace or colon stays one value.
 write_spec() {
+  local corpus=${2//\'/\'\'}
   mkdir -p "$1"
   cat >"$1/spec.yaml" <<EOF
 # Written by tools/bench/e2e.sh: the seven stages over $2.
 name: e2e-bench
 sources:
-  - {name: chats, kind: chat_jsonl, glob: $2/chats/*.jsonl, category: chat}
-  - {name: docs, kind: jsonl, glob: $2/docs/*.jsonl}
-  - {name: subtitles, kind: jsonl, glob: $2/subtitles/*.jsonl}
+  - {name: chats, kind: chat_jsonl, glob: '$corpus/chats/*.jsonl', category: chat}
+  - {name: docs, kind: jsonl, glob: '$corpus/docs/*.jsonl'}
+  - {name: subtitles, kind: jsonl, glob: '$corpus/subtitles/*.jsonl'}
 stages:
   - validate: {}
   - lang: {}
@@ -90,18 +102,28 @@ output: {dir: dataset, dataset: e2e-bench, shard_size: 64MiB, zstd_level: 3, val
 EOF
 }
 
-# record KIND ROUND SIZE FOLDER DATATROVE_JSON: appends the run just measured (times, peak RSS, and the dataset's
-# stats.json, per-stage counters and category mix; or, when DATATROVE_JSON is not empty, datatrove's result) to
+# record KIND ROUND SIZE FOLDER CORPUS RESULT: appends the run just measured (times, peak RSS, the process tree's
+# sampled peak memory from LAST_MEMORY, the corpus folder, and the dataset's stats.json, per-stage counters and category
+# mix; or, when RESULT is a file, datatrove's result; or, when RESULT is "failed:WHY", why datatrove failed) to
 # MEASUREMENTS.
 record() {
-  python3 - "$MEASUREMENTS" "$@" "$LAST_WALL" "$LAST_USER" "$LAST_SYS" "$LAST_OTHER" "$LAST_FLAGGED" "$LAST_RSS" <<'EOF'
+  python3 - "$MEASUREMENTS" "$@" "$LAST_WALL" "$LAST_USER" "$LAST_SYS" "$LAST_OTHER" "$LAST_FLAGGED" "$LAST_RSS" \
+    "$LAST_MEMORY" <<'EOF'
 import json, os, sys
-out, kind, round_, size, folder, datatrove = sys.argv[1:7]
-wall, user, sys_, other, flagged, rss = sys.argv[7:]
-line = {"kind": kind, "round": int(round_), "size_mb": float(size), "folder": folder, "wall": float(wall),
-        "user": float(user), "sys": float(sys_), "other": float(other), "flagged": flagged == "1", "rss_kib": int(rss)}
-if datatrove:
-    line["datatrove"] = json.load(open(datatrove))
+out, kind, round_, size, folder, corpus, result = sys.argv[1:8]
+wall, user, sys_, other, flagged, rss, memory = sys.argv[8:]
+number = lambda value, kind: kind(value) if value else None
+line = {"kind": kind, "round": int(round_), "size_mb": float(size), "folder": folder, "corpus": corpus,
+        "wall": number(wall, float), "user": number(user, float), "sys": number(sys_, float),
+        "other": number(other, float), "flagged": flagged == "1", "rss_kib": number(rss, int)}
+# The sampler's last line is the run measure() kept (a disturbed run measured again came before it).
+samples = [json.loads(l) for l in open(memory) if l.strip()] if os.path.exists(memory) else []
+if samples:
+    line.update({key: samples[-1][key] for key in ("tree_pss_kib", "tree_rss_kib", "tree_processes", "tree_samples")})
+if result.startswith("failed:"):
+    line["failed"] = result[len("failed:"):]
+elif result:
+    line["datatrove"] = json.load(open(result))
 else:
     dataset = os.path.join(folder, "dataset")
     line["stats"] = json.load(open(os.path.join(dataset, "stats.json")))
@@ -115,14 +137,128 @@ with open(out, "a") as f:
 EOF
 }
 
-# refinery_run KEY KIND ROUND SIZE FOLDER WORKERS: one measured `refinery run`, from a clean folder (no dataset, no
-# catalog or dedup index of an earlier round), input in the page cache.
+# memory_start FILE: starts, in the background, a sampler of the memory of what measure() runs: every 0.2 s it sums
+# the PSS and RSS (from /proc) of every process under each /usr/bin/time this script starts, that is the measured
+# command and all its children (datatrove's Manager and workers). PSS splits a page shared by several processes (a
+# forked worker shares its parent's) among them, so its sum is the tree's memory; summed RSS counts such a page once
+# per process. memory_stop ends it; it then writes to FILE one JSON line per /usr/bin/time it saw, in order, with the
+# peaks: tree_pss_kib, tree_rss_kib, tree_processes, tree_samples. measure() counts the sampler's CPU time as other
+# processes' time; reading PSS walks a process's page tables (10-20 ms per GiB resident here), so the sampler waits 100
+# times as long as a sample took, at least 0.2 s, and stays under 1 % of a core, well below what flags a run.
+MEMORY_SAMPLER=""
+memory_start() {
+  python3 -B - "$$" "$1" <<'EOF' &
+import json, os, signal, sys, time
+root, out = int(sys.argv[1]), sys.argv[2]
+page_kib = os.sysconf("SC_PAGE_SIZE") // 1024
+stop = []
+signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+peaks = {}  # pid of a /usr/bin/time -> its tree's peaks, in the order first seen
+
+
+def read(path):
+    try:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            return os.read(fd, 4096).decode(errors="replace")
+        finally:
+            os.close(fd)
+    except OSError:
+        return ""
+
+
+def pss_kib(pid):
+    for line in read(f"/proc/{pid}/smaps_rollup").splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1])
+    return 0
+
+
+def sample():
+    parent, name, rss = {}, {}, {}
+    for entry in os.listdir("/proc"):
+        stat = read(f"/proc/{entry}/stat") if entry.isdigit() else ""
+        if stat:  # pid (comm) state ppid ... rss is the 24th field; comm may hold spaces and parentheses
+            close = stat.rfind(")")
+            fields = stat[close + 2:].split()
+            pid = int(entry)
+            name[pid], parent[pid], rss[pid] = stat[stat.find("(") + 1:close], int(fields[1]), int(fields[21]) * page_kib
+
+    def under(pid, top):
+        while pid in parent and pid > 1:
+            pid = parent[pid]
+            if pid == top:
+                return True
+        return False
+
+    for timer in (pid for pid in name if name[pid] == "time" and under(pid, root)):
+        tree = [pid for pid in name if under(pid, timer)]
+        peak = peaks.setdefault(timer, {"tree_pss_kib": 0, "tree_rss_kib": 0, "tree_processes": 0, "tree_samples": 0})
+        peak["tree_pss_kib"] = max(peak["tree_pss_kib"], sum(pss_kib(pid) for pid in tree))
+        peak["tree_rss_kib"] = max(peak["tree_rss_kib"], sum(rss[pid] for pid in tree))
+        peak["tree_processes"] = max(peak["tree_processes"], len(tree))
+        peak["tree_samples"] += 1
+
+
+while not stop:
+    began = time.perf_counter()
+    sample()
+    took = time.perf_counter() - began
+    time.sleep(max(0.2, 100 * took) - took)
+with open(out, "w") as f:
+    for peak in peaks.values():
+        f.write(json.dumps(peak) + "\n")
+EOF
+  MEMORY_SAMPLER=$!
+  LAST_MEMORY=$1
+}
+memory_stop() {
+  kill "$MEMORY_SAMPLER" 2>/dev/null || true
+  wait "$MEMORY_SAMPLER" || true
+  MEMORY_SAMPLER=""
+}
+trap '[ -z "$MEMORY_SAMPLER" ] || kill "$MEMORY_SAMPLER" 2>/dev/null || true' EXIT
+
+# refinery_run KEY KIND ROUND SIZE FOLDER WORKERS CORPUS: one measured `refinery run`, from a clean folder (no dataset,
+# no catalog or dedup index of an earlier round), input in the page cache.
 refinery_run() {
-  local key=$1 kind=$2 round=$3 size=$4 folder=$5 workers=$6
+  local key=$1 kind=$2 round=$3 size=$4 folder=$5 workers=$6 corpus=$7
   PRE_RUN="rm -rf \"$folder/dataset\" \"$folder/catalog.sqlite\"* \"$folder/dedup-index\" \"$folder/.locks\"; sync; cat \"\${FILES[@]}\" >/dev/null"
+  memory_start "$folder/memory.jsonl"
   DATASET="$folder/dataset" measure "$key" "$folder" -- "$BIN" run "$folder/spec.yaml" --workers "$workers" --force
+  memory_stop
   LAST_RSS=$(time_field "$folder/run.time" "Maximum resident set size")
-  record "$kind" "$round" "$size" "$folder" ""
+  record "$kind" "$round" "$size" "$folder" "$corpus" ""
+}
+
+# datatrove_run ROUND FOLDER CORPUS: one measured run of tools/bench/datatrove_e2e.py. When it fails, the failure is
+# recorded (the report shows it) and DATATROVE_FAILED says why, instead of the benchmark ending here: measure() exits on
+# a failed run, so it runs in a subshell, which hands back what it measured.
+DATATROVE_FAILED=""
+datatrove_run() {
+  local round=$1 folder=$2 corpus=$3 why
+  local out="$folder/result-$round.json"
+  PRE_RUN="sync; cat \"\${FILES[@]}\" >/dev/null"
+  memory_start "$folder/memory-$round.jsonl"
+  rm -f "$out" "$folder/measured.sh"
+  if ( DATASET="" measure datatrove "$folder" -- "$DATATROVE_VENV/bin/python" "$ROOT/tools/bench/datatrove_e2e.py" \
+         "$corpus" --work "$folder/work" --workers "$WORKERS" --out "$out" ${LID_MODEL:+--lid-model "$LID_MODEL"} \
+       && printf '%s=%q\n' LAST_WALL "$LAST_WALL" LAST_USER "$LAST_USER" LAST_SYS "$LAST_SYS" LAST_OTHER "$LAST_OTHER" \
+            LAST_FLAGGED "$LAST_FLAGGED" DISTURBED "$DISTURBED" >"$folder/measured.sh" ); then
+    memory_stop
+    source "$folder/measured.sh"
+    LAST_RSS=$(time_field "$folder/run.time" "Maximum resident set size")
+    record compare_datatrove "$round" "$COMPARE_MB" "$folder" "$corpus" "$out"
+  else
+    memory_stop
+    why="$(grep -m1 '^Command ' "$folder/run.time" 2>/dev/null || echo "no /usr/bin/time output")"
+    why="$why: $(grep -v '^\s*$' "$folder/run.log" 2>/dev/null | tail -1 | cut -c1-300)"
+    DATATROVE_FAILED="round $round: $why (log: $folder/run.log)"
+    log "datatrove failed in round $round, recorded: $why"
+    LAST_WALL="" LAST_USER=$(time_field "$folder/run.time" "User time") LAST_SYS=$(time_field "$folder/run.time" "System time")
+    LAST_OTHER="" LAST_FLAGGED=0 LAST_RSS=$(time_field "$folder/run.time" "Maximum resident set size")
+    record compare_datatrove "$round" "$COMPARE_MB" "$folder" "$corpus" "failed:$why"
+  fi
 }
 
 # corpus_files CORPUS: FILES, the corpus's input files (for the page-cache warm-up).
@@ -148,11 +284,13 @@ same_output() {
     printf '%s\t%s\t%s\t%s\n' "$label" NO "$files" "$which" >>"$DETERMINISM"
   fi
 }
-# Where the 1-worker run for that check goes: the comparison corpus (small, and split into many files), or without
-# one the smallest size.
-if awk -v m="$COMPARE_MB" 'BEGIN { exit !(m > 0) }'; then CHECK_SIZE=""; else
-  CHECK_SIZE=$(tr ' ' '\n' <<<"$SIZES" | grep . | sort -g | head -1); fi
-[ "$WORKERS" != 1 ] || CHECK_SIZE=none
+# Whether there is a comparison, and where the 1-worker run for that check goes: the comparison corpus (small, and
+# split into many files), or without one the smallest size; with 1 worker, nowhere.
+COMPARE=no
+if awk -v m="$COMPARE_MB" 'BEGIN { exit !(m > 0) }'; then COMPARE=yes; fi
+CHECK_SIZE=none
+if [ "$WORKERS" != 1 ] && [ "$COMPARE" = no ]; then CHECK_SIZE=$(tr ' ' '\n' <<<"$SIZES" | grep . | sort -g | head -1); fi
+if [ "$WORKERS" = 1 ]; then log "REFINERY_BENCH_WORKERS=1: no determinism check (it compares 1 worker with more)"; fi
 
 # ---------------------------------------------------------------------------------------------- sizes --
 for SIZE in $SIZES; do
@@ -166,19 +304,19 @@ for SIZE in $SIZES; do
   RETRY_LEFT=([main]=$RETRIES [w1]=$RETRIES)
   for ((round = 1; round <= REPEAT; round++)); do
     log "${SIZE} MB, round $round of $REPEAT: refinery run --workers $WORKERS"
-    refinery_run main size "$round" "$SIZE" "$FOLDER/w$WORKERS" "$WORKERS"
+    refinery_run main size "$round" "$SIZE" "$FOLDER/w$WORKERS" "$WORKERS" "$CORPUS"
   done
   if [ "$SIZE" = "$CHECK_SIZE" ]; then
     log "${SIZE} MB: refinery run --workers 1, for the determinism check"
     write_spec "$FOLDER/w1" "$CORPUS"
-    refinery_run w1 size_w1 1 "$SIZE" "$FOLDER/w1" 1
+    refinery_run w1 size_w1 1 "$SIZE" "$FOLDER/w1" 1 "$CORPUS"
     same_output "$SIZE" "corpus" "$FOLDER/w1" "$FOLDER/w$WORKERS"
   fi
 done
 
 # ----------------------------------------------------------------------------------------- comparison --
 DATATROVE_SKIPPED=""
-if [ -z "$CHECK_SIZE" ]; then
+if [ "$COMPARE" = yes ]; then
   # The same generator, seed and options as the corpora above, so each source is a prefix of theirs; smaller files,
   # because datatrove's tasks split the input by file.
   CORPUS="$BENCH_DIR/corpus/e2e-compare-${COMPARE_MB}mb"
@@ -196,21 +334,16 @@ if [ -z "$CHECK_SIZE" ]; then
   RETRY_LEFT=([refinery]=$RETRIES [datatrove]=0 [w1]=$RETRIES)
   for ((round = 1; round <= REPEAT; round++)); do
     log "comparison, ${COMPARE_MB} MB, round $round of $REPEAT: refinery, datatrove, refinery (workers $WORKERS each)"
-    refinery_run refinery compare_refinery "$round" "$COMPARE_MB" "$FOLDER/refinery" "$WORKERS"
+    refinery_run refinery compare_refinery "$round" "$COMPARE_MB" "$FOLDER/refinery" "$WORKERS" "$CORPUS"
     if [ -z "$DATATROVE_SKIPPED" ]; then
-      dt_out="$FOLDER/datatrove/result-$round.json"
-      PRE_RUN="sync; cat \"\${FILES[@]}\" >/dev/null"
-      DATASET="" measure datatrove "$FOLDER/datatrove" -- "$DATATROVE_VENV/bin/python" "$ROOT/tools/bench/datatrove_e2e.py" \
-        "$CORPUS" --work "$FOLDER/datatrove/work" --workers "$WORKERS" --out "$dt_out" ${LID_MODEL:+--lid-model "$LID_MODEL"}
-      LAST_RSS=$(time_field "$FOLDER/datatrove/run.time" "Maximum resident set size")
-      record compare_datatrove "$round" "$COMPARE_MB" "$FOLDER/datatrove" "$dt_out"
-      refinery_run refinery compare_refinery "$round" "$COMPARE_MB" "$FOLDER/refinery" "$WORKERS"
+      datatrove_run "$round" "$FOLDER/datatrove" "$CORPUS"
+      refinery_run refinery compare_refinery "$round" "$COMPARE_MB" "$FOLDER/refinery" "$WORKERS" "$CORPUS"
     fi
   done
   if [ "$WORKERS" != 1 ]; then
     log "comparison, ${COMPARE_MB} MB: refinery run --workers 1, for the determinism check"
     write_spec "$FOLDER/w1" "$CORPUS"
-    refinery_run w1 compare_w1 1 "$COMPARE_MB" "$FOLDER/w1" 1
+    refinery_run w1 compare_w1 1 "$COMPARE_MB" "$FOLDER/w1" 1 "$CORPUS"
     same_output "$COMPARE_MB" "comparison corpus" "$FOLDER/w1" "$FOLDER/refinery"
   fi
 else
@@ -220,7 +353,7 @@ fi
 # ------------------------------------------------------------------------------------------- results --
 MACHINE="$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) core(s), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
 python3 "$ROOT/tools/bench/e2e_report.py" --measurements "$MEASUREMENTS" --determinism "$DETERMINISM" \
-  --corpora "$BENCH_DIR/corpus" --sizes "$SIZES" --compare-mb "$COMPARE_MB" --workers "$WORKERS" --repeat "$REPEAT" \
+  --sizes "$SIZES" --compare-mb "$COMPARE_MB" --workers "$WORKERS" --repeat "$REPEAT" \
   --built "$BUILT" --machine "$MACHINE" --disturbed "$DISTURBED" --datatrove-skipped "$DATATROVE_SKIPPED" \
   --elapsed "$(awk -v a="$started_all" -v b="$(now)" 'BEGIN { printf "%.0f", b - a }')" \
   --out "$OUT/results"
@@ -228,4 +361,7 @@ echo
 cat "$OUT/results.md"
 echo
 log "results: $OUT/results.md, $OUT/results.json, $OUT/results.html; runs, specs and logs under $RUNS"
-if cut -f2 "$DETERMINISM" | grep -qx NO; then die "outputs differ between 1 and $WORKERS workers"; fi
+failed=0
+if cut -f2 "$DETERMINISM" | grep -qx NO; then log "error: outputs differ between 1 and $WORKERS workers"; failed=1; fi
+if [ -n "$DATATROVE_FAILED" ]; then log "error: datatrove failed ($DATATROVE_FAILED)"; failed=1; fi
+exit "$failed"

@@ -5,8 +5,13 @@ only.
 
 Input: e2e.sh's measurements.jsonl, one line per measured run: kind (`size`: Refinery at a corpus size with N workers;
 `size_w1`: the same with 1 worker, at the smallest size; `compare_refinery` and `compare_datatrove`: the comparison
-corpus), round, wall, user, sys, peak RSS, and the dataset's stats.json and manifest stage counters (Refinery) or
-tools/bench/datatrove_e2e.py's result (datatrove). Each run keeps its fastest round (its largest peak RSS).
+corpus), round, the corpus folder, wall, user, sys, the largest single process's peak RSS (/usr/bin/time), the process
+tree's peak memory (PSS and RSS summed over its processes, sampled every 0.2 s), and the dataset's stats.json and
+manifest stage counters (Refinery) or tools/bench/datatrove_e2e.py's result, or why it failed (datatrove).
+
+Sizes: each keeps its fastest round. Comparison: each round is Refinery, datatrove, Refinery; the wall-time ratio is,
+per round, datatrove's wall over the mean of the two Refinery walls around it, and the table shows its median over the
+rounds; the other numbers of the table are medians over the runs (peak memory: the largest).
 
 Throughput, both tools: the whole run's input MB / wall seconds / workers ("MB/s per core"); a stage's input MB (the
 UTF-8 text entering it; for reading, the input files) / its seconds summed over workers or tasks (Refinery's
@@ -62,6 +67,85 @@ def fastest(runs):
     best["rss_kib"] = max(r["rss_kib"] for r in runs)
     best["rounds"] = len(runs)
     return best
+
+
+def median(values):
+    """The median of the values that are not None (None when there are none)."""
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return None
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def peak_kib(run):
+    """A run's peak memory: the peak of its process tree's PSS summed over the processes, as sampled, or the largest
+    process's peak RSS (/usr/bin/time) if that is more, since a sample can miss a short peak and getrusage cannot (for
+    Refinery's one process it is the exact peak); None without a sample."""
+    return max(run["tree_pss_kib"], run["rss_kib"] or 0) if run and run.get("tree_pss_kib") else None
+
+
+def peak_mib(run):
+    """peak_kib() of a typical() run, in MiB."""
+    kib = run.get("peak_kib") if run else None
+    return kib / 1024 if kib else None
+
+
+def typical(runs):
+    """One run standing for several of the same kind: the median of each time (wall, user, sys; Refinery's worker
+    seconds per stage; datatrove's seconds per stage and part), the largest peak memory, disturbed when any was; the
+    counters of the first (every run of the same input has the same)."""
+    if not runs:
+        return None
+    out = json.loads(json.dumps(runs[0]))
+    for key in ("wall", "user", "sys"):
+        out[key] = median(r[key] for r in runs)
+    out["rss_kib"] = max(r["rss_kib"] for r in runs)
+    for key, of in (("peak_kib", peak_kib), ("tree_pss_kib", None), ("tree_rss_kib", None), ("tree_processes", None)):
+        sampled = [v for v in ((of(r) if of else r.get(key)) for r in runs) if v]
+        out[key] = max(sampled) if sampled else None
+    out["flagged"] = any(r["flagged"] for r in runs)
+    out["runs"] = len(runs)
+    if "stats" in out:
+        out["stats"]["worker_seconds"] = {key: median(r["stats"].get("worker_seconds", {}).get(key) for r in runs)
+                                          for key in out["stats"].get("worker_seconds", {})}
+    if "datatrove" in out:
+        for name, stage in out["datatrove"]["stages"].items():
+            if "seconds" in stage:
+                stage["seconds"] = median(r["datatrove"]["stages"][name].get("seconds") for r in runs)
+            for part in stage.get("parts", {}):
+                stage["parts"][part] = median(r["datatrove"]["stages"][name]["parts"].get(part) for r in runs)
+    return out
+
+
+def round_ratios(ref_runs, dt_runs):
+    """Per round with a datatrove run: its wall over the mean wall of the Refinery runs around it."""
+    rounds = []
+    for dt in dt_runs:
+        walls = [r["wall"] for r in ref_runs if r["round"] == dt["round"]]
+        if walls:
+            mean = sum(walls) / len(walls)
+            rounds.append({"round": dt["round"], "datatrove_wall": dt["wall"], "refinery_walls": walls,
+                           "refinery_mean_wall": mean, "ratio": dt["wall"] / mean,
+                           "datatrove_disturbed": dt["flagged"],
+                           "refinery_disturbed": any(r["flagged"] for r in ref_runs if r["round"] == dt["round"])})
+    return rounds
+
+
+def corpus_of(run):
+    """The corpus folder a run read: recorded by e2e.sh, or (measurements of an older e2e.sh) the run's spec.yaml."""
+    if not run:
+        return None
+    if run.get("corpus"):
+        return run["corpus"]
+    if run.get("datatrove", {}).get("corpus"):
+        return run["datatrove"]["corpus"]
+    try:
+        with open(os.path.join(run["folder"], "spec.yaml")) as f:
+            found = re.search(r"glob: '?(.+?)/chats/\*\.jsonl", f.read())
+        return found.group(1) if found else None
+    except OSError:
+        return None
 
 
 def per_core(mb, seconds, cores=1):
@@ -125,27 +209,41 @@ def mib(kib):
 
 # ------------------------------------------------------------------------------------------------ tables
 
-def comparison_rows(ref, dt, workers, compare_mb, skipped):
-    """The one table: whole run (wall, CPU, peak RSS) and per stage, both tools, and their ratio."""
+def comparison_rows(ref, dt, rounds, workers, compare_mb, skipped):
+    """The one table: whole run (wall, CPU, peak memory) and per stage, both tools, and their ratio. ref and dt are
+    typical() runs; rounds, round_ratios() (the wall row's numbers are their medians); skipped, why datatrove has no
+    numbers (not run, or failed)."""
     rows = []
     input_mb = ref["stats"].get("input_bytes", 0) / 1e6 if ref else compare_mb
     dtr = dt["datatrove"] if dt else None
-    ref_mbps = per_core(input_mb, ref["wall"], workers) if ref else None
-    dt_mbps = per_core(input_mb, dt["wall"], workers) if dt else None
-    dt_what = (f"4 LocalPipelineExecutor runs, {workers} workers" if dt else skipped or "not run")
-    rows.append({"stage": "whole run: wall", "refinery_s": ref and ref["wall"], "refinery_mbps": ref_mbps,
-                 "datatrove": dt_what, "datatrove_s": dt and dt["wall"], "datatrove_mbps": dt_mbps,
-                 "ratio": ratio(ref_mbps, dt_mbps), "unit": "s, MB/s per core"})
+    dt_disturbed = bool(dt and dt["flagged"])
+    ref_wall = median(r["refinery_mean_wall"] for r in rounds) if rounds else ref and ref["wall"]
+    dt_wall = median(r["datatrove_wall"] for r in rounds) if rounds else None
+    ref_mbps = per_core(input_mb, ref_wall, workers) if ref else None
+    dt_mbps = per_core(input_mb, dt_wall, workers) if dt else None
+    dt_what = (f"4 LocalPipelineExecutor runs: {workers} workers (MinHash cluster: 1 task, so 1 worker)" if dt
+               else skipped or "not run")
+    rows.append({"stage": "whole run: wall", "refinery_s": ref_wall, "refinery_mbps": ref_mbps,
+                 "datatrove": dt_what, "datatrove_s": dt_wall, "datatrove_mbps": dt_mbps,
+                 "ratio": median(r["ratio"] for r in rounds) if rounds and dt else None, "unit": "s, MB/s per core",
+                 "refinery_disturbed": bool(ref and ref["flagged"]), "datatrove_disturbed": dt_disturbed})
     ref_cpu = ref and ref["user"] + ref["sys"]
     dt_cpu = dt and dt["user"] + dt["sys"]
     rows.append({"stage": "whole run: CPU (user + sys)", "refinery_s": ref_cpu,
                  "refinery_mbps": per_core(input_mb, ref_cpu), "datatrove": "all processes" if dt else "",
                  "datatrove_s": dt_cpu, "datatrove_mbps": per_core(input_mb, dt_cpu),
                  "ratio": ratio(per_core(input_mb, ref_cpu), per_core(input_mb, dt_cpu)), "unit": "CPU-s, MB per CPU-s"})
-    rows.append({"stage": "whole run: peak RSS (MiB)", "refinery_s": ref and mib(ref["rss_kib"]), "refinery_mbps": None,
-                 "datatrove": "largest single process" if dt else "", "datatrove_s": dt and mib(dt["rss_kib"]),
-                 "datatrove_mbps": None, "ratio": ratio(ref and mib(ref["rss_kib"]), dt and mib(dt["rss_kib"])),
+    processes = f"all {dt['tree_processes']} processes" if dt and dt.get("tree_processes") else "all processes"
+    rows.append({"stage": "whole run: peak memory (MiB)", "refinery_s": peak_mib(ref), "refinery_mbps": None,
+                 "datatrove": (f"{processes} (parent, Manager, workers), as for Refinery: PSS summed, sampled "
+                               "(see the notes)" if peak_mib(dt) else "no sample of its processes: no ratio")
+                 if dt else "",
+                 "datatrove_s": peak_mib(dt), "datatrove_mbps": None, "ratio": ratio(peak_mib(ref), peak_mib(dt)),
                  "unit": "MiB", "ratio_is_memory": True})
+    rows.append({"stage": "whole run: largest process, peak RSS (MiB)", "refinery_s": ref and mib(ref["rss_kib"]),
+                 "refinery_mbps": None,
+                 "datatrove": "`/usr/bin/time -v`: one of its processes, so no ratio" if dt else "",
+                 "datatrove_s": dt and mib(dt["rss_kib"]), "datatrove_mbps": None, "ratio": None, "unit": "MiB"})
     ref_stages = refinery_stages(ref) if ref else {}
     for name, _, what in STAGES:
         r = ref_stages.get(name, {})
@@ -158,7 +256,8 @@ def comparison_rows(ref, dt, workers, compare_mb, skipped):
                 row["datatrove"] = f"{what}: skipped (no model offline; see the notes)"
             else:
                 mb = d["bytes_in"] / 1e6
-                row.update(datatrove_s=d["seconds"], datatrove_mbps=per_core(mb, d["seconds"]), datatrove_mb_in=mb)
+                row.update(datatrove_s=d["seconds"], datatrove_mbps=per_core(mb, d["seconds"]), datatrove_mb_in=mb,
+                           datatrove_disturbed=dt_disturbed)
                 row["ratio"] = ratio(row["refinery_mbps"], row["datatrove_mbps"])
         elif not dtr and what:
             row["datatrove"] = f"{what} (not run)"
@@ -168,8 +267,38 @@ def comparison_rows(ref, dt, workers, compare_mb, skipped):
             for part, label, step in DEDUP_PARTS:
                 rows.append({"stage": f"↳ dedup: {label}", "sub": True, "refinery_s": None, "refinery_mbps": None,
                              "datatrove": step, "datatrove_s": d["parts"].get(part), "datatrove_mbps": None,
-                             "ratio": None})
+                             "ratio": None, "datatrove_disturbed": dt_disturbed})
     return rows
+
+
+def datatrove_quality_note(dtr):
+    """What datatrove's quality filters did to the records, subtitle windows above all: GopherQualityFilter's
+    50-word minimum (gopher_short_doc) removes nearly all of them before GopherRepetitionFilter and C4QualityFilter."""
+    quality = dtr["stages"].get("quality", {})
+    dropped = quality.get("dropped")
+    if dropped is None:  # an older datatrove_e2e.py: the drop counters of run 1's steps
+        n_lang = 0 if dtr.get("lang_skipped") else 1
+        steps = dtr["executors"]["filter"]["steps"][1 + n_lang:4 + n_lang]
+        dropped = {f"{name}.{key[len('dropped_'):]}": value
+                   for name, step in zip(("GopherQualityFilter", "GopherRepetitionFilter", "C4QualityFilter"), steps)
+                   for key, value in step["stats"].items() if key.startswith("dropped_")}
+    by_filter = lambda name: sum(v for k, v in dropped.items() if k.startswith(name + "."))
+    short = dropped.get("GopherQualityFilter.gopher_short_doc", 0)
+    entering = quality.get("docs_in", 0)
+    subtitles_in = (quality.get("categories_in") or dtr.get("categories_read", {})).get("subtitles", 0)
+    text = (f"Of the {entering:,} documents entering datatrove's quality filters, GopherQualityFilter drops "
+            f"{by_filter('GopherQualityFilter'):,}, {short:,} of them for having fewer than 50 words "
+            f"(`gopher_short_doc`), GopherRepetitionFilter {by_filter('GopherRepetitionFilter'):,} and "
+            f"C4QualityFilter {by_filter('C4QualityFilter'):,}")
+    after_gopher = quality.get("categories_after_gopher_quality")
+    if after_gopher is not None and subtitles_in:
+        text += (f". A subtitle window is one to six short lines, so GopherQualityFilter's 50-word minimum removes "
+                 f"nearly all of them: {after_gopher.get('subtitles', 0):,} of {subtitles_in:,} get past it, and "
+                 f"{(quality.get('categories_out') or {}).get('subtitles', 0):,} past all three filters")
+    elif subtitles_in:
+        text += (f". A subtitle window is one to six short lines, so GopherQualityFilter's 50-word minimum removes "
+                 f"nearly all of the {subtitles_in:,} read before C4QualityFilter sees them")
+    return text + "; datatrove's later stages see fewer, longer records."
 
 
 def kinds(categories):
@@ -190,9 +319,15 @@ def comparison_markdown(rows):
         else:
             rt = times(row["ratio"])
         label = f"**{stage}**" if stage.startswith("whole run") else stage
-        out.append(f"| {label} | {num(row['refinery_s'])} | {num(row['refinery_mbps'])} | {row['datatrove']} | "
-                   f"{num(row['datatrove_s'])} | {num(row['datatrove_mbps'])} | {rt} |")
+        ref_s = num(row["refinery_s"]) + (" (disturbed)" if row.get("refinery_disturbed") else "")
+        dt_s = num(row["datatrove_s"]) + (" (disturbed)" if row.get("datatrove_disturbed") and
+                                          row["datatrove_s"] is not None else "")
+        out.append(f"| {label} | {ref_s} | {num(row['refinery_mbps'])} | {row['datatrove']} | "
+                   f"{dt_s} | {num(row['datatrove_mbps'])} | {rt} |")
     return out
+
+
+MIN_STAGE_SHARE = 0.05  # of the worker seconds at the largest size, for a stage to be named the fastest-growing
 
 
 def scaling(sizes_runs, workers):
@@ -217,14 +352,22 @@ def scaling(sizes_runs, workers):
             "rss_without_dedup_index": fit(xs, [p["rss_mib"] - p["dedup_index_mib"] for p in points]),
             "dedup_index": fit(xs, [p["dedup_index_mib"] for p in points]),
             "stages": {name: fit(xs, [p["worker_seconds"][name] for p in points]) for name, _, _ in STAGES}}
-    growing = [(k, v) for k, v in fits["stages"].items() if v is not None]
+    # Shares of the worker seconds at the largest size: a stage of a few per cent (balance) is timer noise, so the
+    # fastest-growing cost is named among the others only.
+    largest = max(points, key=lambda p: p["input_mb"])["worker_seconds"] if points else {}
+    total = sum(v for v in largest.values() if v)
+    fits["stage_shares_at_largest"] = {name: (v / total if v is not None and total else None)
+                                       for name, v in largest.items()}
+    growing = [(k, v) for k, v in fits["stages"].items()
+               if v is not None and (fits["stage_shares_at_largest"].get(k) or 0) >= MIN_STAGE_SHARE]
     fits["fastest_growing_stage"] = max(growing, key=lambda kv: kv[1])[0] if growing else None
     return points, fits
 
 
 def scaling_markdown(points, fits, workers):
     names = [name for name, _, _ in STAGES]
-    out = [f"| input MB | wall s | CPU s | MB/s per core | peak RSS MiB | dedup index MiB | records read → written | "
+    out = [f"| input MB | wall s | CPU s | MB/s per core | peak RSS MiB (`/usr/bin/time`) | dedup index MiB | "
+           "records read → written | "
            + " | ".join(f"{n} s" for n in names) + " |",
            "|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(names)]
     for p in points:
@@ -243,11 +386,17 @@ def scaling_markdown(points, fits, workers):
     out.append(f"- peak RSS ∝ size^{fits['rss']:.2f}; the dedup index (stats.json's bytes per record × records into "
                f"dedup) ∝ size^{num(fits['dedup_index'])}; peak RSS minus the index ∝ size^"
                f"{num(fits['rss_without_dedup_index'])}")
-    stage_fits = ", ".join(f"{n} {fits['stages'][n]:.2f}" for n in names if fits["stages"][n] is not None)
-    out.append(f"- worker seconds per stage: {stage_fits}")
+    shares = fits["stage_shares_at_largest"]
+    largest = max(p["input_mb"] for p in points)
+    stage_fits = ", ".join(f"{n} {fits['stages'][n]:.2f} ({shares[n] * 100:.0f} %)" for n in names
+                           if fits["stages"][n] is not None and shares.get(n) is not None)
+    out.append(f"- worker seconds per stage, exponent (share of all stages' worker seconds at {largest:.0f} MB): "
+               f"{stage_fits}")
     if fits["fastest_growing_stage"]:
         name = fits["fastest_growing_stage"]
-        out.append(f"- fastest-growing cost: **{name}** (worker seconds ∝ size^{fits['stages'][name]:.2f})")
+        out.append(f"- fastest-growing cost among the stages with at least {MIN_STAGE_SHARE * 100:.0f} % of the worker "
+                   f"seconds: **{name}** (worker seconds ∝ size^{fits['stages'][name]:.2f}, "
+                   f"{shares[name] * 100:.0f} % at {largest:.0f} MB)")
     if points[0]["input_mb"] < 500:
         out.append("- runs of a few seconds carry fixed costs (loading the language and toxicity models, starting "
                    "workers) and the machine's noise in full; fits over sizes under a few hundred MB say little")
@@ -273,7 +422,7 @@ def truth_markdown(corpus, run):
         f"{dropped('read') + dropped('validate'):,} |",
         f"| garbage documents | {truth['junk_records']:,} | quality drops (every reason, ordinary records too) | {dropped('quality'):,} |",
         f"| records with PII | {truth['pii_records']:,} | records redacted (pii_redacted) | "
-        f"{redacted if redacted is not None else '–'} |",
+        f"{f'{redacted:,}' if redacted is not None else '–'} |",
         f"| toxic records | {truth['toxic_records']:,} | toxicity drops (after quality) | {dropped('toxicity'):,} |",
         f"| duplicate copies ({truth['dup_groups']:,} groups, {truth['dup_members']:,} members) | {copies:,} | "
         f"dedup drops (exact + near) | {dropped('dedup'):,} |",
@@ -294,7 +443,7 @@ def bars_svg(rows):
     """Horizontal bars, log scale: MB/s per core of each stage, Refinery and datatrove."""
     data = [(r["stage"], r["refinery_mbps"], r["datatrove_mbps"], "skipped" if "skipped" in r["datatrove"]
              else "not run" if "not run" in r["datatrove"] else "no equivalent") for r in rows
-            if not r.get("sub") and not r["stage"].startswith("whole run: CPU") and "RSS" not in r["stage"]]
+            if not r.get("sub") and (r["stage"] == "whole run: wall" or not r["stage"].startswith("whole run"))]
     data = [(("whole run" if s.startswith("whole run") else s), a, b, why) for s, a, b, why in data]
     values = [v for _, a, b, _ in data for v in (a, b) if v]
     if not values:
@@ -456,7 +605,6 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--measurements", required=True)
     p.add_argument("--determinism", required=True)
-    p.add_argument("--corpora", required=True, help="the folder holding e2e-<N>mb and e2e-compare-<N>mb")
     p.add_argument("--sizes", required=True)
     p.add_argument("--compare-mb", type=float, required=True)
     p.add_argument("--workers", type=int, required=True)
@@ -474,8 +622,14 @@ def main():
     sizes = [float(s) for s in args.sizes.split()]
     size_runs = [fastest([r for r in by_kind("size") if r["size_mb"] == s]) for s in sizes]
     size_runs = [r for r in size_runs if r]
-    compare_ref = fastest(by_kind("compare_refinery"))
-    compare_dt = fastest(by_kind("compare_datatrove"))
+    ref_runs = by_kind("compare_refinery")
+    dt_runs = [r for r in by_kind("compare_datatrove") if not r.get("failed")]
+    dt_failed = [r for r in by_kind("compare_datatrove") if r.get("failed")]
+    compare_ref, compare_dt = typical(ref_runs), typical(dt_runs)
+    rounds = round_ratios(ref_runs, dt_runs)
+    datatrove_missing = args.datatrove_skipped
+    if dt_failed and not dt_runs:
+        datatrove_missing = f"failed: {dt_failed[0]['failed']}"
     determinism = []
     with open(args.determinism) as f:
         for line in f:
@@ -484,24 +638,26 @@ def main():
                 determinism.append({"size_mb": float(size), "corpus": which, "identical": same == "yes",
                                     "files": int(files)})
 
-    def corpus_info(name):
+    def corpus_info(run):
+        folder = corpus_of(run)
         try:
-            with open(os.path.join(args.corpora, name, "corpus.json")) as f:
-                return json.load(f)
-        except OSError:
+            with open(os.path.join(folder, "corpus.json")) as f:
+                return dict(json.load(f), folder=folder)
+        except (OSError, TypeError):
             return {}
 
-    mb_name = lambda v: f"{v:g}mb"
-    compare_corpus = corpus_info(f"e2e-compare-{mb_name(args.compare_mb)}") if args.compare_mb else {}
-    largest_corpus = corpus_info(f"e2e-{mb_name(sizes[-1])}") if sizes else {}
+    compare_corpus = corpus_info(ref_runs[0] if ref_runs else None)
+    largest_corpus = corpus_info(size_runs[-1] if size_runs else None)
 
     md = ["# End-to-end benchmark: Refinery's seven stages and datatrove's closest pipeline", ""]
     md.append(f"- date: {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}; Refinery built from: {args.built}")
     md.append(f"- machine: {args.machine}; benchmark took {args.elapsed / 60:.1f} min")
     md.append(f"- both tools: {args.workers} workers (Refinery `--workers {args.workers}`; datatrove "
-              f"`LocalPipelineExecutor(workers={args.workers})`, {args.workers} tasks for the reading runs); "
-              f"fastest of {args.repeat} round(s); peak RSS from `/usr/bin/time -v` (datatrove: its largest single "
-              "process, workers included)")
+              f"`LocalPipelineExecutor(workers=min({args.workers}, tasks))`: {args.workers} tasks for the reading runs, "
+              f"14 for MinHash's buckets, 1, so 1 worker, for its cluster step); {args.repeat} round(s): each size "
+              "keeps its fastest, the comparison takes medians; peak memory, both tools: the process tree's PSS "
+              "(RSS with shared pages split among the processes sharing them), summed and sampled every 0.2 s or, "
+              "for large trees, less often, or the largest process's peak RSS if that is more")
     md.append("- corpus: tools/bench/gen_corpus.py `--langs multilingual --pii-rate 0.05 --junk-rate 0.03 --punctuate "
               "--subtitle-share 0.15 --dup-rate 0.08 --toxic-rate 0.02 --skew-categories` (chats, documents and "
               "subtitle windows as JSON lines in 19 languages)")
@@ -522,8 +678,9 @@ def main():
               else "## Refinery and datatrove: not compared")
     md.append("")
     if compare_ref:
-        rows = comparison_rows(compare_ref, compare_dt, args.workers, args.compare_mb, args.datatrove_skipped)
-        result["comparison"] = {"rows": rows, "corpus": compare_corpus}
+        rows = comparison_rows(compare_ref, compare_dt, rounds, args.workers, args.compare_mb, datatrove_missing)
+        result["comparison"] = {"rows": rows, "corpus": compare_corpus, "rounds": rounds,
+                                "datatrove_failed": [{"round": r["round"], "error": r["failed"]} for r in dt_failed]}
         md.append(f"datatrove's Gopher and C4 filters run at well under 1 MB/s per core (spaCy's tokenizer), so the "
                   f"comparison uses a {args.compare_mb:g} MB corpus (`REFINERY_BENCH_COMPARE_MB`): the same generator, "
                   f"seed and options as the large corpora, hence a prefix of each of their sources, in files of "
@@ -536,26 +693,28 @@ def main():
         notes = ["Whole-run MB/s per core = input MB / wall seconds / workers. A stage's seconds are summed over "
                  "workers (Refinery's `worker_seconds` in stats.json; datatrove's per-step time in the stats.json of "
                  "its logging folder, summed over tasks), so its MB/s (UTF-8 text entering the stage; for read, the "
-                 "input files) is per core. Refinery's read row is its decode step; write is serialize + compress."]
+                 "input files) is per core. Refinery's read row is its decode step; write is serialize + compress. "
+                 "Refinery's numbers are the medians of its runs (with one round, the means of the two), "
+                 "datatrove's the medians of its rounds."]
         if compare_dt:
             dtr = compare_dt["datatrove"]
-            per_round = []
-            for rnd in sorted({r["round"] for r in by_kind("compare_datatrove")}):
-                dt_wall = min(r["wall"] for r in by_kind("compare_datatrove") if r["round"] == rnd)
-                ref_walls = [r["wall"] for r in by_kind("compare_refinery") if r["round"] == rnd]
-                if ref_walls:
-                    per_round.append(dt_wall / min(ref_walls))
-            result["comparison"]["wall_ratio_per_round"] = per_round
-            notes.append("Wall-time ratio per round (datatrove's wall / the faster Refinery run beside it): "
-                         + ", ".join(times(v) for v in per_round) + ".")
+            notes.append("Wall-time ratio per round, datatrove's wall / the mean of the two Refinery runs around it "
+                         "(the table shows the median over the rounds): "
+                         + "; ".join(f"round {r['round']}: {num(r['datatrove_wall'])} s"
+                                     f"{' (disturbed)' if r['datatrove_disturbed'] else ''} / mean("
+                                     + ", ".join(f"{num(w)} s" for w in r["refinery_walls"])
+                                     + f"){' (disturbed)' if r['refinery_disturbed'] else ''} = {times(r['ratio'])}"
+                                     for r in rounds) + ".")
+            if compare_dt["flagged"]:
+                notes.append("**datatrove's run was disturbed**: other processes took CPU time during it (datatrove "
+                             "is not run again, it takes too long), so its wall time and per-stage seconds, and the "
+                             "ratios through them, are too high; its CPU time is much less affected.")
             ref_kinds = kinds({c: v.get("records_after", 0) for c, v in compare_ref.get("categories", {}).items()})
             dt_kinds = kinds(dtr.get("categories_written", {}))
             notes.append(f"Records: Refinery read {compare_ref['stages']['read']['records_in']:,} lines and wrote "
                          f"{compare_ref['written'].get('written', 0):,} ({ref_kinds}; balance, temperature 0.5, thins "
                          f"the largest categories); datatrove read {dtr['stages']['read']['docs_out']:,} documents and wrote "
-                         f"{dtr['docs_written']:,} ({dt_kinds}). C4QualityFilter wants five sentences and every line "
-                         "ending in terminal punctuation, which a subtitle window of one to six short lines never "
-                         "has, so datatrove's later stages see fewer, longer records.")
+                         f"{dtr['docs_written']:,} ({dt_kinds}). {datatrove_quality_note(dtr)}")
             notes.append("datatrove's dedup row holds its four MinHash runs and the writing and re-reading of the "
                          "filtered documents that MinHash's stage 4 needs; stage 1 times its whole loop, so the time "
                          "of the steps before it is subtracted. Its runs' start-up (processes, spaCy) is in the wall "
@@ -563,8 +722,27 @@ def main():
             if dtr.get("lang_skipped"):
                 notes.append(f"datatrove's LanguageFilter was skipped: {dtr['lang_skipped']}. Refinery's lang stage "
                              "ran (its model is part of the package).")
+        elif dt_failed:
+            notes.append("datatrove failed: " + "; ".join(f"round {r['round']}: {r['failed']} (log: "
+                                                         f"{r['folder']}/run.log)" for r in dt_failed) + ".")
         else:
             notes.append(f"datatrove was not run: {args.datatrove_skipped or 'no comparison'}.")
+        if compare_dt and dt_failed:
+            notes.append("datatrove failed in " + "; ".join(f"round {r['round']}: {r['failed']}" for r in dt_failed)
+                         + "; the table uses the other rounds.")
+        if compare_dt and peak_mib(compare_dt):
+            notes.append("Peak memory: Refinery is one process; datatrove is a parent, multiprocessing's Manager and "
+                         "a pool of workers forked from the parent, which share the parent's pages until they write "
+                         "them. PSS counts a shared page once in all, split among the processes sharing it, so the "
+                         "sum is the tree's memory; summed RSS would count it once per process: "
+                         f"{num(mib(compare_dt.get('tree_rss_kib')))} MiB for datatrove, "
+                         f"{num(mib(compare_ref.get('tree_rss_kib')))} MiB for Refinery. The sampler reads /proc every "
+                         "0.2 s, less often when reading PSS takes long (it walks the page tables; it keeps itself "
+                         "under 1 % of a core), so it can miss a short peak; each tool's figure is therefore the "
+                         "sampled peak or, when that is less, the largest process's peak RSS from `/usr/bin/time` "
+                         "(for Refinery's one process, the exact peak: "
+                         f"{num(mib(compare_ref.get('tree_pss_kib')))} MiB sampled, {num(mib(compare_ref['rss_kib']))} MiB "
+                         "from `/usr/bin/time`).")
         notes.append("toxicity and balance have no datatrove counterpart here (C4BadWordsFilter downloads its list on "
                      "first use; datatrove has no category balancing); validate has none either.")
         md.extend(f"{i}. {n}" for i, n in enumerate(notes, 1))
