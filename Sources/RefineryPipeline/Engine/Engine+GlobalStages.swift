@@ -92,12 +92,13 @@ extension Engine {
                 let target = targets[category] ?? indexes.count
                 let ranked = indexes.map { (rank: balance.rank(entries[$0].id), tokens: BalanceStage.tokens(bytes: entries[$0].contentBytes)) }
                 let (copies, reason) = balance.copies(ranked, category: category, target: target)
-                // One string for the category's drops, not one each: a thinned category can drop millions.
-                let detail = "category \(category): \(indexes.count) records in, \(target) wanted"
+                // One drop for the whole category, not one each: a thinned category can drop millions.
+                let drop = RecordFate.drop(stage: balance.name, reason: reason,
+                                           detail: "category \(category): \(indexes.count) records in, \(target) wanted", keptID: nil)
                 for (index, count) in zip(indexes, copies) {
                     if count == 0 {
                         counters.dropped[reason, default: 0] += 1
-                        fates[index] = .drop(stage: balance.name, reason: reason, detail: detail, keptID: nil)
+                        fates[index] = drop
                     } else {
                         counters.recordsOut += count
                         counters.bytesOut += count * entries[index].contentBytes

@@ -13,13 +13,40 @@ struct FinalizeJob: Sendable {
     var fates: [RecordFate]
 }
 
-/// What the global stages decided about one spilled record.
+/// What the global stages decided about one spilled record. The run holds one per spilled record, so it is small:
+/// 16 bytes, the reasons of a drop behind a reference (four strings inline made it 72).
 enum RecordFate: Sendable, Equatable {
     /// Written `copies` times (1 normally; more when balancing up-samples; copies after the first get `#r2`, …),
     /// all to one split.
     case keep(copies: Int, validation: Bool)
-    /// Quarantined by a global stage; `keptID` names the record kept in its place (a duplicate's survivor).
-    case drop(stage: String, reason: String, detail: String, keptID: String?)
+    /// Quarantined by a global stage.
+    case drop(RecordDrop)
+
+    /// A drop by `stage`; `keptID` names the record kept in its place (a duplicate's survivor).
+    static func drop(stage: String, reason: String, detail: String, keptID: String?) -> RecordFate {
+        .drop(RecordDrop(stage: stage, reason: reason, detail: detail, keptID: keptID))
+    }
+}
+
+/// Why a global stage quarantined a record. One instance may stand for many records (balancing gives all the records
+/// it drops from a category the same one).
+final class RecordDrop: Sendable, Equatable {
+    let stage: String
+    let reason: String
+    let detail: String
+    /// The record kept in this one's place (a duplicate's survivor).
+    let keptID: String?
+
+    init(stage: String, reason: String, detail: String, keptID: String?) {
+        self.stage = stage
+        self.reason = reason
+        self.detail = detail
+        self.keptID = keptID
+    }
+
+    static func == (a: RecordDrop, b: RecordDrop) -> Bool {
+        a === b || (a.stage == b.stage && a.reason == b.reason && a.detail == b.detail && a.keptID == b.keptID)
+    }
 }
 
 /// Writes one spilled batch out on a worker: survivors (and their up-sampled copies) split into train and
@@ -72,11 +99,12 @@ final class FinalizeProcessor {
                         output.train.categories[entry.category, default: 0] += 1
                     }
                 }
-            case .drop(let stage, let reason, let detail, let keptID):
+            case .drop(let drop):
+                let stage = drop.stage, reason = drop.reason
                 var (rejects, piece) = rejectWriters.removeValue(forKey: stage) ?? (JSONWriter(), ShardPiece())
-                BatchProcessor.beginReject(&rejects, id: entry.id, stage: stage, reason: reason, detail: detail,
+                BatchProcessor.beginReject(&rejects, id: entry.id, stage: stage, reason: reason, detail: drop.detail,
                                            location: entry.location)
-                if let keptID {
+                if let keptID = drop.keptID {
                     rejects.raw(",\"kept_id\":")
                     rejects.string(keptID)
                 }
