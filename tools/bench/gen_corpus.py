@@ -782,16 +782,22 @@ def gen_docs(writer, target, rng, pools, bad_rate, mix, planter):
             writer.add(json.dumps(record, ensure_ascii=False))
             planter.written(None, bad=True)
             continue
-        line = json.dumps(record, ensure_ascii=False)
-        writer.add(line)
-
-        def copy(dup_rng, record=record, lang=lang):
-            text = near_copy(dup_rng, record["text"], seps[lang], planter.words(lang, pools[lang]))
-            return json.dumps(dict(record, text=text), ensure_ascii=False)
-
-        planter.written(line, pii=pii, junk=junk_doc, toxic=toxic, copy=copy)
+        write_text_record(writer, planter, record, lang, seps[lang], pools[lang], pii=pii, junk=junk_doc, toxic=toxic)
     writer.flush()
     return bad
+
+
+def write_text_record(writer, planter, record, lang, sep, pool, **planted):
+    """Writes a good record with a `text` and tells the planter about it (`planted`: what it carries), with how to make
+    a near copy of it should the planter pick it for a duplicate group."""
+    line = json.dumps(record, ensure_ascii=False)
+    writer.add(line)
+
+    def copy(dup_rng):
+        text = near_copy(dup_rng, record["text"], sep, planter.words(lang, pool))
+        return json.dumps(dict(record, text=text), ensure_ascii=False)
+
+    planter.written(line, copy=copy, **planted)
 
 
 def subtitle_window(rng, pool, vocabulary, sep, stop):
@@ -837,14 +843,7 @@ def gen_subtitles(writer, target, rng, pools, bad_rate, mix, planter):
                 writer.add(json.dumps(dict(record, text=" " * rng.randint(0, 3)), ensure_ascii=False))
             planter.written(None, bad=True)
             continue
-        line = json.dumps(record, ensure_ascii=False)
-        writer.add(line)
-
-        def copy(dup_rng, record=record, lang=lang):
-            text = near_copy(dup_rng, record["text"], seps[lang], planter.words(lang, pools[lang]))
-            return json.dumps(dict(record, text=text), ensure_ascii=False)
-
-        planter.written(line, toxic=toxic, copy=copy)
+        write_text_record(writer, planter, record, lang, seps[lang], pools[lang], toxic=toxic)
     writer.flush()
     return bad
 
