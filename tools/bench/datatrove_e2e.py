@@ -44,6 +44,8 @@ import shutil
 import sys
 import time
 
+from datatrove_filters import record_text
+
 BUCKETS = 14  # MinhashConfig's default num_buckets; MinhashDedupBuckets needs a multiple of it as its task count
 QUALITY_STEPS = ["GopherQualityFilter", "GopherRepetitionFilter", "C4QualityFilter"]  # run 1's quality steps, in order
 
@@ -55,16 +57,8 @@ def log(message):
 def adapter(self, data, path, id_in_file):
     """A corpus line as a datatrove document: a chat's turn contents joined by blank lines, else its text. Shapes
     that carry no text (messages not a list, content not a string) give an empty text, which the reader skips."""
-    text = data.get("text")
-    if not isinstance(text, str):
-        text = ""
-        messages = data.get("messages")
-        if isinstance(messages, list):
-            contents = [m.get("content") for m in messages if isinstance(m, dict)]
-            if contents and all(isinstance(c, str) for c in contents):
-                text = "\n\n".join(c for c in contents if c.strip())
     category = data.get("category")
-    return {"text": text if text.strip() else "", "id": f"{path}/{id_in_file}",
+    return {"text": record_text(data) or "", "id": f"{path}/{id_in_file}",
             "metadata": {"category": category if isinstance(category, str) else "chat"}}
 
 

@@ -40,8 +40,13 @@ def text_of(line):
         record = json.loads(line)
     except ValueError:
         return None
-    if not isinstance(record, dict):
-        return None
+    return record_text(record) if isinstance(record, dict) else None
+
+
+def record_text(record):
+    """The text of one parsed corpus record (a dict): a document's `text`; a chat's turn contents joined by blank
+    lines. None when it carries no text: a blank text, or a shape that holds none (messages not a list, a content
+    not a string). Also the text tools/bench/datatrove_e2e.py hands datatrove's reader."""
     text = record.get("text")
     if isinstance(text, str):
         return text if text.strip() else None
