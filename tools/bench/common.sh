@@ -170,6 +170,12 @@ print(f"{float(value):.3f}")
 EOF
 }
 
+# dataset_checksums DATASET OUT: the sha256 of a dataset's shards (rejects included) and manifest.json, in path order,
+# to OUT: two datasets are byte-identical when their files are (spine.sh and e2e.sh compare 1 worker with more).
+dataset_checksums() {
+  (cd "$1" && find . \( -name '*.jsonl.zst' -o -name manifest.json \) -print0 | sort -z | xargs -0 sha256sum) >"$2"
+}
+
 # ----------------------------------------------------------------------------------------------- timing --
 
 now() { date +%s.%N; }

@@ -264,16 +264,13 @@ datatrove_run() {
 # corpus_files CORPUS: FILES, the corpus's input files (for the page-cache warm-up).
 corpus_files() { mapfile -t FILES < <(find "$1/chats" "$1/docs" "$1/subtitles" -name '*.jsonl' | sort); }
 
-# same_output MB WHICH DIR_A DIR_B: compares the shards and manifest.json of two datasets byte for byte (sha256), as
-# spine.sh does, and notes the verdict in DETERMINISM.
+# same_output MB WHICH DIR_A DIR_B: compares the shards and manifest.json of two datasets byte for byte
+# (dataset_checksums), and notes the verdict in DETERMINISM.
 DETERMINISM="$RUNS/determinism.tsv"
 : >"$DETERMINISM"
 same_output() {
   local label=$1 which=$2 a=$3 b=$4 files
-  for dir in "$a" "$b"; do
-    (cd "$dir/dataset" && find . \( -name '*.jsonl.zst' -o -name manifest.json \) -print0 | sort -z \
-      | xargs -0 sha256sum) >"$dir/sha256.txt"
-  done
+  for dir in "$a" "$b"; do dataset_checksums "$dir/dataset" "$dir/sha256.txt"; done
   files=$(wc -l <"$a/sha256.txt")
   if cmp -s "$a/sha256.txt" "$b/sha256.txt"; then
     log "${label} MB: 1-worker and $WORKERS-worker outputs are byte-identical ($files files)"

@@ -132,10 +132,7 @@ EOF
   WN_WALL=${T_WALL[wn]} WN_RSS=${T_RSS[wn]}
 
   # Same shards and manifest whatever the number of workers.
-  for run in w1 "w$WORKERS"; do
-    (cd "$RUNS/$run/dataset" && find . \( -name '*.jsonl.zst' -o -name manifest.json \) -print0 | sort -z \
-      | xargs -0 sha256sum) >"$RUNS/$run/sha256.txt"
-  done
+  for run in w1 "w$WORKERS"; do dataset_checksums "$RUNS/$run/dataset" "$RUNS/$run/sha256.txt"; done
   if cmp -s "$RUNS/w1/sha256.txt" "$RUNS/w$WORKERS/sha256.txt"; then
     IDENTICAL="yes ($(wc -l <"$RUNS/w1/sha256.txt") files)"
     log "${SIZE} MB: 1-worker and $WORKERS-worker outputs are byte-identical ($(wc -l <"$RUNS/w1/sha256.txt") files)"
