@@ -40,8 +40,9 @@ struct SpillBatch: Sendable {
 }
 
 /// The spill between the per-record stages and the global ones (dedup, balance): the surviving records of every
-/// batch, serialised as they would go into a shard and compressed at zstd level 1 (``zstdLevel``), appended to one temporary file in the output
-/// folder, so that the corpus is never held in memory. Read back batch by batch when the shards are written.
+/// batch, serialised as they would go into a shard and compressed at zstd level 1 (``zstdLevel``), appended to one
+/// temporary file in the output folder, so that the corpus is never held in memory. Read back batch by batch when the
+/// shards are written.
 /// Beside it, a second file holds the records' shingle hashes when dedup verifies candidates on them
 /// (``ShingleSets``).
 final class SpillFile {
