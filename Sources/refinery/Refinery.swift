@@ -9,5 +9,5 @@ struct Refinery: ParsableCommand {
         abstract: "Turn raw multi-source corpora into validated, deduplicated, balanced training shards.",
         version: Manifest.refineryVersion,
         subcommands: [Run.self, Inspect.self, Runs.self, Datasets.self, Show.self, Promote.self, Rollback.self, GC.self, Tokenizer.self,
-                      Train.self, Generate.self, Eval.self, Export.self, Report.self, Diff.self, Recsys.self])
+                      Train.self, Generate.self, Eval.self, Export.self, Report.self, Diff.self, Recsys.self, Status.self])
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import RefineryCatalog
 import RefineryPipeline
 import RefineryRecords
@@ -31,10 +32,62 @@ struct Run: ParsableCommand {
     @Flag(name: .long, help: "Do not write report.html (and the report's numbers in stats.json); `refinery report` writes them later.")
     var noReport = false
 
+    @Option(name: .long, help: ArgumentHelp("Run one phase: map (one map task; needs --task-index and --task-count) or reduce "
+        + "(dedup, balance, shards and manifest over what the map tasks committed). Default: every phase, here.", valueName: "map|reduce"))
+    var phase: PhaseName?
+
+    @Option(name: .long, help: "With --phase map: this task's number, from 0 to --task-count - 1.")
+    var taskIndex: Int?
+
+    @Option(name: .long, help: "With --phase map: how many map tasks share the units.")
+    var taskCount: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Where the phases run: local (here, default) or slurm (job arrays submitted with sbatch; "
+        + "follow them with `refinery status`).", valueName: "local|slurm"))
+    var executor: ExecutorName = .local
+
+    @Option(name: .long, help: "With --executor slurm: map tasks (the array's size).")
+    var tasks: Int = 4
+
+    @Option(name: .long, help: "With --executor slurm: the partition (sbatch --partition).")
+    var partition: String?
+
+    @Option(name: .long, help: "With --executor slurm: each job's time limit (sbatch --time, e.g. 2:00:00).")
+    var time: String?
+
+    @Option(name: .long, help: "With --executor slurm: each job's memory (sbatch --mem, e.g. 8G).")
+    var mem: String?
+
     @OptionGroup var global: GlobalOptions
+
+    enum PhaseName: String, ExpressibleByArgument, CaseIterable { case map, reduce }
+    enum ExecutorName: String, ExpressibleByArgument, CaseIterable { case local, slurm }
 
     func validate() throws {
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1, got \(workers)") }
+        switch phase {
+        case .map:
+            guard let taskIndex, let taskCount else {
+                throw ValidationError("--phase map needs --task-index I and --task-count N (the task's number from 0, and how many tasks share the units)")
+            }
+            if taskCount < 1 { throw ValidationError("--task-count must be at least 1, got \(taskCount)") }
+            if !(0..<taskCount).contains(taskIndex) {
+                throw ValidationError("--task-index must be from 0 to \(taskCount - 1) (--task-count \(taskCount)), got \(taskIndex)")
+            }
+        case .reduce, nil:
+            if taskIndex != nil || taskCount != nil { throw ValidationError("--task-index and --task-count go with --phase map") }
+        }
+        if executor == .slurm {
+            if phase != nil { throw ValidationError("--executor slurm submits every phase; --phase is what each job runs") }
+            if tasks < 1 { throw ValidationError("--tasks must be at least 1, got \(tasks)") }
+            for (name, value) in [("--partition", partition), ("--time", time), ("--mem", mem)] {
+                if let value, value.isEmpty || value.contains(where: { $0.isWhitespace || $0 == "#" }) {
+                    throw ValidationError("\(name) takes one sbatch value without spaces, got '\(value)'")
+                }
+            }
+        } else if partition != nil || time != nil || mem != nil {
+            throw ValidationError("--partition, --time and --mem go with --executor slurm")
+        }
     }
 
     func run() throws {
@@ -53,6 +106,13 @@ struct Run: ParsableCommand {
         }
         var options = RunOptions(force: force, full: full, restart: restart, report: !noReport, monitor: global.monitorOptions())
         if let workers { options.workers = workers }
+        switch phase {
+        case .map: options.phase = .map(task: taskIndex ?? 0, of: taskCount ?? 1)
+        case .reduce: options.phase = .reduce
+        case nil: break
+        }
+        if executor == .slurm { return try submitToSlurm(plan: plan, options: options, logger: logger) }
+        if case .map = options.phase { return try runMapTask(plan: plan, options: options, logger: logger) }
         do {
             let result = try Engine(plan: plan, options: options, logger: logger).run()
             if result.nothingNew {
@@ -64,7 +124,10 @@ struct Run: ParsableCommand {
                 let rate = result.seconds > 0 ? Double(result.inputBytes) / result.seconds / 1e6 : 0
                 printError(Funnel.render(result.manifest, directory: result.directory))
                 var notes: [String] = []
-                if result.unitsReused > 0 { notes.append("resumed: \(result.unitsReused) unit(s) taken from the interrupted run") }
+                if result.unitsReused > 0 {
+                    notes.append(phase == .reduce ? "reduce: \(result.unitsReused) unit(s) committed by the map tasks"
+                                                  : "resumed: \(result.unitsReused) unit(s) taken from the interrupted run")
+                }
                 if result.skippedInputs > 0 { notes.append("incremental: \(result.skippedInputs) input(s) already published, skipped (--full reads them)") }
                 let report = (result.directory as NSString).appendingPathComponent("report.html")
                 if !noReport && FileManager.default.fileExists(atPath: report) { notes.append("report: \(report)") }
@@ -84,6 +147,60 @@ struct Run: ParsableCommand {
             }
             throw ExitCode(1)
         }
+    }
+
+    /// `--phase map`: one map task; prints what it committed.
+    private func runMapTask(plan: RunPlan, options: RunOptions, logger: Logger) throws {
+        do {
+            let result = try Engine(plan: plan, options: options, logger: logger).runMapTask()
+            let task = "map task \(result.task) of \(result.taskCount)"
+            if result.upToDate {
+                printError("\(task): dataset already complete at \(plan.directory) (version \(plan.version)); nothing to map.")
+                return
+            }
+            let rate = result.seconds > 0 ? Double(result.inputBytes) / result.seconds / 1e6 : 0
+            printError("\(task): \(result.units) unit(s), \(result.committed) read and committed (\(result.records) records), "
+                + "\(result.reused) committed before; under \(result.workDirectory)")
+            printError(String(format: "time: %.2f s, %.1f MB/s of input, %d worker(s)", result.seconds, rate, options.workers))
+        } catch let error as RefineryError {
+            printError("error: \(error)")
+            printError("the units this task committed stay committed: running the same task again resumes after them.")
+            throw ExitCode(Self.exitCode(error))
+        }
+    }
+
+    /// `--executor slurm`: writes the job scripts, submits them, prints the job ids.
+    private func submitToSlurm(plan: RunPlan, options: RunOptions, logger: Logger) throws {
+        let settings = SlurmExecutor.Settings(tasks: tasks, cpusPerTask: workers ?? 1, partition: partition, time: time, memory: mem,
+                                              binary: Self.executablePath())
+        do {
+            let outcome = try SlurmExecutor(plan: plan, options: options, settings: settings, logger: logger).submit()
+            guard let submission = outcome.submission else {
+                printError("dataset already complete at \(plan.directory) (version \(plan.version)); nothing submitted. Use --force to rebuild.")
+                return
+            }
+            for job in outcome.cancelled { printError("cancelled reduce job \(job) of an earlier submission: a map task it waited for had failed") }
+            if let mapJob = submission.mapJob {
+                let done = submission.taskCount - submission.mapTasks.count
+                printError("submitted map job \(mapJob): array tasks \(submission.mapTasks.map(String.init).joined(separator: ",")) of \(submission.taskCount)"
+                    + (done > 0 ? " (\(done) task(s) done before, not resubmitted)" : ""))
+            } else {
+                printError("every map task is done; submitted the reduce only")
+            }
+            printError("submitted reduce job \(submission.reduceJob)" + (submission.mapJob.map { " (after map job \($0) succeeds)" } ?? ""))
+            printError("scripts and logs: \(submission.scriptsDirectory)")
+            printError("follow it: refinery status \(submission.id) --catalog \(plan.spec.catalogPath)")
+            print(submission.id)
+        } catch let error as RefineryError {
+            printError("error: \(error)")
+            throw ExitCode(Self.exitCode(error))
+        }
+    }
+
+    /// This binary's absolute path, for the job scripts.
+    static func executablePath() -> String {
+        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
     }
 
     /// The documented exit codes (README, "Exit codes").

@@ -112,5 +112,26 @@ struct Migration: Sendable {
                 error TEXT
             );
             """),
+        Migration(version: 5, name: "create_submissions", sql: """
+            CREATE TABLE submissions (
+                id INTEGER PRIMARY KEY,
+                executor TEXT NOT NULL,
+                dataset TEXT NOT NULL,
+                version TEXT NOT NULL,
+                spec_path TEXT NOT NULL,
+                spec_hash TEXT NOT NULL,
+                output_dir TEXT NOT NULL,
+                work_root TEXT NOT NULL,
+                task_count INTEGER NOT NULL,
+                task_units TEXT NOT NULL,
+                map_tasks TEXT NOT NULL,
+                map_job TEXT,
+                reduce_job TEXT NOT NULL,
+                scripts_dir TEXT NOT NULL,
+                submitted_at TEXT NOT NULL,
+                command TEXT NOT NULL
+            );
+            CREATE INDEX submissions_by_dataset ON submissions (dataset, version);
+            """),
     ]
 }

@@ -27,6 +27,9 @@ public struct Engine {
     ///   another version (code `output`), a write failed (disk full), an input became unreadable or changed. On
     ///   failure no manifest is written; the units committed so far stay for the next run.
     public func run() throws -> RunResult {
+        if case .map = options.phase {
+            throw RefineryError(.usage, "a map task writes no dataset: run it with Engine.runMapTask()")
+        }
         let catalog = try Catalog(path: plan.spec.catalogPath)
         let dataset = plan.spec.output.dataset
         let lock = try RunLock.acquire(catalogPath: catalog.path, dataset: dataset) {
@@ -39,126 +42,39 @@ public struct Engine {
         return try RunSession(engine: self, catalog: catalog).run()
     }
 
-    /// Runs a plan whose lock is held and whose run is recorded: reads the units (or reuses committed ones),
-    /// resolves the global stages and writes the dataset.
+    /// Runs a plan whose lock is held and whose run is recorded: maps the units (or reuses committed ones),
+    /// resolves the global stages and writes the dataset. In the reduce phase every unit must be committed already.
     func write(units: [WorkUnit], catalog: Catalog, runID: Int64, monitor: RunMonitor) throws -> RunResult {
         let plan = self.plan
         let started = Date()
         let directory = plan.directory
         removeStaleFiles(in: directory)
         let writer = try DatasetWriter(directory: directory, plan: plan, fileSystem: options.fileSystem)
-        let specHash = XXH3.hex(plan.spec.configHash)
-        let store = try UnitStore(root: plan.spec.output.root, specHash: specHash, catalog: catalog, runID: runID,
-                                  fileSystem: options.fileSystem, logger: logger)
+        let store = try UnitStore(root: plan.spec.output.root, specHash: XXH3.hex(plan.spec.configHash),
+                                  recorder: .catalog(catalog, runID: runID), fileSystem: options.fileSystem, logger: logger)
+        if options.phase == .reduce { try Self.requireMapped(units, store: store) }
         // With a global stage (dedup), the batches' survivors go to a spill and are written out after it resolves.
         let spill = plan.hasGlobalStages ? try SpillFile(directory: directory, version: plan.version) : nil
         defer { spill?.remove() }
-        var blankLines = 0
-        var inputBytes = 0
+        var totals = MapTotals()
         var globalStats: [String: Any] = [:]
-        var readSeconds = 0.0
-        var reused = 0
-        // The consumer runs on this thread, in unit order: it writes each fresh unit's file as its batches arrive.
-        var consumed = 0
-        var unitWriter: UnitWriter?
-        var consumeFailed = false
-        var committed = 0
-        func deliver(_ output: BatchOutput) throws {
-            try writer.append(output)
-            if let spill, let piece = output.spill {
-                try spill.append(piece, batch: output.index, sourceIndex: output.sourceIndex)
-            }
-            monitor.add(bytes: output.counters.first?.bytesIn ?? 0, records: output.counters.first?.recordsIn ?? 0)
-        }
-        func endUnit(_ end: UnitEnd, reusedUnit: Bool) {
-            blankLines += end.counts.blankLines
-            inputBytes += end.counts.bytes
-            consumed += 1
-            monitor.update(stages: writer.counters)
-            monitor.unitFinished(reused: reusedUnit)
-        }
-        func consume(_ result: UnitResult) throws {
-            switch result {
-            case .batch(let output):
-                if let failure = output.failure { throw RefineryError(.internal, "batch \(output.index) failed: \(failure)") }
-                if unitWriter == nil { unitWriter = try store.begin(units[consumed]) }
-                try unitWriter!.append(output)
-                try deliver(output)
-            case .end(let end):
-                let unitFile = try unitWriter ?? store.begin(units[consumed])
-                unitWriter = unitFile   // abandoned (its temporary file removed) if the commit fails
-                try store.commit(unitFile, end: end)
-                unitWriter = nil
-                endUnit(end, reusedUnit: false)
-                committed += 1
-                StopPoint.reached("unit:\(committed)")
-            case .replayed(let outputs, let end):
-                for output in outputs { try deliver(output) }
-                endUnit(end, reusedUnit: true)
-            case .failed(let error):
-                throw error
-            }
-        }
-        let executor = OrderedExecutor<UnitWork, UnitResult>(
-            workers: options.workers, window: options.workers * 2 + 1,
-            makeProcessor: {
-                let processor = Result { try BatchProcessor(plan: plan) }
-                return { work in UnitResult.make(work, processor: processor) }
-            },
-            consume: { result in
-                do {
-                    try consume(result)
-                } catch {
-                    consumeFailed = true
-                    throw error
-                }
-            })
-
         do {
-            monitor.phase("map")
-            StopPoint.reached("unit:0")
-            let builder = BatchBuilder(maxRecords: plan.spec.engine.batchRecords, maxBytes: plan.spec.engine.batchBytes) {
-                try executor.submit(.batch($0))
-            }
-            do {
-                for unit in units {
-                    monitor.unitStarted(unit.name)
-                    if let record = store.reusable(unit) {
-                        try executor.submit(.replay(record, firstBatch: builder.nextBatchIndex, sourceIndex: unit.sourceIndex))
-                        builder.skip(batches: record.batches)
-                        reused += 1
-                        continue
-                    }
-                    var clock = Stopwatch()
-                    let first = builder.nextBatchIndex
-                    try builder.begin(sourceIndex: unit.sourceIndex)
-                    let counts = try plan.formats[unit.sourceIndex].splitSource(unit.files, into: builder)
-                    try builder.flush()
-                    try Self.checkUnchanged(unit)
-                    try executor.submit(.end(UnitEnd(counts: counts, batches: builder.nextBatchIndex - first)))
-                    readSeconds += clock.lap()
-                    logger.debug("read unit", metadata: ["unit": "\(unit.name)", "unit.lines": "\(counts.lines)"])
+            totals = try map(units, store: store, monitor: monitor) { output in
+                try writer.append(output)
+                if let spill, let piece = output.spill {
+                    try spill.append(piece, batch: output.index, sourceIndex: output.sourceIndex)
                 }
-            } catch where !consumeFailed {
-                // Reading failed (an input changed or became unreadable): commit the units read before it, so that
-                // the next run resumes after them. Not after a failed write: a unit must never miss a batch.
-                try? executor.finish()
-                throw error
-            }
-            try executor.finish()
-            if reused > 0 {
-                logger.info("resumed: reused the committed work of earlier runs", metadata: ["units.reused": "\(reused)", "units": "\(units.count)"])
+                monitor.update(stages: writer.counters)
             }
             if let spill {
                 globalStats = try finishGlobalStages(spill: spill, writer: writer, monitor: monitor)
             }
         } catch {
-            executor.shutdown()
-            unitWriter?.abandon()
             writer.abandon()
             removeSegment(version: plan.version, pendingOnly: true)
             throw error
         }
+        let (blankLines, inputBytes, readSeconds, reused) = (totals.blankLines, totals.inputBytes, totals.readSeconds, totals.reused)
 
         let seconds = Date().timeIntervalSince(started)
         let names = ["decode"] + plan.stageNames.dropFirst() + ["serialize_compress"]

@@ -14,6 +14,8 @@ public struct RunOptions: Sendable {
     public var restart: Bool
     /// Write `report.html` (and the report's numbers in `stats.json`) once the dataset is written.
     public var report: Bool
+    /// Which phases this process runs (``RunPhase``); every phase by default.
+    public var phase: RunPhase = .all
     /// Progress lines, log format and the metrics file.
     public var monitor: MonitorOptions
     /// The command line, for the catalog's record of the run.

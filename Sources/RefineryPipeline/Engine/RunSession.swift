@@ -16,15 +16,7 @@ struct RunSession {
         let options = engine.options
         let logger = engine.logger
         let dataset = engine.plan.spec.output.dataset
-        var plan = engine.plan
-        // Incremental, when each version has its own folder (`{version}` in output.dir): unless this exact version
-        // exists already (a rerun), leave out the inputs that a published version holds; their records are in it.
-        // A fixed folder holds one version at a time, which each run replaces: it reads every input.
-        if !options.full, plan.spec.output.directory.contains("{version}"),
-           try catalog.version(dataset: dataset, version: plan.version) == nil {
-            let published = try catalog.publishedInputs(dataset: dataset)
-            if !published.isEmpty { plan = plan.skipping(published: published, key: Catalog.publishedKey) }
-        }
+        let plan = try Self.incrementalPlan(engine.plan, catalog: catalog, full: options.full)
         let engine = Engine(plan: plan, options: options, logger: logger)
         let directory = plan.directory
         let root = plan.spec.output.root
@@ -93,6 +85,18 @@ struct RunSession {
                            lastSuccess: last)
             throw error
         }
+    }
+
+    /// The plan this run reads. Incremental, when each version has its own folder (`{version}` in output.dir):
+    /// unless this exact version exists already (a rerun), the inputs that a published version holds are left out;
+    /// their records are in it. A fixed folder holds one version at a time, which each run replaces: it reads every
+    /// input, as does `full`.
+    static func incrementalPlan(_ plan: RunPlan, catalog: Catalog, full: Bool) throws -> RunPlan {
+        let dataset = plan.spec.output.dataset
+        guard !full, plan.spec.output.directory.contains("{version}"),
+              try catalog.version(dataset: dataset, version: plan.version) == nil else { return plan }
+        let published = try catalog.publishedInputs(dataset: dataset)
+        return published.isEmpty ? plan : plan.skipping(published: published, key: Catalog.publishedKey)
     }
 
     /// Refuses to mix committed work of another spec into this run, or discards it with `--restart`.

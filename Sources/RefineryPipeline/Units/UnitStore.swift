@@ -13,6 +13,11 @@ import RefineryShards
 /// row is inserted in one catalog transaction. The row is the commit: a file without a row (killed between the
 /// two) is written again; a row whose file is missing or does not match its recorded XXH3 is ignored and the unit
 /// is read again. A run that finishes removes the folder and the rows.
+///
+/// A map task of a phased run (``RunPhase/map(task:of:)``) commits without the catalog, which many tasks on many
+/// hosts cannot share: after the rename it writes a marker, `<key>.done`, naming the file, its XXH3 and the task.
+/// The next process that uses the catalog for this root (the reduce, or a plain run) files the markers whose spec
+/// matches as rows, so from then on a unit is committed the one way.
 final class UnitStore {
     static let magic = Array("refinery-unit/1\n".utf8)
     static let batchTag: UInt8 = 1
@@ -21,23 +26,36 @@ final class UnitStore {
     let directory: String
     private let root: String
     private let specHash: String
-    private let catalog: Catalog
-    private let runID: Int64
+    /// Where commits are recorded: the catalog (rows of this run), or markers of a map task.
+    private let recorder: Recorder
     private let fileSystem: any OutputFileSystem
     private let logger: Logger
-    /// Units committed by earlier runs under this root, by key.
+    /// Units committed by earlier runs (or tasks) under this root, by key.
     private let committed: [String: Catalog.UnitRecord]
 
-    init(root: String, specHash: String, catalog: Catalog, runID: Int64, fileSystem: any OutputFileSystem, logger: Logger) throws {
+    /// Where a store records its commits.
+    enum Recorder {
+        /// Rows of the catalog, for run `runID` (after filing the markers map tasks left).
+        case catalog(Catalog, runID: Int64)
+        /// `<key>.done` markers, for the map phase's task `task` of `count`.
+        case markers(task: Int, count: Int)
+    }
+
+    init(root: String, specHash: String, recorder: Recorder, fileSystem: any OutputFileSystem, logger: Logger) throws {
         self.root = root
         self.specHash = specHash
-        self.catalog = catalog
-        self.runID = runID
+        self.recorder = recorder
         self.fileSystem = fileSystem
         self.logger = logger
         directory = Self.folder(root: root)
-        committed = Dictionary(try catalog.committedUnits(outputDirectory: root).map { ($0.key, $0) }) { $1 }
         try fileSystem.makeDirectory(directory)
+        switch recorder {
+        case .catalog(let catalog, let runID):
+            try Self.fileMarkers(root: root, specHash: specHash, catalog: catalog, runID: runID)
+            committed = Dictionary(try catalog.committedUnits(outputDirectory: root).map { ($0.key, $0) }) { $1 }
+        case .markers:
+            committed = Dictionary(Self.markers(root: root, specHash: specHash).map { ($0.key, $0) }) { $1 }
+        }
     }
 
     static func folder(root: String) -> String { (root as NSString).appendingPathComponent(".work") }
@@ -61,12 +79,74 @@ final class UnitStore {
         return try UnitWriter(unit: unit, path: path, fileSystem: fileSystem)
     }
 
-    /// Commits a unit whose file is complete: renames it into place, then records it in the catalog.
+    /// Whether a unit is committed (by an earlier run or task), without reading its file.
+    func isCommitted(_ unit: WorkUnit) -> Bool { committed[unit.key] != nil }
+
+    /// Commits a unit whose file is complete: renames it into place, then records it in the catalog, or writes
+    /// its marker.
     func commit(_ writer: UnitWriter, end: UnitEnd) throws {
         let (path, hash) = try writer.finish(end: end)
-        try catalog.commitUnit(Catalog.UnitRecord(
-            outputDirectory: root, specHash: specHash, key: writer.unit.key, file: path, fileXXH3: hash,
-            runID: runID, batches: end.batches, records: writer.records, bytes: writer.unit.bytes))
+        var record = Catalog.UnitRecord(outputDirectory: root, specHash: specHash, key: writer.unit.key, file: path, fileXXH3: hash,
+                                        runID: 0, batches: end.batches, records: writer.records, bytes: writer.unit.bytes)
+        switch recorder {
+        case .catalog(let catalog, let runID):
+            record.runID = runID
+            try catalog.commitUnit(record)
+        case .markers(let task, let count):
+            try writeMarker(record, task: task, count: count)
+        }
+    }
+
+    /// The marker of a unit a map task committed: JSON, written under a temporary name, synced and renamed.
+    private func writeMarker(_ unit: Catalog.UnitRecord, task: Int, count: Int) throws {
+        let object: [String: Any] = [
+            "format": Self.markerFormat, "key": unit.key, "spec_hash": unit.specHash, "file": unit.file, "file_xxh3": unit.fileXXH3,
+            "batches": unit.batches, "records": unit.records, "bytes": unit.bytes, "task_index": task, "task_count": count,
+        ]
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        let path = Self.markerPath(directory: directory, key: unit.key)
+        let file = try fileSystem.create(path + ".tmp")
+        do {
+            try [UInt8](data).withUnsafeBytes { try file.write($0) }
+            try file.close()
+        } catch {
+            try? file.close()
+            fileSystem.remove(path + ".tmp")
+            throw error
+        }
+        try fileSystem.rename(path + ".tmp", to: path)
+    }
+
+    static let markerFormat = "refinery-unit-done/1"
+
+    static func markerPath(directory: String, key: String) -> String {
+        (directory as NSString).appendingPathComponent("\(key).done")
+    }
+
+    /// The units map tasks committed under a root for a spec, from their markers (unreadable markers and markers
+    /// of other specs are left out: their units are read again).
+    static func markers(root: String, specHash: String) -> [Catalog.UnitRecord] {
+        let directory = folder(root: root)
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".done") }.sorted()
+        return names.compactMap { name in
+            guard let data = FileManager.default.contents(atPath: (directory as NSString).appendingPathComponent(name)),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  object["format"] as? String == markerFormat, object["spec_hash"] as? String == specHash,
+                  let key = object["key"] as? String, let file = object["file"] as? String, let hash = object["file_xxh3"] as? String,
+                  let batches = object["batches"] as? Int, let records = object["records"] as? Int, let bytes = object["bytes"] as? Int
+            else { return nil }
+            return Catalog.UnitRecord(outputDirectory: root, specHash: specHash, key: key, file: file, fileXXH3: hash, runID: 0,
+                                      batches: batches, records: records, bytes: bytes)
+        }
+    }
+
+    /// Files the markers of map tasks as rows of run `runID`, for units the catalog does not list yet.
+    static func fileMarkers(root: String, specHash: String, catalog: Catalog, runID: Int64) throws {
+        let known = Set(try catalog.committedUnits(outputDirectory: root).map(\.key))
+        for var unit in markers(root: root, specHash: specHash) where !known.contains(unit.key) {
+            unit.runID = runID
+            try catalog.commitUnit(unit)
+        }
     }
 
     /// Removes every unit row and file under a root (a run of the dataset finished, or `--restart`): rows first,

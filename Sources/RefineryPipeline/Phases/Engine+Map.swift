@@ -1,0 +1,139 @@
+import Foundation
+import RefineryReaders
+import RefineryRecords
+
+/// Phase 1, the map: units read, staged and committed on every core, in reading order.
+extension Engine {
+    /// What the map phase counted over its units.
+    struct MapTotals {
+        var blankLines = 0
+        var inputBytes = 0
+        var readSeconds = 0.0
+        /// Units committed earlier (replayed, or skipped by a map task).
+        var reused = 0
+        /// Units read and committed by this process.
+        var committed = 0
+        /// Records read from the units this process read.
+        var records = 0
+    }
+
+    /// Reads, stages and commits each of `units` that is not committed yet, on `options.workers` threads, and hands
+    /// every batch output to `deliver` in reading order; a committed unit is loaded from its file and handed over
+    /// instead of read again. Without `deliver` (a map task) committed units are skipped.
+    /// - Throws: the first failure; the units committed before it stay committed, for the next attempt.
+    func map(_ units: [WorkUnit], store: UnitStore, monitor: RunMonitor, deliver: ((BatchOutput) throws -> Void)?) throws -> MapTotals {
+        let plan = self.plan
+        var totals = MapTotals()
+        // The consumer runs on this thread, in unit order: it writes each fresh unit's file as its batches arrive.
+        var fresh: [WorkUnit] = []   // the units submitted to be read, in order
+        var consumed = 0
+        var unitWriter: UnitWriter?
+        var consumeFailed = false
+        func pass(_ output: BatchOutput) throws {
+            try deliver?(output)
+            monitor.add(bytes: output.counters.first?.bytesIn ?? 0, records: output.counters.first?.recordsIn ?? 0)
+        }
+        func endUnit(_ end: UnitEnd, reusedUnit: Bool) {
+            totals.blankLines += end.counts.blankLines
+            totals.inputBytes += end.counts.bytes
+            monitor.unitFinished(reused: reusedUnit)
+        }
+        func consume(_ result: UnitResult) throws {
+            switch result {
+            case .batch(let output):
+                if let failure = output.failure { throw RefineryError(.internal, "batch \(output.index) failed: \(failure)") }
+                if unitWriter == nil { unitWriter = try store.begin(fresh[consumed]) }
+                try unitWriter!.append(output)
+                totals.records += output.counters.first?.recordsIn ?? 0
+                try pass(output)
+            case .end(let end):
+                let unitFile = try unitWriter ?? store.begin(fresh[consumed])
+                unitWriter = unitFile   // abandoned (its temporary file removed) if the commit fails
+                try store.commit(unitFile, end: end)
+                unitWriter = nil
+                consumed += 1
+                endUnit(end, reusedUnit: false)
+                totals.committed += 1
+                StopPoint.reached("unit:\(totals.committed)")
+            case .replayed(let outputs, let end):
+                for output in outputs { try pass(output) }
+                endUnit(end, reusedUnit: true)
+            case .failed(let error):
+                throw error
+            }
+        }
+        let executor = OrderedExecutor<UnitWork, UnitResult>(
+            workers: options.workers, window: options.workers * 2 + 1,
+            makeProcessor: {
+                let processor = Result { try BatchProcessor(plan: plan) }
+                return { work in UnitResult.make(work, processor: processor) }
+            },
+            consume: { result in
+                do {
+                    try consume(result)
+                } catch {
+                    consumeFailed = true
+                    throw error
+                }
+            })
+
+        do {
+            monitor.phase("map")
+            StopPoint.reached("unit:0")
+            let builder = BatchBuilder(maxRecords: plan.spec.engine.batchRecords, maxBytes: plan.spec.engine.batchBytes) {
+                try executor.submit(.batch($0))
+            }
+            do {
+                for unit in units {
+                    monitor.unitStarted(unit.name)
+                    if deliver == nil && store.isCommitted(unit) {
+                        totals.reused += 1
+                        monitor.unitFinished(reused: true)
+                        continue
+                    }
+                    if deliver != nil, let record = store.reusable(unit) {
+                        try executor.submit(.replay(record, firstBatch: builder.nextBatchIndex, sourceIndex: unit.sourceIndex))
+                        builder.skip(batches: record.batches)
+                        totals.reused += 1
+                        continue
+                    }
+                    var clock = Stopwatch()
+                    let first = builder.nextBatchIndex
+                    fresh.append(unit)
+                    try builder.begin(sourceIndex: unit.sourceIndex)
+                    let counts = try plan.formats[unit.sourceIndex].splitSource(unit.files, into: builder)
+                    try builder.flush()
+                    try Self.checkUnchanged(unit)
+                    try executor.submit(.end(UnitEnd(counts: counts, batches: builder.nextBatchIndex - first)))
+                    totals.readSeconds += clock.lap()
+                    logger.debug("read unit", metadata: ["unit": "\(unit.name)", "unit.lines": "\(counts.lines)"])
+                }
+            } catch where !consumeFailed {
+                // Reading failed (an input changed or became unreadable): commit the units read before it, so that
+                // the next run resumes after them. Not after a failed write: a unit must never miss a batch.
+                try? executor.finish()
+                throw error
+            }
+            try executor.finish()
+        } catch {
+            executor.shutdown()
+            unitWriter?.abandon()
+            throw error
+        }
+        if totals.reused > 0 {
+            logger.info("resumed: reused the committed work of earlier runs", metadata: ["units.reused": "\(totals.reused)", "units": "\(units.count)"])
+        }
+        return totals
+    }
+
+    /// Fails the reduce phase when a unit is not committed: the map task that reads it has not succeeded.
+    static func requireMapped(_ units: [WorkUnit], store: UnitStore) throws {
+        let missing = units.filter { !store.isCommitted($0) }
+        guard !missing.isEmpty else { return }
+        let names = missing.prefix(5).map(\.name).joined(separator: ", ") + (missing.count > 5 ? ", …" : "")
+        throw RefineryError(.resume,
+            "the map phase is not finished: \(missing.count) of \(units.count) unit(s) are not committed (\(names)). "
+            + "Run the map tasks that failed (`refinery status` names them; `refinery run SPEC --executor slurm` resubmits only those), "
+            + "or run without --phase to read the missing units in this process")
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import RefineryRecords
+
+/// Runs Slurm's client commands (`sbatch`, `squeue`, `scontrol`, `scancel`) as child processes; they find the
+/// cluster the usual way (`SLURM_CONF`, or `/etc/slurm/slurm.conf`).
+enum SlurmCommand {
+    /// Runs `name arguments…` from `PATH`; returns its standard output.
+    /// - Throws: ``RefineryError`` (code `usage`) when the command is missing or exits non-zero, with its stderr.
+    static func run(_ name: String, _ arguments: [String]) throws -> String {
+        guard let path = which(name) else {
+            throw RefineryError(.usage, "`\(name)` is not on PATH: --executor slurm needs Slurm's client commands (Debian: apt-get install slurm-client)")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        // Read both pipes before waiting: a full pipe would block the child.
+        nonisolated(unsafe) var errorText = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            errorText = errors.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let text = output.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            let message = String(decoding: errorText, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw RefineryError(.usage, "`\(name) \(arguments.joined(separator: " "))` failed (exit \(process.terminationStatus)): \(message)")
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// The first executable called `name` on `PATH`.
+    static func which(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// The job id `sbatch --parsable` printed (`123`, or `123;cluster`).
+    static func jobID(fromParsable output: String) throws -> String {
+        let id = output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ";").first.map(String.init) ?? ""
+        guard !id.isEmpty, id.allSatisfy(\.isNumber) else {
+            throw RefineryError(.internal, "sbatch printed no job id: '\(output)'")
+        }
+        return id
+    }
+
+    /// The state of every task of the given jobs that Slurm still knows: `squeue` for queued and running jobs,
+    /// then `scontrol show job` for those that ended (kept for `MinJobAge`). Keys: `123` for a job, `123_4` for an
+    /// array task; values: `PENDING`, `RUNNING`, `COMPLETED`, `FAILED`, `CANCELLED`…, with the pending reason.
+    static func states(of jobs: [String]) -> [String: JobState] {
+        var states: [String: JobState] = [:]
+        for job in jobs {
+            // scontrol lists each array task of a job on its own line (-o), pending ones as one line `123_[1-3]`.
+            guard let text = try? run("scontrol", ["show", "job", "-o", job]) else { continue }
+            for line in text.split(separator: "\n") {
+                var fields: [String: String] = [:]
+                for pair in line.split(separator: " ") {
+                    guard let equals = pair.firstIndex(of: "=") else { continue }
+                    fields[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+                }
+                guard let id = fields["JobId"], let state = fields["JobState"] else { continue }
+                let reason = fields["Reason"].flatMap { $0 == "None" ? nil : $0 }
+                let exit = fields["ExitCode"]
+                let pending = ArraySpec.indexes(fields["ArrayTaskId"] ?? "")
+                if let arrayJob = fields["ArrayJobId"], !pending.isEmpty {
+                    for index in pending { states["\(arrayJob)_\(index)"] = JobState(state: state, reason: reason, exitCode: exit) }
+                } else {
+                    states[id] = JobState(state: state, reason: reason, exitCode: exit)
+                }
+            }
+        }
+        return states
+    }
+
+    /// A job's (or an array task's) state as Slurm reports it.
+    struct JobState: Equatable {
+        var state: String
+        var reason: String?
+        var exitCode: String?
+
+        var isActive: Bool { ["PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "SUSPENDED", "REQUEUED", "RESIZING"].contains(state) }
+    }
+}
+
+/// Slurm's array index lists: `0-3`, `1,3,5-7`, `0-9:2`, with an optional `%limit`.
+enum ArraySpec {
+    /// The indexes a list names (empty when it does not parse).
+    static func indexes(_ text: String) -> [Int] {
+        let body = text.split(separator: "%").first.map(String.init) ?? ""
+        var result: [Int] = []
+        for part in body.split(separator: ",") {
+            let stepParts = part.split(separator: ":")
+            let step = stepParts.count > 1 ? Int(stepParts[1]) ?? 1 : 1
+            let bounds = stepParts[0].split(separator: "-")
+            guard let low = Int(bounds[0]) else { return [] }
+            let high = bounds.count > 1 ? Int(bounds[1]) ?? low : low
+            guard step > 0, high >= low else { return [] }
+            result.append(contentsOf: stride(from: low, through: high, by: step))
+        }
+        return result
+    }
+
+    /// The shortest list naming `indexes` (sorted, distinct): runs of three or more as `a-b`.
+    static func text(_ indexes: [Int]) -> String {
+        var parts: [String] = []
+        var i = 0
+        while i < indexes.count {
+            var j = i
+            while j + 1 < indexes.count && indexes[j + 1] == indexes[j] + 1 { j += 1 }
+            if j - i >= 2 {
+                parts.append("\(indexes[i])-\(indexes[j])")
+            } else {
+                parts.append(contentsOf: indexes[i...j].map(String.init))
+            }
+            i = j + 1
+        }
+        return parts.joined(separator: ",")
+    }
+}

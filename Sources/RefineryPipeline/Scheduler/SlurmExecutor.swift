@@ -1,0 +1,197 @@
+import Foundation
+import Logging
+import RefineryCatalog
+import RefineryCodecs
+import RefineryRecords
+import RefineryShards
+
+/// `refinery run SPEC --executor slurm`: the run's phases handed to Slurm, which schedules them; Refinery does not.
+/// It writes two batch scripts and submits them: a job array of the map tasks that are not done yet (one array
+/// task per map task: `refinery run SPEC --phase map --task-index $SLURM_ARRAY_TASK_ID --task-count N`), and the
+/// reduce (`--phase reduce`), which waits for the whole array with `--dependency=afterok`. The submission is
+/// recorded in the catalog for `refinery status`.
+///
+/// Submitting again after a failure resubmits only the map tasks whose units are not all committed (a task that
+/// finished is never redone; a failed one resumes from the units it committed) and a new reduce; the earlier
+/// reduce, which can never start, is cancelled.
+public struct SlurmExecutor {
+    /// What Slurm is asked for.
+    public struct Settings: Sendable {
+        /// Map tasks (array size).
+        public var tasks: Int
+        /// CPUs per task; each task runs that many workers.
+        public var cpusPerTask: Int
+        public var partition: String?
+        /// Time limit per task (`--time`, e.g. `2:00:00`).
+        public var time: String?
+        /// Memory per task (`--mem`, e.g. `8G`).
+        public var memory: String?
+        /// The `refinery` binary the jobs run (an absolute path the compute nodes can reach).
+        public var binary: String
+
+        public init(tasks: Int, cpusPerTask: Int, partition: String? = nil, time: String? = nil, memory: String? = nil, binary: String) {
+            self.tasks = tasks
+            self.cpusPerTask = cpusPerTask
+            self.partition = partition
+            self.time = time
+            self.memory = memory
+            self.binary = binary
+        }
+    }
+
+    /// What was submitted.
+    public struct Outcome: Sendable {
+        /// Recorded in the catalog (nil when nothing was submitted: the dataset is complete).
+        public var submission: Catalog.Submission?
+        /// Earlier reduce jobs cancelled because a map task they waited for had failed.
+        public var cancelled: [String] = []
+        /// The dataset folder already holds this version.
+        public var upToDate = false
+    }
+
+    public var plan: RunPlan
+    public var options: RunOptions
+    public var settings: Settings
+    public var logger: Logger
+
+    public init(plan: RunPlan, options: RunOptions, settings: Settings, logger: Logger) {
+        self.plan = plan
+        self.options = options
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// Writes the scripts, submits them, and records the submission.
+    /// - Throws: ``RefineryError``: Slurm's commands are missing or refuse the jobs (code `usage`, with their
+    ///   message), an earlier submission of this version is still queued or running (code `busy`), committed work
+    ///   of another spec is in the way (code `resume`), the catalog cannot be written.
+    public func submit() throws -> Outcome {
+        guard settings.tasks >= 1 else { throw RefineryError(.usage, "--tasks must be at least 1, got \(settings.tasks)") }
+        let catalog = try Catalog(path: plan.spec.catalogPath)
+        let plan = try RunSession.incrementalPlan(self.plan, catalog: catalog, full: options.full)
+        let dataset = plan.spec.output.dataset
+        let root = plan.spec.output.root
+        let specHash = XXH3.hex(plan.spec.configHash)
+        if !options.force, let existing = try? Manifest.read(directory: plan.directory), existing.version == plan.version {
+            return Outcome(upToDate: true)
+        }
+        if options.restart { try UnitStore.discard(root: root, catalog: catalog) }
+        if let other = try catalog.committedUnits(outputDirectory: root).first(where: { $0.specHash != specHash }) {
+            throw RefineryError(.resume,
+                "\(root) holds work units committed by interrupted run \(other.runID) of another spec (config hash \(other.specHash)); "
+                + "pass --restart to discard them and start over", at: SourceLocation(file: plan.spec.file))
+        }
+
+        // What each task owns, and which tasks are done.
+        let units = WorkUnit.units(of: plan)
+        let shares = TaskPartition.assign(units, tasks: settings.tasks).map { $0.map { units[$0] } }
+        let committed = Set(try catalog.committedUnits(outputDirectory: root).map(\.key))
+            .union(UnitStore.markers(root: root, specHash: specHash).map(\.key))
+        let pending = shares.indices.filter { task in shares[task].contains { !committed.contains($0.key) } }
+
+        // An earlier submission of this version: refuse while it is queued or running, except a reduce that waits
+        // for a map task that failed (it can never start: cancel it).
+        var cancelled: [String] = []
+        for earlier in try catalog.submissions(dataset: dataset, version: plan.version) {
+            let states = SlurmCommand.states(of: [earlier.mapJob, earlier.reduceJob].compactMap { $0 })
+            let activeMap = states.filter { $0.key.hasPrefix("\(earlier.mapJob ?? "-")_") && $0.value.isActive }
+            if !activeMap.isEmpty {
+                throw RefineryError(.busy, "submission \(earlier.id) of \(dataset)@\(plan.version) still has map tasks queued or running "
+                    + "(job \(earlier.mapJob ?? "")); wait for them (`refinery status \(earlier.id)`), or cancel them with scancel first")
+            }
+            if let reduce = states[earlier.reduceJob], reduce.isActive {
+                guard reduce.state == "PENDING", reduce.reason == "DependencyNeverSatisfied" || !pending.isEmpty else {
+                    throw RefineryError(.busy, "submission \(earlier.id)'s reduce job \(earlier.reduceJob) is \(reduce.state.lowercased()); "
+                        + "wait for it (`refinery status \(earlier.id)`), or cancel it with scancel first")
+                }
+                _ = try SlurmCommand.run("scancel", [earlier.reduceJob])
+                cancelled.append(earlier.reduceJob)
+            }
+        }
+
+        let id = try catalog.nextSubmissionID()
+        let folder = Self.scriptsFolder(catalogPath: plan.spec.catalogPath, dataset: dataset, version: plan.version)
+        let logs = (folder as NSString).appendingPathComponent("logs")
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        let specPath = URL(fileURLWithPath: plan.spec.file).standardizedFileURL.path
+        let mapScript = (folder as NSString).appendingPathComponent("map-\(id).sbatch")
+        let reduceScript = (folder as NSString).appendingPathComponent("reduce-\(id).sbatch")
+        try write(Self.script(phase: "map", name: "refinery-map-\(dataset)", settings: settings, log: "\(logs)/map-\(id)-%a.out",
+                              command: [settings.binary, "run", specPath, "--phase", "map", "--task-index", "$SLURM_ARRAY_TASK_ID",
+                                        "--task-count", "\(settings.tasks)", "--workers", "\(settings.cpusPerTask)"] + flags(reduce: false)),
+                  to: mapScript)
+        try write(Self.script(phase: "reduce", name: "refinery-reduce-\(dataset)", settings: settings, log: "\(logs)/reduce-\(id).out",
+                              command: [settings.binary, "run", specPath, "--phase", "reduce", "--workers", "\(settings.cpusPerTask)"]
+                                  + flags(reduce: true)),
+                  to: reduceScript)
+
+        var mapJob: String?
+        if !pending.isEmpty {
+            mapJob = try SlurmCommand.jobID(fromParsable: SlurmCommand.run("sbatch", ["--parsable", "--array=\(ArraySpec.text(pending))", mapScript]))
+        }
+        var reduceArguments = ["--parsable"]
+        if let mapJob { reduceArguments.append("--dependency=afterok:\(mapJob)") }
+        let reduceJob: String
+        do {
+            reduceJob = try SlurmCommand.jobID(fromParsable: SlurmCommand.run("sbatch", reduceArguments + [reduceScript]))
+        } catch {
+            if let mapJob { _ = try? SlurmCommand.run("scancel", [mapJob]) }
+            throw error
+        }
+        var submission = Catalog.Submission(
+            executor: "slurm", dataset: dataset, version: plan.version, specPath: specPath, specHash: specHash,
+            outputDirectory: plan.directory, workRoot: root, taskCount: settings.tasks, taskUnits: shares.map { $0.map(\.key) },
+            mapTasks: pending, mapJob: mapJob, reduceJob: reduceJob, scriptsDirectory: folder, command: options.command)
+        submission.id = try catalog.recordSubmission(submission)
+        logger.info("submitted to slurm", metadata: ["submission": "\(submission.id)", "map.job": "\(mapJob ?? "-")",
+                                                     "map.tasks": "\(ArraySpec.text(pending))", "reduce.job": "\(reduceJob)"])
+        return Outcome(submission: submission, cancelled: cancelled)
+    }
+
+    /// The run flags every task repeats: `--full` (the same plan as the submitter's), and for the reduce
+    /// `--force` and `--no-report`.
+    private func flags(reduce: Bool) -> [String] {
+        var flags: [String] = []
+        if options.full { flags.append("--full") }
+        if reduce && options.force { flags.append("--force") }
+        if reduce && !options.report { flags.append("--no-report") }
+        return flags
+    }
+
+    private func write(_ text: String, to path: String) throws {
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw RefineryError(.output, "cannot write the job script: \(error.localizedDescription)", at: SourceLocation(file: path))
+        }
+    }
+
+    /// Where a version's job scripts and logs go: `slurm/<dataset>/<version>/` beside the catalog (a folder every
+    /// node must see, as the catalog's).
+    static func scriptsFolder(catalogPath: String, dataset: String, version: String) -> String {
+        let base = ((catalogPath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("slurm")
+        return ((base as NSString).appendingPathComponent(RunLock.fileName(dataset)) as NSString).appendingPathComponent(version)
+    }
+
+    /// A batch script: `#SBATCH` lines from the settings, then the command (arguments quoted for the shell, except
+    /// `$SLURM_ARRAY_TASK_ID`, which the shell expands).
+    static func script(phase: String, name: String, settings: Settings, log: String, command: [String]) -> String {
+        var lines = ["#!/bin/bash", "# Written by `refinery run --executor slurm`: the \(phase) phase."]
+        lines.append("#SBATCH --job-name=\(name)")
+        lines.append("#SBATCH --output=\(log)")
+        lines.append("#SBATCH --cpus-per-task=\(settings.cpusPerTask)")
+        lines.append("#SBATCH --ntasks=1")
+        if let partition = settings.partition { lines.append("#SBATCH --partition=\(partition)") }
+        if let time = settings.time { lines.append("#SBATCH --time=\(time)") }
+        if let memory = settings.memory { lines.append("#SBATCH --mem=\(memory)") }
+        lines.append("set -euo pipefail")
+        lines.append("exec " + command.map { $0 == "$SLURM_ARRAY_TASK_ID" ? "\"$SLURM_ARRAY_TASK_ID\"" : shellQuote($0) }.joined(separator: " "))
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `text` as one shell word.
+    static func shellQuote(_ text: String) -> String {
+        let safe = text.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "/._-=:,+@%".unicodeScalars.contains($0) }
+        return safe && !text.isEmpty ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import RefineryCatalog
+
+/// How far a submission got (`refinery status`): per map task, its units committed (from the catalog and the
+/// tasks' markers) and its state in Slurm; the reduce job's state; whether the dataset version is written.
+public struct SubmissionStatus: Sendable {
+    public struct Task: Sendable {
+        public var index: Int
+        public var units: Int
+        public var committed: Int
+        /// Slurm's state of this task's array job (this submission's, or the latest one that ran it), when Slurm
+        /// still knows it; nil for a task no submission asked for (done before) or that Slurm forgot.
+        public var state: String?
+        public var exitCode: String?
+        /// Its log file, when this submission ran it.
+        public var log: String?
+
+        public var isDone: Bool { committed == units }
+    }
+
+    public var submission: Catalog.Submission
+    public var tasks: [Task]
+    public var reduceState: String?
+    public var reduceReason: String?
+    public var reduceLog: String
+    /// The version's catalog record, once the reduce wrote it.
+    public var written: VersionRecord?
+
+    /// Map tasks that are not done and not queued or running: what a resubmission runs.
+    public var failedTasks: [Int] {
+        tasks.filter { !$0.isDone && !(["PENDING", "RUNNING", "CONFIGURING", "COMPLETING"].contains($0.state ?? "")) }.map(\.index)
+    }
+
+    /// Reads the submission's progress from the catalog, the `.work/` markers and Slurm (`scontrol show job`).
+    public static func read(_ submission: Catalog.Submission, catalog: Catalog) throws -> SubmissionStatus {
+        let written = try catalog.version(dataset: submission.dataset, version: submission.version)
+        let committed = written != nil ? nil : Set(try catalog.committedUnits(outputDirectory: submission.workRoot).map(\.key))
+            .union(UnitStore.markers(root: submission.workRoot, specHash: submission.specHash).map(\.key))
+        let states = SlurmCommand.states(of: [submission.mapJob, submission.reduceJob].compactMap { $0 })
+        let logs = (submission.scriptsDirectory as NSString).appendingPathComponent("logs")
+        let tasks = submission.taskUnits.enumerated().map { index, keys in
+            let state = submission.mapJob.flatMap { states["\($0)_\(index)"] }
+            return Task(index: index, units: keys.count, committed: committed.map { done in keys.filter(done.contains).count } ?? keys.count,
+                        state: state?.state, exitCode: state?.exitCode,
+                        log: submission.mapTasks.contains(index) ? "\(logs)/map-\(submission.id)-\(index).out" : nil)
+        }
+        let reduce = states[submission.reduceJob]
+        return SubmissionStatus(submission: submission, tasks: tasks, reduceState: reduce?.state, reduceReason: reduce?.reason,
+                                reduceLog: "\(logs)/reduce-\(submission.id).out", written: written)
+    }
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import RefineryCatalog
+import RefineryPipeline
+import RefineryRecords
+
+/// `refinery status [SUBMISSION]`: how far a run submitted to Slurm got.
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Follow a run submitted with --executor slurm: each map task's units and Slurm state, the reduce, the dataset.",
+        discussion: "SUBMISSION is the number `refinery run --executor slurm` printed (default: the newest). Task states come from "
+            + "`scontrol show job` while Slurm remembers the job; units come from the catalog and the tasks' markers. "
+            + CatalogOptions.exitCodes)
+
+    @Argument(help: "The submission's number (default: the newest).")
+    var submission: Int64?
+
+    @OptionGroup var location: CatalogOptions
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        _ = global.makeLogger()
+        let catalog = try location.open(readOnly: true)
+        do {
+            let chosen: Catalog.Submission
+            if let submission {
+                guard let found = try catalog.submission(submission) else {
+                    throw RefineryError(.usage, "catalog \(catalog.path) has no submission \(submission)")
+                }
+                chosen = found
+            } else {
+                guard let newest = try catalog.submissions().first else {
+                    throw RefineryError(.usage, "catalog \(catalog.path) records no submissions; `refinery run SPEC --executor slurm` makes one")
+                }
+                chosen = newest
+            }
+            print(Self.render(try SubmissionStatus.read(chosen, catalog: catalog)))
+        } catch {
+            throw CatalogFailure.exit(error)
+        }
+    }
+
+    static func render(_ status: SubmissionStatus) -> String {
+        let submission = status.submission
+        var lines = ["submission \(submission.id): \(submission.executor), \(submission.dataset)@\(submission.version), submitted \(CatalogText.time(submission.submittedAt))",
+                     "spec: \(submission.specPath)"]
+        lines.append("map job: \(submission.mapJob ?? "none (every task was done)"), reduce job: \(submission.reduceJob)")
+        var table = TextTable(["task", "units", "committed", "slurm", "log"], rightAligned: [0, 1, 2])
+        for task in status.tasks {
+            let state = task.state.map { state in state + (task.exitCode.map { $0 == "0:0" ? "" : " (exit \($0))" } ?? "") }
+                ?? (submission.mapTasks.contains(task.index) ? "-" : "done before")
+            table.append(["\(task.index)", "\(task.units)", "\(task.committed)", state, task.log ?? ""])
+        }
+        lines.append(table.render())
+        let reduce = status.reduceState.map { $0 + (status.reduceReason.map { " (\($0))" } ?? "") } ?? "unknown to Slurm"
+        lines.append("reduce: \(reduce); log \(status.reduceLog)")
+        if let written = status.written {
+            lines.append("dataset: written by run \(written.runID) at \((written.manifestPath as NSString).deletingLastPathComponent)")
+        } else {
+            let done = status.tasks.filter(\.isDone).count
+            lines.append("dataset: not written yet; \(done) of \(status.tasks.count) map task(s) done")
+            let failed = status.failedTasks
+            if !failed.isEmpty && !["RUNNING", "COMPLETING"].contains(status.reduceState ?? "") {
+                lines.append("map task(s) \(failed.map(String.init).joined(separator: ", ")) failed or were cancelled (see their logs); "
+                    + "`refinery run \(submission.specPath) --executor slurm --tasks \(submission.taskCount)` resubmits only those, and the reduce")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
