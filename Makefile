@@ -25,6 +25,14 @@ test: deps
 test-browser:
 	bash tools/report/check_browser.sh
 
+# The scale-out test on a real one-node Slurm (tools/slurm/README.md): installs slurm-wlm and munge when missing,
+# starts the daemons under /tmp, runs the demo and a generated corpus with --executor slurm --tasks 4 (one map task
+# killed and resubmitted), compares each dataset byte for byte with the local executor's, stops the daemons.
+.PHONY: test-slurm
+test-slurm: deps
+	$(SWIFT) build --product refinery
+	REFINERY_BIN="$$($(SWIFT) build --show-bin-path)/refinery" bash tools/slurm/test.sh
+
 # The end-to-end benchmark (tools/bench/README.md, "End-to-end benchmark"): the seven stages on a 1 GB corpus, and
 # datatrove beside Refinery on a 50 MB one. REFINERY_BENCH_SIZES="100 1000 5000" for the scaling; other settings
 # are REFINERY_BENCH_* environment variables.

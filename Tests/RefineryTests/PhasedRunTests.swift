@@ -1,0 +1,146 @@
+import Foundation
+@testable import RefineryPipeline
+import RefineryCatalog
+import Testing
+
+/// A run split into phases (map tasks, then the reduce), as Slurm or any scheduler runs it, with the real binary:
+/// the dataset must equal the local executor's byte for byte, however the units are shared and whatever fails.
+/// (tools/slurm/test.sh runs the same on a real Slurm cluster.)
+@Suite(.serialized) struct PhasedRunTests {
+    typealias Corpus = NightlyRunTests.Corpus
+
+    func mapTask(_ corpus: Corpus, _ task: Int, of count: Int) throws -> (status: Int32, stdout: String, stderr: String) {
+        try refinery(["run", corpus.spec, "--phase", "map", "--task-index", "\(task)", "--task-count", "\(count)", "--workers", "2"])
+    }
+
+    @Test("map tasks by hand, then the reduce: the local executor's dataset, byte for byte, and no catalog writes before the reduce")
+    func phasesEqualLocal() throws {
+        let corpus = try Corpus(files: 10, lines: 30)
+        defer { corpus.folder.cleanup() }
+        let local = try refinery(["run", corpus.spec, "--workers", "2"])
+        #expect(local.status == 0, "\(local.stderr)")
+        let expected = try corpus.datasetFiles()
+
+        for tasks in [1, 3, 16] {   // 16 tasks for 10 units: some tasks own nothing
+            corpus.reset()
+            var read = 0
+            for task in 0..<tasks {
+                let result = try mapTask(corpus, task, of: tasks)
+                #expect(result.status == 0, "task \(task) of \(tasks): \(result.stderr)")
+                if let match = result.stderr.firstMatch(of: /unit\(s\), (\d+) read and committed/) { read += Int(match.1)! }
+            }
+            #expect(read == corpus.files, "every unit is read by exactly one of \(tasks) tasks")
+            #expect(!FileManager.default.fileExists(atPath: corpus.folder.path + "/out/catalog.sqlite"), "map tasks do not write the catalog")
+            let reduce = try refinery(["run", corpus.spec, "--phase", "reduce", "--workers", "1"])
+            #expect(reduce.status == 0, "\(reduce.stderr)")
+            #expect(reduce.stderr.contains("reduce: \(corpus.files) unit(s) committed by the map tasks"), "\(reduce.stderr)")
+            let files = try corpus.datasetFiles()
+            #expect(files.keys.sorted() == expected.keys.sorted(), "\(tasks) tasks")
+            for (name, bytes) in expected { #expect(files[name] == bytes, "\(name) differs with \(tasks) map tasks") }
+            #expect(!FileManager.default.fileExists(atPath: corpus.output + "/.work"), "the reduce removes the committed work")
+        }
+    }
+
+    @Test("the reduce refuses while a map task is missing, naming its units; a killed task resumes after its committed unit")
+    func missingAndKilledTasks() throws {
+        let corpus = try Corpus(files: 10, lines: 30)
+        defer { corpus.folder.cleanup() }
+        let local = try refinery(["run", corpus.spec, "--workers", "2"])
+        #expect(local.status == 0, "\(local.stderr)")
+        let expected = try corpus.datasetFiles()
+        corpus.reset()
+
+        #expect(try mapTask(corpus, 0, of: 2).status == 0)
+        let early = try refinery(["run", corpus.spec, "--phase", "reduce"])
+        #expect(early.status == 64, "\(early.stderr)")
+        #expect(early.stderr.contains("the map phase is not finished: 5 of 10 unit(s) are not committed"), "\(early.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: corpus.output + "/manifest.json"))
+
+        // Task 1 killed right after committing its first unit; run again, it reads only the other four.
+        let process = try NightlyRunTests.startStopped(["run", corpus.spec, "--phase", "map", "--task-index", "1", "--task-count", "2"],
+                                                       at: "unit:1")
+        try #require(NightlyRunTests.kill9(process), "the task ended before its first unit")
+        let again = try mapTask(corpus, 1, of: 2)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("5 unit(s), 4 read and committed"), "\(again.stderr)")
+        #expect(again.stderr.contains("1 committed before"), "\(again.stderr)")
+        // A task that is complete does nothing the second time.
+        let twice = try mapTask(corpus, 1, of: 2)
+        #expect(twice.stderr.contains("5 unit(s), 0 read and committed"), "\(twice.stderr)")
+
+        let reduce = try refinery(["run", corpus.spec, "--phase", "reduce"])
+        #expect(reduce.status == 0, "\(reduce.stderr)")
+        let files = try corpus.datasetFiles()
+        for (name, bytes) in expected { #expect(files[name] == bytes, "\(name) differs after a killed map task") }
+        let done = try mapTask(corpus, 0, of: 2)
+        #expect(done.stderr.contains("dataset already complete"), "\(done.stderr)")
+    }
+
+    @Test("a plain run reuses the units map tasks committed and reads the rest itself")
+    func plainRunAfterSomeTasks() throws {
+        let corpus = try Corpus(files: 10, lines: 30)
+        defer { corpus.folder.cleanup() }
+        let local = try refinery(["run", corpus.spec])
+        let expected = try corpus.datasetFiles()
+        #expect(local.status == 0)
+        corpus.reset()
+        #expect(try mapTask(corpus, 2, of: 3).status == 0)
+        let run = try refinery(["run", corpus.spec])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("resumed: 3 unit(s)"), "\(run.stderr)")
+        let files = try corpus.datasetFiles()
+        for (name, bytes) in expected { #expect(files[name] == bytes, "\(name)") }
+    }
+
+    @Test("bad phase arguments get a message a person can act on")
+    func badArguments() throws {
+        let corpus = try Corpus(files: 2, lines: 5)
+        defer { corpus.folder.cleanup() }
+        let cases: [([String], String)] = [
+            (["--phase", "map"], "--phase map needs --task-index I and --task-count N"),
+            (["--phase", "map", "--task-index", "4", "--task-count", "4"], "--task-index must be from 0 to 3"),
+            (["--phase", "map", "--task-index", "0", "--task-count", "0"], "--task-count must be at least 1"),
+            (["--task-index", "1"], "--task-index and --task-count go with --phase map"),
+            (["--executor", "slurm", "--phase", "reduce"], "--executor slurm submits every phase"),
+            (["--executor", "slurm", "--tasks", "0"], "--tasks must be at least 1"),
+            (["--executor", "slurm", "--time", "2 h"], "--time takes one sbatch value without spaces"),
+            (["--partition", "gpu"], "--partition, --time and --mem go with --executor slurm"),
+            (["--phase", "shuffle"], "The value 'shuffle' is invalid for '--phase"),
+        ]
+        for (arguments, message) in cases {
+            let result = try refinery(["run", corpus.spec] + arguments)
+            #expect(result.status == 64, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+        }
+    }
+
+    @Test("tasks share units by size, each unit once, the same way every time")
+    func partition() {
+        func unit(_ bytes: Int) -> WorkUnit { WorkUnit(sourceIndex: 0, files: [], key: "k\(bytes)", name: "u", bytes: bytes) }
+        let units = [100, 5, 60, 60, 30, 1, 40].map(unit)
+        let shares = TaskPartition.assign(units, tasks: 3)
+        #expect(shares.flatMap { $0 }.sorted() == Array(units.indices))
+        #expect(shares == TaskPartition.assign(units, tasks: 3))
+        let loads = shares.map { $0.reduce(0) { $0 + units[$1].bytes } }
+        #expect(loads == [100, 100, 96], "largest first, each to the lightest task: \(loads)")
+        #expect(shares.allSatisfy { $0 == $0.sorted() }, "each task reads its units in reading order")
+        #expect(TaskPartition.assign(units, tasks: 10).filter(\.isEmpty).count == 3)
+    }
+
+    @Test("Slurm array lists and job scripts")
+    func slurmText() throws {
+        #expect(ArraySpec.text([0, 1, 2, 3]) == "0-3")
+        #expect(ArraySpec.text([1, 3, 4, 5, 7, 8]) == "1,3-5,7,8")
+        #expect(ArraySpec.indexes("1,3-5,7,8%2") == [1, 3, 4, 5, 7, 8])
+        #expect(ArraySpec.indexes("0-9:3") == [0, 3, 6, 9])
+        #expect(ArraySpec.indexes("x").isEmpty)
+        let settings = SlurmExecutor.Settings(tasks: 4, cpusPerTask: 2, partition: "batch", time: "1:00:00", memory: "8G", binary: "/opt/refinery")
+        let script = SlurmExecutor.script(phase: "map", name: "refinery-map-demo", settings: settings, log: "/logs/map-1-%a.out",
+                                          command: ["/opt/refinery", "run", "/data/my spec.yaml", "--task-index", "$SLURM_ARRAY_TASK_ID"])
+        #expect(script.contains("#SBATCH --partition=batch\n#SBATCH --time=1:00:00\n#SBATCH --mem=8G\n"), "\(script)")
+        #expect(script.contains("#SBATCH --cpus-per-task=2\n"))
+        #expect(script.hasSuffix("exec /opt/refinery run '/data/my spec.yaml' --task-index \"$SLURM_ARRAY_TASK_ID\"\n"), "\(script)")
+        #expect(SlurmExecutor.shellQuote("it's") == "'it'\\''s'")
+        #expect(try SlurmCommand.jobID(fromParsable: "123;cluster\n") == "123")
+    }
+}
