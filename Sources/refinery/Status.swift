@@ -41,6 +41,8 @@ struct Status: ParsableCommand {
         }
     }
 
+    static func list(_ tasks: [Int]) -> String { tasks.map(String.init).joined(separator: ", ") }
+
     static func render(_ status: SubmissionStatus) -> String {
         let submission = status.submission
         var lines = ["submission \(submission.id): \(submission.executor), \(submission.dataset)@\(submission.version), submitted \(CatalogText.time(submission.submittedAt))",
@@ -59,11 +61,15 @@ struct Status: ParsableCommand {
             lines.append("dataset: written by run \(written.runID) at \((written.manifestPath as NSString).deletingLastPathComponent)")
         } else {
             let done = status.tasks.filter(\.isDone).count
-            lines.append("dataset: not written yet; \(done) of \(status.tasks.count) map task(s) done")
-            let failed = status.failedTasks
-            if !failed.isEmpty && !["RUNNING", "COMPLETING"].contains(status.reduceState ?? "") {
-                lines.append("map task(s) \(failed.map(String.init).joined(separator: ", ")) failed or were cancelled (see their logs); "
-                    + "`refinery run \(submission.specPath) --executor slurm --tasks \(submission.taskCount)` resubmits only those, and the reduce")
+            lines.append("dataset: not written yet; \(done) of \(status.tasks.count) map task(s) have every unit committed")
+            let failed = status.failedTasks, unfinished = status.unfinishedTasks
+            let reduceStuck = status.reduceState == "PENDING" && (!failed.isEmpty || status.reduceReason == "DependencyNeverSatisfied")
+            if !failed.isEmpty { lines.append("map task(s) \(Self.list(failed)) failed (see their logs)") }
+            if reduceStuck || (!unfinished.isEmpty && status.reduceState.map { !["RUNNING", "COMPLETING"].contains($0) } ?? true) {
+                if reduceStuck { lines.append("the reduce job \(submission.reduceJob) can never start: it waits for every map task to succeed") }
+                let what = unfinished.isEmpty ? "the reduce only (every unit is committed)"
+                    : "map task(s) \(Self.list(unfinished)) alone (they resume after their committed units), and the reduce"
+                lines.append("resubmit: `refinery run \(submission.specPath) --executor slurm --tasks \(submission.taskCount)` submits \(what)")
             }
         }
         return lines.joined(separator: "\n")

@@ -2,7 +2,7 @@
 # The scale-out test on a real Slurm: a one-node cluster on this machine (tools/slurm/cluster.sh: Debian's munge and
 # slurm-wlm, installed when missing), then
 #   1. the demo pipeline with `--executor slurm --tasks 4`, compared byte for byte with the local executor's dataset;
-#   2. a generated corpus (REFINERY_SLURM_MB, default 24 MB, in 2 MiB files; the seven stages), the same comparison,
+#   2. a generated corpus (REFINERY_SLURM_MB, default 12 MB, in 0.5 MiB files; the seven stages), the same comparison,
 #      after killing one map task mid-run: every map task freezes after its first committed unit
 #      (REFINERY_STOP_AT=unit:1), task 1 is killed with SIGKILL, the others go on; the reduce never starts
 #      (its dependency fails), `refinery status` says so, and submitting again runs task 1 alone (resuming after
@@ -11,13 +11,13 @@
 #
 # Usage: bash tools/slurm/test.sh     (make test-slurm; as root, or with slurm-wlm and munge installed)
 # Environment: REFINERY_BIN (default .build/release/refinery), REFINERY_SLURM_DIR (default /tmp/refinery-slurm-test),
-#              REFINERY_SLURM_MB (default 24), REFINERY_SLURM_TIMEOUT seconds per submission (default 600).
+#              REFINERY_SLURM_MB (default 12), REFINERY_SLURM_TIMEOUT seconds per submission (default 600).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BIN=${REFINERY_BIN:-$ROOT/.build/release/refinery}
 WORK=${REFINERY_SLURM_DIR:-/tmp/refinery-slurm-test}
-MB=${REFINERY_SLURM_MB:-24}
+MB=${REFINERY_SLURM_MB:-12}
 TIMEOUT=${REFINERY_SLURM_TIMEOUT:-600}
 TASKS=4
 START=$SECONDS
@@ -76,7 +76,7 @@ same_dataset "$DEMO/local/demo" "$DEMO/out/demo" "demo"
 # ------------------------------------------------------------------------- 2. a larger corpus, one task killed --
 BIG=$WORK/corpus
 log "corpus: generating $MB MB"
-python3 "$ROOT/tools/bench/gen_corpus.py" --mb "$MB" --file-mb 2 --seed 20261123 --langs multilingual --pii-rate 0.05 \
+python3 "$ROOT/tools/bench/gen_corpus.py" --mb "$MB" --file-mb 0.5 --seed 20261123 --langs multilingual --pii-rate 0.05 \
   --junk-rate 0.03 --punctuate --subtitle-share 0.3 --dup-rate 0.05 --toxic-rate 0.02 "$BIG/data" >/dev/null
 cat >"$BIG/spec.yaml" <<SPEC
 # Written by tools/slurm/test.sh: the seven stages over a generated corpus.
@@ -129,7 +129,7 @@ STATUS=$("$BIN" status "$ID" --catalog "$BIG/out/catalog.sqlite")
 echo "$STATUS" >&2
 grep -Eq "^ *$KILL_TASK +[0-9]+ +1 +FAILED" <<<"$STATUS" || fail "status does not show task $KILL_TASK failed with one unit committed"
 grep -q "^dataset: not written yet" <<<"$STATUS" || fail "status claims a dataset"
-grep -q "resubmits only those" <<<"$STATUS" || fail "status does not say how to resubmit"
+grep -q "submits map task(s) $KILL_TASK alone" <<<"$STATUS" || fail "status does not say how to resubmit"
 
 log "corpus: submitting again (no freezing)"
 ID2=$("$BIN" run "$BIG/spec.yaml" --executor slurm --tasks $TASKS --no-report 2>"$BIG/resubmit.log") \

@@ -84,7 +84,10 @@ enum SlurmCommand {
         var reason: String?
         var exitCode: String?
 
+        /// Queued or running: it may still finish.
         var isActive: Bool { ["PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "SUSPENDED", "REQUEUED", "RESIZING"].contains(state) }
+        /// Ended without success; a job waiting on it with `afterok` never starts.
+        var isFailed: Bool { !isActive && state != "COMPLETED" }
     }
 }
 

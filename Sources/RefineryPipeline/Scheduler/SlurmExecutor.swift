@@ -94,13 +94,14 @@ public struct SlurmExecutor {
         var cancelled: [String] = []
         for earlier in try catalog.submissions(dataset: dataset, version: plan.version) {
             let states = SlurmCommand.states(of: [earlier.mapJob, earlier.reduceJob].compactMap { $0 })
-            let activeMap = states.filter { $0.key.hasPrefix("\(earlier.mapJob ?? "-")_") && $0.value.isActive }
-            if !activeMap.isEmpty {
+            let mapStates = states.filter { $0.key.hasPrefix("\(earlier.mapJob ?? "-")_") }.map(\.value)
+            if mapStates.contains(where: \.isActive) {
                 throw RefineryError(.busy, "submission \(earlier.id) of \(dataset)@\(plan.version) still has map tasks queued or running "
                     + "(job \(earlier.mapJob ?? "")); wait for them (`refinery status \(earlier.id)`), or cancel them with scancel first")
             }
             if let reduce = states[earlier.reduceJob], reduce.isActive {
-                guard reduce.state == "PENDING", reduce.reason == "DependencyNeverSatisfied" || !pending.isEmpty else {
+                let neverStarts = reduce.reason == "DependencyNeverSatisfied" || mapStates.contains(where: \.isFailed)
+                guard reduce.state == "PENDING", neverStarts else {
                     throw RefineryError(.busy, "submission \(earlier.id)'s reduce job \(earlier.reduceJob) is \(reduce.state.lowercased()); "
                         + "wait for it (`refinery status \(earlier.id)`), or cancel it with scancel first")
                 }

@@ -14,6 +14,10 @@ public struct SubmissionStatus: Sendable {
         public var exitCode: String?
         /// Its log file, when this submission ran it.
         public var log: String?
+        /// Slurm reports it ended without success (even if it had committed all its units by then).
+        public var failed = false
+        /// Queued or running.
+        public var active = false
 
         public var isDone: Bool { committed == units }
     }
@@ -26,10 +30,11 @@ public struct SubmissionStatus: Sendable {
     /// The version's catalog record, once the reduce wrote it.
     public var written: VersionRecord?
 
-    /// Map tasks that are not done and not queued or running: what a resubmission runs.
-    public var failedTasks: [Int] {
-        tasks.filter { !$0.isDone && !(["PENDING", "RUNNING", "CONFIGURING", "COMPLETING"].contains($0.state ?? "")) }.map(\.index)
-    }
+    /// Map tasks with units left that are not queued or running: what a resubmission runs.
+    public var unfinishedTasks: [Int] { tasks.filter { !$0.isDone && !$0.active }.map(\.index) }
+
+    /// Map tasks Slurm reports as ended without success.
+    public var failedTasks: [Int] { tasks.filter(\.failed).map(\.index) }
 
     /// Reads the submission's progress from the catalog, the `.work/` markers and Slurm (`scontrol show job`).
     public static func read(_ submission: Catalog.Submission, catalog: Catalog) throws -> SubmissionStatus {
@@ -42,7 +47,8 @@ public struct SubmissionStatus: Sendable {
             let state = submission.mapJob.flatMap { states["\($0)_\(index)"] }
             return Task(index: index, units: keys.count, committed: committed.map { done in keys.filter(done.contains).count } ?? keys.count,
                         state: state?.state, exitCode: state?.exitCode,
-                        log: submission.mapTasks.contains(index) ? "\(logs)/map-\(submission.id)-\(index).out" : nil)
+                        log: submission.mapTasks.contains(index) ? "\(logs)/map-\(submission.id)-\(index).out" : nil,
+                        failed: state?.isFailed ?? false, active: state?.isActive ?? false)
         }
         let reduce = states[submission.reduceJob]
         return SubmissionStatus(submission: submission, tasks: tasks, reduceState: reduce?.state, reduceReason: reduce?.reason,
