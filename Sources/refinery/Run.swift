@@ -46,8 +46,11 @@ struct Run: ParsableCommand {
         + "follow them with `refinery status`).", valueName: "local|slurm"))
     var executor: ExecutorName = .local
 
-    @Option(name: .long, help: "With --executor slurm: map tasks (the array's size).")
-    var tasks: Int = 4
+    @Option(name: .long, help: "With --phase: refuse to run unless the spec and inputs give this dataset version (job scripts pin the submission's).")
+    var expectVersion: String?
+
+    @Option(name: .long, help: "With --executor slurm: map tasks (the array's size; default 4).")
+    var tasks: Int?
 
     @Option(name: .long, help: "With --executor slurm: the partition (sbatch --partition).")
     var partition: String?
@@ -79,15 +82,19 @@ struct Run: ParsableCommand {
         }
         if executor == .slurm {
             if phase != nil { throw ValidationError("--executor slurm submits every phase; --phase is what each job runs") }
-            if tasks < 1 { throw ValidationError("--tasks must be at least 1, got \(tasks)") }
+            if let tasks, tasks < 1 { throw ValidationError("--tasks must be at least 1, got \(tasks)") }
             for (name, value) in [("--partition", partition), ("--time", time), ("--mem", mem)] {
                 if let value, value.isEmpty || value.contains(where: { $0.isWhitespace || $0 == "#" }) {
                     throw ValidationError("\(name) takes one sbatch value without spaces, got '\(value)'")
                 }
             }
-        } else if partition != nil || time != nil || mem != nil {
-            throw ValidationError("--partition, --time and --mem go with --executor slurm")
+        } else if partition != nil || time != nil || mem != nil || tasks != nil {
+            throw ValidationError("--tasks, --partition, --time and --mem go with --executor slurm")
         }
+        if phase != nil && restart {
+            throw ValidationError("--restart discards every task's committed work: pass it to the submission (--executor slurm) or a run without --phase, not to one phase")
+        }
+        if expectVersion != nil && phase == nil { throw ValidationError("--expect-version goes with --phase") }
     }
 
     func run() throws {
@@ -106,6 +113,7 @@ struct Run: ParsableCommand {
         }
         var options = RunOptions(force: force, full: full, restart: restart, report: !noReport, monitor: global.monitorOptions())
         if let workers { options.workers = workers }
+        options.expectedVersion = expectVersion
         switch phase {
         case .map: options.phase = .map(task: taskIndex ?? 0, of: taskCount ?? 1)
         case .reduce: options.phase = .reduce
@@ -164,14 +172,16 @@ struct Run: ParsableCommand {
             printError(String(format: "time: %.2f s, %.1f MB/s of input, %d worker(s)", result.seconds, rate, options.workers))
         } catch let error as RefineryError {
             printError("error: \(error)")
-            printError("the units this task committed stay committed: running the same task again resumes after them.")
+            if ![.usage, .busy, .resume, .spec].contains(error.code) {
+                printError("the units this task committed stay committed: running the same task again resumes after them.")
+            }
             throw ExitCode(Self.exitCode(error))
         }
     }
 
     /// `--executor slurm`: writes the job scripts, submits them, prints the job ids.
     private func submitToSlurm(plan: RunPlan, options: RunOptions, logger: Logger) throws {
-        let settings = SlurmExecutor.Settings(tasks: tasks, cpusPerTask: workers ?? 1, partition: partition, time: time, memory: mem,
+        let settings = SlurmExecutor.Settings(tasks: tasks ?? 4, cpusPerTask: workers ?? 1, partition: partition, time: time, memory: mem,
                                               binary: Self.executablePath())
         do {
             let outcome = try SlurmExecutor(plan: plan, options: options, settings: settings, logger: logger).submit()

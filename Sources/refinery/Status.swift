@@ -69,7 +69,7 @@ struct Status: ParsableCommand {
                 if reduceStuck { lines.append("the reduce job \(submission.reduceJob) can never start: it waits for every map task to succeed") }
                 let what = unfinished.isEmpty ? "the reduce only (every unit is committed)"
                     : "map task(s) \(Self.list(unfinished)) alone (they resume after their committed units), and the reduce"
-                lines.append("resubmit: `refinery run \(submission.specPath) --executor slurm --tasks \(submission.taskCount)` submits \(what)")
+                lines.append("resubmit: the same command (`\(submission.command)`) submits \(what)")
             }
         }
         return lines.joined(separator: "\n")

@@ -48,6 +48,10 @@ import Testing
         let local = try refinery(["run", corpus.spec, "--workers", "2"])
         #expect(local.status == 0, "\(local.stderr)")
         let expected = try corpus.datasetFiles()
+        // A reduce with --force but no committed units refuses before it removes anything.
+        let forced = try refinery(["run", corpus.spec, "--phase", "reduce", "--force"])
+        #expect(forced.status == 64, "\(forced.stderr)")
+        #expect(try corpus.datasetFiles() == expected, "the complete dataset is left as it was")
         corpus.reset()
 
         #expect(try mapTask(corpus, 0, of: 2).status == 0)
@@ -104,7 +108,11 @@ import Testing
             (["--executor", "slurm", "--phase", "reduce"], "--executor slurm submits every phase"),
             (["--executor", "slurm", "--tasks", "0"], "--tasks must be at least 1"),
             (["--executor", "slurm", "--time", "2 h"], "--time takes one sbatch value without spaces"),
-            (["--partition", "gpu"], "--partition, --time and --mem go with --executor slurm"),
+            (["--partition", "gpu"], "--tasks, --partition, --time and --mem go with --executor slurm"),
+            (["--tasks", "8"], "--tasks, --partition, --time and --mem go with --executor slurm"),
+            (["--phase", "reduce", "--restart"], "--restart discards every task's committed work"),
+            (["--expect-version", "v-1"], "--expect-version goes with --phase"),
+            (["--phase", "reduce", "--expect-version", "v-0000"], "this task was submitted for version v-0000"),
             (["--phase", "shuffle"], "The value 'shuffle' is invalid for '--phase"),
         ]
         for (arguments, message) in cases {
@@ -135,7 +143,8 @@ import Testing
         #expect(ArraySpec.indexes("0-9:3") == [0, 3, 6, 9])
         #expect(ArraySpec.indexes("x").isEmpty)
         let settings = SlurmExecutor.Settings(tasks: 4, cpusPerTask: 2, partition: "batch", time: "1:00:00", memory: "8G", binary: "/opt/refinery")
-        let script = SlurmExecutor.script(phase: "map", name: "refinery-map-demo", settings: settings, log: "/logs/map-1-%a.out",
+        #expect(SlurmExecutor.jobName("news/fr 2026") == "news_fr_2026")
+        let script = SlurmExecutor.script(phase: "map", settings: settings,
                                           command: ["/opt/refinery", "run", "/data/my spec.yaml", "--task-index", "$SLURM_ARRAY_TASK_ID"])
         #expect(script.contains("#SBATCH --partition=batch\n#SBATCH --time=1:00:00\n#SBATCH --mem=8G\n"), "\(script)")
         #expect(script.contains("#SBATCH --cpus-per-task=2\n"))

@@ -23,7 +23,8 @@ slurm_cluster_install() {
     return 1
   fi
   echo "slurm: installing Debian's slurm-wlm and munge" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends slurm-wlm munge >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends slurm-wlm munge >/dev/null \
+    || { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends slurm-wlm munge >/dev/null; }
 }
 
 # slurm_wait SECONDS COMMAND...: runs COMMAND until it succeeds, for up to SECONDS.
@@ -39,6 +40,7 @@ slurm_cluster_start() {
   SLURM_CLUSTER_DIR=$1
   slurm_cluster_install
   local dir=$SLURM_CLUSTER_DIR host cpus memory
+  slurm_cluster_stop   # daemons an earlier, killed test left in this folder
   rm -rf "$dir"
   mkdir -p "$dir/munge" "$dir/state" "$dir/spool" "$dir/log"
   chmod 700 "$dir/munge"
@@ -98,13 +100,19 @@ CONF
     || { echo "slurm: the node did not come up; see $dir/log/slurmd.log" >&2; sinfo -N >&2; return 1; }
 }
 
-# slurm_cluster_stop: the daemons this script started, by their PID files (slurmd, slurmctld, then munged).
+# slurm_cluster_stop: cancels every job of the cluster (a frozen task included), then stops the daemons this script
+# started, by their PID files (slurmd, slurmctld, then munged), each only while the PID is still that daemon.
 slurm_cluster_stop() {
   local dir=$SLURM_CLUSTER_DIR name pid
   [ -n "$dir" ] || return 0
+  if [ -f "$dir/slurm.conf" ] && SLURM_CONF="$dir/slurm.conf" scontrol ping >/dev/null 2>&1; then
+    SLURM_CONF="$dir/slurm.conf" scancel --user="$(id -un)" 2>/dev/null || true
+    slurm_wait 30 bash -c "[ -z \"\$(SLURM_CONF=$dir/slurm.conf squeue -h)\" ]" || true
+  fi
   for name in slurmd slurmctld munge/munged; do
     [ -f "$dir/$name.pid" ] || continue
     pid=$(cat "$dir/$name.pid")
+    grep -q "$(basename "$name")" "/proc/$pid/comm" 2>/dev/null || continue
     if [ -n "$pid" ] && kill "$pid" 2>/dev/null; then
       slurm_wait 20 bash -c "! kill -0 $pid" || kill -9 "$pid" 2>/dev/null || true
     fi

@@ -42,7 +42,7 @@ slurm_cluster_start "$WORK/cluster"
 wait_written() {
   local deadline=$((SECONDS + TIMEOUT)) status
   while true; do
-    status=$("$BIN" status "$1" --catalog "$2")
+    status=$("$BIN" status "$1" --catalog "$2") || fail "refinery status $1 failed"
     if grep -q '^dataset: written' <<<"$status"; then echo "$status"; return 0; fi
     if grep -Eq '^reduce: (FAILED|CANCELLED|TIMEOUT|OUT_OF_MEMORY)' <<<"$status"; then echo "$status" >&2; fail "the reduce job failed"; fi
     [ "$SECONDS" -lt "$deadline" ] || { echo "$status" >&2; fail "submission $1 did not finish in $TIMEOUT s"; }
@@ -109,16 +109,17 @@ MAP_JOB=$(sed -n 's/^submitted map job \([0-9]*\).*/\1/p' "$BIG/submit.log")
 # that the queued ones get their turn.
 KILL_TASK=1 killed="" deadline=$((SECONDS + TIMEOUT))
 while squeue -h -j "$MAP_JOB" 2>/dev/null | grep -q .; do
-  for pid in $(pgrep -f -- "--phase map --task-index" || true); do
+  # This corpus's map tasks only (the spec's path is in their command line).
+  for pid in $(pgrep -f -- "$BIG/spec.yaml --phase map --task-index" || true); do
     state=$(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
     [ "$state" = "T" ] || continue
-    task=$(tr '\0' ' ' <"/proc/$pid/cmdline" | sed -n 's/.*--task-index \([0-9]*\).*/\1/p')
+    task=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | sed -n 's/.*--task-index \([0-9]*\).*/\1/p' || true)
     if [ "$task" = "$KILL_TASK" ] && [ -z "$killed" ]; then
       log "corpus: killing map task $task (pid $pid) with SIGKILL after its first committed unit"
-      kill -9 "$pid"
+      kill -9 "$pid" || fail "could not kill map task $task (pid $pid)"
       killed=$pid
     else
-      kill -CONT "$pid"
+      kill -CONT "$pid" 2>/dev/null || true
     fi
   done
   [ "$SECONDS" -lt "$deadline" ] || fail "the map tasks did not finish in $TIMEOUT s"

@@ -52,7 +52,7 @@ public struct Engine {
         let writer = try DatasetWriter(directory: directory, plan: plan, fileSystem: options.fileSystem)
         let store = try UnitStore(root: plan.spec.output.root, specHash: XXH3.hex(plan.spec.configHash),
                                   recorder: .catalog(catalog, runID: runID), fileSystem: options.fileSystem, logger: logger)
-        if options.phase == .reduce { try Self.requireMapped(units, store: store) }
+        if options.phase == .reduce { try Self.requireMapped(units, isCommitted: store.isCommitted) }
         // With a global stage (dedup), the batches' survivors go to a spill and are written out after it resolves.
         let spill = plan.hasGlobalStages ? try SpillFile(directory: directory, version: plan.version) : nil
         defer { spill?.remove() }

@@ -16,6 +16,9 @@ public struct RunOptions: Sendable {
     public var report: Bool
     /// Which phases this process runs (``RunPhase``); every phase by default.
     public var phase: RunPhase = .all
+    /// The dataset version this process must be planning (`--expect-version`, in the job scripts of a submission):
+    /// another one means the inputs or the spec changed since the submission, and the task refuses to run.
+    public var expectedVersion: String?
     /// Progress lines, log format and the metrics file.
     public var monitor: MonitorOptions
     /// The command line, for the catalog's record of the run.

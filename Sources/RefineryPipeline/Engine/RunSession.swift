@@ -17,6 +17,7 @@ struct RunSession {
         let logger = engine.logger
         let dataset = engine.plan.spec.output.dataset
         let plan = try Self.incrementalPlan(engine.plan, catalog: catalog, full: options.full)
+        try Self.checkExpectedVersion(plan, options)
         let engine = Engine(plan: plan, options: options, logger: logger)
         let directory = plan.directory
         let root = plan.spec.output.root
@@ -40,6 +41,12 @@ struct RunSession {
         do {
             try checkCommittedWork(under: root, specHash: specHash)
             try refuseReplacingProduction(directory)
+            if options.phase == .reduce && (options.force || (try? Manifest.read(directory: directory))?.version != plan.version) {
+                // Before --force removes anything: a reduce without its units must leave the folder as it is.
+                let committed = Set(try catalog.committedUnits(outputDirectory: root).map(\.key))
+                    .union(UnitStore.markers(root: root, specHash: specHash).map(\.key))
+                try Engine.requireMapped(units, isCommitted: { committed.contains($0.key) })
+            }
             var result: RunResult
             if plan.files.isEmpty && !plan.skipped.isEmpty {
                 result = try nothingNew(plan)
@@ -97,6 +104,16 @@ struct RunSession {
               try catalog.version(dataset: dataset, version: plan.version) == nil else { return plan }
         let published = try catalog.publishedInputs(dataset: dataset)
         return published.isEmpty ? plan : plan.skipping(published: published, key: Catalog.publishedKey)
+    }
+
+    /// Refuses a task of a submission whose plan is not the submission's: its units would not be the ones the
+    /// other tasks share.
+    static func checkExpectedVersion(_ plan: RunPlan, _ options: RunOptions) throws {
+        guard let expected = options.expectedVersion, expected != plan.version else { return }
+        throw RefineryError(.resume,
+            "this task was submitted for version \(expected), but the spec and inputs now give \(plan.version): an input file or the spec "
+            + "changed since the submission, so the tasks would not share the same units. Submit the run again (`--executor slurm`)",
+            at: SourceLocation(file: plan.spec.file))
     }
 
     /// Refuses to mix committed work of another spec into this run, or discards it with `--restart`.

@@ -127,13 +127,14 @@ extension Engine {
     }
 
     /// Fails the reduce phase when a unit is not committed: the map task that reads it has not succeeded.
-    static func requireMapped(_ units: [WorkUnit], store: UnitStore) throws {
-        let missing = units.filter { !store.isCommitted($0) }
+    static func requireMapped(_ units: [WorkUnit], isCommitted: (WorkUnit) -> Bool) throws {
+        let missing = units.filter { !isCommitted($0) }
         guard !missing.isEmpty else { return }
         let names = missing.prefix(5).map(\.name).joined(separator: ", ") + (missing.count > 5 ? ", …" : "")
         throw RefineryError(.resume,
             "the map phase is not finished: \(missing.count) of \(units.count) unit(s) are not committed (\(names)). "
-            + "Run the map tasks that failed (`refinery status` names them; `refinery run SPEC --executor slurm` resubmits only those), "
+            + "Run the map tasks that own them (`refinery status` names those that failed; the same `refinery run SPEC --executor slurm` "
+            + "resubmits only those), check that every task sees the same .work folder (a shared filesystem), "
             + "or run without --phase to read the missing units in this process")
     }
 }

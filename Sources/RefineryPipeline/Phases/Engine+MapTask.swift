@@ -41,6 +41,7 @@ extension Engine {
         if FileManager.default.fileExists(atPath: plan.spec.catalogPath) {
             plan = try RunSession.incrementalPlan(plan, catalog: try Catalog.openReadOnly(path: plan.spec.catalogPath), full: options.full)
         }
+        try RunSession.checkExpectedVersion(plan, options)
         let work = UnitStore.folder(root: plan.spec.output.root)
         let all = WorkUnit.units(of: plan)
         let share = TaskPartition.assign(all, tasks: count)[task].map { all[$0] }

@@ -6,13 +6,14 @@ import RefineryRecords
 enum SlurmCommand {
     /// Runs `name arguments…` from `PATH`; returns its standard output.
     /// - Throws: ``RefineryError`` (code `usage`) when the command is missing or exits non-zero, with its stderr.
-    static func run(_ name: String, _ arguments: [String]) throws -> String {
+    static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
         guard let path = which(name) else {
             throw RefineryError(.usage, "`\(name)` is not on PATH: --executor slurm needs Slurm's client commands (Debian: apt-get install slurm-client)")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
@@ -53,11 +54,19 @@ enum SlurmCommand {
     /// The state of every task of the given jobs that Slurm still knows: `squeue` for queued and running jobs,
     /// then `scontrol show job` for those that ended (kept for `MinJobAge`). Keys: `123` for a job, `123_4` for an
     /// array task; values: `PENDING`, `RUNNING`, `COMPLETED`, `FAILED`, `CANCELLED`…, with the pending reason.
-    static func states(of jobs: [String]) -> [String: JobState] {
+    /// - Throws: ``RefineryError`` when `scontrol` fails for another reason than a job Slurm forgot (the
+    ///   controller is unreachable): a caller deciding whether a job still runs must not guess.
+    static func states(of jobs: [String]) throws -> [String: JobState] {
         var states: [String: JobState] = [:]
         for job in jobs {
-            // scontrol lists each array task of a job on its own line (-o), pending ones as one line `123_[1-3]`.
-            guard let text = try? run("scontrol", ["show", "job", "-o", job]) else { continue }
+            // scontrol lists each array task of a job on its own line (-o), pending ones as one line `123_[1-3]`;
+            // SLURM_BITSTR_LEN=0 keeps long task lists whole (they are cut at 64 characters by default).
+            let text: String
+            do {
+                text = try run("scontrol", ["show", "job", "-o", job], environment: ["SLURM_BITSTR_LEN": "0"])
+            } catch let error as RefineryError where error.message.contains("Invalid job id") {
+                continue
+            }
             for line in text.split(separator: "\n") {
                 var fields: [String: String] = [:]
                 for pair in line.split(separator: " ") {
@@ -68,6 +77,9 @@ enum SlurmCommand {
                 let reason = fields["Reason"].flatMap { $0 == "None" ? nil : $0 }
                 let exit = fields["ExitCode"]
                 let pending = ArraySpec.indexes(fields["ArrayTaskId"] ?? "")
+                if let arrayJob = fields["ArrayJobId"], let tasks = fields["ArrayTaskId"], pending.isEmpty {
+                    throw RefineryError(.internal, "cannot read the array task list '\(tasks)' of job \(arrayJob) in scontrol's output")
+                }
                 if let arrayJob = fields["ArrayJobId"], !pending.isEmpty {
                     for index in pending { states["\(arrayJob)_\(index)"] = JobState(state: state, reason: reason, exitCode: exit) }
                 } else {
@@ -85,7 +97,10 @@ enum SlurmCommand {
         var exitCode: String?
 
         /// Queued or running: it may still finish.
-        var isActive: Bool { ["PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "SUSPENDED", "REQUEUED", "RESIZING"].contains(state) }
+        var isActive: Bool {
+            ["PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "SUSPENDED", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESIZING",
+             "STOPPED", "SIGNALING", "STAGE_OUT", "RESV_DEL_HOLD", "SPECIAL_EXIT"].contains(state)
+        }
         /// Ended without success; a job waiting on it with `afterok` never starts.
         var isFailed: Bool { !isActive && state != "COMPLETED" }
     }
@@ -99,9 +114,10 @@ enum ArraySpec {
         var result: [Int] = []
         for part in body.split(separator: ",") {
             let stepParts = part.split(separator: ":")
-            let step = stepParts.count > 1 ? Int(stepParts[1]) ?? 1 : 1
-            let bounds = stepParts[0].split(separator: "-")
-            guard let low = Int(bounds[0]) else { return [] }
+            let step = stepParts.count > 1 ? Int(stepParts[1]) ?? 0 : 1
+            guard let range = stepParts.first else { return [] }
+            let bounds = range.split(separator: "-")
+            guard let first = bounds.first, let low = Int(first) else { return [] }
             let high = bounds.count > 1 ? Int(bounds[1]) ?? low : low
             guard step > 0, high >= low else { return [] }
             result.append(contentsOf: stride(from: low, through: high, by: step))

@@ -72,10 +72,17 @@ public struct SlurmExecutor {
         let dataset = plan.spec.output.dataset
         let root = plan.spec.output.root
         let specHash = XXH3.hex(plan.spec.configHash)
-        if !options.force, let existing = try? Manifest.read(directory: plan.directory), existing.version == plan.version {
+        // The reduce's refusals, now rather than after hours of map tasks: another version in a fixed folder
+        // (without --force), or --force over the production version.
+        if !options.force, try Engine(plan: plan, options: options, logger: logger).prepareFolder(plan.directory) != nil {
             return Outcome(upToDate: true)
         }
-        if options.restart { try UnitStore.discard(root: root, catalog: catalog) }
+        if options.force, let existing = try? Manifest.read(directory: plan.directory), existing.version != plan.version,
+           try catalog.production(dataset: existing.dataset)?.version == existing.version {
+            throw RefineryError(.output, "\(plan.directory) holds \(existing.dataset)@\(existing.version), the production version; --force would delete it. "
+                + "Promote another version first, or write each version to its own folder with {version} in output.dir",
+                at: SourceLocation(file: plan.spec.file))
+        }
         if let other = try catalog.committedUnits(outputDirectory: root).first(where: { $0.specHash != specHash }) {
             throw RefineryError(.resume,
                 "\(root) holds work units committed by interrupted run \(other.runID) of another spec (config hash \(other.specHash)); "
@@ -85,16 +92,21 @@ public struct SlurmExecutor {
         // What each task owns, and which tasks are done.
         let units = WorkUnit.units(of: plan)
         let shares = TaskPartition.assign(units, tasks: settings.tasks).map { $0.map { units[$0] } }
-        let committed = Set(try catalog.committedUnits(outputDirectory: root).map(\.key))
-            .union(UnitStore.markers(root: root, specHash: specHash).map(\.key))
-        let pending = shares.indices.filter { task in shares[task].contains { !committed.contains($0.key) } }
 
         // An earlier submission of this version: refuse while it is queued or running, except a reduce that waits
         // for a map task that failed (it can never start: cancel it).
+        // Submissions of other versions share the `.work` folder (its reduce removes it): refused while active too.
         var cancelled: [String] = []
-        for earlier in try catalog.submissions(dataset: dataset, version: plan.version) {
-            let states = SlurmCommand.states(of: [earlier.mapJob, earlier.reduceJob].compactMap { $0 })
+        for earlier in try catalog.submissions(dataset: dataset) {
+            let states = try SlurmCommand.states(of: [earlier.mapJob, earlier.reduceJob].compactMap { $0 })
             let mapStates = states.filter { $0.key.hasPrefix("\(earlier.mapJob ?? "-")_") }.map(\.value)
+            if earlier.version != plan.version {
+                if mapStates.contains(where: \.isActive) || states[earlier.reduceJob]?.isActive == true {
+                    throw RefineryError(.busy, "submission \(earlier.id) of \(dataset)@\(earlier.version) is still queued or running, and shares "
+                        + "the committed work folder with this one; wait for it (`refinery status \(earlier.id)`), or cancel its jobs with scancel")
+                }
+                continue
+            }
             if mapStates.contains(where: \.isActive) {
                 throw RefineryError(.busy, "submission \(earlier.id) of \(dataset)@\(plan.version) still has map tasks queued or running "
                     + "(job \(earlier.mapJob ?? "")); wait for them (`refinery status \(earlier.id)`), or cancel them with scancel first")
@@ -109,6 +121,14 @@ public struct SlurmExecutor {
                 cancelled.append(earlier.reduceJob)
             }
         }
+        // Only now, with nothing of an earlier submission running: --restart discards the committed work.
+        var committed = Set(try catalog.committedUnits(outputDirectory: root).map(\.key))
+            .union(UnitStore.markers(root: root, specHash: specHash).map(\.key))
+        if options.restart {
+            try UnitStore.discard(root: root, catalog: catalog)
+            committed = []
+        }
+        let pending = shares.indices.filter { task in shares[task].contains { !committed.contains($0.key) } }
 
         let id = try catalog.nextSubmissionID()
         let folder = Self.scriptsFolder(catalogPath: plan.spec.catalogPath, dataset: dataset, version: plan.version)
@@ -117,20 +137,27 @@ public struct SlurmExecutor {
         let specPath = URL(fileURLWithPath: plan.spec.file).standardizedFileURL.path
         let mapScript = (folder as NSString).appendingPathComponent("map-\(id).sbatch")
         let reduceScript = (folder as NSString).appendingPathComponent("reduce-\(id).sbatch")
-        try write(Self.script(phase: "map", name: "refinery-map-\(dataset)", settings: settings, log: "\(logs)/map-\(id)-%a.out",
+        let pin = ["--expect-version", plan.version]
+        try write(Self.script(phase: "map", settings: settings,
                               command: [settings.binary, "run", specPath, "--phase", "map", "--task-index", "$SLURM_ARRAY_TASK_ID",
-                                        "--task-count", "\(settings.tasks)", "--workers", "\(settings.cpusPerTask)"] + flags(reduce: false)),
+                                        "--task-count", "\(settings.tasks)", "--workers", "\(settings.cpusPerTask)"] + pin + flags(reduce: false)),
                   to: mapScript)
-        try write(Self.script(phase: "reduce", name: "refinery-reduce-\(dataset)", settings: settings, log: "\(logs)/reduce-\(id).out",
+        try write(Self.script(phase: "reduce", settings: settings,
                               command: [settings.binary, "run", specPath, "--phase", "reduce", "--workers", "\(settings.cpusPerTask)"]
-                                  + flags(reduce: true)),
+                                  + pin + flags(reduce: true)),
                   to: reduceScript)
+        // The job name and log path go as arguments, not `#SBATCH` lines: no shell parses them (`%` is doubled:
+        // sbatch expands it in --output).
+        let name = Self.jobName(dataset)
+        let logPath = { (file: String) in (logs as NSString).appendingPathComponent(file).replacingOccurrences(of: "%", with: "%%") }
 
         var mapJob: String?
         if !pending.isEmpty {
-            mapJob = try SlurmCommand.jobID(fromParsable: SlurmCommand.run("sbatch", ["--parsable", "--array=\(ArraySpec.text(pending))", mapScript]))
+            mapJob = try SlurmCommand.jobID(fromParsable: SlurmCommand.run("sbatch", [
+                "--parsable", "--array=\(ArraySpec.text(pending))", "--job-name=refinery-map-\(name)",
+                "--output=\(logPath("map-\(id)-"))%a.out", mapScript]))
         }
-        var reduceArguments = ["--parsable"]
+        var reduceArguments = ["--parsable", "--job-name=refinery-reduce-\(name)", "--output=\(logPath("reduce-\(id).out"))"]
         if let mapJob { reduceArguments.append("--dependency=afterok:\(mapJob)") }
         let reduceJob: String
         do {
@@ -149,12 +176,12 @@ public struct SlurmExecutor {
         return Outcome(submission: submission, cancelled: cancelled)
     }
 
-    /// The run flags every task repeats: `--full` (the same plan as the submitter's), and for the reduce
-    /// `--force` and `--no-report`.
+    /// The run flags every task repeats: `--full` (the same plan as the submitter's), `--force` (map tasks map
+    /// even over a complete folder, the reduce replaces it), and for the reduce `--no-report`.
     private func flags(reduce: Bool) -> [String] {
         var flags: [String] = []
         if options.full { flags.append("--full") }
-        if reduce && options.force { flags.append("--force") }
+        if options.force { flags.append("--force") }
         if reduce && !options.report { flags.append("--no-report") }
         return flags
     }
@@ -174,12 +201,18 @@ public struct SlurmExecutor {
         return ((base as NSString).appendingPathComponent(RunLock.fileName(dataset)) as NSString).appendingPathComponent(version)
     }
 
-    /// A batch script: `#SBATCH` lines from the settings, then the command (arguments quoted for the shell, except
-    /// `$SLURM_ARRAY_TASK_ID`, which the shell expands).
-    static func script(phase: String, name: String, settings: Settings, log: String, command: [String]) -> String {
+    /// A job name from a dataset name: letters, digits, `.`, `_` and `-`; anything else becomes `_`.
+    static func jobName(_ dataset: String) -> String {
+        String(dataset.unicodeScalars.map { scalar -> Character in
+            scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "._-".unicodeScalars.contains(scalar)) ? Character(scalar) : "_"
+        })
+    }
+
+    /// A batch script: `#SBATCH` lines from the settings (values without spaces, checked by the CLI), then the
+    /// command (arguments quoted for the shell, except `$SLURM_ARRAY_TASK_ID`, which the shell expands). The job
+    /// name and the log path are given to sbatch as arguments.
+    static func script(phase: String, settings: Settings, command: [String]) -> String {
         var lines = ["#!/bin/bash", "# Written by `refinery run --executor slurm`: the \(phase) phase."]
-        lines.append("#SBATCH --job-name=\(name)")
-        lines.append("#SBATCH --output=\(log)")
         lines.append("#SBATCH --cpus-per-task=\(settings.cpusPerTask)")
         lines.append("#SBATCH --ntasks=1")
         if let partition = settings.partition { lines.append("#SBATCH --partition=\(partition)") }

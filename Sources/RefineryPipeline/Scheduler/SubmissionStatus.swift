@@ -8,8 +8,8 @@ public struct SubmissionStatus: Sendable {
         public var index: Int
         public var units: Int
         public var committed: Int
-        /// Slurm's state of this task's array job (this submission's, or the latest one that ran it), when Slurm
-        /// still knows it; nil for a task no submission asked for (done before) or that Slurm forgot.
+        /// Slurm's state of this task in this submission's array job, when Slurm still knows it; nil for a task this
+        /// submission did not ask for (done before) or that Slurm forgot.
         public var state: String?
         public var exitCode: String?
         /// Its log file, when this submission ran it.
@@ -41,7 +41,7 @@ public struct SubmissionStatus: Sendable {
         let written = try catalog.version(dataset: submission.dataset, version: submission.version)
         let committed = written != nil ? nil : Set(try catalog.committedUnits(outputDirectory: submission.workRoot).map(\.key))
             .union(UnitStore.markers(root: submission.workRoot, specHash: submission.specHash).map(\.key))
-        let states = SlurmCommand.states(of: [submission.mapJob, submission.reduceJob].compactMap { $0 })
+        let states = (try? SlurmCommand.states(of: [submission.mapJob, submission.reduceJob].compactMap { $0 })) ?? [:]
         let logs = (submission.scriptsDirectory as NSString).appendingPathComponent("logs")
         let tasks = submission.taskUnits.enumerated().map { index, keys in
             let state = submission.mapJob.flatMap { states["\($0)_\(index)"] }

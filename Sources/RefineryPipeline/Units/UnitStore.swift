@@ -79,8 +79,12 @@ final class UnitStore {
         return try UnitWriter(unit: unit, path: path, fileSystem: fileSystem)
     }
 
-    /// Whether a unit is committed (by an earlier run or task), without reading its file.
-    func isCommitted(_ unit: WorkUnit) -> Bool { committed[unit.key] != nil }
+    /// Whether a unit is committed (by an earlier run or task) and its file is there; its hash is checked when it
+    /// is loaded (``reusable(_:)``).
+    func isCommitted(_ unit: WorkUnit) -> Bool {
+        guard let record = committed[unit.key] else { return false }
+        return FileManager.default.fileExists(atPath: record.file)
+    }
 
     /// Commits a unit whose file is complete: renames it into place, then records it in the catalog, or writes
     /// its marker.
@@ -140,10 +144,12 @@ final class UnitStore {
         }
     }
 
-    /// Files the markers of map tasks as rows of run `runID`, for units the catalog does not list yet.
+    /// Files the markers of map tasks as rows of run `runID`, for units the catalog does not list, or lists with
+    /// another file hash (an interrupted run committed the unit, then a map task read it again and rewrote its file:
+    /// the marker describes the file on disk).
     static func fileMarkers(root: String, specHash: String, catalog: Catalog, runID: Int64) throws {
-        let known = Set(try catalog.committedUnits(outputDirectory: root).map(\.key))
-        for var unit in markers(root: root, specHash: specHash) where !known.contains(unit.key) {
+        let known = Dictionary(try catalog.committedUnits(outputDirectory: root).map { ($0.key, $0.fileXXH3) }) { $1 }
+        for var unit in markers(root: root, specHash: specHash) where known[unit.key] != unit.fileXXH3 {
             unit.runID = runID
             try catalog.commitUnit(unit)
         }
