@@ -172,6 +172,30 @@ EOF
 
 # dataset_checksums DATASET OUT: the sha256 of a dataset's shards (rejects included) and manifest.json, in path order,
 # to OUT: two datasets are byte-identical when their files are (spine.sh and e2e.sh compare 1 worker with more).
+# seven_stage_spec CORPUS DATASET OUTPUT_DIR SHARD_SIZE WRITER: prints a spec running the seven stages over a
+# gen_corpus.py corpus (chats, docs, subtitles), zstd level 3 and 5% validation, written by WRITER. The globs are
+# single-quoted YAML scalars (a ' doubled), so that a path with a comma, brace or colon stays one value.
+seven_stage_spec() {
+  local corpus=${1//\'/\'\'}
+  cat <<EOF
+# Written by $5: the seven stages over $1.
+name: $2
+sources:
+  - {name: chats, kind: chat_jsonl, glob: '$corpus/chats/*.jsonl', category: chat}
+  - {name: docs, kind: jsonl, glob: '$corpus/docs/*.jsonl'}
+  - {name: subtitles, kind: jsonl, glob: '$corpus/subtitles/*.jsonl'}
+stages:
+  - validate: {}
+  - lang: {}
+  - pii: {}
+  - quality: {}
+  - toxicity: {}
+  - dedup: {}
+  - balance: {temperature: 0.5}
+output: {dir: $3, dataset: $2, shard_size: $4, zstd_level: 3, validation_fraction: 0.05}
+EOF
+}
+
 dataset_checksums() {
   (cd "$1" && find . \( -name '*.jsonl.zst' -o -name manifest.json \) -print0 | sort -z | xargs -0 sha256sum) >"$2"
 }

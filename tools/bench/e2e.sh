@@ -78,28 +78,10 @@ log "measuring $BIN built from $BUILT"
 mkdir -p "$RUNS"
 : >"$MEASUREMENTS"
 
-# write_spec FOLDER CORPUS: the seven-stage spec over CORPUS in FOLDER/spec.yaml (output in FOLDER/dataset). The globs
-# are single-quoted YAML scalars (a ' doubled), so that a path with a comma, brace or colon stays one value.
+# write_spec FOLDER CORPUS: the seven-stage spec over CORPUS in FOLDER/spec.yaml (output in FOLDER/dataset).
 write_spec() {
-  local corpus=${2//\'/\'\'}
   mkdir -p "$1"
-  cat >"$1/spec.yaml" <<EOF
-# Written by tools/bench/e2e.sh: the seven stages over $2.
-name: e2e-bench
-sources:
-  - {name: chats, kind: chat_jsonl, glob: '$corpus/chats/*.jsonl', category: chat}
-  - {name: docs, kind: jsonl, glob: '$corpus/docs/*.jsonl'}
-  - {name: subtitles, kind: jsonl, glob: '$corpus/subtitles/*.jsonl'}
-stages:
-  - validate: {}
-  - lang: {}
-  - pii: {}
-  - quality: {}
-  - toxicity: {}
-  - dedup: {}
-  - balance: {temperature: 0.5}
-output: {dir: dataset, dataset: e2e-bench, shard_size: 64MiB, zstd_level: 3, validation_fraction: 0.05}
-EOF
+  seven_stage_spec "$2" e2e-bench dataset 64MiB tools/bench/e2e.sh >"$1/spec.yaml"
 }
 
 # record KIND ROUND SIZE FOLDER CORPUS RESULT: appends the run just measured (times, peak RSS, the process tree's

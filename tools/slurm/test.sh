@@ -26,7 +26,7 @@ BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 
 # shellcheck source=cluster.sh
 source "$ROOT/tools/slurm/cluster.sh"
-source "$ROOT/tools/bench/common.sh"   # dataset_checksums
+source "$ROOT/tools/bench/common.sh"   # dataset_checksums, seven_stage_spec
 
 log() { echo "slurm test [$((SECONDS - START)) s]: $*" >&2; }
 fail() { echo "slurm test: FAILED: $*" >&2; exit 1; }
@@ -78,23 +78,7 @@ BIG=$WORK/corpus
 log "corpus: generating $MB MB"
 python3 "$ROOT/tools/bench/gen_corpus.py" --mb "$MB" --file-mb 0.5 --seed 20261123 --langs multilingual --pii-rate 0.05 \
   --junk-rate 0.03 --punctuate --subtitle-share 0.3 --dup-rate 0.05 --toxic-rate 0.02 "$BIG/data" >/dev/null
-cat >"$BIG/spec.yaml" <<SPEC
-# Written by tools/slurm/test.sh: the seven stages over a generated corpus.
-name: slurm-test
-sources:
-  - {name: chats, kind: chat_jsonl, glob: '$BIG/data/chats/*.jsonl', category: chat}
-  - {name: docs, kind: jsonl, glob: '$BIG/data/docs/*.jsonl'}
-  - {name: subtitles, kind: jsonl, glob: '$BIG/data/subtitles/*.jsonl'}
-stages:
-  - validate: {}
-  - lang: {}
-  - pii: {}
-  - quality: {}
-  - toxicity: {}
-  - dedup: {}
-  - balance: {temperature: 0.5}
-output: {dir: out/dataset, dataset: slurm-test, shard_size: 4MiB, zstd_level: 3, validation_fraction: 0.05}
-SPEC
+seven_stage_spec "$BIG/data" slurm-test out/dataset 4MiB tools/slurm/test.sh >"$BIG/spec.yaml"
 log "corpus: local executor"
 "$BIN" run "$BIG/spec.yaml" --workers 2 --no-report 2>"$BIG/local.log" || { cat "$BIG/local.log" >&2; fail "local corpus run"; }
 mv "$BIG/out" "$BIG/local"
