@@ -43,8 +43,7 @@ struct RunSession {
             try refuseReplacingProduction(directory)
             if options.phase == .reduce && (options.force || (try? Manifest.read(directory: directory))?.version != plan.version) {
                 // Before --force removes anything: a reduce without its units must leave the folder as it is.
-                let committed = Set(try catalog.committedUnits(outputDirectory: root).map(\.key))
-                    .union(UnitStore.markers(root: root, specHash: specHash).map(\.key))
+                let committed = try UnitStore.committedKeys(root: root, specHash: specHash, catalog: catalog)
                 try Engine.requireMapped(units, isCommitted: { committed.contains($0.key) })
             }
             var result: RunResult

@@ -122,8 +122,7 @@ public struct SlurmExecutor {
             }
         }
         // Only now, with nothing of an earlier submission running: --restart discards the committed work.
-        var committed = Set(try catalog.committedUnits(outputDirectory: root).map(\.key))
-            .union(UnitStore.markers(root: root, specHash: specHash).map(\.key))
+        var committed = try UnitStore.committedKeys(root: root, specHash: specHash, catalog: catalog)
         if options.restart {
             try UnitStore.discard(root: root, catalog: catalog)
             committed = []

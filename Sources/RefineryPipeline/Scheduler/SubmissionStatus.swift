@@ -39,8 +39,7 @@ public struct SubmissionStatus: Sendable {
     /// Reads the submission's progress from the catalog, the `.work/` markers and Slurm (`scontrol show job`).
     public static func read(_ submission: Catalog.Submission, catalog: Catalog) throws -> SubmissionStatus {
         let written = try catalog.version(dataset: submission.dataset, version: submission.version)
-        let committed = written != nil ? nil : Set(try catalog.committedUnits(outputDirectory: submission.workRoot).map(\.key))
-            .union(UnitStore.markers(root: submission.workRoot, specHash: submission.specHash).map(\.key))
+        let committed = written != nil ? nil : try UnitStore.committedKeys(root: submission.workRoot, specHash: submission.specHash, catalog: catalog)
         let states = (try? SlurmCommand.states(of: [submission.mapJob, submission.reduceJob].compactMap { $0 })) ?? [:]
         let logs = (submission.scriptsDirectory as NSString).appendingPathComponent("logs")
         let tasks = submission.taskUnits.enumerated().map { index, keys in

@@ -144,6 +144,12 @@ final class UnitStore {
         }
     }
 
+    /// The keys of the units committed under a root, by catalog row or by a map task's marker (read without
+    /// filing the markers: the submitter, `refinery status` and the reduce's first check only look).
+    static func committedKeys(root: String, specHash: String, catalog: Catalog) throws -> Set<String> {
+        Set(try catalog.committedUnits(outputDirectory: root).map(\.key)).union(markers(root: root, specHash: specHash).map(\.key))
+    }
+
     /// Files the markers of map tasks as rows of run `runID`, for units the catalog does not list, or lists with
     /// another file hash (an interrupted run committed the unit, then a map task read it again and rewrote its file:
     /// the marker describes the file on disk).
