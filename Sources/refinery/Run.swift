@@ -32,14 +32,15 @@ struct Run: ParsableCommand {
     @Flag(name: .long, help: "Do not write report.html (and the report's numbers in stats.json); `refinery report` writes them later.")
     var noReport = false
 
-    @Option(name: .long, help: ArgumentHelp("Run one phase: map (one map task; needs --task-index and --task-count) or reduce "
-        + "(dedup, balance, shards and manifest over what the map tasks committed). Default: every phase, here.", valueName: "map|reduce"))
+    @Option(name: .long, help: ArgumentHelp("Run one phase: map (one map task; needs --task-index and --task-count), dedup (one task "
+        + "numbering the LSH buckets of its share of the bands, once every unit is mapped; also --task-index and --task-count) or reduce "
+        + "(dedup, balance, shards and manifest over what the map tasks committed). Default: every phase, here.", valueName: "map|dedup|reduce"))
     var phase: PhaseName?
 
-    @Option(name: .long, help: "With --phase map: this task's number, from 0 to --task-count - 1.")
+    @Option(name: .long, help: "With --phase map or dedup: this task's number, from 0 to --task-count - 1.")
     var taskIndex: Int?
 
-    @Option(name: .long, help: "With --phase map: how many map tasks share the units.")
+    @Option(name: .long, help: "With --phase map: how many map tasks share the units; with --phase dedup, how many tasks share the LSH bands.")
     var taskCount: Int?
 
     @Option(name: .long, help: ArgumentHelp("Where the phases run: local (here, default) or slurm (job arrays submitted with sbatch; "
@@ -63,22 +64,23 @@ struct Run: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    enum PhaseName: String, ExpressibleByArgument, CaseIterable { case map, reduce }
+    enum PhaseName: String, ExpressibleByArgument, CaseIterable { case map, dedup, reduce }
     enum ExecutorName: String, ExpressibleByArgument, CaseIterable { case local, slurm }
 
     func validate() throws {
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1, got \(workers)") }
         switch phase {
-        case .map:
+        case .map, .dedup:
             guard let taskIndex, let taskCount else {
-                throw ValidationError("--phase map needs --task-index I and --task-count N (the task's number from 0, and how many tasks share the units)")
+                throw ValidationError("--phase \(phase!.rawValue) needs --task-index I and --task-count N (the task's number from 0, and how many tasks "
+                    + (phase == .map ? "share the units)" : "share the LSH bands)"))
             }
             if taskCount < 1 { throw ValidationError("--task-count must be at least 1, got \(taskCount)") }
             if !(0..<taskCount).contains(taskIndex) {
                 throw ValidationError("--task-index must be from 0 to \(taskCount - 1) (--task-count \(taskCount)), got \(taskIndex)")
             }
         case .reduce, nil:
-            if taskIndex != nil || taskCount != nil { throw ValidationError("--task-index and --task-count go with --phase map") }
+            if taskIndex != nil || taskCount != nil { throw ValidationError("--task-index and --task-count go with --phase map or --phase dedup") }
         }
         if executor == .slurm {
             if phase != nil { throw ValidationError("--executor slurm submits every phase; --phase is what each job runs") }
@@ -116,11 +118,13 @@ struct Run: ParsableCommand {
         options.expectedVersion = expectVersion
         switch phase {
         case .map: options.phase = .map(task: taskIndex ?? 0, of: taskCount ?? 1)
+        case .dedup: options.phase = .dedup(task: taskIndex ?? 0, of: taskCount ?? 1)
         case .reduce: options.phase = .reduce
         case nil: break
         }
         if executor == .slurm { return try submitToSlurm(plan: plan, options: options, logger: logger) }
         if case .map = options.phase { return try runMapTask(plan: plan, options: options, logger: logger) }
+        if case .dedup = options.phase { return try runDedupTask(plan: plan, options: options, logger: logger) }
         do {
             let result = try Engine(plan: plan, options: options, logger: logger).run()
             if result.nothingNew {
@@ -175,6 +179,28 @@ struct Run: ParsableCommand {
             if ![.usage, .busy, .resume, .spec].contains(error.code) {
                 printError("the units this task committed stay committed: running the same task again resumes after them.")
             }
+            throw ExitCode(Self.exitCode(error))
+        }
+    }
+
+    /// `--phase dedup`: one dedup task; prints the bands it numbered.
+    private func runDedupTask(plan: RunPlan, options: RunOptions, logger: Logger) throws {
+        do {
+            let result = try Engine(plan: plan, options: options, logger: logger).runDedupTask()
+            let task = "dedup task \(result.task) of \(result.taskCount)"
+            if let why = result.nothingToDo {
+                printError("\(task): nothing to do: \(why).")
+                return
+            }
+            if result.bands.isEmpty {
+                printError("\(task): no band left for this task (the spec's dedup has fewer bands than --task-count); wrote an empty band file")
+            } else {
+                printError("\(task): bands \(result.bands.map(String.init).joined(separator: ",")), \(result.records) records, "
+                    + "\(result.buckets.map(String.init).joined(separator: "/")) buckets; \(result.file)")
+            }
+            printError(String(format: "time: %.2f s, bucket tables %.1f MB", result.seconds, Double(result.tableBytes) / 1e6))
+        } catch let error as RefineryError {
+            printError("error: \(error)")
             throw ExitCode(Self.exitCode(error))
         }
     }

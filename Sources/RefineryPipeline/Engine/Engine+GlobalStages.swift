@@ -21,14 +21,39 @@ extension Engine {
             var clock = Stopwatch()
             let (published, publishedStats) = try loadPublishedIndex(for: dedup)
             if !publishedStats.isEmpty { stats["dedup_published"] = publishedStats }
-            var resolver = DedupResolver(stage: dedup, published: published, expectedRecords: entries.count)
+            // Bucket numbers from a dedup phase's band files, when a complete set was made from these records.
+            var bandFiles: BandFiles.Reader?
+            if dedup.near {
+                var digest = BandFiles.Digest()
+                for entry in entries { digest.add(entry.dedup) }
+                switch BandFiles.Reader.open(root: plan.spec.output.root, version: plan.version, specHash: XXH3.hex(plan.spec.configHash),
+                                             bands: dedup.hasher.bands, digest: digest) {
+                case .success(let reader):
+                    bandFiles = reader
+                    stats["dedup_band_files"] = reader.taskCount
+                case .failure(.none):
+                    break
+                case .failure(let why):
+                    logger.warning("the dedup phase's band files are not used; resolving with the band hashes here (the same decisions)",
+                                   metadata: ["reason": "\(why)"])
+                }
+            }
+            defer { bandFiles?.close() }
+            var resolver = bandFiles.map { DedupResolver(stage: dedup, published: published, bucketCounts: $0.bucketCounts) }
+                ?? DedupResolver(stage: dedup, published: published, expectedRecords: entries.count)
+            var numbers = [UInt32](repeating: 0, count: dedup.hasher.bands)
             if dedup.near && dedup.verify == .exact {
                 let shingles = spill.shingles
                 resolver.exactJaccard = { shingles.jaccard(entries[$0], entries[$1]) }
             }
             var counters = StageCounters(name: dedup.name)
             for entry in entries {
-                resolver.add(entry.dedup, quality: entry.quality, id: entry.id)
+                if let bandFiles {
+                    try bandFiles.next(into: &numbers)
+                    resolver.add(entry.dedup, buckets: numbers, quality: entry.quality, id: entry.id)
+                } else {
+                    resolver.add(entry.dedup, quality: entry.quality, id: entry.id)
+                }
                 counters.recordsIn += 1
                 counters.bytesIn += entry.contentBytes
             }

@@ -27,8 +27,10 @@ public struct Engine {
     ///   another version (code `output`), a write failed (disk full), an input became unreadable or changed. On
     ///   failure no manifest is written; the units committed so far stay for the next run.
     public func run() throws -> RunResult {
-        if case .map = options.phase {
-            throw RefineryError(.usage, "a map task writes no dataset: run it with Engine.runMapTask()")
+        switch options.phase {
+        case .map: throw RefineryError(.usage, "a map task writes no dataset: run it with Engine.runMapTask()")
+        case .dedup: throw RefineryError(.usage, "a dedup task writes no dataset: run it with Engine.runDedupTask()")
+        case .all, .reduce: break
         }
         let catalog = try Catalog(path: plan.spec.catalogPath)
         let dataset = plan.spec.output.dataset

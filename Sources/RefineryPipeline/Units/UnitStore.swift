@@ -150,6 +150,16 @@ final class UnitStore {
         Set(try catalog.committedUnits(outputDirectory: root).map(\.key)).union(markers(root: root, specHash: specHash).map(\.key))
     }
 
+    /// The committed units of this spec under a root, by key, from the catalog's rows (when there is a catalog)
+    /// and the map tasks' markers, a marker winning over a row with another file hash (as ``fileMarkers`` files
+    /// them). For a process that only reads them (a dedup task), without filing anything.
+    static func committedRecords(root: String, specHash: String, catalog: Catalog?) throws -> [String: Catalog.UnitRecord] {
+        var records: [String: Catalog.UnitRecord] = [:]
+        for row in try catalog?.committedUnits(outputDirectory: root) ?? [] where row.specHash == specHash { records[row.key] = row }
+        for marker in markers(root: root, specHash: specHash) { records[marker.key] = marker }
+        return records.filter { FileManager.default.fileExists(atPath: $0.value.file) }
+    }
+
     /// Files the markers of map tasks as rows of run `runID`, for units the catalog does not list, or lists with
     /// another file hash (an interrupted run committed the unit, then a map task read it again and rewrote its file:
     /// the marker describes the file on disk).

@@ -21,7 +21,9 @@ public struct DedupResolver {
     public private(set) var published: PublishedIndex?
     private var publishedMatches: [Int: PublishedMatch] = [:]
     private var firstByExact: [UInt64: Int32] = [:]
-    private var index: LSHIndex
+    /// Where candidates come from: band hashes, or the bucket numbers of a dedup phase (one of the two is set).
+    private var index: LSHIndex?
+    private var numbered: NumberedLSHIndex?
     private var groups = UnionFind()
     /// Per ordinal: the earlier record it matched (-1: none), whether as a near duplicate, and the similarity.
     private var matched: [Int32] = []
@@ -37,15 +39,31 @@ public struct DedupResolver {
     private var sketches: [UInt8] = []
     private var candidates: [Int] = []
 
+    /// A resolver whose LSH index is built here from the records' band hashes.
     public init(stage: DedupStage, published: PublishedIndex? = nil, expectedRecords: Int = 0) {
         self.stage = stage
         self.published = published
         index = LSHIndex(bands: stage.hasher.bands, expectedRecords: expectedRecords)
     }
 
+    /// A resolver over buckets a dedup phase numbered (``BandBucketNumbering``, one count per band): each record's
+    /// bucket numbers come with it to ``add(_:buckets:quality:id:)``. Decides as the other does.
+    public init(stage: DedupStage, published: PublishedIndex? = nil, bucketCounts: [Int]) {
+        precondition(bucketCounts.count == stage.hasher.bands, "\(bucketCounts.count) bucket counts for \(stage.hasher.bands) bands")
+        self.stage = stage
+        self.published = published
+        numbered = NumberedLSHIndex(bucketCounts: bucketCounts)
+    }
+
     /// Adds the next record (ordinals are 0, 1, 2… in canonical order); `nil` keys: a record that is nobody's
     /// duplicate. `id` tells a published record from the same record published again.
     public mutating func add(_ keys: DedupKeys?, quality score: Double?, id: String) {
+        add(keys, buckets: nil, quality: score, id: id)
+    }
+
+    /// ``add(_:quality:id:)`` with the record's bucket numbers, one per band, for a resolver made with bucket
+    /// counts (ignored otherwise; `nil` only for a record without band hashes).
+    public mutating func add(_ keys: DedupKeys?, buckets: [UInt32]?, quality score: Double?, id: String) {
         let ordinal = groups.count
         groups.extend(to: ordinal + 1)
         matched.append(-1)
@@ -72,7 +90,12 @@ public struct DedupResolver {
             firstByExact[keys.exact] = Int32(ordinal)
         }
         guard stage.near, !keys.bands.isEmpty else { return }
-        index.insertOrMatch(ordinal: ordinal, bands: keys.bands, into: &candidates)
+        if numbered != nil {
+            guard let buckets else { preconditionFailure("a resolver over numbered buckets needs each record's bucket numbers") }
+            numbered!.insertOrMatch(ordinal: ordinal, buckets: buckets, into: &candidates)
+        } else {
+            index!.insertOrMatch(ordinal: ordinal, bands: keys.bands, into: &candidates)
+        }
         var best: (ordinal: Int, jaccard: Double)?
         for candidate in candidates {
             let other = Array(sketches[(candidate * width)..<((candidate + 1) * width)])
@@ -95,7 +118,7 @@ public struct DedupResolver {
     }
 
     /// Bytes the LSH index holds per record (reported by the run).
-    public var indexBytesPerRecord: Double { index.bytesPerRecord }
+    public var indexBytesPerRecord: Double { numbered?.bytesPerRecord ?? index?.bytesPerRecord ?? 0 }
 
     /// The decision for every record added, in order.
     public mutating func decisions() -> [DedupDecision] {
