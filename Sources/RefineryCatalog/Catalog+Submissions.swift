@@ -1,7 +1,7 @@
 import RefineryRecords
 
 extension Catalog {
-    /// A run handed to a scheduler (`refinery run SPEC --executor slurm`): its map array and reduce job, and which
+    /// A run handed to a scheduler (`refinery run SPEC --executor slurm`): its map array, dedup array and reduce job, and which
     /// units each map task owns, so that `refinery status` can say how far each task got without planning again.
     public struct Submission: Sendable, Equatable {
         public var id: Int64 = 0
@@ -22,6 +22,9 @@ extension Catalog {
         public var mapTasks: [Int]
         /// The scheduler's job ids: the map array (none when every task was done) and the reduce.
         public var mapJob: String?
+        /// The dedup phase's array (none when the spec looks for no near duplicates) and its task count.
+        public var dedupJob: String?
+        public var dedupTasks = 0
         public var reduceJob: String
         /// Where the job scripts and their logs are.
         public var scriptsDirectory: String
@@ -53,13 +56,14 @@ extension Catalog {
         try database.transaction {
             try database.run("""
                 INSERT INTO submissions (executor, dataset, version, spec_path, spec_hash, output_dir, work_root, task_count, task_units,
-                                         map_tasks, map_job, reduce_job, scripts_dir, submitted_at, command)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                         map_tasks, map_job, reduce_job, scripts_dir, submitted_at, command, dedup_job, dedup_tasks)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, [.text(submission.executor), .text(submission.dataset), .text(submission.version), .text(submission.specPath),
                       .text(submission.specHash), .text(submission.outputDirectory), .text(submission.workRoot), .int(submission.taskCount),
                       .text(try CatalogJSON.encode(submission.taskUnits)), .text(try CatalogJSON.encode(submission.mapTasks)),
                       .optional(submission.mapJob), .text(submission.reduceJob), .text(submission.scriptsDirectory),
-                      .text(CatalogTime.now()), .text(submission.command)])
+                      .text(CatalogTime.now()), .text(submission.command),
+                      .optional(submission.dedupJob), .int(submission.dedupTasks)])
             return database.lastInsertRowID
         }
     }
@@ -73,7 +77,7 @@ extension Catalog {
     public func submissions(dataset: String? = nil, version: String? = nil) throws -> [Submission] {
         try database.query("""
             SELECT id, executor, dataset, version, spec_path, spec_hash, output_dir, work_root, task_count, task_units, map_tasks,
-                   map_job, reduce_job, scripts_dir, submitted_at, command
+                   map_job, reduce_job, scripts_dir, submitted_at, command, dedup_job, dedup_tasks
             FROM submissions WHERE (?1 IS NULL OR dataset = ?1) AND (?2 IS NULL OR version = ?2) ORDER BY id DESC
             """, [.optional(dataset), .optional(version)]) { row in
             var submission = Submission(
@@ -84,6 +88,8 @@ extension Catalog {
                 mapJob: row.optionalText(11), reduceJob: row.text(12), scriptsDirectory: row.text(13), command: row.text(15))
             submission.id = row.int64(0)
             submission.submittedAt = row.text(14)
+            submission.dedupJob = row.optionalText(16)
+            submission.dedupTasks = row.int(17)
             return submission
         }
     }

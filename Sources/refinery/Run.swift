@@ -215,7 +215,7 @@ struct Run: ParsableCommand {
                 printError("dataset already complete at \(plan.directory) (version \(plan.version)); nothing submitted. Use --force to rebuild.")
                 return
             }
-            for job in outcome.cancelled { printError("cancelled reduce job \(job) of an earlier submission: a map task it waited for had failed") }
+            for job in outcome.cancelled { printError("cancelled \(job) of an earlier submission: a task it waited for had failed") }
             if let mapJob = submission.mapJob {
                 let done = submission.taskCount - submission.mapTasks.count
                 printError("submitted map job \(mapJob): array tasks \(submission.mapTasks.map(String.init).joined(separator: ",")) of \(submission.taskCount)"
@@ -223,7 +223,12 @@ struct Run: ParsableCommand {
             } else {
                 printError("every map task is done; submitted the reduce only")
             }
-            printError("submitted reduce job \(submission.reduceJob)" + (submission.mapJob.map { " (after map job \($0) succeeds)" } ?? ""))
+            if let dedupJob = submission.dedupJob {
+                printError("submitted dedup job \(dedupJob): array tasks 0-\(submission.dedupTasks - 1), the LSH bands shared among them"
+                    + (submission.mapJob.map { " (after map job \($0) succeeds)" } ?? ""))
+            }
+            let before = submission.dedupJob.map { "dedup job \($0)" } ?? submission.mapJob.map { "map job \($0)" }
+            printError("submitted reduce job \(submission.reduceJob)" + (before.map { " (after \($0) succeeds)" } ?? ""))
             printError("scripts and logs: \(submission.scriptsDirectory)")
             printError("follow it: refinery status \(submission.id) --catalog \(plan.spec.catalogPath)")
             print(submission.id)

@@ -47,7 +47,8 @@ struct Status: ParsableCommand {
         let submission = status.submission
         var lines = ["submission \(submission.id): \(submission.executor), \(submission.dataset)@\(submission.version), submitted \(CatalogText.time(submission.submittedAt))",
                      "spec: \(submission.specPath)"]
-        lines.append("map job: \(submission.mapJob ?? "none (every task was done)"), reduce job: \(submission.reduceJob)")
+        lines.append("map job: \(submission.mapJob ?? "none (every task was done)"), "
+            + (submission.dedupJob.map { "dedup job: \($0), " } ?? "") + "reduce job: \(submission.reduceJob)")
         var table = TextTable(["task", "units", "committed", "slurm", "log"], rightAligned: [0, 1, 2])
         for task in status.tasks {
             let state = task.state.map { state in state + (task.exitCode.map { $0 == "0:0" ? "" : " (exit \($0))" } ?? "") }
@@ -55,6 +56,16 @@ struct Status: ParsableCommand {
             table.append(["\(task.index)", "\(task.units)", "\(task.committed)", state, task.log ?? ""])
         }
         lines.append(table.render())
+        if !status.dedupTasks.isEmpty {
+            // Tasks by Slurm state, e.g. "2 COMPLETED, 2 PENDING (Dependency)".
+            var byState: [String: Int] = [:]
+            for task in status.dedupTasks {
+                byState[(task.state ?? "unknown to Slurm") + (task.reason.map { " (\($0))" } ?? ""), default: 0] += 1
+            }
+            let states = byState.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            lines.append("dedup: \(status.dedupTasks.count) task(s) sharing the LSH bands: \(states); "
+                + "band files written: \(status.dedupTasks.filter(\.written).count) of \(status.dedupTasks.count)")
+        }
         let reduce = status.reduceState.map { $0 + (status.reduceReason.map { " (\($0))" } ?? "") } ?? "unknown to Slurm"
         lines.append("reduce: \(reduce); log \(status.reduceLog)")
         if let written = status.written {
@@ -67,8 +78,9 @@ struct Status: ParsableCommand {
             if !failed.isEmpty { lines.append("map task(s) \(Self.list(failed)) failed (see their logs)") }
             if reduceStuck || (!unfinished.isEmpty && status.reduceState.map { !["RUNNING", "COMPLETING"].contains($0) } ?? true) {
                 if reduceStuck { lines.append("the reduce job \(submission.reduceJob) can never start: it waits for every map task to succeed") }
-                let what = unfinished.isEmpty ? "the reduce only (every unit is committed)"
-                    : "map task(s) \(Self.list(unfinished)) alone (they resume after their committed units), and the reduce"
+                let after = submission.dedupJob == nil ? "the reduce" : "the dedup tasks and the reduce"
+                let what = unfinished.isEmpty ? "\(after) only (every unit is committed)"
+                    : "map task(s) \(Self.list(unfinished)) alone (they resume after their committed units), and \(after)"
                 lines.append("resubmit: the same command (`\(submission.command)`) submits \(what)")
             }
         }

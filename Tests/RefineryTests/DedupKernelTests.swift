@@ -393,4 +393,51 @@ import Testing
         let alone = growing.find(999)
         #expect(root == 40 && growing.count == 1_001 && alone == 999)
     }
+
+    @Test("a resolver over bucket numbers (the dedup phase's band files) decides exactly as one over band hashes")
+    func numberedBucketsDecideAlike() {
+        let location = SourceLocation(file: "f")
+        // Groups of near-duplicates (one word in 60 changed), exact repeats, short texts without bands, and strangers.
+        var texts: [String] = []
+        for group in 0..<40 {
+            let base = Self.randomWords(60, seed: UInt64(100 + group))
+            for variant in 0..<(group % 4) {
+                var words = base
+                words[(variant * 17 + group) % words.count] = "changed\(variant)"
+                texts.append(words.joined(separator: " "))
+            }
+            texts.append(base.joined(separator: " "))
+            if group % 5 == 0 { texts.append(base.joined(separator: " ")) }
+            if group % 7 == 0 { texts.append("") }   // no shingles: no bands
+        }
+        for policy in [DedupStage.Survivor.first, .bestQuality] {
+            var stage = DedupStage()
+            stage.verify = .estimate
+            stage.survivor = policy
+            let keys = texts.enumerated().map { index, text -> DedupKeys? in
+                var view = RecordView()
+                return stage.keys(of: Record(id: "r\(index)", source: "s", text: text, location: location), view: &view)
+            }
+            #expect(keys.contains { $0?.bands.isEmpty == true }, "some records have no bands")
+            // The dedup phase: bucket numbers per band, split between two tasks (bands 0, 2, 4… and 1, 3, 5…).
+            let bands = stage.hasher.bands
+            var numberings = (0..<bands).map { _ in BandBucketNumbering() }
+            var numbers: [[UInt32]] = []
+            for key in keys {
+                numbers.append((0..<bands).map { band in key.map { $0.bands.isEmpty ? UInt32.max : numberings[band].number($0.bands[band]) } ?? .max })
+            }
+            var hashed = DedupResolver(stage: stage)
+            var numbered = DedupResolver(stage: stage, bucketCounts: numberings.map(\.buckets))
+            for (index, key) in keys.enumerated() {
+                let quality = Double((index * 37) % 11) / 10
+                hashed.add(key, quality: quality, id: "r\(index)")
+                numbered.add(key, buckets: numbers[index], quality: quality, id: "r\(index)")
+            }
+            let expected = hashed.decisions()
+            #expect(expected.filter { if case .nearDuplicate = $0 { true } else { false } }.count >= 20, "the texts hold near duplicates")
+            #expect(expected.filter { if case .exactDuplicate = $0 { true } else { false } }.count >= 8, "and exact ones")
+            #expect(numbered.decisions() == expected, "\(policy)")
+            #expect(numbered.indexBytesPerRecord < hashed.indexBytesPerRecord, "the numbered index is the smaller")
+        }
+    }
 }

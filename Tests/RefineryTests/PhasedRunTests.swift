@@ -80,6 +80,84 @@ import Testing
         #expect(done.stderr.contains("dataset already complete"), "\(done.stderr)")
     }
 
+    func dedupTask(_ corpus: Corpus, _ task: Int, of count: Int) throws -> (status: Int32, stdout: String, stderr: String) {
+        try refinery(["run", corpus.spec, "--phase", "dedup", "--task-index", "\(task)", "--task-count", "\(count)"])
+    }
+
+    /// The `dedup_band_files` of the dataset's stats.json: how many dedup tasks' band files the reduce used.
+    func bandFilesUsed(_ corpus: Corpus) throws -> Int? {
+        let data = try Data(contentsOf: URL(fileURLWithPath: corpus.output + "/stats.json"))
+        return (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["dedup_band_files"] as? Int
+    }
+
+    @Test("map, then dedup tasks sharing the LSH bands, then the reduce: the local executor's dataset, byte for byte")
+    func dedupPhaseEqualsLocal() throws {
+        let corpus = try Corpus(files: 10, lines: 30)
+        defer { corpus.folder.cleanup() }
+        let local = try refinery(["run", corpus.spec, "--workers", "2"])
+        #expect(local.status == 0, "\(local.stderr)")
+        let expected = try corpus.datasetFiles()
+        #expect(try bandFilesUsed(corpus) == nil, "a local run has no dedup phase")
+
+        for (maps, dedups) in [(2, 1), (3, 3), (2, 16)] {   // 16 tasks for 14 bands: two number none
+            corpus.reset()
+            for task in 0..<maps { #expect(try mapTask(corpus, task, of: maps).status == 0) }
+            var bands: [Int] = []
+            for task in 0..<dedups {
+                let result = try dedupTask(corpus, task, of: dedups)
+                #expect(result.status == 0, "dedup task \(task) of \(dedups): \(result.stderr)")
+                if let match = result.stderr.firstMatch(of: /bands ([0-9,]+), (\d+) records/) {
+                    bands += match.1.split(separator: ",").map { Int($0)! }
+                    #expect(Int(match.2)! > 0)
+                } else {
+                    #expect(task >= 14 && result.stderr.contains("no band left for this task"), "\(result.stderr)")
+                }
+            }
+            #expect(bands.sorted() == Array(0..<14), "every band numbered by exactly one of \(dedups) tasks")
+            #expect(!FileManager.default.fileExists(atPath: corpus.folder.path + "/out/catalog.sqlite"), "dedup tasks do not write the catalog")
+            let again = try dedupTask(corpus, 0, of: dedups)
+            #expect(again.stderr.contains("nothing to do: an earlier attempt of this task wrote its band file"), "\(again.stderr)")
+            let reduce = try refinery(["run", corpus.spec, "--phase", "reduce", "--workers", "1"])
+            #expect(reduce.status == 0, "\(reduce.stderr)")
+            #expect(try bandFilesUsed(corpus) == dedups, "the reduce resolved over the \(dedups) band files")
+            let files = try corpus.datasetFiles()
+            #expect(files.keys.sorted() == expected.keys.sorted())
+            for (name, bytes) in expected { #expect(files[name] == bytes, "\(name) differs with \(maps) map and \(dedups) dedup tasks") }
+            #expect(!FileManager.default.fileExists(atPath: corpus.output + "/.work"), "the reduce removes the band files with the committed work")
+        }
+    }
+
+    @Test("a dedup task refuses before the map phase is done; the reduce does without band files that are missing or damaged")
+    func dedupPhaseIncomplete() throws {
+        let corpus = try Corpus(files: 6, lines: 30)
+        defer { corpus.folder.cleanup() }
+        #expect(try refinery(["run", corpus.spec]).status == 0)
+        let expected = try corpus.datasetFiles()
+
+        for damage in ["a missing task", "a cut file"] {
+            corpus.reset()
+            #expect(try mapTask(corpus, 0, of: 2).status == 0)
+            let early = try dedupTask(corpus, 0, of: 2)
+            #expect(early.status == 64, "\(early.stderr)")
+            #expect(early.stderr.contains("the map phase is not finished: 3 of 6 unit(s) are not committed"), "\(early.stderr)")
+            #expect(try mapTask(corpus, 1, of: 2).status == 0)
+            #expect(try dedupTask(corpus, 0, of: 2).status == 0)
+            if damage == "a cut file" {
+                #expect(try dedupTask(corpus, 1, of: 2).status == 0)
+                let folder = corpus.output + "/.work/dedup"
+                let version = try #require(try FileManager.default.contentsOfDirectory(atPath: folder).first)
+                let path = "\(folder)/\(version)/bands-1-of-2.bin"
+                let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+                try bytes.prefix(bytes.count - 3).write(to: URL(fileURLWithPath: path))
+            }
+            let reduce = try refinery(["run", corpus.spec, "--phase", "reduce"])
+            #expect(reduce.status == 0, "\(reduce.stderr)")
+            #expect(reduce.stderr.contains("band files are not used"), "\(damage): \(reduce.stderr)")
+            #expect(try bandFilesUsed(corpus) == nil)
+            #expect(try corpus.datasetFiles() == expected, "\(damage): the same dataset, from the band hashes")
+        }
+    }
+
     @Test("a plain run reuses the units map tasks committed and reads the rest itself")
     func plainRunAfterSomeTasks() throws {
         let corpus = try Corpus(files: 10, lines: 30)
@@ -104,7 +182,9 @@ import Testing
             (["--phase", "map"], "--phase map needs --task-index I and --task-count N"),
             (["--phase", "map", "--task-index", "4", "--task-count", "4"], "--task-index must be from 0 to 3"),
             (["--phase", "map", "--task-index", "0", "--task-count", "0"], "--task-count must be at least 1"),
-            (["--task-index", "1"], "--task-index and --task-count go with --phase map"),
+            (["--task-index", "1"], "--task-index and --task-count go with --phase map or --phase dedup"),
+            (["--phase", "dedup"], "--phase dedup needs --task-index I and --task-count N"),
+            (["--phase", "dedup", "--task-index", "2", "--task-count", "2"], "--task-index must be from 0 to 1"),
             (["--executor", "slurm", "--phase", "reduce"], "--executor slurm submits every phase"),
             (["--executor", "slurm", "--tasks", "0"], "--tasks must be at least 1"),
             (["--executor", "slurm", "--time", "2 h"], "--time takes one sbatch value without spaces"),

@@ -133,5 +133,9 @@ struct Migration: Sendable {
             );
             CREATE INDEX submissions_by_dataset ON submissions (dataset, version);
             """),
+        Migration(version: 6, name: "submissions_dedup_phase", sql: """
+            ALTER TABLE submissions ADD COLUMN dedup_job TEXT;
+            ALTER TABLE submissions ADD COLUMN dedup_tasks INTEGER NOT NULL DEFAULT 0;
+            """),
     ]
 }

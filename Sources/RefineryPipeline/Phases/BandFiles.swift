@@ -19,7 +19,7 @@ enum BandFiles {
         ((UnitStore.folder(root: root) as NSString).appendingPathComponent("dedup") as NSString).appendingPathComponent(version)
     }
 
-    static func path(root: String, version: String, task: Int, count: Int) -> String {
+    static func path(root: String, version: String, task: Int, of count: Int) -> String {
         (directory(root: root, version: version) as NSString).appendingPathComponent("bands-\(task)-of-\(count).bin")
     }
 

@@ -45,7 +45,7 @@ extension Engine {
         try RunSession.checkExpectedVersion(plan, options)
         let root = plan.spec.output.root
         var result = DedupTaskResult(task: task, taskCount: count)
-        result.file = BandFiles.path(root: root, version: plan.version, task: task, count: count)
+        result.file = BandFiles.path(root: root, version: plan.version, task: task, of: count)
         if !options.force, let existing = try? Manifest.read(directory: plan.directory), existing.version == plan.version {
             result.nothingToDo = "dataset already complete at \(plan.directory) (version \(plan.version))"
             return result

@@ -6,14 +6,16 @@ import RefineryRecords
 import RefineryShards
 
 /// `refinery run SPEC --executor slurm`: the run's phases handed to Slurm, which schedules them; Refinery does not.
-/// It writes two batch scripts and submits them: a job array of the map tasks that are not done yet (one array
-/// task per map task: `refinery run SPEC --phase map --task-index $SLURM_ARRAY_TASK_ID --task-count N`), and the
-/// reduce (`--phase reduce`), which waits for the whole array with `--dependency=afterok`. The submission is
-/// recorded in the catalog for `refinery status`.
+/// It writes the batch scripts and submits them: a job array of the map tasks that are not done yet (one array
+/// task per map task: `refinery run SPEC --phase map --task-index $SLURM_ARRAY_TASK_ID --task-count N`); when the
+/// spec looks for near duplicates, a job array of dedup tasks (`--phase dedup`, the LSH bands shared among at most
+/// N tasks), which waits for the whole map array with `--dependency=afterok`; and the reduce (`--phase reduce`),
+/// which waits for the array before it. The submission is recorded in the catalog for `refinery status`.
 ///
 /// Submitting again after a failure resubmits only the map tasks whose units are not all committed (a task that
-/// finished is never redone; a failed one resumes from the units it committed) and a new reduce; the earlier
-/// reduce, which can never start, is cancelled.
+/// finished is never redone; a failed one resumes from the units it committed), the dedup array (a dedup task whose
+/// band file is written does nothing) and a new reduce; the earlier jobs that wait for a failed task, and can never
+/// start, are cancelled.
 public struct SlurmExecutor {
     /// What Slurm is asked for.
     public struct Settings: Sendable {
@@ -43,7 +45,7 @@ public struct SlurmExecutor {
     public struct Outcome: Sendable {
         /// Recorded in the catalog (nil when nothing was submitted: the dataset is complete).
         public var submission: Catalog.Submission?
-        /// Earlier reduce jobs cancelled because a map task they waited for had failed.
+        /// Earlier dedup and reduce jobs cancelled because a task they waited for had failed ("dedup job 12").
         public var cancelled: [String] = []
         /// The dataset folder already holds this version.
         public var upToDate = false
@@ -98,10 +100,11 @@ public struct SlurmExecutor {
         // Submissions of other versions share the `.work` folder (its reduce removes it): refused while active too.
         var cancelled: [String] = []
         for earlier in try catalog.submissions(dataset: dataset) {
-            let states = try SlurmCommand.states(of: [earlier.mapJob, earlier.reduceJob].compactMap { $0 })
+            let states = try SlurmCommand.states(of: [earlier.mapJob, earlier.dedupJob, earlier.reduceJob].compactMap { $0 })
             let mapStates = states.filter { $0.key.hasPrefix("\(earlier.mapJob ?? "-")_") }.map(\.value)
+            let dedupStates = states.filter { $0.key.hasPrefix("\(earlier.dedupJob ?? "-")_") || $0.key == earlier.dedupJob }.map(\.value)
             if earlier.version != plan.version {
-                if mapStates.contains(where: \.isActive) || states[earlier.reduceJob]?.isActive == true {
+                if mapStates.contains(where: \.isActive) || dedupStates.contains(where: \.isActive) || states[earlier.reduceJob]?.isActive == true {
                     throw RefineryError(.busy, "submission \(earlier.id) of \(dataset)@\(earlier.version) is still queued or running, and shares "
                         + "the committed work folder with this one; wait for it (`refinery status \(earlier.id)`), or cancel its jobs with scancel")
                 }
@@ -111,14 +114,27 @@ public struct SlurmExecutor {
                 throw RefineryError(.busy, "submission \(earlier.id) of \(dataset)@\(plan.version) still has map tasks queued or running "
                     + "(job \(earlier.mapJob ?? "")); wait for them (`refinery status \(earlier.id)`), or cancel them with scancel first")
             }
+            // Dedup tasks and the reduce still pending behind a failed task can never start: cancelled. Any other
+            // active one is waited for.
+            let mapFailed = mapStates.contains(where: \.isFailed)
+            if let dedupJob = earlier.dedupJob, dedupStates.contains(where: \.isActive) {
+                let neverStarts = dedupStates.allSatisfy { !$0.isActive || ($0.state == "PENDING" && ($0.reason == "DependencyNeverSatisfied" || mapFailed)) }
+                guard neverStarts else {
+                    throw RefineryError(.busy, "submission \(earlier.id) still has dedup tasks queued or running (job \(dedupJob)); "
+                        + "wait for them (`refinery status \(earlier.id)`), or cancel them with scancel first")
+                }
+                _ = try SlurmCommand.run("scancel", [dedupJob])
+                cancelled.append("dedup job \(dedupJob)")
+            }
             if let reduce = states[earlier.reduceJob], reduce.isActive {
-                let neverStarts = reduce.reason == "DependencyNeverSatisfied" || mapStates.contains(where: \.isFailed)
+                let neverStarts = reduce.reason == "DependencyNeverSatisfied" || mapFailed || dedupStates.contains(where: \.isFailed)
+                    || earlier.dedupJob.map { cancelled.contains("dedup job \($0)") } == true
                 guard reduce.state == "PENDING", neverStarts else {
                     throw RefineryError(.busy, "submission \(earlier.id)'s reduce job \(earlier.reduceJob) is \(reduce.state.lowercased()); "
                         + "wait for it (`refinery status \(earlier.id)`), or cancel it with scancel first")
                 }
                 _ = try SlurmCommand.run("scancel", [earlier.reduceJob])
-                cancelled.append(earlier.reduceJob)
+                cancelled.append("reduce job \(earlier.reduceJob)")
             }
         }
         // Only now, with nothing of an earlier submission running: --restart discards the committed work.
@@ -136,11 +152,20 @@ public struct SlurmExecutor {
         let specPath = URL(fileURLWithPath: plan.spec.file).standardizedFileURL.path
         let mapScript = (folder as NSString).appendingPathComponent("map-\(id).sbatch")
         let reduceScript = (folder as NSString).appendingPathComponent("reduce-\(id).sbatch")
+        let dedupScript = (folder as NSString).appendingPathComponent("dedup-\(id).sbatch")
+        // The dedup phase: the LSH bands shared among as many tasks as map tasks, at most one band each.
+        let dedupTasks = plan.dedup.map { $0.near ? min(settings.tasks, $0.hasher.bands) : 0 } ?? 0
         let pin = ["--expect-version", plan.version]
         try write(Self.script(phase: "map", settings: settings,
                               command: [settings.binary, "run", specPath, "--phase", "map", "--task-index", "$SLURM_ARRAY_TASK_ID",
                                         "--task-count", "\(settings.tasks)", "--workers", "\(settings.cpusPerTask)"] + pin + flags(reduce: false)),
                   to: mapScript)
+        if dedupTasks > 0 {
+            try write(Self.script(phase: "dedup", settings: settings,
+                                  command: [settings.binary, "run", specPath, "--phase", "dedup", "--task-index", "$SLURM_ARRAY_TASK_ID",
+                                            "--task-count", "\(dedupTasks)"] + pin + flags(reduce: false)),
+                      to: dedupScript)
+        }
         try write(Self.script(phase: "reduce", settings: settings,
                               command: [settings.binary, "run", specPath, "--phase", "reduce", "--workers", "\(settings.cpusPerTask)"]
                                   + pin + flags(reduce: true)),
@@ -156,22 +181,32 @@ public struct SlurmExecutor {
                 "--parsable", "--array=\(ArraySpec.text(pending))", "--job-name=refinery-map-\(name)",
                 "--output=\(logPath("map-\(id)-"))%a.out", mapScript]))
         }
-        var reduceArguments = ["--parsable", "--job-name=refinery-reduce-\(name)", "--output=\(logPath("reduce-\(id).out"))"]
-        if let mapJob { reduceArguments.append("--dependency=afterok:\(mapJob)") }
+        var dedupJob: String?
         let reduceJob: String
         do {
-            reduceJob = try SlurmCommand.jobID(fromParsable: SlurmCommand.run("sbatch", reduceArguments + [reduceScript]))
+            if dedupTasks > 0 {
+                var arguments = ["--parsable", "--array=0-\(dedupTasks - 1)", "--job-name=refinery-dedup-\(name)",
+                                 "--output=\(logPath("dedup-\(id)-"))%a.out"]
+                if let mapJob { arguments.append("--dependency=afterok:\(mapJob)") }
+                dedupJob = try SlurmCommand.jobID(fromParsable: SlurmCommand.run("sbatch", arguments + [dedupScript]))
+            }
+            var arguments = ["--parsable", "--job-name=refinery-reduce-\(name)", "--output=\(logPath("reduce-\(id).out"))"]
+            if let before = dedupJob ?? mapJob { arguments.append("--dependency=afterok:\(before)") }
+            reduceJob = try SlurmCommand.jobID(fromParsable: SlurmCommand.run("sbatch", arguments + [reduceScript]))
         } catch {
-            if let mapJob { _ = try? SlurmCommand.run("scancel", [mapJob]) }
+            for job in [dedupJob, mapJob].compactMap({ $0 }) { _ = try? SlurmCommand.run("scancel", [job]) }
             throw error
         }
         var submission = Catalog.Submission(
             executor: "slurm", dataset: dataset, version: plan.version, specPath: specPath, specHash: specHash,
             outputDirectory: plan.directory, workRoot: root, taskCount: settings.tasks, taskUnits: shares.map { $0.map(\.key) },
             mapTasks: pending, mapJob: mapJob, reduceJob: reduceJob, scriptsDirectory: folder, command: options.command)
+        submission.dedupJob = dedupJob
+        submission.dedupTasks = dedupTasks
         submission.id = try catalog.recordSubmission(submission)
         logger.info("submitted to slurm", metadata: ["submission": "\(submission.id)", "map.job": "\(mapJob ?? "-")",
-                                                     "map.tasks": "\(ArraySpec.text(pending))", "reduce.job": "\(reduceJob)"])
+                                                     "map.tasks": "\(ArraySpec.text(pending))", "dedup.job": "\(dedupJob ?? "-")",
+                                                     "reduce.job": "\(reduceJob)"])
         return Outcome(submission: submission, cancelled: cancelled)
     }
 

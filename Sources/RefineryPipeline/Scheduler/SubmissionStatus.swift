@@ -22,8 +22,18 @@ public struct SubmissionStatus: Sendable {
         public var isDone: Bool { committed == units }
     }
 
+    /// One task of the dedup array: Slurm's state, and whether its band file is written.
+    public struct DedupTask: Sendable {
+        public var index: Int
+        public var state: String?
+        public var reason: String?
+        public var written: Bool
+    }
+
     public var submission: Catalog.Submission
     public var tasks: [Task]
+    /// The dedup array's tasks (none when the submission has no dedup phase).
+    public var dedupTasks: [DedupTask] = []
     public var reduceState: String?
     public var reduceReason: String?
     public var reduceLog: String
@@ -40,7 +50,7 @@ public struct SubmissionStatus: Sendable {
     public static func read(_ submission: Catalog.Submission, catalog: Catalog) throws -> SubmissionStatus {
         let written = try catalog.version(dataset: submission.dataset, version: submission.version)
         let committed = written != nil ? nil : try UnitStore.committedKeys(root: submission.workRoot, specHash: submission.specHash, catalog: catalog)
-        let states = (try? SlurmCommand.states(of: [submission.mapJob, submission.reduceJob].compactMap { $0 })) ?? [:]
+        let states = (try? SlurmCommand.states(of: [submission.mapJob, submission.dedupJob, submission.reduceJob].compactMap { $0 })) ?? [:]
         let logs = (submission.scriptsDirectory as NSString).appendingPathComponent("logs")
         let tasks = submission.taskUnits.enumerated().map { index, keys in
             let state = submission.mapJob.flatMap { states["\($0)_\(index)"] }
@@ -49,8 +59,14 @@ public struct SubmissionStatus: Sendable {
                         log: submission.mapTasks.contains(index) ? "\(logs)/map-\(submission.id)-\(index).out" : nil,
                         failed: state?.isFailed ?? false, active: state?.isActive ?? false)
         }
+        let dedupTasks = (0..<submission.dedupTasks).map { index in
+            let state = submission.dedupJob.flatMap { states["\($0)_\(index)"] }
+            let file = BandFiles.path(root: submission.workRoot, version: submission.version, task: index, of: submission.dedupTasks)
+            return DedupTask(index: index, state: state?.state, reason: state?.reason,
+                             written: written != nil || BandFiles.trailer(at: file)?.0.specHash == submission.specHash)
+        }
         let reduce = states[submission.reduceJob]
-        return SubmissionStatus(submission: submission, tasks: tasks, reduceState: reduce?.state, reduceReason: reduce?.reason,
-                                reduceLog: "\(logs)/reduce-\(submission.id).out", written: written)
+        return SubmissionStatus(submission: submission, tasks: tasks, dedupTasks: dedupTasks, reduceState: reduce?.state,
+                                reduceReason: reduce?.reason, reduceLog: "\(logs)/reduce-\(submission.id).out", written: written)
     }
 }
