@@ -50,6 +50,10 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "With --phase: refuse to run unless the spec and inputs give this dataset version (job scripts pin the submission's).")
     var expectVersion: String?
 
+    @Option(name: .long, help: ArgumentHelp("With --phase: the inputs' fingerprints a submission recorded (job scripts pass its inputs-S.json); "
+        + "a file whose size and modification time match is not read again to fingerprint it.", valueName: "FILE"))
+    var inputHashes: String?
+
     @Option(name: .long, help: "With --executor slurm: map tasks (the array's size; default 4).")
     var tasks: Int?
 
@@ -97,6 +101,7 @@ struct Run: ParsableCommand {
             throw ValidationError("--restart discards every task's committed work: pass it to the submission (--executor slurm) or a run without --phase, not to one phase")
         }
         if expectVersion != nil && phase == nil { throw ValidationError("--expect-version goes with --phase") }
+        if inputHashes != nil && phase == nil { throw ValidationError("--input-hashes goes with --phase") }
     }
 
     func run() throws {
@@ -104,7 +109,7 @@ struct Run: ParsableCommand {
         let plan: RunPlan
         do {
             let loaded = try PipelineSpec.load(path: spec)
-            plan = try RunPlan.make(spec: loaded)
+            plan = try RunPlan.make(spec: loaded, known: try inputHashes.map(InputHashes.read))
         } catch let error as RefineryError {
             printError("error: \(error)")
             throw ExitCode(Self.exitCode(error))

@@ -1,6 +1,8 @@
 import Foundation
 @testable import RefineryPipeline
 import RefineryCatalog
+import RefineryShards
+import RefinerySpec
 import Testing
 
 /// A run split into phases (map tasks, then the reduce), as Slurm or any scheduler runs it, with the real binary:
@@ -158,6 +160,37 @@ import Testing
         }
     }
 
+    @Test("a task given the submission's input hashes takes them for files whose size and mtime match, and hashes a touched file again")
+    func inputHashes() throws {
+        let corpus = try Corpus(files: 4, lines: 10)
+        defer { corpus.folder.cleanup() }
+        #expect(try refinery(["run", corpus.spec]).status == 0)
+        let version = try Manifest.read(directory: corpus.output).version
+        corpus.reset()
+        let plan = try RunPlan.make(spec: try PipelineSpec.load(path: corpus.spec))
+        var hashes = InputHashes(plan: plan)
+        let path = corpus.folder.path + "/inputs.json"
+        try hashes.write(to: path)
+        let task = ["run", corpus.spec, "--phase", "map", "--task-index", "0", "--task-count", "2", "--expect-version", version,
+                    "--input-hashes", path]
+        let good = try refinery(task)
+        #expect(good.status == 0, "\(good.stderr)")
+
+        // A recorded hash that is wrong, for a file whose stamp matches: taken as it is (the file is not read), so the
+        // version differs and the pin stops the task. That is the proof the task did not hash the file itself.
+        let victim = plan.files[1].path
+        hashes.files[victim]!.xxh3 = "0000000000000001"
+        try hashes.write(to: path)
+        let trusted = try refinery(task)
+        #expect(trusted.status == 64, "\(trusted.stderr)")
+        #expect(trusted.stderr.contains("this task was submitted for version \(version)"), "\(trusted.stderr)")
+        // Touched, the file is hashed again: its true hash gives the submission's version back.
+        let later = Date(timeIntervalSinceNow: 5)
+        try FileManager.default.setAttributes([.modificationDate: later], ofItemAtPath: victim)
+        let touched = try refinery(task)
+        #expect(touched.status == 0, "\(touched.stderr)")
+    }
+
     @Test("a plain run reuses the units map tasks committed and reads the rest itself")
     func plainRunAfterSomeTasks() throws {
         let corpus = try Corpus(files: 10, lines: 30)
@@ -192,6 +225,8 @@ import Testing
             (["--tasks", "8"], "--tasks, --partition, --time and --mem go with --executor slurm"),
             (["--phase", "reduce", "--restart"], "--restart discards every task's committed work"),
             (["--expect-version", "v-1"], "--expect-version goes with --phase"),
+            (["--input-hashes", "inputs.json"], "--input-hashes goes with --phase"),
+            (["--phase", "reduce", "--input-hashes", "missing.json"], "cannot read the input hashes file"),
             (["--phase", "reduce", "--expect-version", "v-0000"], "this task was submitted for version v-0000"),
             (["--phase", "shuffle"], "The value 'shuffle' is invalid for '--phase"),
         ]

@@ -76,9 +76,8 @@ extension Engine {
             var numbers = [UInt32](repeating: 0, count: result.bands.count)
             for unit in units {
                 let record = committed[unit.key]!
-                let (outputs, _) = try UnitStore.load(CommittedUnit(file: record.file, fileXXH3: record.fileXXH3, batches: record.batches),
-                                                      firstBatch: 0, sourceIndex: unit.sourceIndex)
-                for output in outputs {
+                let committedUnit = CommittedUnit(file: record.file, fileXXH3: record.fileXXH3, batches: record.batches)
+                _ = try UnitStore.forEachOutput(committedUnit, firstBatch: 0, sourceIndex: unit.sourceIndex) { output in
                     for entry in output.spill?.entries ?? [] {
                         digest.add(entry.dedup)
                         if let bands = entry.dedup?.bands, bands.count == dedup.hasher.bands {

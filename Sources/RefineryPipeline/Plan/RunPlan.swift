@@ -38,9 +38,11 @@ public struct RunPlan: Sendable {
     public var directory: String { spec.output.directory.replacingOccurrences(of: "{version}", with: version) }
 
     /// Builds the plan for a spec.
+    /// - Parameter known: input hashes recorded earlier (a submission's, ``InputHashes``): a file whose size and
+    ///   modification time are the recorded ones is not read again to fingerprint it.
     /// - Throws: ``RefineryError`` naming the spec line or file of the first problem: unknown reader or stage,
     ///   bad parameter, a glob matching nothing, an unreadable file.
-    public static func make(spec: PipelineSpec) throws -> RunPlan {
+    public static func make(spec: PipelineSpec, known: InputHashes? = nil) throws -> RunPlan {
         let formats = try spec.sources.map { try ReaderRegistry.format(for: $0) }
         // Global stages come after every per-record stage: they see what the others kept.
         var perRecord: [StageSpec] = []
@@ -80,7 +82,7 @@ public struct RunPlan: Sendable {
                         throw source.node.error("\(other) and \(match.path) would both give ids '\(source.name)/\(match.relativePath):N'; "
                             + "split them into two sources, or use one glob over their common folder (e.g. 'in/**/*.jsonl')")
                     }
-                    let (size, modified, hash) = try fingerprint(match.path)
+                    let (size, modified, hash) = try fingerprint(match.path, known: known)
                     files.append(InputFile(sourceIndex: sourceIndex, path: match.path, relativePath: match.relativePath,
                                            size: size, modified: modified))
                     fingerprints.append(InputFingerprint(source: source.name, path: relative(match.path, to: spec.baseDirectory),
@@ -135,10 +137,15 @@ public struct RunPlan: Sendable {
         return plan
     }
 
-    /// Size, mtime and XXH3 of a file's bytes.
-    static func fingerprint(_ path: String) throws -> (Int, Double, UInt64) {
+    /// Size, mtime and XXH3 of a file's bytes; the XXH3 `known` recorded when the size and mtime are the recorded
+    /// ones (the rule by which a run already trusts that a file did not change while it was read).
+    static func fingerprint(_ path: String, known: InputHashes? = nil) throws -> (Int, Double, UInt64) {
         guard let stamp = stamp(path) else {
             throw RefineryError(.input, "cannot stat: \(String(cString: strerror(errno)))", at: SourceLocation(file: path))
+        }
+        if let recorded = known?.files[path], recorded.size == stamp.size, recorded.modified == stamp.modified,
+           let hash = UInt64(recorded.xxh3, radix: 16) {
+            return (stamp.size, stamp.modified, hash)
         }
         return (stamp.size, stamp.modified, try contentHash(path))
     }

@@ -153,9 +153,12 @@ public struct SlurmExecutor {
         let mapScript = (folder as NSString).appendingPathComponent("map-\(id).sbatch")
         let reduceScript = (folder as NSString).appendingPathComponent("reduce-\(id).sbatch")
         let dedupScript = (folder as NSString).appendingPathComponent("dedup-\(id).sbatch")
+        // The inputs' fingerprints, so that no task reads every input to fingerprint it again.
+        let hashesFile = (folder as NSString).appendingPathComponent("inputs-\(id).json")
+        try InputHashes(plan: self.plan).write(to: hashesFile)
         // The dedup phase: the LSH bands shared among as many tasks as map tasks, at most one band each.
         let dedupTasks = plan.dedup.map { $0.near ? min(settings.tasks, $0.hasher.bands) : 0 } ?? 0
-        let pin = ["--expect-version", plan.version]
+        let pin = ["--expect-version", plan.version, "--input-hashes", hashesFile]
         try write(Self.script(phase: "map", settings: settings,
                               command: [settings.binary, "run", specPath, "--phase", "map", "--task-index", "$SLURM_ARRAY_TASK_ID",
                                         "--task-count", "\(settings.tasks)", "--workers", "\(settings.cpusPerTask)"] + pin + flags(reduce: false)),

@@ -181,10 +181,23 @@ final class UnitStore {
     /// Reads a committed unit back: its batch outputs, numbered from `firstBatch`, and its end.
     /// - Throws: ``RefineryError`` (code `integrity`) when the file does not match the hash the catalog recorded.
     static func load(_ record: CommittedUnit, firstBatch: Int, sourceIndex: Int) throws -> ([BatchOutput], UnitEnd) {
-        guard let data = FileManager.default.contents(atPath: record.file) else {
-            throw RefineryError(.integrity, "cannot read the committed work unit", at: SourceLocation(file: record.file))
-        }
-        let bytes = [UInt8](data)
+        var outputs: [BatchOutput] = []
+        let end = try forEachOutput(record, firstBatch: firstBatch, sourceIndex: sourceIndex) { outputs.append($0) }
+        return (outputs, end)
+    }
+
+    /// Reads a committed unit back one batch output at a time, for a reader that needs only part of each (a dedup
+    /// task: the spilled records' keys), so that one batch's decoded output is held at a time, not the unit's.
+    /// - Returns: the unit's end.
+    /// - Throws: as ``load(_:firstBatch:sourceIndex:)``, and what `body` throws.
+    static func forEachOutput(_ record: CommittedUnit, firstBatch: Int, sourceIndex: Int, _ body: (BatchOutput) throws -> Void) throws -> UnitEnd {
+        // The file's bytes, without keeping the Data they came in beside them.
+        let bytes: [UInt8] = try {
+            guard let data = FileManager.default.contents(atPath: record.file) else {
+                throw RefineryError(.integrity, "cannot read the committed work unit", at: SourceLocation(file: record.file))
+            }
+            return [UInt8](data)
+        }()
         guard XXH3.hex(XXH3.hash(bytes)) == record.fileXXH3 else {
             throw RefineryError(.integrity, "the committed work unit does not match the XXH3 the catalog recorded (\(record.fileXXH3)); "
                 + "run again with --restart to redo all units", at: SourceLocation(file: record.file))
@@ -192,20 +205,21 @@ final class UnitStore {
         do {
             guard bytes.starts(with: magic) else { throw UnitFileError.badHeader }
             var reader = ByteReader(bytes, offset: magic.count)
-            var outputs: [BatchOutput] = []
+            var batches = 0
             while true {
                 let tag = try reader.int()
                 switch UInt8(truncatingIfNeeded: tag) {
                 case batchTag:
-                    outputs.append(try reader.batchOutput(index: firstBatch + outputs.count, sourceIndex: sourceIndex))
+                    try body(try reader.batchOutput(index: firstBatch + batches, sourceIndex: sourceIndex))
+                    batches += 1
                 case endTag:
                     var end = UnitEnd()
                     end.counts.lines = try reader.int()
                     end.counts.blankLines = try reader.int()
                     end.counts.bytes = try reader.int()
                     end.batches = try reader.int()
-                    guard end.batches == outputs.count, reader.isAtEnd else { throw UnitFileError.truncated(at: reader.offset) }
-                    return (outputs, end)
+                    guard end.batches == batches, reader.isAtEnd else { throw UnitFileError.truncated(at: reader.offset) }
+                    return end
                 default:
                     throw UnitFileError.unknownEntry(UInt8(truncatingIfNeeded: tag))
                 }
