@@ -36,13 +36,9 @@ extension Engine {
             throw RefineryError(.usage, "a dedup task needs a task index from 0 to the task count - 1 (got \(options.phase))")
         }
         let started = Date()
-        let dataset = plan.spec.output.dataset
-        let lock = try RunLock.acquire(catalogPath: plan.spec.catalogPath, dataset: "\(dataset).dedup-\(task)-of-\(count)") { nil }
-        defer { lock.release() }
-        var plan = self.plan
-        let catalog = FileManager.default.fileExists(atPath: plan.spec.catalogPath) ? try Catalog.openReadOnly(path: plan.spec.catalogPath) : nil
-        if let catalog { plan = try RunSession.incrementalPlan(plan, catalog: catalog, full: options.full) }
-        try RunSession.checkExpectedVersion(plan, options)
+        let start = try startTask("dedup", task: task, of: count)
+        defer { start.lock.release() }
+        let (plan, catalog) = (start.plan, start.catalog)
         let root = plan.spec.output.root
         var result = DedupTaskResult(task: task, taskCount: count)
         result.file = BandFiles.path(root: root, version: plan.version, task: task, of: count)

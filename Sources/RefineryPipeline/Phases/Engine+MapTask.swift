@@ -34,14 +34,10 @@ extension Engine {
             throw RefineryError(.usage, "a map task needs a task index from 0 to the task count - 1 (got \(options.phase))")
         }
         let started = Date()
+        let start = try startTask("map", task: task, of: count)
+        defer { start.lock.release() }
+        let plan = start.plan
         let dataset = plan.spec.output.dataset
-        let lock = try RunLock.acquire(catalogPath: plan.spec.catalogPath, dataset: "\(dataset).map-\(task)-of-\(count)") { nil }
-        defer { lock.release() }
-        var plan = self.plan
-        if FileManager.default.fileExists(atPath: plan.spec.catalogPath) {
-            plan = try RunSession.incrementalPlan(plan, catalog: try Catalog.openReadOnly(path: plan.spec.catalogPath), full: options.full)
-        }
-        try RunSession.checkExpectedVersion(plan, options)
         let work = UnitStore.folder(root: plan.spec.output.root)
         let all = WorkUnit.units(of: plan)
         let share = TaskPartition.assign(all, tasks: count)[task].map { all[$0] }
