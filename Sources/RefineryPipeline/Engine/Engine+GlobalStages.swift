@@ -12,8 +12,45 @@ extension Engine {
     /// until the manifest is written).
     /// - Returns: what the run's `stats.json` should say about them (memory of the dedup index, spill size).
     func finishGlobalStages(spill: SpillFile, writer: DatasetWriter, monitor: RunMonitor) throws -> [String: Any] {
+        let resolution = try resolveGlobalStages(spill.entries, shingles: spill.shingles, monitor: monitor)
+        resolution.apply(to: writer)
         var stats: [String: Any] = ["spill_records": spill.entries.count, "spill_bytes": spill.batches.reduce(0) { $0 + $1.length }]
-        let entries = spill.entries
+        stats.merge(resolution.stats) { $1 }
+        let entries = spill.entries, fates = resolution.fates
+        var next = spill.batches.makeIterator()
+        try finalize(next: {
+            guard let batch = next.next() else { return nil }
+            return FinalizeJob(batch: batch, frame: try spill.frame(of: batch), entries: Array(entries[batch.entries]), fates: Array(fates[batch.entries]))
+        }, consume: { try writer.append($0) })
+        return stats
+    }
+
+    /// What the global stages decided over the whole run: every spilled record's fate, the stages' counters and
+    /// what the manifest and stats.json say about them. Made once, by the reduce or the resolve phase.
+    struct GlobalResolution {
+        var fates: [RecordFate]
+        /// The counters of dedup and balance, those the spec names.
+        var counters: [StageCounters] = []
+        var repeats = 0
+        var categoryMix: [String: CategoryMix] = [:]
+        /// For stats.json (JSON values).
+        var stats: [String: Any] = [:]
+        /// Seconds spent resolving, by phase index of the run's timings.
+        var seconds: [Int: Double] = [:]
+
+        func apply(to writer: DatasetWriter) {
+            for stage in counters { writer.setCounters(stage) }
+            writer.repeats = repeats
+            writer.categoryMix = categoryMix
+            for (phase, value) in seconds { writer.addSeconds(value, phase: phase) }
+        }
+    }
+
+    /// Resolves dedup (over the band files of a dedup phase when a complete set matches) and balance over the
+    /// spilled records in canonical order, assigns the splits, and writes this version's pending dedup index segment.
+    func resolveGlobalStages(_ entries: [SpillEntry], shingles: ShingleSets, monitor: RunMonitor) throws -> GlobalResolution {
+        var stats: [String: Any] = [:]
+        var resolution = GlobalResolution(fates: [])
         var fates = [RecordFate](repeating: .keep(copies: 1, validation: false), count: entries.count)
         var phase = plan.stages.count + 1
         if let dedup = plan.dedup {
@@ -43,7 +80,6 @@ extension Engine {
                 ?? DedupResolver(stage: dedup, published: published, expectedRecords: entries.count)
             var numbers = [UInt32](repeating: 0, count: dedup.hasher.bands)
             if dedup.near && dedup.verify == .exact {
-                let shingles = spill.shingles
                 resolver.exactJaccard = { shingles.jaccard(entries[$0], entries[$1]) }
             }
             var counters = StageCounters(name: dedup.name)
@@ -57,9 +93,9 @@ extension Engine {
                 counters.recordsIn += 1
                 counters.bytesIn += entry.contentBytes
             }
-            if let failure = spill.shingles.failure { throw failure }
+            if let failure = shingles.failure { throw failure }
             stats["dedup_verified_pairs"] = resolver.verifiedPairs
-            stats["dedup_shingle_spill_bytes"] = spill.shingles.bytes
+            stats["dedup_shingle_spill_bytes"] = shingles.bytes
             for (index, decision) in resolver.decisions().enumerated() {
                 switch decision {
                 case .keep:
@@ -91,8 +127,8 @@ extension Engine {
                     }
                 }
             }
-            writer.setCounters(counters)
-            writer.addSeconds(clock.lap(), phase: phase)
+            resolution.counters.append(counters)
+            resolution.seconds[phase, default: 0] += clock.lap()
             phase += 1
             stats["dedup_index_bytes_per_record"] = (resolver.indexBytesPerRecord * 10).rounded() / 10
             stats["dedup_sketch_bytes_per_record"] = dedup.hasher.permutations
@@ -133,9 +169,9 @@ extension Engine {
                 }
             }
             if repeats > 0 { counters.events["repeated", default: 0] += repeats }
-            writer.setCounters(counters)
-            writer.repeats = repeats
-            writer.addSeconds(clock.lap(), phase: phase)
+            resolution.counters.append(counters)
+            resolution.repeats = repeats
+            resolution.seconds[phase, default: 0] += clock.lap()
         }
         assignSplits(entries, &fates)
         if let dedup = plan.dedup, dedup.acrossVersions {
@@ -145,8 +181,15 @@ extension Engine {
             }
             stats["dedup_index_file_bytes_per_record"] = try writePendingSegment(segment)
         }
-        writer.categoryMix = categoryMix(entries, fates)
+        resolution.categoryMix = categoryMix(entries, fates)
+        resolution.fates = fates
+        resolution.stats = stats
+        return resolution
+    }
 
+    /// Writes spilled batches out as shards on every core (``FinalizeProcessor``), handing each batch's output to
+    /// `consume` in the order `next` gives the jobs.
+    func finalize(next: () throws -> FinalizeJob?, consume: @escaping (BatchOutput) throws -> Void) throws {
         let plan = self.plan
         let executor = OrderedExecutor<FinalizeJob, BatchOutput>(
             workers: options.workers, window: options.workers * 2 + 1,
@@ -163,18 +206,14 @@ extension Engine {
                     }
                 }
             },
-            consume: { try writer.append($0) })
+            consume: consume)
         do {
-            for batch in spill.batches {
-                try executor.submit(FinalizeJob(batch: batch, frame: try spill.frame(of: batch), entries: Array(entries[batch.entries]),
-                                                fates: Array(fates[batch.entries])))
-            }
+            while let job = try next() { try executor.submit(job) }
             try executor.finish()
         } catch {
             executor.shutdown()
             throw error
         }
-        return stats
     }
 
     /// Records and characters per category going into the global stages and written by them (repeats counted).
