@@ -33,14 +33,16 @@ struct Run: ParsableCommand {
     var noReport = false
 
     @Option(name: .long, help: ArgumentHelp("Run one phase: map (one map task; needs --task-index and --task-count), dedup (one task "
-        + "numbering the LSH buckets of its share of the bands, once every unit is mapped; also --task-index and --task-count) or reduce "
-        + "(dedup, balance, shards and manifest over what the map tasks committed). Default: every phase, here.", valueName: "map|dedup|reduce"))
+        + "numbering the LSH buckets of its share of the bands, once every unit is mapped; also --task-index and --task-count), resolve "
+        + "(dedup and balance decided over every record), finalize (one task making its units' shard pieces from those decisions; also "
+        + "--task-index and --task-count) or reduce (the dataset and its manifest, doing itself what no earlier phase did). "
+        + "Default: every phase, here.", valueName: "map|dedup|resolve|finalize|reduce"))
     var phase: PhaseName?
 
-    @Option(name: .long, help: "With --phase map or dedup: this task's number, from 0 to --task-count - 1.")
+    @Option(name: .long, help: "With --phase map, dedup or finalize: this task's number, from 0 to --task-count - 1.")
     var taskIndex: Int?
 
-    @Option(name: .long, help: "With --phase map: how many map tasks share the units; with --phase dedup, how many tasks share the LSH bands.")
+    @Option(name: .long, help: "With --phase map or finalize: how many tasks share the units; with --phase dedup, how many tasks share the LSH bands.")
     var taskCount: Int?
 
     @Option(name: .long, help: ArgumentHelp("Where the phases run: local (here, default) or slurm (job arrays submitted with sbatch; "
@@ -68,23 +70,23 @@ struct Run: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    enum PhaseName: String, ExpressibleByArgument, CaseIterable { case map, dedup, reduce }
+    enum PhaseName: String, ExpressibleByArgument, CaseIterable { case map, dedup, resolve, finalize, reduce }
     enum ExecutorName: String, ExpressibleByArgument, CaseIterable { case local, slurm }
 
     func validate() throws {
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1, got \(workers)") }
         switch phase {
-        case .map, .dedup:
+        case .map, .dedup, .finalize:
             guard let taskIndex, let taskCount else {
                 throw ValidationError("--phase \(phase!.rawValue) needs --task-index I and --task-count N (the task's number from 0, and how many tasks "
-                    + (phase == .map ? "share the units)" : "share the LSH bands)"))
+                    + (phase == .dedup ? "share the LSH bands)" : "share the units)"))
             }
             if taskCount < 1 { throw ValidationError("--task-count must be at least 1, got \(taskCount)") }
             if !(0..<taskCount).contains(taskIndex) {
                 throw ValidationError("--task-index must be from 0 to \(taskCount - 1) (--task-count \(taskCount)), got \(taskIndex)")
             }
-        case .reduce, nil:
-            if taskIndex != nil || taskCount != nil { throw ValidationError("--task-index and --task-count go with --phase map or --phase dedup") }
+        case .resolve, .reduce, nil:
+            if taskIndex != nil || taskCount != nil { throw ValidationError("--task-index and --task-count go with --phase map, dedup or finalize") }
         }
         if executor == .slurm {
             if phase != nil { throw ValidationError("--executor slurm submits every phase; --phase is what each job runs") }
@@ -124,12 +126,16 @@ struct Run: ParsableCommand {
         switch phase {
         case .map: options.phase = .map(task: taskIndex ?? 0, of: taskCount ?? 1)
         case .dedup: options.phase = .dedup(task: taskIndex ?? 0, of: taskCount ?? 1)
+        case .resolve: options.phase = .resolve
+        case .finalize: options.phase = .finalize(task: taskIndex ?? 0, of: taskCount ?? 1)
         case .reduce: options.phase = .reduce
         case nil: break
         }
         if executor == .slurm { return try submitToSlurm(plan: plan, options: options, logger: logger) }
         if case .map = options.phase { return try runMapTask(plan: plan, options: options, logger: logger) }
         if case .dedup = options.phase { return try runDedupTask(plan: plan, options: options, logger: logger) }
+        if case .resolve = options.phase { return try runResolveTask(plan: plan, options: options, logger: logger) }
+        if case .finalize = options.phase { return try runFinalizeTask(plan: plan, options: options, logger: logger) }
         do {
             let result = try Engine(plan: plan, options: options, logger: logger).run()
             if result.nothingNew {
@@ -206,6 +212,43 @@ struct Run: ParsableCommand {
             printError(String(format: "time: %.2f s, bucket tables %.1f MB", result.seconds, Double(result.tableBytes) / 1e6))
         } catch let error as RefineryError {
             printError("error: \(error)")
+            throw ExitCode(Self.exitCode(error))
+        }
+    }
+
+    /// `--phase resolve`: the resolve task; prints what it decided.
+    private func runResolveTask(plan: RunPlan, options: RunOptions, logger: Logger) throws {
+        do {
+            let result = try Engine(plan: plan, options: options, logger: logger).runResolveTask()
+            if let why = result.nothingToDo {
+                printError("resolve: nothing to do: \(why).")
+                return
+            }
+            printError("resolve: \(result.records) records, \(result.dropped) dropped by the global stages; fates under \(result.directory)")
+            printError(String(format: "time: %.2f s", result.seconds))
+        } catch let error as RefineryError {
+            printError("error: \(error)")
+            throw ExitCode(Self.exitCode(error))
+        }
+    }
+
+    /// `--phase finalize`: one finalize task; prints what it made.
+    private func runFinalizeTask(plan: RunPlan, options: RunOptions, logger: Logger) throws {
+        do {
+            let result = try Engine(plan: plan, options: options, logger: logger).runFinalizeTask()
+            let task = "finalize task \(result.task) of \(result.taskCount)"
+            if let why = result.nothingToDo {
+                printError("\(task): nothing to do: \(why).")
+                return
+            }
+            printError("\(task): \(result.units) unit(s), \(result.finalized) finalized (\(result.written) records to train and validation, "
+                + "\(result.dropped) quarantined), \(result.reused) finalized before")
+            printError(String(format: "time: %.2f s, %d worker(s)", result.seconds, options.workers))
+        } catch let error as RefineryError {
+            printError("error: \(error)")
+            if ![.usage, .busy, .resume, .spec].contains(error.code) {
+                printError("the units this task finalized stay finalized: running the same task again resumes after them.")
+            }
             throw ExitCode(Self.exitCode(error))
         }
     }

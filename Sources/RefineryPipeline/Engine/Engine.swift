@@ -30,6 +30,8 @@ public struct Engine {
         switch options.phase {
         case .map: throw RefineryError(.usage, "a map task writes no dataset: run it with Engine.runMapTask()")
         case .dedup: throw RefineryError(.usage, "a dedup task writes no dataset: run it with Engine.runDedupTask()")
+        case .resolve: throw RefineryError(.usage, "the resolve task writes no dataset: run it with Engine.runResolveTask()")
+        case .finalize: throw RefineryError(.usage, "a finalize task writes no dataset: run it with Engine.runFinalizeTask()")
         case .all, .reduce: break
         }
         let catalog = try Catalog(path: plan.spec.catalogPath)
@@ -55,8 +57,10 @@ public struct Engine {
         let store = try UnitStore(root: plan.spec.output.root, specHash: XXH3.hex(plan.spec.configHash),
                                   recorder: .catalog(catalog, runID: runID), fileSystem: options.fileSystem, logger: logger)
         if options.phase == .reduce { try Self.requireMapped(units, isCommitted: store.isCommitted) }
-        // With a global stage (dedup), the batches' survivors go to a spill and are written out after it resolves.
-        let spill = plan.hasGlobalStages ? try SpillFile(directory: directory, version: plan.version) : nil
+        // With a global stage (dedup), the finalize phase's pieces when every unit has them; otherwise the batches'
+        // survivors go to a spill and are written out after the global stages resolve.
+        let finalized = plan.hasGlobalStages ? finalizedWork(units, store: store) : nil
+        let spill = plan.hasGlobalStages && finalized == nil ? try SpillFile(directory: directory, version: plan.version) : nil
         defer { spill?.remove() }
         var totals = MapTotals()
         var globalStats: [String: Any] = [:]
@@ -70,6 +74,8 @@ public struct Engine {
             }
             if let spill {
                 globalStats = try finishGlobalStages(spill: spill, writer: writer, monitor: monitor)
+            } else if let finalized {
+                globalStats = try writeFinalized(finalized, units: units, writer: writer)
             }
         } catch {
             writer.abandon()

@@ -18,6 +18,11 @@ public enum RunPhase: Sendable, Equatable, CustomStringConvertible {
     /// The dedup phase's task `task` (from 0) of `of`: numbers the buckets of its bands; fails naming the units
     /// that are not committed.
     case dedup(task: Int, of: Int)
+    /// The resolve phase, one task: dedup and balance decided over every spilled record, written per unit for the
+    /// finalize tasks.
+    case resolve
+    /// The finalize phase's task `task` (from 0) of `of`: its units' survivors and drops made into shard pieces.
+    case finalize(task: Int, of: Int)
     /// The phases after the map, once every unit is committed; fails naming the units that are not.
     case reduce
 
@@ -26,6 +31,8 @@ public enum RunPhase: Sendable, Equatable, CustomStringConvertible {
         case .all: "all"
         case .map(let task, let count): "map \(task) of \(count)"
         case .dedup(let task, let count): "dedup \(task) of \(count)"
+        case .resolve: "resolve"
+        case .finalize(let task, let count): "finalize \(task) of \(count)"
         case .reduce: "reduce"
         }
     }

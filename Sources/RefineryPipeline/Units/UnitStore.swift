@@ -73,6 +73,9 @@ final class UnitStore {
     }
 
 
+    /// The XXH3 recorded for a committed unit's file (not checked against the file: ``reusable(_:)`` does that).
+    func recordedHash(_ unit: WorkUnit) -> String? { committed[unit.key]?.fileXXH3 }
+
     /// Starts writing a unit's file.
     func begin(_ unit: WorkUnit) throws -> UnitWriter {
         let path = (directory as NSString).appendingPathComponent("\(unit.key).unit")

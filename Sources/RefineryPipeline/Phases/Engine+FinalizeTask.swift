@@ -1,0 +1,119 @@
+import Foundation
+import RefineryCatalog
+import RefineryCodecs
+import RefineryRecords
+import RefineryShards
+
+/// What one finalize task did (`refinery run SPEC --phase finalize --task-index I --task-count N`).
+public struct FinalizeTaskResult: Sendable {
+    public var task: Int
+    public var taskCount: Int
+    /// The units the task owns, those it finalized now, and those finalized before (by an earlier attempt).
+    public var units = 0
+    public var finalized = 0
+    public var reused = 0
+    /// Records written to train and validation (copies counted), and quarantined by the global stages.
+    public var written = 0
+    public var dropped = 0
+    public var seconds = 0.0
+    public var nothingToDo: String?
+}
+
+extension Engine {
+    /// Runs the finalize phase's task `options.phase` (``RunPhase/finalize(task:of:)``): for its share of the units
+    /// (``TaskPartition``, as the map's), applies the resolution's fates to the unit's spilled records and makes
+    /// their shard pieces (train, validation, the global stages' rejects) on `options.workers` threads, one file
+    /// per unit with a marker naming the resolution and the unit file it came from. Units finalized from the same
+    /// resolution before are skipped. Writes nothing to the catalog.
+    /// - Throws: ``RefineryError``: the resolve phase has not run (code `resume`), a unit is not committed (code
+    ///   `resume`), the same task is running (code `busy`), a file is damaged (code `integrity`), a write failed.
+    public func runFinalizeTask() throws -> FinalizeTaskResult {
+        guard case .finalize(let task, let count) = options.phase, count >= 1, (0..<count).contains(task) else {
+            throw RefineryError(.usage, "a finalize task needs a task index from 0 to the task count - 1 (got \(options.phase))")
+        }
+        let started = Date()
+        let start = try startTask("finalize", task: task, of: count)
+        defer { start.lock.release() }
+        let plan = start.plan
+        let root = plan.spec.output.root
+        let specHash = XXH3.hex(plan.spec.configHash)
+        var result = FinalizeTaskResult(task: task, taskCount: count)
+        if !options.force, let existing = try? Manifest.read(directory: plan.directory), existing.version == plan.version {
+            result.nothingToDo = "dataset already complete at \(plan.directory) (version \(plan.version))"
+            return result
+        }
+        guard plan.hasGlobalStages else {
+            result.nothingToDo = "the spec has no global stage (dedup, balance, or split counts): the map's shard pieces are final"
+            return result
+        }
+        let units = WorkUnit.units(of: plan)
+        let committed = try UnitStore.committedRecords(root: root, specHash: specHash, catalog: start.catalog)
+        try Self.requireMapped(units, isCommitted: { committed[$0.key] != nil })
+        let directory = FinalizeFiles.directory(root: root, version: plan.version)
+        guard let (resolution, resolutionHash) = FinalizeFiles.readResolution(root: root, version: plan.version, specHash: specHash),
+              units.allSatisfy({ resolution.unitFiles[$0.key] == committed[$0.key]?.fileXXH3 }) else {
+            throw RefineryError(.resume, "the resolve phase has not run for version \(plan.version) over the committed units: run "
+                + "`refinery run SPEC --phase resolve` once the map (and dedup) tasks have succeeded, then the finalize tasks",
+                at: SourceLocation(file: directory))
+        }
+        let share = TaskPartition.assign(units, tasks: count)[task].map { units[$0] }
+        result.units = share.count
+        logger.info("finalize task started", metadata: ["task": "\(task)", "tasks": "\(count)", "units": "\(share.count)",
+                                                        "dataset.version": "\(plan.version)", "workers": "\(options.workers)"])
+        let engine = Engine(plan: plan, options: options, logger: logger)
+        for unit in share {
+            let record = committed[unit.key]!
+            if !options.force,
+               FinalizeFiles.finalized(unit.key, directory: directory, resolution: resolutionHash, unitFile: record.fileXXH3) != nil {
+                result.reused += 1
+                continue
+            }
+            let fatesPath = FinalizeFiles.path(directory, "\(unit.key).fates")
+            guard let data = FileManager.default.contents(atPath: fatesPath) else {
+                throw RefineryError(.integrity, "the resolution's fates of unit \(unit.name) are missing; run the resolve phase again with --force",
+                                    at: SourceLocation(file: fatesPath))
+            }
+            let fates: [RecordFate]
+            do {
+                fates = try FateCoding.decode([UInt8](data))
+            } catch {
+                throw RefineryError(.integrity, "the resolution's fates of unit \(unit.name) are damaged: \(error)", at: SourceLocation(file: fatesPath))
+            }
+            // The unit's spilled batches, each with its records' fates, in order.
+            var jobs: [FinalizeJob] = []
+            var cursor = 0
+            _ = try UnitStore.forEachOutput(CommittedUnit(file: record.file, fileXXH3: record.fileXXH3, batches: record.batches),
+                                            firstBatch: 0, sourceIndex: unit.sourceIndex) { output in
+                guard let piece = output.spill else { return }
+                let end = cursor + piece.entries.count
+                guard end <= fates.count else { throw RefineryError(.integrity, "the fates of unit \(unit.name) are fewer than its records") }
+                jobs.append(FinalizeJob(batch: SpillBatch(index: output.index, sourceIndex: output.sourceIndex, offset: 0,
+                                                          length: piece.frame.count, entries: 0..<piece.entries.count),
+                                        frame: piece.frame, entries: piece.entries, fates: Array(fates[cursor..<end])))
+                cursor = end
+            }
+            guard cursor == fates.count else {
+                throw RefineryError(.integrity, "unit \(unit.name) has \(cursor) spilled records and its fates \(fates.count)",
+                                    at: SourceLocation(file: fatesPath))
+            }
+            var outputs: [BatchOutput] = []
+            var next = jobs.makeIterator()
+            jobs = []
+            try engine.finalize(next: { next.next() }, consume: { outputs.append($0) })
+            for output in outputs {
+                if let failure = output.failure { throw RefineryError(.internal, "batch \(output.index) failed: \(failure)") }
+                result.written += output.train.records + output.validation.records
+                result.dropped += output.globalDropped.values.reduce(0, +)
+            }
+            let bytes = FinalizeFiles.encodeFinal(outputs)
+            try FinalizeFiles.writeAtomically(bytes, to: FinalizeFiles.path(directory, "\(unit.key).final"), fileSystem: options.fileSystem)
+            let marker = FinalizeFiles.Marker(fileXXH3: XXH3.hex(XXH3.hash(bytes)), resolution: resolutionHash, unitFile: record.fileXXH3)
+            try FinalizeFiles.writeJSON(try JSONEncoder().encode(marker), to: FinalizeFiles.path(directory, "\(unit.key).final.json"),
+                                        fileSystem: options.fileSystem)
+            result.finalized += 1
+            StopPoint.reached("finalized:\(result.finalized)")
+        }
+        result.seconds = Date().timeIntervalSince(started)
+        return result
+    }
+}

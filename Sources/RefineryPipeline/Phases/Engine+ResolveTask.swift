@@ -1,0 +1,109 @@
+import Foundation
+import RefineryCatalog
+import RefineryCodecs
+import RefineryRecords
+import RefineryShards
+
+/// What the resolve task did (`refinery run SPEC --phase resolve`).
+public struct ResolveTaskResult: Sendable {
+    /// Spilled records resolved, and those the global stages dropped.
+    public var records = 0
+    public var dropped = 0
+    public var seconds = 0.0
+    /// Where the fates and the resolution went.
+    public var directory = ""
+    /// Why there was nothing to do.
+    public var nothingToDo: String?
+}
+
+extension Engine {
+    /// Runs the resolve phase (``RunPhase/resolve``): reads the spilled records of every committed unit in canonical
+    /// order, resolves dedup (over the dedup phase's band files when they are complete) and balance, assigns the
+    /// splits, and writes each unit's fates and the run's resolution (``FinalizeFiles``) for the finalize tasks, and
+    /// this version's pending dedup index segment. One task. Writes nothing to the catalog.
+    /// - Throws: ``RefineryError``: a unit is not committed (code `resume`), another resolve is running (code
+    ///   `busy`), a unit file is damaged (code `integrity`), a write failed.
+    public func runResolveTask() throws -> ResolveTaskResult {
+        guard options.phase == .resolve else {
+            throw RefineryError(.usage, "runResolveTask runs the resolve phase (got \(options.phase))")
+        }
+        let started = Date()
+        let start = try startTask("resolve", task: 0, of: 1)
+        defer { start.lock.release() }
+        let plan = start.plan
+        let root = plan.spec.output.root
+        let specHash = XXH3.hex(plan.spec.configHash)
+        let directory = FinalizeFiles.directory(root: root, version: plan.version)
+        var result = ResolveTaskResult(directory: directory)
+        if !options.force, let existing = try? Manifest.read(directory: plan.directory), existing.version == plan.version {
+            result.nothingToDo = "dataset already complete at \(plan.directory) (version \(plan.version))"
+            return result
+        }
+        guard plan.hasGlobalStages else {
+            result.nothingToDo = "the spec has no global stage (dedup, balance, or split counts): the map's shard pieces are final"
+            return result
+        }
+        let units = WorkUnit.units(of: plan)
+        let committed = try UnitStore.committedRecords(root: root, specHash: specHash, catalog: start.catalog)
+        try Self.requireMapped(units, isCommitted: { committed[$0.key] != nil })
+        if !options.force, let (resolution, _) = FinalizeFiles.readResolution(root: root, version: plan.version, specHash: specHash),
+           units.allSatisfy({ resolution.unitFiles[$0.key] == committed[$0.key]?.fileXXH3 }) {
+            result.records = resolution.records
+            result.nothingToDo = "an earlier attempt wrote the resolution"
+            return result
+        }
+        // A new resolution: what the finalize tasks made from an earlier one goes.
+        try? FileManager.default.removeItem(atPath: directory)
+        try options.fileSystem.makeDirectory(directory)
+
+        let shingles = try ShingleSets(path: FinalizeFiles.path(directory, ".shingles.tmp"))
+        defer { shingles.remove() }
+        var entries: [SpillEntry] = []
+        var ranges: [(key: String, range: Range<Int>)] = []
+        for unit in units {
+            let record = committed[unit.key]!
+            let first = entries.count
+            _ = try UnitStore.forEachOutput(CommittedUnit(file: record.file, fileXXH3: record.fileXXH3, batches: record.batches),
+                                            firstBatch: 0, sourceIndex: unit.sourceIndex) { output in
+                guard let piece = output.spill else { return }
+                var offset = try shingles.append(piece.shingles)
+                for var entry in piece.entries {
+                    entry.shingleOffset = offset
+                    offset += entry.shingleCount
+                    entries.append(entry)
+                }
+            }
+            ranges.append((unit.key, first..<entries.count))
+        }
+        logger.info("resolve started", metadata: ["records": "\(entries.count)", "units": "\(units.count)", "dataset.version": "\(plan.version)"])
+        let monitor = RunMonitor(logger: logger, options: options.monitor, dataset: plan.spec.output.dataset, version: plan.version,
+                                 totalBytes: 0, totalUnits: 0)
+        let engine = Engine(plan: plan, options: options, logger: logger)
+        let resolution = try engine.resolveGlobalStages(entries, shingles: shingles, monitor: monitor)
+        for (key, range) in ranges {
+            try FinalizeFiles.writeAtomically(FateCoding.encode(resolution.fates[range]), to: FinalizeFiles.path(directory, "\(key).fates"),
+                                              fileSystem: options.fileSystem)
+        }
+        // This version's dedup index segment, for the reduce to publish (a failed reduce removes the pending one).
+        let pending = engine.segmentPath(version: plan.version) + ".tmp"
+        if FileManager.default.fileExists(atPath: pending) {
+            try FinalizeFiles.writeAtomically([UInt8](try Data(contentsOf: URL(fileURLWithPath: pending))),
+                                              to: FinalizeFiles.path(directory, "segment.idx"), fileSystem: options.fileSystem)
+        }
+        let stats = try JSONSerialization.data(withJSONObject: resolution.stats, options: [.sortedKeys])
+        let file = FinalizeFiles.Resolution(
+            version: plan.version, specHash: specHash, records: entries.count,
+            unitRecords: Dictionary(uniqueKeysWithValues: ranges.map { ($0.key, $0.range.count) }),
+            unitFiles: Dictionary(uniqueKeysWithValues: units.map { ($0.key, committed[$0.key]!.fileXXH3) }),
+            counters: resolution.counters, repeats: resolution.repeats, categoryMix: resolution.categoryMix,
+            seconds: Dictionary(uniqueKeysWithValues: resolution.seconds.map { ("\($0.key)", $0.value) }),
+            stats: String(decoding: stats, as: UTF8.self))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try FinalizeFiles.writeJSON(try encoder.encode(file), to: FinalizeFiles.path(directory, "resolution.json"), fileSystem: options.fileSystem)
+        result.records = entries.count
+        result.dropped = resolution.fates.filter { if case .drop = $0 { true } else { false } }.count
+        result.seconds = Date().timeIntervalSince(started)
+        return result
+    }
+}
