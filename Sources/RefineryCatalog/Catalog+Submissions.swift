@@ -25,6 +25,10 @@ extension Catalog {
         /// The dedup phase's array (none when the spec looks for no near duplicates) and its task count.
         public var dedupJob: String?
         public var dedupTasks = 0
+        /// The resolve job and the finalize array (none when the spec has no global stage) and its task count.
+        public var resolveJob: String?
+        public var finalizeJob: String?
+        public var finalizeTasks = 0
         public var reduceJob: String
         /// Where the job scripts and their logs are.
         public var scriptsDirectory: String
@@ -56,14 +60,16 @@ extension Catalog {
         try database.transaction {
             try database.run("""
                 INSERT INTO submissions (executor, dataset, version, spec_path, spec_hash, output_dir, work_root, task_count, task_units,
-                                         map_tasks, map_job, reduce_job, scripts_dir, submitted_at, command, dedup_job, dedup_tasks)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                         map_tasks, map_job, reduce_job, scripts_dir, submitted_at, command, dedup_job, dedup_tasks,
+                                         resolve_job, finalize_job, finalize_tasks)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, [.text(submission.executor), .text(submission.dataset), .text(submission.version), .text(submission.specPath),
                       .text(submission.specHash), .text(submission.outputDirectory), .text(submission.workRoot), .int(submission.taskCount),
                       .text(try CatalogJSON.encode(submission.taskUnits)), .text(try CatalogJSON.encode(submission.mapTasks)),
                       .optional(submission.mapJob), .text(submission.reduceJob), .text(submission.scriptsDirectory),
                       .text(CatalogTime.now()), .text(submission.command),
-                      .optional(submission.dedupJob), .int(submission.dedupTasks)])
+                      .optional(submission.dedupJob), .int(submission.dedupTasks),
+                      .optional(submission.resolveJob), .optional(submission.finalizeJob), .int(submission.finalizeTasks)])
             return database.lastInsertRowID
         }
     }
@@ -77,7 +83,8 @@ extension Catalog {
     public func submissions(dataset: String? = nil, version: String? = nil) throws -> [Submission] {
         try database.query("""
             SELECT id, executor, dataset, version, spec_path, spec_hash, output_dir, work_root, task_count, task_units, map_tasks,
-                   map_job, reduce_job, scripts_dir, submitted_at, command, dedup_job, dedup_tasks
+                   map_job, reduce_job, scripts_dir, submitted_at, command, dedup_job, dedup_tasks,
+                   resolve_job, finalize_job, finalize_tasks
             FROM submissions WHERE (?1 IS NULL OR dataset = ?1) AND (?2 IS NULL OR version = ?2) ORDER BY id DESC
             """, [.optional(dataset), .optional(version)]) { row in
             var submission = Submission(
@@ -90,6 +97,9 @@ extension Catalog {
             submission.submittedAt = row.text(14)
             submission.dedupJob = row.optionalText(16)
             submission.dedupTasks = row.int(17)
+            submission.resolveJob = row.optionalText(18)
+            submission.finalizeJob = row.optionalText(19)
+            submission.finalizeTasks = row.int(20)
             return submission
         }
     }

@@ -48,7 +48,8 @@ struct Status: ParsableCommand {
         var lines = ["submission \(submission.id): \(submission.executor), \(submission.dataset)@\(submission.version), submitted \(CatalogText.time(submission.submittedAt))",
                      "spec: \(submission.specPath)"]
         lines.append("map job: \(submission.mapJob ?? "none (every task was done)"), "
-            + (submission.dedupJob.map { "dedup job: \($0), " } ?? "") + "reduce job: \(submission.reduceJob)")
+            + (submission.dedupJob.map { "dedup job: \($0), " } ?? "") + (submission.resolveJob.map { "resolve job: \($0), " } ?? "")
+            + (submission.finalizeJob.map { "finalize job: \($0), " } ?? "") + "reduce job: \(submission.reduceJob)")
         var table = TextTable(["task", "units", "committed", "slurm", "log"], rightAligned: [0, 1, 2])
         for task in status.tasks {
             let state = task.state.map { state in state + (task.exitCode.map { $0 == "0:0" ? "" : " (exit \($0))" } ?? "") }
@@ -66,6 +67,13 @@ struct Status: ParsableCommand {
             lines.append("dedup: \(status.dedupTasks.count) task(s) sharing the LSH bands: \(states); "
                 + "band files written: \(status.dedupTasks.filter(\.written).count) of \(status.dedupTasks.count)")
         }
+        if submission.resolveJob != nil {
+            lines.append("resolve: " + (status.resolveState.map { $0 + (status.resolveReason.map { " (\($0))" } ?? "") } ?? "unknown to Slurm"))
+            var byState: [String: Int] = [:]
+            for state in status.finalizeStates { byState[state ?? "unknown to Slurm", default: 0] += 1 }
+            lines.append("finalize: \(status.finalizeStates.count) task(s) sharing the units: "
+                + byState.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+        }
         let reduce = status.reduceState.map { $0 + (status.reduceReason.map { " (\($0))" } ?? "") } ?? "unknown to Slurm"
         lines.append("reduce: \(reduce); log \(status.reduceLog)")
         if let written = status.written {
@@ -78,7 +86,7 @@ struct Status: ParsableCommand {
             if !failed.isEmpty { lines.append("map task(s) \(Self.list(failed)) failed (see their logs)") }
             if reduceStuck || (!unfinished.isEmpty && status.reduceState.map { !["RUNNING", "COMPLETING"].contains($0) } ?? true) {
                 if reduceStuck { lines.append("the reduce job \(submission.reduceJob) can never start: it waits for every map task to succeed") }
-                let after = submission.dedupJob == nil ? "the reduce" : "the dedup tasks and the reduce"
+                let after = submission.dedupJob == nil && submission.resolveJob == nil ? "the reduce" : "the phases after the map"
                 let what = unfinished.isEmpty ? "\(after) only (every unit is committed)"
                     : "map task(s) \(Self.list(unfinished)) alone (they resume after their committed units), and \(after)"
                 lines.append("resubmit: the same command (`\(submission.command)`) submits \(what)")

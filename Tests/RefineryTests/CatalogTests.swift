@@ -35,7 +35,7 @@ final class ThreadFailures: @unchecked Sendable {
         defer { folder.cleanup() }
         let path = folder.path + "/deep/er/catalog.sqlite"
         let expected = Migration.all.map { "\($0.version) \($0.name)" }
-        #expect(expected == ["1 create_runs", "2 create_units", "3 create_dataset_versions", "4 create_training_runs", "5 create_submissions", "6 submissions_dedup_phase"])
+        #expect(expected == ["1 create_runs", "2 create_units", "3 create_dataset_versions", "4 create_training_runs", "5 create_submissions", "6 submission_phases"])
         let stamps: [String]
         do {
             let catalog = try Catalog(path: path)

@@ -160,6 +160,76 @@ import Testing
         }
     }
 
+    func stat(_ corpus: Corpus, _ key: String) throws -> Int? {
+        let data = try Data(contentsOf: URL(fileURLWithPath: corpus.output + "/stats.json"))
+        return (try JSONSerialization.jsonObject(with: data) as? [String: Any])?[key] as? Int
+    }
+
+    @Test("all five phases by hand (map, dedup, resolve, finalize, reduce): the local executor's dataset, byte for byte")
+    func allPhasesEqualLocal() throws {
+        let corpus = try Corpus(files: 10, lines: 30)
+        defer { corpus.folder.cleanup() }
+        #expect(try refinery(["run", corpus.spec, "--workers", "2"]).status == 0)
+        let expected = try corpus.datasetFiles()
+        for finalizers in [1, 3, 16] {   // 16 tasks for 10 units: some finalize nothing
+            corpus.reset()
+            for task in 0..<2 { #expect(try mapTask(corpus, task, of: 2).status == 0) }
+            for task in 0..<3 { #expect(try dedupTask(corpus, task, of: 3).status == 0) }
+            let resolve = try refinery(["run", corpus.spec, "--phase", "resolve"])
+            #expect(resolve.status == 0, "\(resolve.stderr)")
+            #expect(resolve.stderr.contains(/resolve: \d+ records, \d+ dropped by the global stages/), "\(resolve.stderr)")
+            var finalized = 0
+            for task in 0..<finalizers {
+                let result = try refinery(["run", corpus.spec, "--phase", "finalize", "--task-index", "\(task)", "--task-count", "\(finalizers)",
+                                           "--workers", "2"])
+                #expect(result.status == 0, "finalize task \(task) of \(finalizers): \(result.stderr)")
+                if let match = result.stderr.firstMatch(of: /unit\(s\), (\d+) finalized/) { finalized += Int(match.1)! }
+            }
+            #expect(finalized == corpus.files, "every unit finalized by exactly one of \(finalizers) tasks")
+            #expect(!FileManager.default.fileExists(atPath: corpus.folder.path + "/out/catalog.sqlite"), "no phase before the reduce writes the catalog")
+            let reduce = try refinery(["run", corpus.spec, "--phase", "reduce", "--workers", "1"])
+            #expect(reduce.status == 0, "\(reduce.stderr)")
+            #expect(try stat(corpus, "finalized_units") == corpus.files, "the reduce appended the finalize tasks' pieces")
+            #expect(try stat(corpus, "dedup_band_files") == 3, "the resolution used the band files")
+            let files = try corpus.datasetFiles()
+            #expect(files.keys.sorted() == expected.keys.sorted())
+            for (name, bytes) in expected { #expect(files[name] == bytes, "\(name) differs with \(finalizers) finalize tasks") }
+            #expect(!FileManager.default.fileExists(atPath: corpus.output + "/.work"), "the reduce removes the work of every phase")
+        }
+    }
+
+    @Test("finalize refuses before the resolve; a killed finalize task resumes; the reduce finalizes what no task did")
+    func finalizeIncomplete() throws {
+        let corpus = try Corpus(files: 6, lines: 30)
+        defer { corpus.folder.cleanup() }
+        #expect(try refinery(["run", corpus.spec]).status == 0)
+        let expected = try corpus.datasetFiles()
+        corpus.reset()
+        for task in 0..<2 { #expect(try mapTask(corpus, task, of: 2).status == 0) }
+        let early = try refinery(["run", corpus.spec, "--phase", "finalize", "--task-index", "0", "--task-count", "2"])
+        #expect(early.status == 64, "\(early.stderr)")
+        #expect(early.stderr.contains("the resolve phase has not run"), "\(early.stderr)")
+        #expect(try refinery(["run", corpus.spec, "--phase", "resolve"]).status == 0)
+        let twice = try refinery(["run", corpus.spec, "--phase", "resolve"])
+        #expect(twice.stderr.contains("nothing to do: an earlier attempt wrote the resolution"), "\(twice.stderr)")
+
+        // Task 0 killed right after finalizing its first unit: run again, it finalizes only the others.
+        let process = try NightlyRunTests.startStopped(["run", corpus.spec, "--phase", "finalize", "--task-index", "0", "--task-count", "2"],
+                                                       at: "finalized:1")
+        try #require(NightlyRunTests.kill9(process), "the task ended before its first unit")
+        let again = try refinery(["run", corpus.spec, "--phase", "finalize", "--task-index", "0", "--task-count", "2"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("3 unit(s), 2 finalized"), "\(again.stderr)")
+        #expect(again.stderr.contains("1 finalized before"), "\(again.stderr)")
+
+        // Task 1 never ran: the reduce finalizes every unit itself, with the same bytes.
+        let reduce = try refinery(["run", corpus.spec, "--phase", "reduce"])
+        #expect(reduce.status == 0, "\(reduce.stderr)")
+        #expect(reduce.stderr.contains("finalize phase's output is not used"), "\(reduce.stderr)")
+        #expect(try stat(corpus, "finalized_units") == nil)
+        #expect(try corpus.datasetFiles() == expected)
+    }
+
     @Test("a task given the submission's input hashes takes them for files whose size and mtime match, and hashes a touched file again")
     func inputHashes() throws {
         let corpus = try Corpus(files: 4, lines: 10)
@@ -215,7 +285,9 @@ import Testing
             (["--phase", "map"], "--phase map needs --task-index I and --task-count N"),
             (["--phase", "map", "--task-index", "4", "--task-count", "4"], "--task-index must be from 0 to 3"),
             (["--phase", "map", "--task-index", "0", "--task-count", "0"], "--task-count must be at least 1"),
-            (["--task-index", "1"], "--task-index and --task-count go with --phase map or --phase dedup"),
+            (["--task-index", "1"], "--task-index and --task-count go with --phase map, dedup or finalize"),
+            (["--phase", "finalize", "--task-index", "0"], "--phase finalize needs --task-index I and --task-count N"),
+            (["--phase", "resolve", "--task-count", "2"], "--task-index and --task-count go with --phase map, dedup or finalize"),
             (["--phase", "dedup"], "--phase dedup needs --task-index I and --task-count N"),
             (["--phase", "dedup", "--task-index", "2", "--task-count", "2"], "--task-index must be from 0 to 1"),
             (["--executor", "slurm", "--phase", "reduce"], "--executor slurm submits every phase"),

@@ -133,9 +133,12 @@ struct Migration: Sendable {
             );
             CREATE INDEX submissions_by_dataset ON submissions (dataset, version);
             """),
-        Migration(version: 6, name: "submissions_dedup_phase", sql: """
+        Migration(version: 6, name: "submission_phases", sql: """
             ALTER TABLE submissions ADD COLUMN dedup_job TEXT;
             ALTER TABLE submissions ADD COLUMN dedup_tasks INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE submissions ADD COLUMN resolve_job TEXT;
+            ALTER TABLE submissions ADD COLUMN finalize_job TEXT;
+            ALTER TABLE submissions ADD COLUMN finalize_tasks INTEGER NOT NULL DEFAULT 0;
             """),
     ]
 }

@@ -6,16 +6,21 @@ import RefineryRecords
 import RefineryShards
 
 /// `refinery run SPEC --executor slurm`: the run's phases handed to Slurm, which schedules them; Refinery does not.
-/// It writes the batch scripts and submits them: a job array of the map tasks that are not done yet (one array
-/// task per map task: `refinery run SPEC --phase map --task-index $SLURM_ARRAY_TASK_ID --task-count N`); when the
-/// spec looks for near duplicates, a job array of dedup tasks (`--phase dedup`, the LSH bands shared among at most
-/// N tasks), which waits for the whole map array with `--dependency=afterok`; and the reduce (`--phase reduce`),
-/// which waits for the array before it. The submission is recorded in the catalog for `refinery status`.
+/// It writes a batch script per phase and submits them, each waiting for the one before with
+/// `--dependency=afterok`:
+/// 1. a job array of the map tasks that are not done yet (`refinery run SPEC --phase map --task-index
+///    $SLURM_ARRAY_TASK_ID --task-count N`);
+/// 2. when the spec looks for near duplicates, a job array of dedup tasks (`--phase dedup`, the LSH bands shared
+///    among at most N tasks);
+/// 3. when the spec has a global stage, the resolve job (`--phase resolve`) and a job array of N finalize tasks
+///    (`--phase finalize`, the units shared as the map shares them);
+/// 4. the reduce (`--phase reduce`).
+/// The submission is recorded in the catalog for `refinery status`.
 ///
 /// Submitting again after a failure resubmits only the map tasks whose units are not all committed (a task that
-/// finished is never redone; a failed one resumes from the units it committed), the dedup array (a dedup task whose
-/// band file is written does nothing) and a new reduce; the earlier jobs that wait for a failed task, and can never
-/// start, are cancelled.
+/// finished is never redone; a failed one resumes from the units it committed) and the phases after them (a dedup
+/// task whose band file is written, a resolve whose resolution matches, a finalize task whose units are finalized,
+/// do nothing); the earlier jobs that wait for a failed task, and can never start, are cancelled.
 public struct SlurmExecutor {
     /// What Slurm is asked for.
     public struct Settings: Sendable {
@@ -100,11 +105,11 @@ public struct SlurmExecutor {
         // Submissions of other versions share the `.work` folder (its reduce removes it): refused while active too.
         var cancelled: [String] = []
         for earlier in try catalog.submissions(dataset: dataset) {
-            let states = try SlurmCommand.states(of: [earlier.mapJob, earlier.dedupJob, earlier.reduceJob].compactMap { $0 })
+            let states = try SlurmCommand.states(of: [earlier.mapJob, earlier.dedupJob, earlier.resolveJob, earlier.finalizeJob,
+                                                      earlier.reduceJob].compactMap { $0 })
             let mapStates = states.filter { $0.key.hasPrefix("\(earlier.mapJob ?? "-")_") }.map(\.value)
-            let dedupStates = states.filter { $0.key.hasPrefix("\(earlier.dedupJob ?? "-")_") || $0.key == earlier.dedupJob }.map(\.value)
             if earlier.version != plan.version {
-                if mapStates.contains(where: \.isActive) || dedupStates.contains(where: \.isActive) || states[earlier.reduceJob]?.isActive == true {
+                if states.values.contains(where: \.isActive) {
                     throw RefineryError(.busy, "submission \(earlier.id) of \(dataset)@\(earlier.version) is still queued or running, and shares "
                         + "the committed work folder with this one; wait for it (`refinery status \(earlier.id)`), or cancel its jobs with scancel")
                 }
@@ -114,27 +119,28 @@ public struct SlurmExecutor {
                 throw RefineryError(.busy, "submission \(earlier.id) of \(dataset)@\(plan.version) still has map tasks queued or running "
                     + "(job \(earlier.mapJob ?? "")); wait for them (`refinery status \(earlier.id)`), or cancel them with scancel first")
             }
-            // Dedup tasks and the reduce still pending behind a failed task can never start: cancelled. Any other
-            // active one is waited for.
-            let mapFailed = mapStates.contains(where: \.isFailed)
-            if let dedupJob = earlier.dedupJob, dedupStates.contains(where: \.isActive) {
-                let neverStarts = dedupStates.allSatisfy { !$0.isActive || ($0.state == "PENDING" && ($0.reason == "DependencyNeverSatisfied" || mapFailed)) }
-                guard neverStarts else {
-                    throw RefineryError(.busy, "submission \(earlier.id) still has dedup tasks queued or running (job \(dedupJob)); "
-                        + "wait for them (`refinery status \(earlier.id)`), or cancel them with scancel first")
+            // Jobs still pending behind a failed (or cancelled) one can never start: cancelled. Any other active
+            // one is waited for.
+            var upstreamFailed = mapStates.contains(where: \.isFailed)
+            let chain = [("dedup", earlier.dedupJob), ("resolve", earlier.resolveJob), ("finalize", earlier.finalizeJob),
+                         ("reduce", Optional(earlier.reduceJob))]
+            for case let (phase, job?) in chain {
+                let jobStates = states.filter { $0.key == job || $0.key.hasPrefix("\(job)_") }.map(\.value)
+                if jobStates.contains(where: \.isFailed) {
+                    upstreamFailed = true
+                    continue
                 }
-                _ = try SlurmCommand.run("scancel", [dedupJob])
-                cancelled.append("dedup job \(dedupJob)")
-            }
-            if let reduce = states[earlier.reduceJob], reduce.isActive {
-                let neverStarts = reduce.reason == "DependencyNeverSatisfied" || mapFailed || dedupStates.contains(where: \.isFailed)
-                    || earlier.dedupJob.map { cancelled.contains("dedup job \($0)") } == true
-                guard reduce.state == "PENDING", neverStarts else {
-                    throw RefineryError(.busy, "submission \(earlier.id)'s reduce job \(earlier.reduceJob) is \(reduce.state.lowercased()); "
+                guard jobStates.contains(where: \.isActive) else { continue }
+                let neverStarts = jobStates.allSatisfy {
+                    !$0.isActive || ($0.state == "PENDING" && ($0.reason == "DependencyNeverSatisfied" || upstreamFailed))
+                }
+                guard neverStarts else {
+                    throw RefineryError(.busy, "submission \(earlier.id)'s \(phase) job \(job) is queued or running; "
                         + "wait for it (`refinery status \(earlier.id)`), or cancel it with scancel first")
                 }
-                _ = try SlurmCommand.run("scancel", [earlier.reduceJob])
-                cancelled.append("reduce job \(earlier.reduceJob)")
+                _ = try SlurmCommand.run("scancel", [job])
+                cancelled.append("\(phase) job \(job)")
+                upstreamFailed = true
             }
         }
         // Only now, with nothing of an earlier submission running: --restart discards the committed work.
@@ -158,6 +164,10 @@ public struct SlurmExecutor {
         try InputHashes(plan: self.plan).write(to: hashesFile)
         // The dedup phase: the LSH bands shared among as many tasks as map tasks, at most one band each.
         let dedupTasks = plan.dedup.map { $0.near ? min(settings.tasks, $0.hasher.bands) : 0 } ?? 0
+        // The resolve and finalize phases, when a global stage decides over the whole run.
+        let finalizeTasks = plan.hasGlobalStages ? settings.tasks : 0
+        let resolveScript = (folder as NSString).appendingPathComponent("resolve-\(id).sbatch")
+        let finalizeScript = (folder as NSString).appendingPathComponent("finalize-\(id).sbatch")
         let pin = ["--expect-version", plan.version, "--input-hashes", hashesFile]
         try write(Self.script(phase: "map", settings: settings,
                               command: [settings.binary, "run", specPath, "--phase", "map", "--task-index", "$SLURM_ARRAY_TASK_ID",
@@ -168,6 +178,15 @@ public struct SlurmExecutor {
                                   command: [settings.binary, "run", specPath, "--phase", "dedup", "--task-index", "$SLURM_ARRAY_TASK_ID",
                                             "--task-count", "\(dedupTasks)"] + pin + flags(reduce: false)),
                       to: dedupScript)
+        }
+        if finalizeTasks > 0 {
+            try write(Self.script(phase: "resolve", settings: settings,
+                                  command: [settings.binary, "run", specPath, "--phase", "resolve"] + pin + flags(reduce: false)),
+                      to: resolveScript)
+            try write(Self.script(phase: "finalize", settings: settings,
+                                  command: [settings.binary, "run", specPath, "--phase", "finalize", "--task-index", "$SLURM_ARRAY_TASK_ID",
+                                            "--task-count", "\(finalizeTasks)", "--workers", "\(settings.cpusPerTask)"] + pin + flags(reduce: false)),
+                      to: finalizeScript)
         }
         try write(Self.script(phase: "reduce", settings: settings,
                               command: [settings.binary, "run", specPath, "--phase", "reduce", "--workers", "\(settings.cpusPerTask)"]
@@ -184,20 +203,33 @@ public struct SlurmExecutor {
                 "--parsable", "--array=\(ArraySpec.text(pending))", "--job-name=refinery-map-\(name)",
                 "--output=\(logPath("map-\(id)-"))%a.out", mapScript]))
         }
-        var dedupJob: String?
+        // Each phase after the map waits for the job before it.
+        var last = mapJob
+        var submitted = [mapJob].compactMap { $0 }
+        func submitPhase(_ phase: String, script: String, tasks: Int?) throws -> String {
+            var arguments = ["--parsable", "--job-name=refinery-\(phase)-\(name)"]
+            if let tasks {
+                arguments += ["--array=0-\(tasks - 1)", "--output=\(logPath("\(phase)-\(id)-"))%a.out"]
+            } else {
+                arguments.append("--output=\(logPath("\(phase)-\(id).out"))")
+            }
+            if let last { arguments.append("--dependency=afterok:\(last)") }
+            let job = try SlurmCommand.jobID(fromParsable: SlurmCommand.run("sbatch", arguments + [script]))
+            submitted.append(job)
+            last = job
+            return job
+        }
+        var dedupJob: String?, resolveJob: String?, finalizeJob: String?
         let reduceJob: String
         do {
-            if dedupTasks > 0 {
-                var arguments = ["--parsable", "--array=0-\(dedupTasks - 1)", "--job-name=refinery-dedup-\(name)",
-                                 "--output=\(logPath("dedup-\(id)-"))%a.out"]
-                if let mapJob { arguments.append("--dependency=afterok:\(mapJob)") }
-                dedupJob = try SlurmCommand.jobID(fromParsable: SlurmCommand.run("sbatch", arguments + [dedupScript]))
+            if dedupTasks > 0 { dedupJob = try submitPhase("dedup", script: dedupScript, tasks: dedupTasks) }
+            if finalizeTasks > 0 {
+                resolveJob = try submitPhase("resolve", script: resolveScript, tasks: nil)
+                finalizeJob = try submitPhase("finalize", script: finalizeScript, tasks: finalizeTasks)
             }
-            var arguments = ["--parsable", "--job-name=refinery-reduce-\(name)", "--output=\(logPath("reduce-\(id).out"))"]
-            if let before = dedupJob ?? mapJob { arguments.append("--dependency=afterok:\(before)") }
-            reduceJob = try SlurmCommand.jobID(fromParsable: SlurmCommand.run("sbatch", arguments + [reduceScript]))
+            reduceJob = try submitPhase("reduce", script: reduceScript, tasks: nil)
         } catch {
-            for job in [dedupJob, mapJob].compactMap({ $0 }) { _ = try? SlurmCommand.run("scancel", [job]) }
+            for job in submitted.reversed() { _ = try? SlurmCommand.run("scancel", [job]) }
             throw error
         }
         var submission = Catalog.Submission(
@@ -206,9 +238,13 @@ public struct SlurmExecutor {
             mapTasks: pending, mapJob: mapJob, reduceJob: reduceJob, scriptsDirectory: folder, command: options.command)
         submission.dedupJob = dedupJob
         submission.dedupTasks = dedupTasks
+        submission.resolveJob = resolveJob
+        submission.finalizeJob = finalizeJob
+        submission.finalizeTasks = finalizeTasks
         submission.id = try catalog.recordSubmission(submission)
         logger.info("submitted to slurm", metadata: ["submission": "\(submission.id)", "map.job": "\(mapJob ?? "-")",
                                                      "map.tasks": "\(ArraySpec.text(pending))", "dedup.job": "\(dedupJob ?? "-")",
+                                                     "resolve.job": "\(resolveJob ?? "-")", "finalize.job": "\(finalizeJob ?? "-")",
                                                      "reduce.job": "\(reduceJob)"])
         return Outcome(submission: submission, cancelled: cancelled)
     }

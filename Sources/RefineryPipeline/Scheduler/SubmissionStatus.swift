@@ -34,6 +34,10 @@ public struct SubmissionStatus: Sendable {
     public var tasks: [Task]
     /// The dedup array's tasks (none when the submission has no dedup phase).
     public var dedupTasks: [DedupTask] = []
+    /// The resolve job's state and reason, and each finalize task's state (none without global stages).
+    public var resolveState: String?
+    public var resolveReason: String?
+    public var finalizeStates: [String?] = []
     public var reduceState: String?
     public var reduceReason: String?
     public var reduceLog: String
@@ -50,7 +54,8 @@ public struct SubmissionStatus: Sendable {
     public static func read(_ submission: Catalog.Submission, catalog: Catalog) throws -> SubmissionStatus {
         let written = try catalog.version(dataset: submission.dataset, version: submission.version)
         let committed = written != nil ? nil : try UnitStore.committedKeys(root: submission.workRoot, specHash: submission.specHash, catalog: catalog)
-        let states = (try? SlurmCommand.states(of: [submission.mapJob, submission.dedupJob, submission.reduceJob].compactMap { $0 })) ?? [:]
+        let states = (try? SlurmCommand.states(of: [submission.mapJob, submission.dedupJob, submission.resolveJob, submission.finalizeJob,
+                                                    submission.reduceJob].compactMap { $0 })) ?? [:]
         let logs = (submission.scriptsDirectory as NSString).appendingPathComponent("logs")
         let tasks = submission.taskUnits.enumerated().map { index, keys in
             let state = submission.mapJob.flatMap { states["\($0)_\(index)"] }
@@ -66,7 +71,10 @@ public struct SubmissionStatus: Sendable {
                              written: written != nil || BandFiles.trailer(at: file)?.0.specHash == submission.specHash)
         }
         let reduce = states[submission.reduceJob]
-        return SubmissionStatus(submission: submission, tasks: tasks, dedupTasks: dedupTasks, reduceState: reduce?.state,
+        let resolve = submission.resolveJob.flatMap { states[$0] }
+        let finalizeStates = (0..<submission.finalizeTasks).map { index in submission.finalizeJob.flatMap { states["\($0)_\(index)"]?.state } }
+        return SubmissionStatus(submission: submission, tasks: tasks, dedupTasks: dedupTasks, resolveState: resolve?.state,
+                                resolveReason: resolve?.reason, finalizeStates: finalizeStates, reduceState: reduce?.state,
                                 reduceReason: reduce?.reason, reduceLog: "\(logs)/reduce-\(submission.id).out", written: written)
     }
 }
