@@ -2,13 +2,14 @@
 # The scale-out test on a real Slurm: a one-node cluster on this machine (tools/slurm/cluster.sh: Debian's munge and
 # slurm-wlm, installed when missing), then
 #   1. the demo pipeline with `--executor slurm --tasks 4` (4 map tasks, 4 dedup tasks sharing the LSH bands, the
-#      reduce), compared byte for byte with the local executor's dataset;
+#      resolve, 4 finalize tasks sharing the units, the reduce), compared byte for byte with the local executor's
+#      dataset;
 #   2. a generated corpus (REFINERY_SLURM_MB, default 12 MB, in 0.5 MiB files; the seven stages), the same comparison,
 #      after killing one map task mid-run: every map task freezes after its first committed unit
 #      (REFINERY_STOP_AT=unit:1), task 1 is killed with SIGKILL, the others go on; the reduce never starts
 #      (its dependency fails), `refinery status` says so, and submitting again runs task 1 alone (resuming after
-#      its committed unit), cancels the dedup array and reduce that can never start, and submits new ones; the
-#      dataset must equal the local one.
+#      its committed unit), cancels the dedup, resolve, finalize and reduce jobs that can never start, and submits
+#      new ones; the dataset must equal the local one.
 # The daemons it started are stopped (by PID) however it ends.
 #
 # Usage: bash tools/slurm/test.sh     (make test-slurm; as root, or with slurm-wlm and munge installed)
@@ -62,6 +63,8 @@ same_dataset() {
   log "$3: slurm and local datasets are byte-identical ($(wc -l <"$WORK/local.sha256") files: manifest and shards)"
   # The reduce resolved duplicates over the dedup array's band files (one per task), not the band hashes itself.
   grep -Eq '"dedup_band_files" *: *4\b' "$2/stats.json" || fail "$3: the reduce did not use the 4 dedup tasks' band files"
+  # ... and appended the finalize tasks' shard pieces instead of finalizing the units itself.
+  grep -Eq '"finalized_units" *: *[1-9]' "$2/stats.json" || fail "$3: the reduce did not use the finalize tasks' pieces"
 }
 
 # ------------------------------------------------------------------------------------------------ 1. demo --
@@ -126,7 +129,9 @@ ID2=$("$BIN" run "$BIG/spec.yaml" --executor slurm --tasks $TASKS --no-report 2>
 cat "$BIG/resubmit.log" >&2
 grep -q "array tasks $KILL_TASK of $TASKS" "$BIG/resubmit.log" || fail "the resubmission did not run task $KILL_TASK alone"
 grep -q "cancelled reduce job" "$BIG/resubmit.log" || fail "the earlier reduce, which could never start, was not cancelled"
-grep -q "cancelled dedup job" "$BIG/resubmit.log" || fail "the earlier dedup array, which could never start, was not cancelled"
+for phase in dedup resolve finalize; do
+  grep -q "cancelled $phase job" "$BIG/resubmit.log" || fail "the earlier $phase job, which could never start, was not cancelled"
+done
 wait_written "$ID2" "$BIG/out/catalog.sqlite" >&2
 LOG=$(ls "$WORK"/corpus/out/slurm/*/*/logs/map-"$ID2"-"$KILL_TASK".out)
 grep -q ", 1 committed before" "$LOG" || { cat "$LOG" >&2; fail "the resubmitted task did not resume after its committed unit"; }
