@@ -269,7 +269,7 @@ struct Run: ParsableCommand {
                 printError("submitted map job \(mapJob): array tasks \(submission.mapTasks.map(String.init).joined(separator: ",")) of \(submission.taskCount)"
                     + (done > 0 ? " (\(done) task(s) done before, not resubmitted)" : ""))
             } else {
-                printError("every map task is done; submitted the reduce only")
+                printError("every map task is done; submitted the phases after the map only")
             }
             if let dedupJob = submission.dedupJob {
                 printError("submitted dedup job \(dedupJob): array tasks 0-\(submission.dedupTasks - 1), the LSH bands shared among them"

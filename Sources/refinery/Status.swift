@@ -85,7 +85,7 @@ struct Status: ParsableCommand {
             let reduceStuck = status.reduceState == "PENDING" && (!failed.isEmpty || status.reduceReason == "DependencyNeverSatisfied")
             if !failed.isEmpty { lines.append("map task(s) \(Self.list(failed)) failed (see their logs)") }
             if reduceStuck || (!unfinished.isEmpty && status.reduceState.map { !["RUNNING", "COMPLETING"].contains($0) } ?? true) {
-                if reduceStuck { lines.append("the reduce job \(submission.reduceJob) can never start: it waits for every map task to succeed") }
+                if reduceStuck { lines.append("the reduce job \(submission.reduceJob) can never start: a task of a phase before it failed") }
                 let after = submission.dedupJob == nil && submission.resolveJob == nil ? "the reduce" : "the phases after the map"
                 let what = unfinished.isEmpty ? "\(after) only (every unit is committed)"
                     : "map task(s) \(Self.list(unfinished)) alone (they resume after their committed units), and \(after)"

@@ -158,6 +158,24 @@ import Testing
             #expect(try bandFilesUsed(corpus) == nil)
             #expect(try corpus.datasetFiles() == expected, "\(damage): the same dataset, from the band hashes")
         }
+
+        // A bucket number changed inside a complete set: the reduce stops with the file named rather than use it.
+        corpus.reset()
+        for task in 0..<2 { #expect(try mapTask(corpus, task, of: 2).status == 0) }
+        for task in 0..<2 { #expect(try dedupTask(corpus, task, of: 2).status == 0) }
+        let folder = corpus.output + "/.work/dedup"
+        let version = try #require(try FileManager.default.contentsOfDirectory(atPath: folder).first)
+        let path = "\(folder)/\(version)/bands-0-of-2.bin"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[bytes.startIndex + 4] ^= 1   // the second number of the first record
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let flipped = try refinery(["run", corpus.spec, "--phase", "reduce"])
+        #expect(flipped.status != 0, "\(flipped.stderr)")
+        #expect(flipped.stderr.contains("bands-0-of-2.bin") && flipped.stderr.contains("band file"), "\(flipped.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: corpus.output + "/manifest.json"))
+        try FileManager.default.removeItem(atPath: folder)
+        #expect(try refinery(["run", corpus.spec, "--phase", "reduce"]).status == 0)
+        #expect(try corpus.datasetFiles() == expected)
     }
 
     func stat(_ corpus: Corpus, _ key: String) throws -> Int? {

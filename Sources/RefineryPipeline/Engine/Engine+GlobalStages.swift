@@ -16,6 +16,11 @@ extension Engine {
         resolution.apply(to: writer)
         var stats: [String: Any] = ["spill_records": spill.entries.count, "spill_bytes": spill.batches.reduce(0) { $0 + $1.length }]
         stats.merge(resolution.stats) { $1 }
+        if let segment = resolution.segment {
+            let (bytes, perRecord) = try encodeSegment(segment)
+            try writePendingSegment(bytes)
+            stats["dedup_index_file_bytes_per_record"] = perRecord
+        }
         let entries = spill.entries, fates = resolution.fates
         var next = spill.batches.makeIterator()
         try finalize(next: {
@@ -37,6 +42,9 @@ extension Engine {
         var stats: [String: Any] = [:]
         /// Seconds spent resolving, by phase index of the run's timings.
         var seconds: [Int: Double] = [:]
+        /// This version's dedup index segment (its kept records' keys), when dedup looks across versions: the
+        /// caller writes it (the local run as the pending segment, the resolve phase into its folder).
+        var segment: PublishedIndexFile?
 
         func apply(to writer: DatasetWriter) {
             for stage in counters { writer.setCounters(stage) }
@@ -47,7 +55,7 @@ extension Engine {
     }
 
     /// Resolves dedup (over the band files of a dedup phase when a complete set matches) and balance over the
-    /// spilled records in canonical order, assigns the splits, and writes this version's pending dedup index segment.
+    /// spilled records in canonical order, assigns the splits, and makes this version's dedup index segment.
     func resolveGlobalStages(_ entries: [SpillEntry], shingles: ShingleSets, monitor: RunMonitor) throws -> GlobalResolution {
         var stats: [String: Any] = [:]
         var resolution = GlobalResolution(fates: [])
@@ -94,6 +102,7 @@ extension Engine {
                 counters.bytesIn += entry.contentBytes
             }
             if let failure = shingles.failure { throw failure }
+            try bandFiles?.verify()
             stats["dedup_verified_pairs"] = resolver.verifiedPairs
             stats["dedup_shingle_spill_bytes"] = shingles.bytes
             for (index, decision) in resolver.decisions().enumerated() {
@@ -179,7 +188,7 @@ extension Engine {
             for index in entries.indices {
                 if case .keep = fates[index], let keys = entries[index].dedup { segment.append(keys, id: entries[index].id) }
             }
-            stats["dedup_index_file_bytes_per_record"] = try writePendingSegment(segment)
+            resolution.segment = segment
         }
         resolution.categoryMix = categoryMix(entries, fates)
         resolution.fates = fates

@@ -72,13 +72,31 @@ extension Engine {
 
     /// Writes this version's segment as `….idx.tmp`; ``publishSegment()`` renames it once the manifest is written.
     /// - Returns: the segment's bytes per record, for the statistics.
-    func writePendingSegment(_ segment: PublishedIndexFile) throws -> Double {
+    /// A segment's file bytes, and their size per record (for stats.json).
+    func encodeSegment(_ segment: PublishedIndexFile) throws -> (bytes: [UInt8], perRecord: Double) {
+        let bytes = try segment.encoded()
+        return (bytes, segment.records == 0 ? 0 : (Double(bytes.count) / Double(segment.records) * 10).rounded() / 10)
+    }
+
+    /// The dedup index segments of other versions this run's dedup reads, as `name size mtime` (sorted): what a
+    /// resolution made earlier must still match to be used.
+    func publishedSegmentStamps() -> [String] {
+        guard plan.dedup?.acrossVersions == true else { return [] }
+        let directory = publishedIndexDirectory
+        return ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+            .filter { $0.hasSuffix(".idx") && $0 != "\(plan.version).idx" }
+            .sorted()
+            .map { name in
+                let stamp = RunPlan.stamp((directory as NSString).appendingPathComponent(name))
+                return "\(name) \(stamp?.size ?? -1) \(stamp?.modified ?? -1)"
+            }
+    }
+
+    func writePendingSegment(_ bytes: [UInt8]) throws {
         let path = segmentPath(version: plan.version) + ".tmp"
         do {
             try FileManager.default.createDirectory(atPath: publishedIndexDirectory, withIntermediateDirectories: true)
-            let bytes = try segment.encoded()
             try Data(bytes).write(to: URL(fileURLWithPath: path))
-            return segment.records == 0 ? 0 : (Double(bytes.count) / Double(segment.records) * 10).rounded() / 10
         } catch {
             throw RefineryError(.output, "cannot write the dedup index segment: \(error)", at: SourceLocation(file: path))
         }

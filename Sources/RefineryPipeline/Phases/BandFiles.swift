@@ -1,4 +1,5 @@
 import Foundation
+import RefineryCodecs
 import RefineryRecords
 import RefineryShards
 import RefineryStages
@@ -10,8 +11,9 @@ import RefineryStages
 ///
 /// `.work/dedup/<version>/bands-I-of-N.bin`: the numbers, 4 bytes each (little-endian), a record's bands side by side
 /// (`UInt32.max` for a record without band hashes); then a JSON trailer (format, version, spec hash, task, count,
-/// bands, bucket counts, records, and a digest of the records' keys, which the reduce compares with its own records);
-/// then the trailer's length, 8 bytes. Written under a temporary name and renamed.
+/// bands, bucket counts, records, a digest of the records' keys, which the resolution compares with its own records,
+/// the unit files they came from, and the XXH3 of the numbers, checked as they are read); then the trailer's length,
+/// 8 bytes. Written under a temporary name and renamed.
 enum BandFiles {
     static let format = "refinery-bands/1"
 
@@ -39,11 +41,20 @@ enum BandFiles {
         var buckets: [Int]
         var records: Int
         var digest: UInt64
+        /// XXH3 of the unit keys and unit file hashes it read (``unitsDigest(_:)``).
+        var units: String
+        /// XXH3 of the numbers.
+        var body: String
 
         enum CodingKeys: String, CodingKey {
-            case format, version, task, count, bands, buckets, records, digest
+            case format, version, task, count, bands, buckets, records, digest, units, body
             case specHash = "spec_hash"
         }
+    }
+
+    /// A digest of the committed units a dedup task reads, in order: a band file of other unit files is not reused.
+    static func unitsDigest(_ units: [(key: String, fileXXH3: String)]) -> String {
+        XXH3.hex(XXH3.hash(Array(units.map { "\($0.key):\($0.fileXXH3)\n" }.joined().utf8)))
     }
 
     /// A fold of the spilled records' keys in order, so that the reduce uses band files only for the very records
@@ -70,10 +81,12 @@ enum BandFiles {
         private let file: any OutputFile
         private let fileSystem: any OutputFileSystem
         private var buffer: [UInt32] = []
+        private let hasher: XXH3Hasher
 
         init(path: String, fileSystem: any OutputFileSystem) throws {
             self.path = path
             self.fileSystem = fileSystem
+            hasher = try XXH3Hasher()
             try fileSystem.makeDirectory((path as NSString).deletingLastPathComponent)
             file = try fileSystem.create(path + ".tmp")
             buffer.reserveCapacity(1 << 16)
@@ -85,13 +98,19 @@ enum BandFiles {
         }
 
         private func flush() throws {
-            try buffer.map(\.littleEndian).withUnsafeBytes { try file.write($0) }
+            try buffer.map(\.littleEndian).withUnsafeBytes { bytes in
+                hasher.update(bytes)
+                try file.write(bytes)
+            }
             buffer.removeAll(keepingCapacity: true)
         }
 
+        /// Writes what is buffered and the trailer (its `body` is set here), and renames the file into place.
         func finish(_ trailer: Trailer) throws {
+            var trailer = trailer
             do {
                 try flush()
+                trailer.body = XXH3.hex(hasher.digest)
                 let json = try JSONEncoder().encode(trailer)
                 var length = UInt64(json.count).littleEndian
                 try [UInt8](json).withUnsafeBytes { try file.write($0) }
@@ -134,6 +153,9 @@ enum BandFiles {
         /// Per file: its handle, its bands, its paths; and what was read of it and not used yet.
         private let sources: [(handle: FileHandle, bands: [Int], path: String)]
         private var buffers: [(numbers: [UInt32], next: Int, unread: Int)]
+        /// Per file: the XXH3 of what was read, and the one its trailer records.
+        private let hashers: [XXH3Hasher]
+        private let bodies: [String]
 
         /// Opens the complete set of band files of `version` (every task of one task count, all made from these
         /// records), or answers why not: none, an incomplete set, or files of other records or another spec.
@@ -171,17 +193,21 @@ enum BandFiles {
         private init(files: [(Trailer, String)], bands: Int, taskCount: Int) throws {
             var counts = [Int](repeating: 0, count: bands)
             var sources: [(handle: FileHandle, bands: [Int], path: String)] = []
+            var hashers: [XXH3Hasher] = []
             for (trailer, path) in files {
                 guard let handle = FileHandle(forReadingAtPath: path) else {
                     throw RefineryError(.output, "cannot open the dedup phase's band file", at: SourceLocation(file: path))
                 }
                 for (band, buckets) in zip(trailer.bands, trailer.buckets) { counts[band] = buckets }
                 sources.append((handle, trailer.bands, path))
+                hashers.append(try XXH3Hasher())
             }
             self.bucketCounts = counts
             self.taskCount = taskCount
             self.sources = sources
             buffers = files.map { trailer, _ in ([], 0, trailer.records * trailer.bands.count * 4) }
+            self.hashers = hashers
+            bodies = files.map(\.0.body)
         }
 
         /// Records read per refill of each file's buffer.
@@ -207,10 +233,27 @@ enum BandFiles {
                     }
                     buffers[index].next = 0
                     buffers[index].unread -= data.count
+                    data.withUnsafeBytes { hashers[index].update($0) }
                 }
                 let start = buffers[index].next
-                for (offset, band) in sources[index].bands.enumerated() { numbers[band] = buffers[index].numbers[start + offset] }
+                for (offset, band) in sources[index].bands.enumerated() {
+                    let number = buffers[index].numbers[start + offset]
+                    guard number == .max || Int(number) < bucketCounts[band] else {
+                        throw RefineryError(.integrity, "the dedup phase's band file is damaged (bucket \(number) of band \(band), which has "
+                            + "\(bucketCounts[band])); remove .work/dedup and run the dedup tasks again", at: SourceLocation(file: sources[index].path))
+                    }
+                    numbers[band] = number
+                }
                 buffers[index].next = start + width
+            }
+        }
+
+        /// Checks that every file read whole matches the XXH3 its trailer records, so that no damaged number was
+        /// used.
+        func verify() throws {
+            for index in sources.indices where buffers[index].unread == 0 && XXH3.hex(hashers[index].digest) != bodies[index] {
+                throw RefineryError(.integrity, "the dedup phase's band file does not match its recorded XXH3; remove .work/dedup and run "
+                    + "the dedup tasks again", at: SourceLocation(file: sources[index].path))
             }
         }
 
@@ -230,7 +273,7 @@ enum BandFiles {
             switch self {
             case .none: "no dedup phase ran"
             case .incomplete(let have, let count): "only \(have) of the \(count) dedup tasks' band files are there"
-            case .otherRecords(let files): "\(files) band file(s) were made from other records (units read again since?) or are damaged"
+            case .otherRecords(let files): "no complete set of band files; \(files) of them were made from other records (units read again since?) or are damaged"
             case .unreadable(let message): message
             }
         }

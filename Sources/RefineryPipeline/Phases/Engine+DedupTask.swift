@@ -28,7 +28,8 @@ extension Engine {
     /// Runs the dedup phase's task `options.phase` (``RunPhase/dedup(task:of:)``): reads the spilled records of every
     /// committed unit in canonical order and numbers the buckets of its bands (``BandFiles``). Needs every unit
     /// committed. Writes nothing to the catalog (only reads it, for the incremental plan, as map tasks do). A task
-    /// whose file is there already does nothing, unless `--force`.
+    /// whose file is there, made from the same unit files, does nothing (`--force` only lets tasks run over a
+    /// complete dataset folder, as for map tasks).
     /// - Throws: ``RefineryError``: a unit is not committed (code `resume`), the same task is running (code `busy`),
     ///   a unit file is damaged (code `integrity`), a write failed.
     public func runDedupTask() throws -> DedupTaskResult {
@@ -52,16 +53,18 @@ extension Engine {
         }
         let specHash = XXH3.hex(plan.spec.configHash)
         result.bands = BandFiles.bands(task: task, of: count, total: dedup.hasher.bands)
-        if !options.force, let (trailer, _) = BandFiles.trailer(at: result.file), trailer.version == plan.version, trailer.specHash == specHash {
+        let units = WorkUnit.units(of: plan)
+        let committed = try UnitStore.committedRecords(root: root, specHash: specHash, catalog: catalog)
+        try Self.requireMapped(units, isCommitted: { committed[$0.key] != nil })
+        let unitsDigest = BandFiles.unitsDigest(units.map { ($0.key, committed[$0.key]!.fileXXH3) })
+        if let (trailer, _) = BandFiles.trailer(at: result.file), trailer.version == plan.version, trailer.specHash == specHash,
+           trailer.units == unitsDigest {
             result.buckets = trailer.buckets
             result.records = trailer.records
             result.nothingToDo = "an earlier attempt of this task wrote its band file"
             return result
         }
 
-        let units = WorkUnit.units(of: plan)
-        let committed = try UnitStore.committedRecords(root: root, specHash: specHash, catalog: catalog)
-        try Self.requireMapped(units, isCommitted: { committed[$0.key] != nil })
         let expected = units.reduce(0) { $0 + (committed[$1.key]?.records ?? 0) }
         var numberings = result.bands.map { _ in BandBucketNumbering(expectedBuckets: expected) }
         logger.info("dedup task started", metadata: ["task": "\(task)", "tasks": "\(count)", "bands": "\(result.bands)",
@@ -89,7 +92,8 @@ extension Engine {
             result.buckets = numberings.map(\.buckets)
             result.tableBytes = numberings.reduce(0) { $0 + $1.memoryBytes }
             try writer.finish(BandFiles.Trailer(format: BandFiles.format, version: plan.version, specHash: specHash, task: task, count: count,
-                                                bands: result.bands, buckets: result.buckets, records: digest.records, digest: digest.value))
+                                                bands: result.bands, buckets: result.buckets, records: digest.records, digest: digest.value,
+                                                units: unitsDigest, body: ""))
         } catch {
             writer.abandon()
             throw error

@@ -50,8 +50,9 @@ extension Engine {
         let committed = try UnitStore.committedRecords(root: root, specHash: specHash, catalog: start.catalog)
         try Self.requireMapped(units, isCommitted: { committed[$0.key] != nil })
         let directory = FinalizeFiles.directory(root: root, version: plan.version)
+        let unitFiles = Dictionary(uniqueKeysWithValues: units.map { ($0.key, committed[$0.key]!.fileXXH3) })
         guard let (resolution, resolutionHash) = FinalizeFiles.readResolution(root: root, version: plan.version, specHash: specHash),
-              units.allSatisfy({ resolution.unitFiles[$0.key] == committed[$0.key]?.fileXXH3 }) else {
+              FinalizeFiles.matches(resolution, unitFiles: unitFiles, published: publishedSegmentStamps()) else {
             throw RefineryError(.resume, "the resolve phase has not run for version \(plan.version) over the committed units: run "
                 + "`refinery run SPEC --phase resolve` once the map (and dedup) tasks have succeeded, then the finalize tasks",
                 at: SourceLocation(file: directory))
@@ -63,8 +64,7 @@ extension Engine {
         let engine = Engine(plan: plan, options: options, logger: logger)
         for unit in share {
             let record = committed[unit.key]!
-            if !options.force,
-               FinalizeFiles.finalized(unit.key, directory: directory, resolution: resolutionHash, unitFile: record.fileXXH3) != nil {
+            if FinalizeFiles.finalized(unit.key, directory: directory, resolution: resolutionHash, unitFile: record.fileXXH3) != nil {
                 result.reused += 1
                 continue
             }

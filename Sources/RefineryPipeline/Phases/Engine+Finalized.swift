@@ -17,18 +17,23 @@ extension Engine {
             logger.notice("the finalize phase's output is not used: the resolve phase did not finish; finalizing here")
             return nil
         }
+        var unitFiles: [String: String] = [:]
+        for unit in units { unitFiles[unit.key] = store.recordedHash(unit) ?? "" }
+        guard FinalizeFiles.matches(resolution, unitFiles: unitFiles, published: publishedSegmentStamps()) else {
+            logger.notice("the finalize phase's output is not used: its resolution was made from other units or other published versions; resolving here")
+            return nil
+        }
         var files: [(path: String, hash: String)] = []
         var missing = 0
         for unit in units {
-            guard let unitFile = store.recordedHash(unit), resolution.unitFiles[unit.key] == unitFile,
-                  let file = FinalizeFiles.finalized(unit.key, directory: directory, resolution: hash, unitFile: unitFile) else {
+            guard let file = FinalizeFiles.finalized(unit.key, directory: directory, resolution: hash, unitFile: unitFiles[unit.key]!) else {
                 missing += 1
                 continue
             }
             files.append(file)
         }
         guard missing == 0 else {
-            logger.notice("the finalize phase's output is not used: units are not finalized from the current resolution and unit files; finalizing here (the same dataset)",
+            logger.notice("the finalize phase's output is not used: units are not finalized from the current resolution and unit files; resolving and finalizing here (the same dataset)",
                           metadata: ["units.missing": "\(missing)", "units": "\(units.count)"])
             return nil
         }

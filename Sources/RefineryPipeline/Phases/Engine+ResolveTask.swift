@@ -20,7 +20,9 @@ extension Engine {
     /// Runs the resolve phase (``RunPhase/resolve``): reads the spilled records of every committed unit in canonical
     /// order, resolves dedup (over the dedup phase's band files when they are complete) and balance, assigns the
     /// splits, and writes each unit's fates and the run's resolution (``FinalizeFiles``) for the finalize tasks, and
-    /// this version's pending dedup index segment. One task. Writes nothing to the catalog.
+    /// this version's dedup index segment into the same folder (the reduce publishes it). One task. Writes nothing
+    /// to the catalog. A resolution made from the same unit files and published segments is kept (whatever
+    /// `--force`).
     /// - Throws: ``RefineryError``: a unit is not committed (code `resume`), another resolve is running (code
     ///   `busy`), a unit file is damaged (code `integrity`), a write failed.
     public func runResolveTask() throws -> ResolveTaskResult {
@@ -46,8 +48,11 @@ extension Engine {
         let units = WorkUnit.units(of: plan)
         let committed = try UnitStore.committedRecords(root: root, specHash: specHash, catalog: start.catalog)
         try Self.requireMapped(units, isCommitted: { committed[$0.key] != nil })
-        if !options.force, let (resolution, _) = FinalizeFiles.readResolution(root: root, version: plan.version, specHash: specHash),
-           units.allSatisfy({ resolution.unitFiles[$0.key] == committed[$0.key]?.fileXXH3 }) {
+        let engine = Engine(plan: plan, options: options, logger: logger)
+        let unitFiles = Dictionary(uniqueKeysWithValues: units.map { ($0.key, committed[$0.key]!.fileXXH3) })
+        let published = engine.publishedSegmentStamps()
+        if let (resolution, _) = FinalizeFiles.readResolution(root: root, version: plan.version, specHash: specHash),
+           FinalizeFiles.matches(resolution, unitFiles: unitFiles, published: published) {
             result.records = resolution.records
             result.nothingToDo = "an earlier attempt wrote the resolution"
             return result
@@ -78,23 +83,23 @@ extension Engine {
         logger.info("resolve started", metadata: ["records": "\(entries.count)", "units": "\(units.count)", "dataset.version": "\(plan.version)"])
         let monitor = RunMonitor(logger: logger, options: options.monitor, dataset: plan.spec.output.dataset, version: plan.version,
                                  totalBytes: 0, totalUnits: 0)
-        let engine = Engine(plan: plan, options: options, logger: logger)
-        let resolution = try engine.resolveGlobalStages(entries, shingles: shingles, monitor: monitor)
+        var resolution = try engine.resolveGlobalStages(entries, shingles: shingles, monitor: monitor)
         for (key, range) in ranges {
             try FinalizeFiles.writeAtomically(FateCoding.encode(resolution.fates[range]), to: FinalizeFiles.path(directory, "\(key).fates"),
                                               fileSystem: options.fileSystem)
         }
-        // This version's dedup index segment, for the reduce to publish (a failed reduce removes the pending one).
-        let pending = engine.segmentPath(version: plan.version) + ".tmp"
-        if FileManager.default.fileExists(atPath: pending) {
-            try FinalizeFiles.writeAtomically([UInt8](try Data(contentsOf: URL(fileURLWithPath: pending))),
-                                              to: FinalizeFiles.path(directory, "segment.idx"), fileSystem: options.fileSystem)
+        // This version's dedup index segment, for the reduce to publish (only the process holding the dataset's
+        // lock writes beside the catalog).
+        if let segment = resolution.segment {
+            let (bytes, perRecord) = try engine.encodeSegment(segment)
+            try FinalizeFiles.writeAtomically(bytes, to: FinalizeFiles.path(directory, "segment.idx"), fileSystem: options.fileSystem)
+            resolution.stats["dedup_index_file_bytes_per_record"] = perRecord
         }
         let stats = try JSONSerialization.data(withJSONObject: resolution.stats, options: [.sortedKeys])
         let file = FinalizeFiles.Resolution(
             version: plan.version, specHash: specHash, records: entries.count,
             unitRecords: Dictionary(uniqueKeysWithValues: ranges.map { ($0.key, $0.range.count) }),
-            unitFiles: Dictionary(uniqueKeysWithValues: units.map { ($0.key, committed[$0.key]!.fileXXH3) }),
+            unitFiles: unitFiles, published: published,
             counters: resolution.counters, repeats: resolution.repeats, categoryMix: resolution.categoryMix,
             seconds: Dictionary(uniqueKeysWithValues: resolution.seconds.map { ("\($0.key)", $0.value) }),
             stats: String(decoding: stats, as: UTF8.self))

@@ -30,6 +30,8 @@ enum FinalizeFiles {
         var records: Int
         var unitRecords: [String: Int]
         var unitFiles: [String: String]
+        /// The other versions' dedup index segments it was checked against (``Engine/publishedSegmentStamps()``).
+        var published: [String]
         var counters: [StageCounters]
         var repeats: Int
         var categoryMix: [String: CategoryMix]
@@ -39,12 +41,17 @@ enum FinalizeFiles {
         var stats: String
 
         enum CodingKeys: String, CodingKey {
-            case format, version, records, counters, repeats, seconds, stats
+            case format, version, records, counters, repeats, seconds, stats, published
             case specHash = "spec_hash", unitRecords = "unit_records", unitFiles = "unit_files", categoryMix = "category_mix"
         }
     }
 
     /// The resolution of `version`, and the XXH3 of its file (which the finalized units' markers name).
+    /// Whether a resolution was made from exactly these unit files (no more, no fewer) and these published segments.
+    static func matches(_ resolution: Resolution, unitFiles: [String: String], published: [String]) -> Bool {
+        resolution.unitFiles == unitFiles && resolution.published == published
+    }
+
     static func readResolution(root: String, version: String, specHash: String) -> (Resolution, hash: String)? {
         let file = path(directory(root: root, version: version), "resolution.json")
         guard let data = FileManager.default.contents(atPath: file),

@@ -1,15 +1,18 @@
-/// Which part of a run this process does. A run is phases of independent tasks: (1) `map`, the units (input files)
-/// read and staged, each task committing its share of them under `.work/`; (2) `dedup`, when the spec's dedup looks
-/// for near duplicates: the LSH buckets numbered band by band, each task over its share of the bands
-/// (``BandFiles``); then `reduce`, one task: duplicates resolved over those bucket numbers, balance, the splits, the
-/// shards and the manifest. The local executor does it all in one process over the same code: its map is the one
-/// task of one, and without band files the reduce numbers nothing and indexes the band hashes itself (the same
-/// decisions).
+/// Which part of a run this process does. A run is five phases of independent tasks:
+/// 1. `map`: the units (input files) read and staged, each task committing its share of them under `.work/`;
+/// 2. `dedup`, when the spec's dedup looks for near duplicates: the LSH buckets numbered band by band, each task over
+///    its share of the bands (``BandFiles``);
+/// 3. `resolve`, one task, when the spec has a global stage: duplicates clustered over those bucket numbers, balance
+///    rates from the merged counts, the splits; each unit's fates written (``FinalizeFiles``);
+/// 4. `finalize`: each task makes its share of the units' shard pieces from their fates;
+/// 5. `reduce`, one task: the pieces appended in unit order, the manifest.
+/// Each phase after the map is optional: the reduce does itself whatever no task did, with the same result. The
+/// local executor does it all in one process over the same code; its map is the one task of one.
 ///
-/// Any scheduler can run the phases: `refinery run SPEC --phase map --task-index I --task-count N` for every I,
-/// then `--phase dedup --task-index J --task-count M` for every J once all of those succeeded, then
-/// `refinery run SPEC --phase reduce` (`--executor slurm` writes and submits exactly that as two job arrays and a
-/// job).
+/// Any scheduler can run the phases, each once the one before has succeeded: `refinery run SPEC --phase map
+/// --task-index I --task-count N` for every I, `--phase dedup --task-index J --task-count M` for every J,
+/// `--phase resolve`, `--phase finalize --task-index I --task-count N` for every I, then `--phase reduce`
+/// (`--executor slurm` writes and submits exactly that as a chain of jobs and job arrays).
 public enum RunPhase: Sendable, Equatable, CustomStringConvertible {
     /// Every phase, in this process (`refinery run SPEC`).
     case all
@@ -23,7 +26,8 @@ public enum RunPhase: Sendable, Equatable, CustomStringConvertible {
     case resolve
     /// The finalize phase's task `task` (from 0) of `of`: its units' survivors and drops made into shard pieces.
     case finalize(task: Int, of: Int)
-    /// The phases after the map, once every unit is committed; fails naming the units that are not.
+    /// The dataset and its manifest, once every unit is committed (and whatever the phases before did not do);
+    /// fails naming the units that are not committed.
     case reduce
 
     public var description: String {

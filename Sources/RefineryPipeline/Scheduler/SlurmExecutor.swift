@@ -126,21 +126,20 @@ public struct SlurmExecutor {
                          ("reduce", Optional(earlier.reduceJob))]
             for case let (phase, job?) in chain {
                 let jobStates = states.filter { $0.key == job || $0.key.hasPrefix("\(job)_") }.map(\.value)
-                if jobStates.contains(where: \.isFailed) {
+                if jobStates.contains(where: \.isActive) {
+                    // Tasks still running (even beside failed ones) are waited for: a new task would meet their locks.
+                    let neverStarts = jobStates.allSatisfy {
+                        !$0.isActive || ($0.state == "PENDING" && ($0.reason == "DependencyNeverSatisfied" || upstreamFailed))
+                    }
+                    guard neverStarts else {
+                        throw RefineryError(.busy, "submission \(earlier.id)'s \(phase) job \(job) is queued or running; "
+                            + "wait for it (`refinery status \(earlier.id)`), or cancel it with scancel first")
+                    }
+                    _ = try SlurmCommand.run("scancel", [job])
+                    cancelled.append("\(phase) job \(job)")
                     upstreamFailed = true
-                    continue
                 }
-                guard jobStates.contains(where: \.isActive) else { continue }
-                let neverStarts = jobStates.allSatisfy {
-                    !$0.isActive || ($0.state == "PENDING" && ($0.reason == "DependencyNeverSatisfied" || upstreamFailed))
-                }
-                guard neverStarts else {
-                    throw RefineryError(.busy, "submission \(earlier.id)'s \(phase) job \(job) is queued or running; "
-                        + "wait for it (`refinery status \(earlier.id)`), or cancel it with scancel first")
-                }
-                _ = try SlurmCommand.run("scancel", [job])
-                cancelled.append("\(phase) job \(job)")
-                upstreamFailed = true
+                if jobStates.contains(where: \.isFailed) { upstreamFailed = true }
             }
         }
         // Only now, with nothing of an earlier submission running: --restart discards the committed work.
