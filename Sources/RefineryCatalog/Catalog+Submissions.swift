@@ -29,6 +29,9 @@ extension Catalog {
         public var resolveJob: String?
         public var finalizeJob: String?
         public var finalizeTasks = 0
+        /// The dedup and finalize tasks this submission asked for (the others were done already).
+        public var dedupSubmitted: [Int] = []
+        public var finalizeSubmitted: [Int] = []
         public var reduceJob: String
         /// Where the job scripts and their logs are.
         public var scriptsDirectory: String
@@ -61,15 +64,16 @@ extension Catalog {
             try database.run("""
                 INSERT INTO submissions (executor, dataset, version, spec_path, spec_hash, output_dir, work_root, task_count, task_units,
                                          map_tasks, map_job, reduce_job, scripts_dir, submitted_at, command, dedup_job, dedup_tasks,
-                                         resolve_job, finalize_job, finalize_tasks)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                         resolve_job, finalize_job, finalize_tasks, dedup_submitted, finalize_submitted)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, [.text(submission.executor), .text(submission.dataset), .text(submission.version), .text(submission.specPath),
                       .text(submission.specHash), .text(submission.outputDirectory), .text(submission.workRoot), .int(submission.taskCount),
                       .text(try CatalogJSON.encode(submission.taskUnits)), .text(try CatalogJSON.encode(submission.mapTasks)),
                       .optional(submission.mapJob), .text(submission.reduceJob), .text(submission.scriptsDirectory),
                       .text(CatalogTime.now()), .text(submission.command),
                       .optional(submission.dedupJob), .int(submission.dedupTasks),
-                      .optional(submission.resolveJob), .optional(submission.finalizeJob), .int(submission.finalizeTasks)])
+                      .optional(submission.resolveJob), .optional(submission.finalizeJob), .int(submission.finalizeTasks),
+                      .text(try CatalogJSON.encode(submission.dedupSubmitted)), .text(try CatalogJSON.encode(submission.finalizeSubmitted))])
             return database.lastInsertRowID
         }
     }
@@ -84,7 +88,7 @@ extension Catalog {
         try database.query("""
             SELECT id, executor, dataset, version, spec_path, spec_hash, output_dir, work_root, task_count, task_units, map_tasks,
                    map_job, reduce_job, scripts_dir, submitted_at, command, dedup_job, dedup_tasks,
-                   resolve_job, finalize_job, finalize_tasks
+                   resolve_job, finalize_job, finalize_tasks, dedup_submitted, finalize_submitted
             FROM submissions WHERE (?1 IS NULL OR dataset = ?1) AND (?2 IS NULL OR version = ?2) ORDER BY id DESC
             """, [.optional(dataset), .optional(version)]) { row in
             var submission = Submission(
@@ -100,6 +104,8 @@ extension Catalog {
             submission.resolveJob = row.optionalText(18)
             submission.finalizeJob = row.optionalText(19)
             submission.finalizeTasks = row.int(20)
+            submission.dedupSubmitted = CatalogJSON.decode([Int].self, row.text(21), fallback: [])
+            submission.finalizeSubmitted = CatalogJSON.decode([Int].self, row.text(22), fallback: [])
             return submission
         }
     }

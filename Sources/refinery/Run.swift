@@ -272,15 +272,16 @@ struct Run: ParsableCommand {
                 printError("every map task is done; submitted the phases after the map only")
             }
             if let dedupJob = submission.dedupJob {
-                printError("submitted dedup job \(dedupJob): array tasks 0-\(submission.dedupTasks - 1), the LSH bands shared among them"
-                    + (submission.mapJob.map { " (after map job \($0) succeeds)" } ?? ""))
+                printError("submitted dedup job \(dedupJob): array tasks \(ArraySpec.text(submission.dedupSubmitted)) of \(submission.dedupTasks), "
+                    + "the LSH bands shared among them")
             }
-            if let resolveJob = submission.resolveJob, let finalizeJob = submission.finalizeJob {
-                printError("submitted resolve job \(resolveJob) and finalize job \(finalizeJob): array tasks 0-\(submission.finalizeTasks - 1), "
-                    + "the units shared among them")
+            if let resolveJob = submission.resolveJob { printError("submitted resolve job \(resolveJob)") }
+            if let finalizeJob = submission.finalizeJob {
+                printError("submitted finalize job \(finalizeJob): array tasks \(ArraySpec.text(submission.finalizeSubmitted)) of "
+                    + "\(submission.finalizeTasks), the units shared among them")
             }
-            let before = submission.finalizeJob.map { "finalize job \($0)" } ?? submission.dedupJob.map { "dedup job \($0)" }
-                ?? submission.mapJob.map { "map job \($0)" }
+            let before = submission.finalizeJob.map { "finalize job \($0)" } ?? submission.resolveJob.map { "resolve job \($0)" }
+                ?? submission.dedupJob.map { "dedup job \($0)" } ?? submission.mapJob.map { "map job \($0)" }
             printError("submitted reduce job \(submission.reduceJob)" + (before.map { " (after \($0) succeeds)" } ?? ""))
             printError("scripts and logs: \(submission.scriptsDirectory)")
             printError("follow it: refinery status \(submission.id) --catalog \(plan.spec.catalogPath)")

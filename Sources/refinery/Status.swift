@@ -61,16 +61,20 @@ struct Status: ParsableCommand {
             // Tasks by Slurm state, e.g. "2 COMPLETED, 2 PENDING (Dependency)".
             var byState: [String: Int] = [:]
             for task in status.dedupTasks {
-                byState[(task.state ?? "unknown to Slurm") + (task.reason.map { " (\($0))" } ?? ""), default: 0] += 1
+                let unknown = submission.dedupSubmitted.contains(task.index) ? "unknown to Slurm" : "done before"
+                byState[(task.state ?? unknown) + (task.reason.map { " (\($0))" } ?? ""), default: 0] += 1
             }
             let states = byState.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
             lines.append("dedup: \(status.dedupTasks.count) task(s) sharing the LSH bands: \(states); "
                 + "band files written: \(status.dedupTasks.filter(\.written).count) of \(status.dedupTasks.count)")
         }
-        if submission.resolveJob != nil {
-            lines.append("resolve: " + (status.resolveState.map { $0 + (status.resolveReason.map { " (\($0))" } ?? "") } ?? "unknown to Slurm"))
+        if submission.finalizeTasks > 0 {
+            let resolve = submission.resolveJob == nil ? "done before" : status.resolveState.map { $0 + (status.resolveReason.map { " (\($0))" } ?? "") }
+            lines.append("resolve: " + (resolve ?? "unknown to Slurm"))
             var byState: [String: Int] = [:]
-            for state in status.finalizeStates { byState[state ?? "unknown to Slurm", default: 0] += 1 }
+            for (index, state) in status.finalizeStates.enumerated() {
+                byState[state ?? (submission.finalizeSubmitted.contains(index) ? "unknown to Slurm" : "done before"), default: 0] += 1
+            }
             lines.append("finalize: \(status.finalizeStates.count) task(s) sharing the units: "
                 + byState.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
         }

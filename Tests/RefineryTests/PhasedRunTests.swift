@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 @testable import RefineryPipeline
 import RefineryCatalog
 import RefineryShards
@@ -246,6 +247,32 @@ import Testing
         #expect(reduce.stderr.contains("finalize phase's output is not used"), "\(reduce.stderr)")
         #expect(try stat(corpus, "finalized_units") == nil)
         #expect(try corpus.datasetFiles() == expected)
+    }
+
+    @Test("a resubmission asks only for the dedup, resolve and finalize tasks whose work is not done from the current units")
+    func laterWorkAfterTheMap() throws {
+        let corpus = try Corpus(files: 6, lines: 30)
+        defer { corpus.folder.cleanup() }
+        let plan = try RunPlan.make(spec: try PipelineSpec.load(path: corpus.spec))
+        let units = WorkUnit.units(of: plan)
+        let shares = TaskPartition.assign(units, tasks: 2).map { $0.map { units[$0] } }
+        func later(mapDone: Bool) throws -> (dedup: [Int], resolve: Bool, finalize: [Int]) {
+            let catalog = try Catalog.openReadOnly(path: plan.spec.catalogPath)
+            return try SlurmExecutor.laterWork(plan: plan, units: units, shares: shares, mapDone: mapDone, dedupTasks: 3, finalizeTasks: 2,
+                                               catalog: catalog, logger: Logger(label: "test"))
+        }
+        #expect(try mapTask(corpus, 0, of: 2).status == 0)
+        _ = try Catalog(path: plan.spec.catalogPath)   // the submitter's catalog
+        #expect(try later(mapDone: false) == ([0, 1, 2], true, [0, 1]), "a map task left: everything after it")
+        #expect(try mapTask(corpus, 1, of: 2).status == 0)
+        #expect(try later(mapDone: true) == ([0, 1, 2], true, [0, 1]))
+        #expect(try dedupTask(corpus, 1, of: 3).status == 0)
+        #expect(try later(mapDone: true) == ([0, 2], true, [0, 1]), "dedup task 1 is done")
+        for task in [0, 2] { #expect(try dedupTask(corpus, task, of: 3).status == 0) }
+        #expect(try refinery(["run", corpus.spec, "--phase", "resolve"]).status == 0)
+        #expect(try later(mapDone: true) == ([], false, [0, 1]), "the resolution matches the units")
+        #expect(try refinery(["run", corpus.spec, "--phase", "finalize", "--task-index", "1", "--task-count", "2"]).status == 0)
+        #expect(try later(mapDone: true) == ([], false, [0]), "finalize task 1 is done")
     }
 
     @Test("a task given the submission's input hashes takes them for files whose size and mtime match, and hashes a touched file again")

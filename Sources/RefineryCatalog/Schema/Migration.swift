@@ -139,6 +139,8 @@ struct Migration: Sendable {
             ALTER TABLE submissions ADD COLUMN resolve_job TEXT;
             ALTER TABLE submissions ADD COLUMN finalize_job TEXT;
             ALTER TABLE submissions ADD COLUMN finalize_tasks INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE submissions ADD COLUMN dedup_submitted TEXT NOT NULL DEFAULT '[]';
+            ALTER TABLE submissions ADD COLUMN finalize_submitted TEXT NOT NULL DEFAULT '[]';
             """),
     ]
 }

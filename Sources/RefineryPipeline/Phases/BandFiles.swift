@@ -52,6 +52,14 @@ enum BandFiles {
         }
     }
 
+    /// The trailer of task `task`'s band file when it was made for this version and spec from these unit files (the
+    /// task is done), else nil.
+    static func done(root: String, version: String, specHash: String, task: Int, of count: Int, unitsDigest: String) -> Trailer? {
+        guard let (trailer, _) = trailer(at: path(root: root, version: version, task: task, of: count)),
+              trailer.version == version, trailer.specHash == specHash, trailer.units == unitsDigest else { return nil }
+        return trailer
+    }
+
     /// A digest of the committed units a dedup task reads, in order: a band file of other unit files is not reused.
     static func unitsDigest(_ units: [(key: String, fileXXH3: String)]) -> String {
         XXH3.hex(XXH3.hash(Array(units.map { "\($0.key):\($0.fileXXH3)\n" }.joined().utf8)))

@@ -57,8 +57,7 @@ extension Engine {
         let committed = try UnitStore.committedRecords(root: root, specHash: specHash, catalog: catalog)
         try Self.requireMapped(units, isCommitted: { committed[$0.key] != nil })
         let unitsDigest = BandFiles.unitsDigest(units.map { ($0.key, committed[$0.key]!.fileXXH3) })
-        if let (trailer, _) = BandFiles.trailer(at: result.file), trailer.version == plan.version, trailer.specHash == specHash,
-           trailer.units == unitsDigest {
+        if let trailer = BandFiles.done(root: root, version: plan.version, specHash: specHash, task: task, of: count, unitsDigest: unitsDigest) {
             result.buckets = trailer.buckets
             result.records = trailer.records
             result.nothingToDo = "an earlier attempt of this task wrote its band file"

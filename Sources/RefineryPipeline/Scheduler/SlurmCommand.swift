@@ -107,7 +107,7 @@ enum SlurmCommand {
 }
 
 /// Slurm's array index lists: `0-3`, `1,3,5-7`, `0-9:2`, with an optional `%limit`.
-enum ArraySpec {
+public enum ArraySpec {
     /// The indexes a list names (empty when it does not parse).
     static func indexes(_ text: String) -> [Int] {
         let body = text.split(separator: "%").first.map(String.init) ?? ""
@@ -126,7 +126,7 @@ enum ArraySpec {
     }
 
     /// The shortest list naming `indexes` (sorted, distinct): runs of three or more as `a-b`.
-    static func text(_ indexes: [Int]) -> String {
+    public static func text(_ indexes: [Int]) -> String {
         var parts: [String] = []
         var i = 0
         while i < indexes.count {

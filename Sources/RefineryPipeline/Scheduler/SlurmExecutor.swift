@@ -165,6 +165,10 @@ public struct SlurmExecutor {
         let dedupTasks = plan.dedup.map { $0.near ? min(settings.tasks, $0.hasher.bands) : 0 } ?? 0
         // The resolve and finalize phases, when a global stage decides over the whole run.
         let finalizeTasks = plan.hasGlobalStages ? settings.tasks : 0
+        // What is done already, once no map task is left: each phase after the map reads every unit, so a map task
+        // to run means every later task runs again.
+        let later = try Self.laterWork(plan: plan, units: units, shares: shares, mapDone: pending.isEmpty, dedupTasks: dedupTasks,
+                                       finalizeTasks: finalizeTasks, catalog: catalog, logger: logger)
         let resolveScript = (folder as NSString).appendingPathComponent("resolve-\(id).sbatch")
         let finalizeScript = (folder as NSString).appendingPathComponent("finalize-\(id).sbatch")
         let pin = ["--expect-version", plan.version, "--input-hashes", hashesFile]
@@ -205,10 +209,10 @@ public struct SlurmExecutor {
         // Each phase after the map waits for the job before it.
         var last = mapJob
         var submitted = [mapJob].compactMap { $0 }
-        func submitPhase(_ phase: String, script: String, tasks: Int?) throws -> String {
+        func submitPhase(_ phase: String, script: String, tasks: [Int]?) throws -> String {
             var arguments = ["--parsable", "--job-name=refinery-\(phase)-\(name)"]
             if let tasks {
-                arguments += ["--array=0-\(tasks - 1)", "--output=\(logPath("\(phase)-\(id)-"))%a.out"]
+                arguments += ["--array=\(ArraySpec.text(tasks))", "--output=\(logPath("\(phase)-\(id)-"))%a.out"]
             } else {
                 arguments.append("--output=\(logPath("\(phase)-\(id).out"))")
             }
@@ -221,11 +225,9 @@ public struct SlurmExecutor {
         var dedupJob: String?, resolveJob: String?, finalizeJob: String?
         let reduceJob: String
         do {
-            if dedupTasks > 0 { dedupJob = try submitPhase("dedup", script: dedupScript, tasks: dedupTasks) }
-            if finalizeTasks > 0 {
-                resolveJob = try submitPhase("resolve", script: resolveScript, tasks: nil)
-                finalizeJob = try submitPhase("finalize", script: finalizeScript, tasks: finalizeTasks)
-            }
+            if !later.dedup.isEmpty { dedupJob = try submitPhase("dedup", script: dedupScript, tasks: later.dedup) }
+            if later.resolve { resolveJob = try submitPhase("resolve", script: resolveScript, tasks: nil) }
+            if !later.finalize.isEmpty { finalizeJob = try submitPhase("finalize", script: finalizeScript, tasks: later.finalize) }
             reduceJob = try submitPhase("reduce", script: reduceScript, tasks: nil)
         } catch {
             for job in submitted.reversed() { _ = try? SlurmCommand.run("scancel", [job]) }
@@ -240,12 +242,42 @@ public struct SlurmExecutor {
         submission.resolveJob = resolveJob
         submission.finalizeJob = finalizeJob
         submission.finalizeTasks = finalizeTasks
+        submission.dedupSubmitted = dedupJob == nil ? [] : later.dedup
+        submission.finalizeSubmitted = finalizeJob == nil ? [] : later.finalize
         submission.id = try catalog.recordSubmission(submission)
         logger.info("submitted to slurm", metadata: ["submission": "\(submission.id)", "map.job": "\(mapJob ?? "-")",
                                                      "map.tasks": "\(ArraySpec.text(pending))", "dedup.job": "\(dedupJob ?? "-")",
                                                      "resolve.job": "\(resolveJob ?? "-")", "finalize.job": "\(finalizeJob ?? "-")",
                                                      "reduce.job": "\(reduceJob)"])
         return Outcome(submission: submission, cancelled: cancelled)
+    }
+
+    /// The dedup and finalize tasks to submit, and whether the resolve is: all of them while a map task is left;
+    /// otherwise only the dedup tasks without a band file of the current unit files, the resolve unless its
+    /// resolution matches them (and no dedup task is left), and the finalize tasks with a unit not finalized from it.
+    static func laterWork(plan: RunPlan, units: [WorkUnit], shares: [[WorkUnit]], mapDone: Bool, dedupTasks: Int, finalizeTasks: Int,
+                          catalog: Catalog, logger: Logger) throws -> (dedup: [Int], resolve: Bool, finalize: [Int]) {
+        var dedup = Array(0..<dedupTasks), resolve = finalizeTasks > 0, finalize = Array(0..<finalizeTasks)
+        guard mapDone else { return (dedup, resolve, finalize) }
+        let root = plan.spec.output.root, specHash = XXH3.hex(plan.spec.configHash)
+        let committed = try UnitStore.committedRecords(root: root, specHash: specHash, catalog: catalog)
+        guard units.allSatisfy({ committed[$0.key] != nil }) else { return (dedup, resolve, finalize) }
+        let unitFiles = Dictionary(uniqueKeysWithValues: units.map { ($0.key, committed[$0.key]!.fileXXH3) })
+        let unitsDigest = BandFiles.unitsDigest(units.map { ($0.key, unitFiles[$0.key]!) })
+        dedup = dedup.filter { task in
+            BandFiles.done(root: root, version: plan.version, specHash: specHash, task: task, of: dedupTasks, unitsDigest: unitsDigest) == nil
+        }
+        let engine = Engine(plan: plan, options: RunOptions(), logger: logger)
+        guard dedup.isEmpty, resolve,
+              let (resolution, hash) = FinalizeFiles.readResolution(root: root, version: plan.version, specHash: specHash),
+              FinalizeFiles.matches(resolution, unitFiles: unitFiles, published: engine.publishedSegmentStamps()) else {
+            return (dedup, resolve, finalize)
+        }
+        let directory = FinalizeFiles.directory(root: root, version: plan.version)
+        finalize = finalize.filter { task in
+            shares[task].contains { FinalizeFiles.finalized($0.key, directory: directory, resolution: hash, unitFile: unitFiles[$0.key]!) == nil }
+        }
+        return (dedup, false, finalize)
     }
 
     /// The run flags every task repeats: `--full` (the same plan as the submitter's), `--force` (map tasks map
