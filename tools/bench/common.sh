@@ -175,6 +175,20 @@ EOF
 # seven_stage_spec CORPUS DATASET OUTPUT_DIR SHARD_SIZE WRITER: prints a spec running the seven stages over a
 # gen_corpus.py corpus (chats, docs, subtitles), zstd level 3 and 5% validation, written by WRITER. The globs are
 # single-quoted YAML scalars (a ' doubled), so that a path with a comma, brace or colon stays one value.
+# e2e_corpus_settings: the end-to-end bench corpus (e2e.sh, phases.sh): documents, chats and subtitle windows in 19
+# languages, with planted duplicates, PII, toxic and garbage records, and a skewed category mix (gen_corpus.py's
+# docstring; the rates are in the README). Sets CORPUS_OPTIONS (gen_corpus.py's) and CORPUS_KEYS_E2E (what
+# corpus.json must say for a corpus to be reused).
+e2e_corpus_settings() {
+  CORPUS_OPTIONS=(--langs multilingual --pii-rate 0.05 --junk-rate 0.03 --punctuate --subtitle-share 0.15
+                  --dup-rate 0.08 --toxic-rate 0.02 --skew-categories)
+  CORPUS_KEYS_E2E="langs=multilingual pii_rate=0.05 junk_rate=0.03 punctuate=true subtitle_share=0.15 dup_rate=0.08"
+  CORPUS_KEYS_E2E="$CORPUS_KEYS_E2E toxic_rate=0.02 skew_categories=true"
+  # The toxic terms come from the toxicity stage's word lists: a corpus made from other lists is made again.
+  CORPUS_KEYS_E2E="$CORPUS_KEYS_E2E toxic_lexicon_sha256=$(python3 -B -c 'import sys; sys.path.insert(0, sys.argv[1])
+import gen_corpus; print(gen_corpus.lexicon_sha256(gen_corpus.LEXICON))' "$BENCH_ROOT/tools/bench")"
+}
+
 seven_stage_spec() {
   local corpus=${1//\'/\'\'}
   cat <<EOF

@@ -50,15 +50,7 @@ OUT="$BENCH_DIR/e2e"
 RUNS="$OUT/runs"
 MEASUREMENTS="$RUNS/measurements.jsonl"
 
-# The bench corpus: documents, chats and subtitle windows in 19 languages, with planted duplicates, PII, toxic and
-# garbage records, and a skewed category mix (gen_corpus.py's docstring; the rates are in the README).
-CORPUS_OPTIONS=(--langs multilingual --pii-rate 0.05 --junk-rate 0.03 --punctuate --subtitle-share 0.15
-                --dup-rate 0.08 --toxic-rate 0.02 --skew-categories)
-CORPUS_KEYS_E2E="langs=multilingual pii_rate=0.05 junk_rate=0.03 punctuate=true subtitle_share=0.15 dup_rate=0.08"
-CORPUS_KEYS_E2E="$CORPUS_KEYS_E2E toxic_rate=0.02 skew_categories=true"
-# The toxic terms come from the toxicity stage's word lists: a corpus made from other lists is made again.
-CORPUS_KEYS_E2E="$CORPUS_KEYS_E2E toxic_lexicon_sha256=$(python3 -B -c 'import sys; sys.path.insert(0, sys.argv[1])
-import gen_corpus; print(gen_corpus.lexicon_sha256(gen_corpus.LEXICON))' "$ROOT/tools/bench")"
+e2e_corpus_settings   # CORPUS_OPTIONS and CORPUS_KEYS_E2E (common.sh)
 
 case "${1:-}" in
   -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
