@@ -10,3 +10,24 @@ public protocol OutputFileSystem: Sendable {
     /// Creates a folder and its parents.
     func makeDirectory(_ path: String) throws
 }
+
+extension OutputFileSystem {
+    /// Writes a whole file under `<path>.tmp`, closes it and renames it into place, so that a reader sees the old
+    /// file or the new one, never a part; on failure the temporary file is removed.
+    public func writeAtomically(_ bytes: UnsafeRawBufferPointer, to path: String) throws {
+        let temporary = try create(path + ".tmp")
+        do {
+            try temporary.write(bytes)
+            try temporary.close()
+            try rename(path + ".tmp", to: path)
+        } catch {
+            try? temporary.close()
+            remove(path + ".tmp")
+            throw error
+        }
+    }
+
+    public func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        try bytes.withUnsafeBytes { try writeAtomically($0, to: path) }
+    }
+}

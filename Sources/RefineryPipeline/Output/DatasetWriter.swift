@@ -119,18 +119,8 @@ final class DatasetWriter {
     }
 
     private func writeAtomically(_ data: Data, name: String) throws {
-        let path = (directory as NSString).appendingPathComponent(name)
-        let temp = path + ".tmp"
-        let file = try fileSystem.create(temp)
-        do {
-            try data.withUnsafeBytes { try file.write($0) }
-            try file.close()
-            try fileSystem.rename(temp, to: path)
-            written.append(name)
-        } catch {
-            fileSystem.remove(temp)
-            throw error
-        }
+        try data.withUnsafeBytes { try fileSystem.writeAtomically($0, to: (directory as NSString).appendingPathComponent(name)) }
+        written.append(name)
     }
 
     /// Removes every file this run wrote (temporary or renamed, shards, stats and card) after a failure.

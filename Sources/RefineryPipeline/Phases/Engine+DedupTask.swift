@@ -39,12 +39,12 @@ extension Engine {
         let started = Date()
         let start = try startTask("dedup", task: task, of: count)
         defer { start.lock.release() }
-        let (plan, catalog) = (start.plan, start.catalog)
+        let plan = start.plan
         let root = plan.spec.output.root
         var result = DedupTaskResult(task: task, taskCount: count)
         result.file = BandFiles.path(root: root, version: plan.version, task: task, of: count)
-        if !options.force, let existing = try? Manifest.read(directory: plan.directory), existing.version == plan.version {
-            result.nothingToDo = "dataset already complete at \(plan.directory) (version \(plan.version))"
+        if let why = nothingToDo(plan, needsGlobalStages: false) {
+            result.nothingToDo = why
             return result
         }
         guard let dedup = plan.dedup, dedup.near else {
@@ -53,10 +53,9 @@ extension Engine {
         }
         let specHash = XXH3.hex(plan.spec.configHash)
         result.bands = BandFiles.bands(task: task, of: count, total: dedup.hasher.bands)
-        let units = WorkUnit.units(of: plan)
-        let committed = try UnitStore.committedRecords(root: root, specHash: specHash, catalog: catalog)
-        try Self.requireMapped(units, isCommitted: { committed[$0.key] != nil })
-        let unitsDigest = BandFiles.unitsDigest(units.map { ($0.key, committed[$0.key]!.fileXXH3) })
+        let work = try committedWork(start)
+        let units = work.units
+        let unitsDigest = BandFiles.unitsDigest(units.map { ($0.key, work.records[$0.key]!.fileXXH3) })
         if let trailer = BandFiles.done(root: root, version: plan.version, specHash: specHash, task: task, of: count, unitsDigest: unitsDigest) {
             result.buckets = trailer.buckets
             result.records = trailer.records
@@ -64,7 +63,7 @@ extension Engine {
             return result
         }
 
-        let expected = units.reduce(0) { $0 + (committed[$1.key]?.records ?? 0) }
+        let expected = units.reduce(0) { $0 + (work.records[$1.key]?.records ?? 0) }
         var numberings = result.bands.map { _ in BandBucketNumbering(expectedBuckets: expected) }
         logger.info("dedup task started", metadata: ["task": "\(task)", "tasks": "\(count)", "bands": "\(result.bands)",
                                                      "units": "\(units.count)", "dataset.version": "\(plan.version)"])
@@ -73,9 +72,7 @@ extension Engine {
             var digest = BandFiles.Digest()
             var numbers = [UInt32](repeating: 0, count: result.bands.count)
             for unit in units {
-                let record = committed[unit.key]!
-                let committedUnit = CommittedUnit(file: record.file, fileXXH3: record.fileXXH3, batches: record.batches)
-                _ = try UnitStore.forEachOutput(committedUnit, firstBatch: 0, sourceIndex: unit.sourceIndex) { output in
+                _ = try UnitStore.forEachOutput(work.unit(unit), firstBatch: 0, sourceIndex: unit.sourceIndex) { output in
                     for entry in output.spill?.entries ?? [] {
                         digest.add(entry.dedup)
                         if let bands = entry.dedup?.bands, bands.count == dedup.hasher.bands {

@@ -38,19 +38,13 @@ extension Engine {
         let root = plan.spec.output.root
         let specHash = XXH3.hex(plan.spec.configHash)
         var result = FinalizeTaskResult(task: task, taskCount: count)
-        if !options.force, let existing = try? Manifest.read(directory: plan.directory), existing.version == plan.version {
-            result.nothingToDo = "dataset already complete at \(plan.directory) (version \(plan.version))"
+        if let why = nothingToDo(plan, needsGlobalStages: true) {
+            result.nothingToDo = why
             return result
         }
-        guard plan.hasGlobalStages else {
-            result.nothingToDo = "the spec has no global stage (dedup, balance, or split counts): the map's shard pieces are final"
-            return result
-        }
-        let units = WorkUnit.units(of: plan)
-        let committed = try UnitStore.committedRecords(root: root, specHash: specHash, catalog: start.catalog)
-        try Self.requireMapped(units, isCommitted: { committed[$0.key] != nil })
+        let work = try committedWork(start)
+        let (units, unitFiles) = (work.units, work.unitFiles)
         let directory = FinalizeFiles.directory(root: root, version: plan.version)
-        let unitFiles = Dictionary(uniqueKeysWithValues: units.map { ($0.key, committed[$0.key]!.fileXXH3) })
         guard let (resolution, resolutionHash) = FinalizeFiles.readResolution(root: root, version: plan.version, specHash: specHash),
               FinalizeFiles.matches(resolution, unitFiles: unitFiles, published: publishedSegmentStamps()) else {
             throw RefineryError(.resume, "the resolve phase has not run for version \(plan.version) over the committed units: run "
@@ -63,8 +57,8 @@ extension Engine {
                                                         "dataset.version": "\(plan.version)", "workers": "\(options.workers)"])
         let engine = Engine(plan: plan, options: options, logger: logger)
         for unit in share {
-            let record = committed[unit.key]!
-            if FinalizeFiles.finalized(unit.key, directory: directory, resolution: resolutionHash, unitFile: record.fileXXH3) != nil {
+            let unitFile = unitFiles[unit.key]!
+            if FinalizeFiles.finalized(unit.key, directory: directory, resolution: resolutionHash, unitFile: unitFile) != nil {
                 result.reused += 1
                 continue
             }
@@ -82,8 +76,7 @@ extension Engine {
             // The unit's spilled batches, each with its records' fates, in order.
             var jobs: [FinalizeJob] = []
             var cursor = 0
-            _ = try UnitStore.forEachOutput(CommittedUnit(file: record.file, fileXXH3: record.fileXXH3, batches: record.batches),
-                                            firstBatch: 0, sourceIndex: unit.sourceIndex) { output in
+            _ = try UnitStore.forEachOutput(work.unit(unit), firstBatch: 0, sourceIndex: unit.sourceIndex) { output in
                 guard let piece = output.spill else { return }
                 let end = cursor + piece.entries.count
                 guard end <= fates.count else { throw RefineryError(.integrity, "the fates of unit \(unit.name) are fewer than its records") }
@@ -106,10 +99,9 @@ extension Engine {
                 result.dropped += output.globalDropped.values.reduce(0, +)
             }
             let bytes = FinalizeFiles.encodeFinal(outputs)
-            try FinalizeFiles.writeAtomically(bytes, to: FinalizeFiles.path(directory, "\(unit.key).final"), fileSystem: options.fileSystem)
-            let marker = FinalizeFiles.Marker(fileXXH3: XXH3.hex(XXH3.hash(bytes)), resolution: resolutionHash, unitFile: record.fileXXH3)
-            try FinalizeFiles.writeJSON(try JSONEncoder().encode(marker), to: FinalizeFiles.path(directory, "\(unit.key).final.json"),
-                                        fileSystem: options.fileSystem)
+            try options.fileSystem.writeAtomically(bytes, to: FinalizeFiles.path(directory, "\(unit.key).final"))
+            let marker = FinalizeFiles.Marker(fileXXH3: XXH3.hex(XXH3.hash(bytes)), resolution: resolutionHash, unitFile: unitFile)
+            try options.fileSystem.writeAtomically([UInt8](try JSONEncoder().encode(marker)), to: FinalizeFiles.path(directory, "\(unit.key).final.json"))
             result.finalized += 1
             StopPoint.reached("finalized:\(result.finalized)")
         }

@@ -37,19 +37,13 @@ extension Engine {
         let specHash = XXH3.hex(plan.spec.configHash)
         let directory = FinalizeFiles.directory(root: root, version: plan.version)
         var result = ResolveTaskResult(directory: directory)
-        if !options.force, let existing = try? Manifest.read(directory: plan.directory), existing.version == plan.version {
-            result.nothingToDo = "dataset already complete at \(plan.directory) (version \(plan.version))"
+        if let why = nothingToDo(plan, needsGlobalStages: true) {
+            result.nothingToDo = why
             return result
         }
-        guard plan.hasGlobalStages else {
-            result.nothingToDo = "the spec has no global stage (dedup, balance, or split counts): the map's shard pieces are final"
-            return result
-        }
-        let units = WorkUnit.units(of: plan)
-        let committed = try UnitStore.committedRecords(root: root, specHash: specHash, catalog: start.catalog)
-        try Self.requireMapped(units, isCommitted: { committed[$0.key] != nil })
+        let work = try committedWork(start)
+        let (units, unitFiles) = (work.units, work.unitFiles)
         let engine = Engine(plan: plan, options: options, logger: logger)
-        let unitFiles = Dictionary(uniqueKeysWithValues: units.map { ($0.key, committed[$0.key]!.fileXXH3) })
         let published = engine.publishedSegmentStamps()
         if let (resolution, _) = FinalizeFiles.readResolution(root: root, version: plan.version, specHash: specHash),
            FinalizeFiles.matches(resolution, unitFiles: unitFiles, published: published) {
@@ -66,10 +60,8 @@ extension Engine {
         var entries: [SpillEntry] = []
         var ranges: [(key: String, range: Range<Int>)] = []
         for unit in units {
-            let record = committed[unit.key]!
             let first = entries.count
-            _ = try UnitStore.forEachOutput(CommittedUnit(file: record.file, fileXXH3: record.fileXXH3, batches: record.batches),
-                                            firstBatch: 0, sourceIndex: unit.sourceIndex) { output in
+            _ = try UnitStore.forEachOutput(work.unit(unit), firstBatch: 0, sourceIndex: unit.sourceIndex) { output in
                 guard let piece = output.spill else { return }
                 var offset = try shingles.append(piece.shingles)
                 for var entry in piece.entries {
@@ -85,14 +77,13 @@ extension Engine {
                                  totalBytes: 0, totalUnits: 0)
         var resolution = try engine.resolveGlobalStages(entries, shingles: shingles, monitor: monitor)
         for (key, range) in ranges {
-            try FinalizeFiles.writeAtomically(FateCoding.encode(resolution.fates[range]), to: FinalizeFiles.path(directory, "\(key).fates"),
-                                              fileSystem: options.fileSystem)
+            try options.fileSystem.writeAtomically(FateCoding.encode(resolution.fates[range]), to: FinalizeFiles.path(directory, "\(key).fates"))
         }
         // This version's dedup index segment, for the reduce to publish (only the process holding the dataset's
         // lock writes beside the catalog).
         if let segment = resolution.segment {
             let (bytes, perRecord) = try engine.encodeSegment(segment)
-            try FinalizeFiles.writeAtomically(bytes, to: FinalizeFiles.path(directory, "segment.idx"), fileSystem: options.fileSystem)
+            try options.fileSystem.writeAtomically(bytes, to: FinalizeFiles.path(directory, "segment.idx"))
             resolution.stats["dedup_index_file_bytes_per_record"] = perRecord
         }
         let stats = try JSONSerialization.data(withJSONObject: resolution.stats, options: [.sortedKeys])
@@ -105,7 +96,7 @@ extension Engine {
             stats: String(decoding: stats, as: UTF8.self))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try FinalizeFiles.writeJSON(try encoder.encode(file), to: FinalizeFiles.path(directory, "resolution.json"), fileSystem: options.fileSystem)
+        try options.fileSystem.writeAtomically([UInt8](try encoder.encode(file)), to: FinalizeFiles.path(directory, "resolution.json"))
         result.records = entries.count
         result.dropped = resolution.fates.filter { if case .drop = $0 { true } else { false } }.count
         result.seconds = Date().timeIntervalSince(started)

@@ -1,6 +1,8 @@
 import Foundation
 import RefineryCatalog
+import RefineryCodecs
 import RefineryRecords
+import RefineryShards
 
 extension Engine {
     /// What a task of the map or dedup phase starts from.
@@ -28,5 +30,45 @@ extension Engine {
             lock.release()
             throw error
         }
+    }
+}
+
+extension Engine {
+    /// The committed units a task after the map reads: every unit of the plan, by key, with the file it was
+    /// committed to (by a map task's marker or a run's catalog row).
+    struct CommittedWork {
+        var units: [WorkUnit]
+        var records: [String: Catalog.UnitRecord]
+
+        /// Each unit's committed file XXH3, by key: what the phases' outputs record they were made from.
+        var unitFiles: [String: String] { records.mapValues(\.fileXXH3) }
+
+        func unit(_ unit: WorkUnit) -> CommittedUnit {
+            let record = records[unit.key]!
+            return CommittedUnit(file: record.file, fileXXH3: record.fileXXH3, batches: record.batches)
+        }
+    }
+
+    /// The plan's committed units, read without filing anything.
+    /// - Throws: ``RefineryError`` (code `resume`) naming the units not committed yet (the map is not done).
+    func committedWork(_ start: TaskStart) throws -> CommittedWork {
+        let plan = start.plan
+        let units = WorkUnit.units(of: plan)
+        let committed = try UnitStore.committedRecords(root: plan.spec.output.root, specHash: XXH3.hex(plan.spec.configHash),
+                                                       catalog: start.catalog)
+        try Self.requireMapped(units, isCommitted: { committed[$0.key] != nil })
+        return CommittedWork(units: units, records: committed.filter { key, _ in units.contains { $0.key == key } })
+    }
+
+    /// Why a task after the map has nothing to do, before it reads anything: this dataset version is complete
+    /// already (unless `--force`), or the spec has no global stage for the resolve and finalize phases to decide.
+    func nothingToDo(_ plan: RunPlan, needsGlobalStages: Bool) -> String? {
+        if !options.force, let existing = try? Manifest.read(directory: plan.directory), existing.version == plan.version {
+            return "dataset already complete at \(plan.directory) (version \(plan.version))"
+        }
+        if needsGlobalStages && !plan.hasGlobalStages {
+            return "the spec has no global stage (dedup, balance, or split counts): the map's shard pieces are final"
+        }
+        return nil
     }
 }

@@ -118,25 +118,6 @@ enum FinalizeFiles {
             throw RefineryError(.integrity, "the finalized unit is damaged: \(error)", at: SourceLocation(file: file))
         }
     }
-
-    /// Writes a file under a temporary name and renames it into place.
-    static func writeAtomically(_ bytes: [UInt8], to file: String, fileSystem: any OutputFileSystem) throws {
-        try writeJSON(Data(bytes), to: file, fileSystem: fileSystem)
-    }
-
-    /// Writes a small JSON file under a temporary name and renames it into place.
-    static func writeJSON(_ data: Data, to file: String, fileSystem: any OutputFileSystem) throws {
-        let temporary = try fileSystem.create(file + ".tmp")
-        do {
-            try [UInt8](data).withUnsafeBytes { try temporary.write($0) }
-            try temporary.close()
-        } catch {
-            try? temporary.close()
-            fileSystem.remove(file + ".tmp")
-            throw error
-        }
-        try fileSystem.rename(file + ".tmp", to: file)
-    }
 }
 
 /// A unit's fates, one after the other: `0` keep (copies, validation), `1` drop (stage, reason, detail, kept id).

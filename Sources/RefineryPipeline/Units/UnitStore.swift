@@ -111,17 +111,7 @@ final class UnitStore {
             "batches": unit.batches, "records": unit.records, "bytes": unit.bytes, "task_index": task, "task_count": count,
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        let path = Self.markerPath(directory: directory, key: unit.key)
-        let file = try fileSystem.create(path + ".tmp")
-        do {
-            try [UInt8](data).withUnsafeBytes { try file.write($0) }
-            try file.close()
-        } catch {
-            try? file.close()
-            fileSystem.remove(path + ".tmp")
-            throw error
-        }
-        try fileSystem.rename(path + ".tmp", to: path)
+        try fileSystem.writeAtomically([UInt8](data), to: Self.markerPath(directory: directory, key: unit.key))
     }
 
     static let markerFormat = "refinery-unit-done/1"
