@@ -258,7 +258,7 @@ import Testing
         let shares = TaskPartition.assign(units, tasks: 2).map { $0.map { units[$0] } }
         func later(mapDone: Bool) throws -> (dedup: [Int], resolve: Bool, finalize: [Int]) {
             let catalog = try Catalog.openReadOnly(path: plan.spec.catalogPath)
-            return try SlurmExecutor.laterWork(plan: plan, units: units, shares: shares, mapDone: mapDone, dedupTasks: 3, finalizeTasks: 2,
+            return try SlurmExecutor.laterWork(plan: plan, shares: shares, mapDone: mapDone, dedupTasks: 3, finalizeTasks: 2,
                                                catalog: catalog, logger: Logger(label: "test"))
         }
         #expect(try mapTask(corpus, 0, of: 2).status == 0)

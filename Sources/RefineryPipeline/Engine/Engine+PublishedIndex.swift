@@ -70,8 +70,6 @@ extension Engine {
         return (records == 0 ? nil : index, stats)
     }
 
-    /// Writes this version's segment as `….idx.tmp`; ``publishSegment()`` renames it once the manifest is written.
-    /// - Returns: the segment's bytes per record, for the statistics.
     /// A segment's file bytes, and their size per record (for stats.json).
     func encodeSegment(_ segment: PublishedIndexFile) throws -> (bytes: [UInt8], perRecord: Double) {
         let bytes = try segment.encoded()
@@ -92,6 +90,8 @@ extension Engine {
             }
     }
 
+    /// Writes this version's segment (``encodeSegment(_:)``) as `….idx.tmp`; ``publishSegment()`` renames it once the
+    /// manifest is written.
     func writePendingSegment(_ bytes: [UInt8]) throws {
         let path = segmentPath(version: plan.version) + ".tmp"
         do {

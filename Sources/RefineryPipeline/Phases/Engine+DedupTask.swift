@@ -53,9 +53,9 @@ extension Engine {
         }
         let specHash = XXH3.hex(plan.spec.configHash)
         result.bands = BandFiles.bands(task: task, of: count, total: dedup.hasher.bands)
-        let work = try committedWork(start)
+        let work = try Self.committedWork(plan, catalog: start.catalog)
         let units = work.units
-        let unitsDigest = BandFiles.unitsDigest(units.map { ($0.key, work.records[$0.key]!.fileXXH3) })
+        let unitsDigest = work.unitsDigest
         if let trailer = BandFiles.done(root: root, version: plan.version, specHash: specHash, task: task, of: count, unitsDigest: unitsDigest) {
             result.buckets = trailer.buckets
             result.records = trailer.records

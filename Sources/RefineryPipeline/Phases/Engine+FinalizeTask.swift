@@ -36,17 +36,17 @@ extension Engine {
         defer { start.lock.release() }
         let plan = start.plan
         let root = plan.spec.output.root
-        let specHash = XXH3.hex(plan.spec.configHash)
         var result = FinalizeTaskResult(task: task, taskCount: count)
         if let why = nothingToDo(plan, needsGlobalStages: true) {
             result.nothingToDo = why
             return result
         }
-        let work = try committedWork(start)
+        let work = try Self.committedWork(plan, catalog: start.catalog)
         let (units, unitFiles) = (work.units, work.unitFiles)
         let directory = FinalizeFiles.directory(root: root, version: plan.version)
-        guard let (resolution, resolutionHash) = FinalizeFiles.readResolution(root: root, version: plan.version, specHash: specHash),
-              FinalizeFiles.matches(resolution, unitFiles: unitFiles, published: publishedSegmentStamps()) else {
+        // The engine of the task's plan (the incremental one, whose version the resolution is for).
+        let engine = Engine(plan: plan, options: options, logger: logger)
+        guard let (_, resolutionHash) = engine.currentResolution(unitFiles: unitFiles) else {
             throw RefineryError(.resume, "the resolve phase has not run for version \(plan.version) over the committed units: run "
                 + "`refinery run SPEC --phase resolve` once the map (and dedup) tasks have succeeded, then the finalize tasks",
                 at: SourceLocation(file: directory))
@@ -55,7 +55,6 @@ extension Engine {
         result.units = share.count
         logger.info("finalize task started", metadata: ["task": "\(task)", "tasks": "\(count)", "units": "\(share.count)",
                                                         "dataset.version": "\(plan.version)", "workers": "\(options.workers)"])
-        let engine = Engine(plan: plan, options: options, logger: logger)
         for unit in share {
             let unitFile = unitFiles[unit.key]!
             if FinalizeFiles.finalized(unit.key, directory: directory, resolution: resolutionHash, unitFile: unitFile) != nil {

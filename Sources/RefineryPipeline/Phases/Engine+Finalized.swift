@@ -13,14 +13,10 @@ extension Engine {
         let root = plan.spec.output.root
         let directory = FinalizeFiles.directory(root: root, version: plan.version)
         guard FileManager.default.fileExists(atPath: directory) else { return nil }
-        guard let (resolution, hash) = FinalizeFiles.readResolution(root: root, version: plan.version, specHash: XXH3.hex(plan.spec.configHash)) else {
-            logger.notice("the finalize phase's output is not used: the resolve phase did not finish; finalizing here")
-            return nil
-        }
         var unitFiles: [String: String] = [:]
         for unit in units { unitFiles[unit.key] = store.recordedHash(unit) ?? "" }
-        guard FinalizeFiles.matches(resolution, unitFiles: unitFiles, published: publishedSegmentStamps()) else {
-            logger.notice("the finalize phase's output is not used: its resolution was made from other units or other published versions; resolving here")
+        guard let (resolution, hash) = currentResolution(unitFiles: unitFiles) else {
+            logger.notice("the finalize phase's output is not used: the resolve phase did not finish, or made its resolution from other units or other published versions; resolving and finalizing here")
             return nil
         }
         var files: [(path: String, hash: String)] = []

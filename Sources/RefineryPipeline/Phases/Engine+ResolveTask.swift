@@ -41,12 +41,10 @@ extension Engine {
             result.nothingToDo = why
             return result
         }
-        let work = try committedWork(start)
+        let work = try Self.committedWork(plan, catalog: start.catalog)
         let (units, unitFiles) = (work.units, work.unitFiles)
         let engine = Engine(plan: plan, options: options, logger: logger)
-        let published = engine.publishedSegmentStamps()
-        if let (resolution, _) = FinalizeFiles.readResolution(root: root, version: plan.version, specHash: specHash),
-           FinalizeFiles.matches(resolution, unitFiles: unitFiles, published: published) {
+        if let (resolution, _) = engine.currentResolution(unitFiles: unitFiles) {
             result.records = resolution.records
             result.nothingToDo = "an earlier attempt wrote the resolution"
             return result
@@ -90,7 +88,7 @@ extension Engine {
         let file = FinalizeFiles.Resolution(
             version: plan.version, specHash: specHash, records: entries.count,
             unitRecords: Dictionary(uniqueKeysWithValues: ranges.map { ($0.key, $0.range.count) }),
-            unitFiles: unitFiles, published: published,
+            unitFiles: unitFiles, published: engine.publishedSegmentStamps(),
             counters: resolution.counters, repeats: resolution.repeats, categoryMix: resolution.categoryMix,
             seconds: Dictionary(uniqueKeysWithValues: resolution.seconds.map { ("\($0.key)", $0.value) }),
             stats: String(decoding: stats, as: UTF8.self))

@@ -43,21 +43,33 @@ extension Engine {
         /// Each unit's committed file XXH3, by key: what the phases' outputs record they were made from.
         var unitFiles: [String: String] { records.mapValues(\.fileXXH3) }
 
+        /// The units and their files in order, as a dedup task's band file records them (``BandFiles/unitsDigest(_:)``).
+        var unitsDigest: String { BandFiles.unitsDigest(units.map { ($0.key, records[$0.key]!.fileXXH3) }) }
+
         func unit(_ unit: WorkUnit) -> CommittedUnit {
             let record = records[unit.key]!
             return CommittedUnit(file: record.file, fileXXH3: record.fileXXH3, batches: record.batches)
         }
     }
 
-    /// The plan's committed units, read without filing anything.
+    /// A plan's committed units, read without filing anything (by the tasks after the map, and the submitter).
     /// - Throws: ``RefineryError`` (code `resume`) naming the units not committed yet (the map is not done).
-    func committedWork(_ start: TaskStart) throws -> CommittedWork {
-        let plan = start.plan
+    static func committedWork(_ plan: RunPlan, catalog: Catalog?) throws -> CommittedWork {
         let units = WorkUnit.units(of: plan)
         let committed = try UnitStore.committedRecords(root: plan.spec.output.root, specHash: XXH3.hex(plan.spec.configHash),
-                                                       catalog: start.catalog)
-        try Self.requireMapped(units, isCommitted: { committed[$0.key] != nil })
-        return CommittedWork(units: units, records: committed.filter { key, _ in units.contains { $0.key == key } })
+                                                       catalog: catalog)
+        try requireMapped(units, isCommitted: { committed[$0.key] != nil })
+        let keys = Set(units.map(\.key))
+        return CommittedWork(units: units, records: committed.filter { keys.contains($0.key) })
+    }
+
+    /// This version's resolution, and the XXH3 of its file, when it was made from exactly these unit files and the
+    /// other versions' dedup index segments there now; nil when there is none, or it is stale.
+    func currentResolution(unitFiles: [String: String]) -> (resolution: FinalizeFiles.Resolution, hash: String)? {
+        guard let (resolution, hash) = FinalizeFiles.readResolution(root: plan.spec.output.root, version: plan.version,
+                                                                    specHash: XXH3.hex(plan.spec.configHash)),
+              FinalizeFiles.matches(resolution, unitFiles: unitFiles, published: publishedSegmentStamps()) else { return nil }
+        return (resolution, hash)
     }
 
     /// Why a task after the map has nothing to do, before it reads anything: this dataset version is complete

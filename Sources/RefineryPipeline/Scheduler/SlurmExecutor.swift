@@ -167,7 +167,7 @@ public struct SlurmExecutor {
         let finalizeTasks = plan.hasGlobalStages ? settings.tasks : 0
         // What is done already, once no map task is left: each phase after the map reads every unit, so a map task
         // to run means every later task runs again.
-        let later = try Self.laterWork(plan: plan, units: units, shares: shares, mapDone: pending.isEmpty, dedupTasks: dedupTasks,
+        let later = try Self.laterWork(plan: plan, shares: shares, mapDone: pending.isEmpty, dedupTasks: dedupTasks,
                                        finalizeTasks: finalizeTasks, catalog: catalog, logger: logger)
         let resolveScript = (folder as NSString).appendingPathComponent("resolve-\(id).sbatch")
         let finalizeScript = (folder as NSString).appendingPathComponent("finalize-\(id).sbatch")
@@ -255,22 +255,23 @@ public struct SlurmExecutor {
     /// The dedup and finalize tasks to submit, and whether the resolve is: all of them while a map task is left;
     /// otherwise only the dedup tasks without a band file of the current unit files, the resolve unless its
     /// resolution matches them (and no dedup task is left), and the finalize tasks with a unit not finalized from it.
-    static func laterWork(plan: RunPlan, units: [WorkUnit], shares: [[WorkUnit]], mapDone: Bool, dedupTasks: Int, finalizeTasks: Int,
+    static func laterWork(plan: RunPlan, shares: [[WorkUnit]], mapDone: Bool, dedupTasks: Int, finalizeTasks: Int,
                           catalog: Catalog, logger: Logger) throws -> (dedup: [Int], resolve: Bool, finalize: [Int]) {
         var dedup = Array(0..<dedupTasks), resolve = finalizeTasks > 0, finalize = Array(0..<finalizeTasks)
         guard mapDone else { return (dedup, resolve, finalize) }
         let root = plan.spec.output.root, specHash = XXH3.hex(plan.spec.configHash)
-        let committed = try UnitStore.committedRecords(root: root, specHash: specHash, catalog: catalog)
-        guard units.allSatisfy({ committed[$0.key] != nil }) else { return (dedup, resolve, finalize) }
-        let unitFiles = Dictionary(uniqueKeysWithValues: units.map { ($0.key, committed[$0.key]!.fileXXH3) })
-        let unitsDigest = BandFiles.unitsDigest(units.map { ($0.key, unitFiles[$0.key]!) })
+        let work: Engine.CommittedWork
+        do {
+            work = try Engine.committedWork(plan, catalog: catalog)
+        } catch let error as RefineryError where error.code == .resume {
+            return (dedup, resolve, finalize)   // a unit is not committed (a task failed after its last commit): all again
+        }
+        let unitsDigest = work.unitsDigest, unitFiles = work.unitFiles
         dedup = dedup.filter { task in
             BandFiles.done(root: root, version: plan.version, specHash: specHash, task: task, of: dedupTasks, unitsDigest: unitsDigest) == nil
         }
-        let engine = Engine(plan: plan, options: RunOptions(), logger: logger)
         guard dedup.isEmpty, resolve,
-              let (resolution, hash) = FinalizeFiles.readResolution(root: root, version: plan.version, specHash: specHash),
-              FinalizeFiles.matches(resolution, unitFiles: unitFiles, published: engine.publishedSegmentStamps()) else {
+              let (_, hash) = Engine(plan: plan, options: RunOptions(), logger: logger).currentResolution(unitFiles: unitFiles) else {
             return (dedup, resolve, finalize)
         }
         let directory = FinalizeFiles.directory(root: root, version: plan.version)
