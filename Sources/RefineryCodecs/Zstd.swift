@@ -164,9 +164,12 @@ public final class ZstdDecompressor {
     }
 
     /// Decompresses a whole buffer of one or more frames.
-    public static func decompressAll(_ data: [UInt8]) throws -> [UInt8] {
+    /// - Parameter expectedSize: the decompressed size, when known (a manifest's): reserved at once, so the output
+    ///   is not regrown and copied on the way; a hint only, held to at most 64 × the input.
+    public static func decompressAll(_ data: [UInt8], expectedSize: Int = 0) throws -> [UInt8] {
         let decompressor = try ZstdDecompressor()
         var out: [UInt8] = []
+        out.reserveCapacity(min(max(0, expectedSize), data.count * 64))
         try data.withUnsafeBytes { (raw) throws in
             try decompressor.decompress(raw, into: &out)
         }

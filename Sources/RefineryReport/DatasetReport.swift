@@ -16,11 +16,17 @@ public enum DatasetReport {
     /// - Returns: the report's data.
     /// - Throws: ``RefineryError`` with code `integrity` when the folder has no readable manifest or a shard does
     ///   not match it.
-    /// - Complexity: one pass over every shard; memory of one shard per thread plus the report and the duplicate
-    ///   clusters.
+    /// - Complexity: one pass over every shard; memory of one shard (read in pieces on `threads` threads) plus the
+    ///   report and the duplicate clusters.
     public static func build(directory: String, examplesPerReason: Int = 5,
                              threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> ReportData {
-        try ReportBuilder(directory: directory, examplesPerReason: examplesPerReason, threads: threads).build()
+        try build(directory: directory, examplesPerReason: examplesPerReason, threads: threads, smallestPiece: DatasetRecords.smallestPiece)
+    }
+
+    /// ``build(directory:examplesPerReason:threads:)`` cutting shards into pieces of at least `smallestPiece` bytes
+    /// (tests use small ones to have small shards read in several pieces).
+    static func build(directory: String, examplesPerReason: Int, threads: Int, smallestPiece: Int) throws -> ReportData {
+        try ReportBuilder(directory: directory, examplesPerReason: examplesPerReason, threads: threads, smallestPiece: smallestPiece).build()
     }
 
     /// The report's self-contained HTML page.

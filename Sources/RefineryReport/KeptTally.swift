@@ -5,7 +5,7 @@ import RefineryShards
 /// What the data shards contribute to the report: the mixes after balancing, the histograms, the sample records
 /// per category, and the texts of the kept records duplicate pairs show.
 ///
-/// One tally per shard, built on several threads, then appended to each other in manifest order
+/// One tally per piece of a shard, built on several threads, then appended to each other in file order
 /// (``append(_:limit:)``): counts add up, and samples and texts are taken in the order a single pass would meet them,
 /// so the report is the same whatever the number of threads.
 struct KeptTally {
@@ -64,67 +64,19 @@ struct KeptTally {
         for (id, text) in later.found where found[id] == nil { found[id] = text }
     }
 
-    /// The tally of `entries` (data shards, in manifest order), read on up to `threads` threads, one shard at a time
-    /// each.
-    /// - Throws: the first shard's error, in shard order, as a single pass would.
-    static func read(_ entries: [ShardEntry], of records: DatasetRecords, threads: Int, wanted: Set<String>, limit: Int,
-                     exampleText: ExampleText) throws -> KeptTally {
-        let results = ShardResults(count: entries.count)
-        let threads = max(1, min(threads, entries.count))
-        let work: @Sendable () -> Void = {
-            while let index = results.next() {
-                var tally = KeptTally()
-                do {
-                    try records.forEach(in: [entries[index]]) { tally.add($0, wanted: wanted, limit: limit, exampleText: exampleText) }
-                    results.set(index, .success(tally))
-                } catch {
-                    results.set(index, .failure(error))
-                }
-            }
-        }
-        if threads == 1 {
-            work()
-        } else {
-            DispatchQueue.concurrentPerform(iterations: threads) { _ in work() }
-        }
+    /// The tally of `entries` (data shards, in manifest order), each read in pieces on up to `threads` threads
+    /// (``DatasetRecords/mapPieces(of:shardIndex:threads:smallestPiece:start:add:)``).
+    /// - Throws: the first error in shard order, as a single pass would.
+    static func read(_ entries: [ShardEntry], of records: DatasetRecords, threads: Int, smallestPiece: Int, wanted: Set<String>,
+                     limit: Int, exampleText: ExampleText) throws -> KeptTally {
         var total = KeptTally()
-        for result in results.all() { total.append(try result.get(), limit: limit) }
+        for (index, entry) in entries.enumerated() {
+            let pieces = try records.mapPieces(of: entry, shardIndex: index, threads: threads, smallestPiece: smallestPiece,
+                                               start: { KeptTally() }) { tally, record in
+                tally.add(record, wanted: wanted, limit: limit, exampleText: exampleText)
+            }
+            for piece in pieces { total.append(piece, limit: limit) }
+        }
         return total
-    }
-}
-
-/// The per-shard results of ``KeptTally/read(_:of:threads:wanted:limit:exampleText:)``, filled by several threads:
-/// the next shard to read and each shard's tally, behind a lock.
-private final class ShardResults: @unchecked Sendable {
-    private let lock = NSLock()
-    private var nextIndex = 0
-    private var results: [Result<KeptTally, any Error>?]
-    /// Set once a shard failed: the others not yet started are left alone.
-    private var failed = false
-
-    init(count: Int) {
-        results = Array(repeating: nil, count: count)
-    }
-
-    /// The next shard to read, nil when none is left (or one failed).
-    func next() -> Int? {
-        lock.withLock {
-            guard !failed, nextIndex < results.count else { return nil }
-            defer { nextIndex += 1 }
-            return nextIndex
-        }
-    }
-
-    func set(_ index: Int, _ result: Result<KeptTally, any Error>) {
-        lock.withLock {
-            results[index] = result
-            if case .failure = result { failed = true }
-        }
-    }
-
-    /// The results in shard order, up to the first shard not read (after a failure, the failed one is among those
-    /// before it).
-    func all() -> [Result<KeptTally, any Error>] {
-        lock.withLock { Array(results.prefix { $0 != nil }.compactMap { $0 }) }
     }
 }

@@ -21,8 +21,38 @@ struct RejectTally {
     /// Kept ids whose texts the pairs need → the text once found (`nil` until then).
     var wanted: [String: String?] = [:]
 
-    init(limit: Int) {
+    /// - Parameter wanted: the kept ids an earlier part of the rejects asked for (see ``append(_:)``).
+    init(limit: Int, wanted: [String: String?] = [:]) {
         self.limit = limit
+        self.wanted = wanted
+    }
+
+    /// Adds the tally of the reject lines after this one's, as if this tally had gone on to count them: examples and
+    /// pairs up to the limits, in order; the kept texts it found for ids this tally still wants.
+    ///
+    /// `later` must have started from this tally's ``wanted``, and its lines must not hold the kept record of a pair
+    /// that this tally's lines asked for after it started. Both hold for the pieces of one reject shard: pairs come
+    /// from dedup's rejects, kept records that a later stage dropped from that stage's, in its own shards.
+    mutating func append(_ later: RejectTally) {
+        for (key, count) in later.chars { chars[key, default: 0] += count }
+        for example in later.examples {
+            let key = "\(example.stage).\(example.reason)"
+            guard exampleCounts[key, default: 0] < limit else { continue }
+            exampleCounts[key, default: 0] += 1
+            examples.append(example)
+        }
+        for (kept, members) in later.clusterMembers { clusterMembers[kept, default: 0] += members }
+        exactDuplicates += later.exactDuplicates
+        nearDuplicates += later.nearDuplicates
+        for pair in later.nearPairs + later.exactPairs {
+            let near = pair.reason == "near_duplicate"
+            guard (near ? nearPairs.count : exactPairs.count) < limit else { continue }
+            if near { nearPairs.append(pair) } else { exactPairs.append(pair) }
+            if wanted[pair.keptID] == nil { wanted[pair.keptID] = .some(nil) }
+        }
+        for case let (id, text?) in later.wanted {
+            if case .some(.none) = wanted[id] { wanted[id] = text }
+        }
     }
 
     /// Counts one reject line.

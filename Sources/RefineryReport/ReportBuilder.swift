@@ -7,9 +7,10 @@ import RefineryStages
 /// duplicate clusters, what balancing dropped), then the data shards (histograms, mixes, the texts of duplicate
 /// pairs' kept records).
 ///
-/// Streaming: one shard per thread is in memory at a time, as ``DatasetRecords`` reads them, and every shard's size
-/// and checksum is verified against the manifest before its records are used. Data shards are read on several
-/// threads (``KeptTally``), rejects on one. What is held besides is bounded by the report's size (examples, bins,
+/// Streaming: one shard is in memory at a time, and every shard's size and checksum is verified against the manifest
+/// before its records are used. Each shard is read in pieces on several threads
+/// (``DatasetRecords/mapPieces(of:shardIndex:threads:smallestPiece:start:add:)``), each piece into a tally of its
+/// own, and the tallies are appended to each other in file order (``KeptTally``, ``RejectTally``). What is held besides is bounded by the report's size (examples, bins,
 /// mix rows) and by the number of duplicate clusters.
 struct ReportBuilder {
     let records: DatasetRecords
@@ -22,13 +23,16 @@ struct ReportBuilder {
 
     private var manifest: Manifest { records.manifest }
 
-    /// Threads reading data shards (each holds one shard in memory).
+    /// Threads reading the pieces of a shard.
     let threads: Int
+    /// The smallest piece of a shard a thread reads, in bytes.
+    let smallestPiece: Int
 
-    init(directory: String, examplesPerReason: Int, threads: Int) throws {
+    init(directory: String, examplesPerReason: Int, threads: Int, smallestPiece: Int = DatasetRecords.smallestPiece) throws {
         records = try DatasetRecords(directory: directory)
         self.examplesPerReason = max(0, examplesPerReason)
         self.threads = max(1, threads)
+        self.smallestPiece = smallestPiece
     }
 
     /// Reads every shard and returns the report.
@@ -38,7 +42,7 @@ struct ReportBuilder {
         var rejects = try readRejects(into: &mixes)
         let wanted = Set(rejects.wanted.filter { $0.value == nil }.keys)
         let kept = try KeptTally.read(records.splits.flatMap { records.shards(split: $0) }, of: records, threads: threads,
-                                      wanted: wanted, limit: examplesPerReason, exampleText: exampleText)
+                                      smallestPiece: smallestPiece, wanted: wanted, limit: examplesPerReason, exampleText: exampleText)
         mixes.add(kept.mixes)
         for (id, text) in kept.found { rejects.wanted[id] = text }
         let histograms = kept.histograms
@@ -80,27 +84,48 @@ struct ReportBuilder {
 
     static func share(_ part: Int, of whole: Int) -> Double { whole > 0 ? Double(part) / Double(whole) : 0 }
 
-    /// Reads every reject shard, verified, in manifest (stage) order.
+    /// Reads every reject shard, verified, in manifest (stage) order, each in pieces on up to ``threads`` threads.
     private func readRejects(into mixes: inout MixTally) throws -> RejectTally {
         var tally = RejectTally(limit: examplesPerReason)
-        try records.forEach(in: manifest.rejects) { reject in
-            let value = reject.value
-            let stage = value["stage"]?.stringValue ?? manifest.rejects[reject.shard].split
-            let record = value["record"]
-            let content = record.map(ExampleText.content(of:)) ?? value["raw"]?.stringValue ?? ""
-            // Characters as the mixes count them: message contents only, no `role: ` display prefixes.
-            let chars = record.map { RecordMeasures($0).chars } ?? ByteLanes.scalarCount(content)
-            tally.add(value, stage: stage, content: content, chars: chars, exampleText: exampleText)
-            if stage == Self.balanceStage, let record {
-                let measures = RecordMeasures(record)
-                for field in MixTally.fields { mixes.addBefore(field: field, value: measures.key(field), chars: measures.chars) }
+        let limit = examplesPerReason
+        let exampleText = exampleText
+        for (index, entry) in manifest.rejects.enumerated() {
+            let wanted = tally.wanted
+            let pieces = try records.mapPieces(of: entry, shardIndex: index, threads: threads, smallestPiece: smallestPiece,
+                                               start: { RejectPiece(tally: RejectTally(limit: limit, wanted: wanted)) }) { piece, reject in
+                piece.add(reject.value, split: entry.split, exampleText: exampleText)
             }
-            if let record, let id = record["id"]?.stringValue, case .some(.none) = tally.wanted[id] {
-                // A duplicate's kept record that balancing then dropped.
-                tally.wanted[id] = exampleText.render(content).text
+            for piece in pieces {
+                tally.append(piece.tally)
+                mixes.add(piece.mixesBefore)
             }
         }
         return tally
+    }
+}
+
+/// What a run of one reject shard's lines contributes to the report: the rejects' tally, and the mixes before
+/// balancing of the records balancing dropped.
+private struct RejectPiece {
+    var tally: RejectTally
+    var mixesBefore = MixTally()
+
+    /// Counts one reject line of a shard of `split` (its stage, when the line names none).
+    mutating func add(_ value: JSONValue, split: String, exampleText: ExampleText) {
+        let stage = value["stage"]?.stringValue ?? split
+        let record = value["record"]
+        let content = record.map(ExampleText.content(of:)) ?? value["raw"]?.stringValue ?? ""
+        // Characters as the mixes count them: message contents only, no `role: ` display prefixes.
+        let measures = record.map(RecordMeasures.init)
+        let chars = measures?.chars ?? ByteLanes.scalarCount(content)
+        tally.add(value, stage: stage, content: content, chars: chars, exampleText: exampleText)
+        if stage == ReportBuilder.balanceStage, let measures {
+            for field in MixTally.fields { mixesBefore.addBefore(field: field, value: measures.key(field), chars: measures.chars) }
+        }
+        if let record, let id = record["id"]?.stringValue, case .some(.none) = tally.wanted[id] {
+            // A duplicate's kept record that balancing then dropped.
+            tally.wanted[id] = exampleText.render(content).text
+        }
     }
 }
 
@@ -128,10 +153,26 @@ struct RecordMeasures {
             turns = messages.count
             for message in messages { add(message["content"]?.stringValue ?? "") }
         }
-        if let id = value["id"]?.stringValue, let mark = id.range(of: "#r", options: .backwards) {
-            let suffix = id[mark.upperBound...]
-            isCopy = !suffix.isEmpty && suffix.allSatisfy(\.isASCIIDigitCharacter) && (Int(suffix) ?? 0) >= 2
+        if let id = value["id"]?.stringValue { isCopy = Self.isUpSampledCopy(id) }
+    }
+
+    /// Whether `id` ends in `#r` and a number of at least 2.
+    static func isUpSampledCopy(_ id: String) -> Bool {
+        var copy = 0
+        var scale = 1
+        var digits = 0
+        for byte in id.utf8.reversed() {
+            if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                digits += 1
+                // A number of more digits is no copy number.
+                guard digits <= 18 else { return false }
+                copy += Int(byte - UInt8(ascii: "0")) * scale
+                scale *= 10
+                continue
+            }
+            return byte == UInt8(ascii: "r") && digits > 0 && copy >= 2 && id.utf8.dropLast(digits + 1).last == UInt8(ascii: "#")
         }
+        return false
     }
 
     private mutating func add(_ text: String) {
@@ -151,10 +192,6 @@ struct RecordMeasures {
 
     /// The record's value for a mix field, `(none)` when it has none.
     func key(_ field: String) -> String { value[field]?.stringValue ?? "(none)" }
-}
-
-extension Character {
-    fileprivate var isASCIIDigitCharacter: Bool { isASCII && isNumber }
 }
 
 /// Records and characters per value of each mix field, before and after balancing.

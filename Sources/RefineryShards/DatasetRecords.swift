@@ -31,7 +31,8 @@ public struct DatasetRecord: Sendable {
 /// The records of a dataset version, read split by split from its shards, each shard's size and xxh3-64 checked
 /// against the manifest before any of its records is given out.
 ///
-/// A shard is read whole, verified, decompressed and parsed line by line; one shard is in memory at a time.
+/// A shard is read whole, verified, decompressed and parsed line by line; one shard is in memory at a time
+/// (``mapPieces(of:shardIndex:threads:smallestPiece:start:add:)`` parses one on several threads).
 public struct DatasetRecords: Sendable {
     /// The dataset folder.
     public let directory: String
@@ -73,40 +74,119 @@ public struct DatasetRecords: Sendable {
     public func forEach(in entries: [ShardEntry], _ body: (DatasetRecord) throws -> Void) throws {
         for (shardIndex, entry) in entries.enumerated() {
             let plain = try verifiedContents(of: entry)
-            let path = (directory as NSString).appendingPathComponent(entry.file)
-            var start = 0
-            var line = 0
-            var records = 0
-            while start < plain.count {
-                let end = plain[start...].firstIndex(of: 0x0A) ?? plain.count
-                line += 1
-                defer { start = end + 1 }
-                guard end > start else { continue } // a blank line is not a record
-                let value: JSONValue
-                do {
-                    value = try plain[start..<end].withUnsafeBufferPointer { try JSONParser.parse($0).value }
-                } catch {
-                    throw RefineryError(.integrity, "not a JSON record: \(error); the shard is damaged, rebuild the dataset",
-                                        at: SourceLocation(file: path, line: line))
-                }
-                guard case .object = value else {
-                    throw RefineryError(.integrity, "a record is a JSON \(value.typeName), not an object; the shard is damaged, rebuild the dataset",
-                                        at: SourceLocation(file: path, line: line))
-                }
-                records += 1
-                try body(DatasetRecord(value: value, shard: shardIndex, file: entry.file, line: line))
-            }
-            guard records == entry.records else {
-                throw RefineryError(.integrity, "holds \(records) records, the manifest says \(entry.records); rebuild the dataset",
-                                    at: SourceLocation(file: path))
-            }
+            let records = try forEachRecord(in: plain, lines: 0..<plain.count, firstLine: 1, shard: shardIndex, entry: entry, body)
+            try checkCount(records, of: entry)
         }
     }
+
+    /// Reads one shard in pieces on up to `threads` threads and returns one result per piece, in file order.
+    ///
+    /// The shard is verified and decompressed whole, then cut into runs of whole lines; each run is read into a
+    /// result of its own, which starts as `start()` and takes its records through `add` in file order. A caller that
+    /// combines the results in the order returned sees the records as one pass would, whatever `threads` is.
+    /// - Parameters:
+    ///   - shardIndex: the records' ``DatasetRecord/shard``.
+    ///   - smallestPiece: the fewest bytes worth a piece of their own (a smaller shard is one piece).
+    /// - Throws: as ``forEach(split:_:)``; when several pieces fail, the first one's error in file order.
+    public func mapPieces<Tally: Sendable>(of entry: ShardEntry, shardIndex: Int, threads: Int,
+                                           smallestPiece: Int = DatasetRecords.smallestPiece, start: @Sendable () -> Tally,
+                                           add: @Sendable (inout Tally, DatasetRecord) -> Void) throws -> [Tally] {
+        let plain = try verifiedContents(of: entry)
+        let pieces = Self.pieces(of: plain, count: max(1, threads) * Self.piecesPerThread, smallestPiece: smallestPiece)
+        let results = PieceResults<(tally: Tally, records: Int)>(count: pieces.count)
+        @Sendable func work() {
+            while let index = results.next() {
+                var tally = start()
+                results.set(index, Result {
+                    let records = try self.forEachRecord(in: plain, lines: pieces[index].lines, firstLine: pieces[index].firstLine,
+                                                         shard: shardIndex, entry: entry) { add(&tally, $0) }
+                    return (tally, records)
+                })
+            }
+        }
+        let threads = max(1, min(threads, pieces.count))
+        if threads == 1 {
+            work()
+        } else {
+            DispatchQueue.concurrentPerform(iterations: threads) { _ in work() }
+        }
+        var records = 0
+        var tallies: [Tally] = []
+        for piece in results.all() {
+            let (tally, count) = try piece.get()
+            records += count
+            tallies.append(tally)
+        }
+        try checkCount(records, of: entry)
+        return tallies
+    }
+
+    /// Pieces a shard is cut into per reading thread, so that a thread that finishes early takes another.
+    static let piecesPerThread = 4
+    /// The fewest bytes worth a piece of their own, by default: 1 MiB, about 10 ms of reading.
+    public static let smallestPiece = 1 << 20
+
+    /// Cuts `plain` into at most `count` runs of whole lines of about the same size, none much under `smallestPiece`
+    /// bytes unless `plain` is, each with its first line's number (1-based).
+    static func pieces(of plain: [UInt8], count: Int, smallestPiece: Int) -> [(lines: Range<Int>, firstLine: Int)] {
+        let count = max(1, min(count, plain.count / max(1, smallestPiece)))
+        var pieces: [(lines: Range<Int>, firstLine: Int)] = []
+        var start = 0
+        var line = 1
+        for index in 1...count {
+            var end = index == count ? plain.count : max(start, plain.count * index / count)
+            if end < plain.count { end = (plain[end...].firstIndex(of: 0x0A) ?? plain.count - 1) + 1 }
+            guard end > start else { continue }
+            pieces.append((start..<end, line))
+            line += plain[start..<end].count(where: { $0 == 0x0A })
+            start = end
+        }
+        if pieces.isEmpty { pieces.append((0..<plain.count, 1)) }
+        return pieces
+    }
+
+    /// Calls `body` with every record in `lines` of a shard's decompressed text, whose first line is `firstLine`;
+    /// returns how many records it held (blank lines are not records).
+    private func forEachRecord(in plain: [UInt8], lines: Range<Int>, firstLine: Int, shard shardIndex: Int, entry: ShardEntry,
+                               _ body: (DatasetRecord) throws -> Void) throws -> Int {
+        var start = lines.lowerBound
+        var line = firstLine - 1
+        var records = 0
+        while start < lines.upperBound {
+            let end = plain[start..<lines.upperBound].firstIndex(of: 0x0A) ?? lines.upperBound
+            line += 1
+            defer { start = end + 1 }
+            guard end > start else { continue } // a blank line is not a record
+            let value: JSONValue
+            do {
+                value = try plain[start..<end].withUnsafeBufferPointer { try JSONParser.parse($0).value }
+            } catch {
+                throw RefineryError(.integrity, "not a JSON record: \(error); the shard is damaged, rebuild the dataset",
+                                    at: SourceLocation(file: path(of: entry), line: line))
+            }
+            guard case .object = value else {
+                throw RefineryError(.integrity, "a record is a JSON \(value.typeName), not an object; the shard is damaged, rebuild the dataset",
+                                    at: SourceLocation(file: path(of: entry), line: line))
+            }
+            records += 1
+            try body(DatasetRecord(value: value, shard: shardIndex, file: entry.file, line: line))
+        }
+        return records
+    }
+
+    private func checkCount(_ records: Int, of entry: ShardEntry) throws {
+        guard records == entry.records else {
+            throw RefineryError(.integrity, "holds \(records) records, the manifest says \(entry.records); rebuild the dataset",
+                                at: SourceLocation(file: path(of: entry)))
+        }
+    }
+
+    private func path(of entry: ShardEntry) -> String { (directory as NSString).appendingPathComponent(entry.file) }
 
     /// A shard's decompressed bytes, after its size and checksum are checked against the manifest.
     /// - Throws: ``RefineryError`` (code `integrity`) naming the shard.
     public func verifiedContents(of entry: ShardEntry) throws -> [UInt8] {
-        let path = (directory as NSString).appendingPathComponent(entry.file)
+        let path = path(of: entry)
         guard !entry.file.hasPrefix("/"), !entry.file.split(separator: "/").contains("..") else {
             throw RefineryError(.integrity, "the manifest names a shard outside the dataset folder", at: SourceLocation(file: path))
         }
@@ -124,9 +204,39 @@ public struct DatasetRecords: Sendable {
                                 + "run `refinery inspect` on the dataset or rebuild it", at: SourceLocation(file: path))
         }
         do {
-            return try ZstdDecompressor.decompressAll(bytes)
+            return try ZstdDecompressor.decompressAll(bytes, expectedSize: entry.uncompressedBytes)
         } catch {
             throw RefineryError(.integrity, "shard \(entry.file) does not decompress", at: SourceLocation(file: path), cause: error)
         }
+    }
+}
+
+/// The results of ``DatasetRecords/mapPieces(of:shardIndex:threads:smallestPiece:start:add:)``, filled by several threads: the next
+/// piece to read and each piece's result, behind a lock.
+private final class PieceResults<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var nextIndex = 0
+    private var results: [Result<Value, any Error>?]
+
+    init(count: Int) {
+        results = Array(repeating: nil, count: count)
+    }
+
+    /// The next piece to read, nil when none is left.
+    func next() -> Int? {
+        lock.withLock {
+            guard nextIndex < results.count else { return nil }
+            defer { nextIndex += 1 }
+            return nextIndex
+        }
+    }
+
+    func set(_ index: Int, _ result: Result<Value, any Error>) {
+        lock.withLock { results[index] = result }
+    }
+
+    /// Every piece's result, in file order.
+    func all() -> [Result<Value, any Error>] {
+        lock.withLock { results.map { $0! } }
     }
 }

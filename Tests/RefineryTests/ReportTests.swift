@@ -42,18 +42,29 @@ import RefineryShards
         #expect(report.examples.allSatisfy { $0.text.unicodeScalars.count <= 301 })
     }
 
-    @Test("the report is the same read on one thread or on several: counts add up, samples and pair texts keep shard order")
+    @Test("the report is the same read whole on one thread or in pieces on several: counts add up, examples, samples and pair texts keep file order")
     func threadsGiveTheSameReport() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let directory = try demoDataset(folder)
         let manifest = try Manifest.read(directory: directory)
-        #expect(manifest.shards.count >= 3, "the demo's 16 KiB shards give the threads several shards to share")
+        #expect(manifest.shards.count >= 3 && manifest.rejects.count >= 3)
         let one = try DatasetReport.build(directory: directory, examplesPerReason: 2, threads: 1)
         #expect(!one.samples.isEmpty && !one.pairs.isEmpty)
         #expect(one.pairs.contains { $0.keptText != nil }, "a pair's kept text comes from the data shards")
-        for threads in [2, 3, 8] {
-            #expect(try DatasetReport.build(directory: directory, examplesPerReason: 2, threads: threads) == one, "\(threads) threads")
+        #expect(one.examples.count > manifest.rejects.count, "several reasons' examples in some reject shards")
+        for threads in [1, 2, 3, 8] {
+            // Pieces of 256 bytes: each of the demo's shards (16 KiB at most) is read in 4 × threads pieces.
+            #expect(try DatasetReport.build(directory: directory, examplesPerReason: 2, threads: threads, smallestPiece: 256) == one,
+                    "\(threads) threads")
+        }
+    }
+
+    @Test("an up-sampled copy is an id ending in #r and a number of at least 2, nothing else")
+    func upSampledCopies() {
+        for id in ["s/a.jsonl:41#r2", "x#r3", "x#r02", "#r10", "a#r1#r12", "é#r7"] { #expect(RecordMeasures.isUpSampledCopy(id), "\(id)") }
+        for id in ["s/a.jsonl:41", "x#r1", "x#r0", "x#r", "x#r2a", "xr2", "x#R2", "x#r-2", "x#r٣", "#r", "", "x#r1234567890123456789"] {
+            #expect(!RecordMeasures.isUpSampledCopy(id), "\(id)")
         }
     }
 

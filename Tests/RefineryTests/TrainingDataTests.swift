@@ -335,6 +335,34 @@ import Testing
 
     // MARK: Integrity
 
+    @Test("a shard read in pieces on several threads gives every record once, in file order, at its line; a damaged line is named")
+    func shardPieces() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let lines = try (0..<500).map { try Self.json(["id": "r\($0)", "text": String(repeating: "word ", count: $0 % 17 + 1)]) }
+        let path = try Self.writeDataset(in: folder, "d", shards: [("train", lines)])
+        let records = try DatasetRecords(directory: path)
+        for threads in [1, 2, 3] {
+            let pieces = try records.mapPieces(of: records.manifest.shards[0], shardIndex: 0, threads: threads, smallestPiece: 512,
+                                               start: { [String]() }) { places, record in places.append("\(record.id)@\(record.line)") }
+            #expect(pieces.count == threads * 4)
+            #expect(pieces.allSatisfy { !$0.isEmpty })
+            #expect(pieces.flatMap { $0 } == (0..<500).map { "r\($0)@\($0 + 1)" }, "\(threads) threads")
+        }
+
+        var damaged = lines
+        damaged[399] = #"{"id": "r399", "text": "#
+        let bad = try Self.writeDataset(in: folder, "bad", shards: [("train", damaged)])
+        let badRecords = try DatasetRecords(directory: bad)
+        #expect {
+            _ = try badRecords.mapPieces(of: badRecords.manifest.shards[0], shardIndex: 0, threads: 2, smallestPiece: 512,
+                                         start: { 0 }) { count, _ in count += 1 }
+        } throws: { error in
+            guard let error = error as? RefineryError else { return false }
+            return error.code == .integrity && error.location?.line == 400 && error.message.contains("not a JSON record")
+        }
+    }
+
     @Test("a shard whose bytes differ from the manifest is refused with an integrity error naming it")
     func checksumMismatch() throws {
         let folder = try TemporaryFolder()
