@@ -135,14 +135,26 @@ public struct DatasetRecords: Sendable {
         var line = 1
         for index in 1...count {
             var end = index == count ? plain.count : max(start, plain.count * index / count)
-            if end < plain.count { end = (plain[end...].firstIndex(of: 0x0A) ?? plain.count - 1) + 1 }
+            if end < plain.count { end = (Self.newline(in: plain, from: end, to: plain.count) ?? plain.count - 1) + 1 }
             guard end > start else { continue }
             pieces.append((start..<end, line))
-            line += plain[start..<end].count(where: { $0 == 0x0A })
+            var next = start
+            while let newline = Self.newline(in: plain, from: next, to: end) {
+                line += 1
+                next = newline + 1
+            }
             start = end
         }
         if pieces.isEmpty { pieces.append((0..<plain.count, 1)) }
         return pieces
+    }
+
+    /// The first line feed in `plain[start..<end]` (found by `memchr`).
+    static func newline(in plain: [UInt8], from start: Int, to end: Int) -> Int? {
+        guard start < end else { return nil }
+        return plain.withUnsafeBufferPointer { buffer in
+            memchr(buffer.baseAddress! + start, 0x0A, end - start).map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - buffer.baseAddress! }
+        }
     }
 
     /// Calls `body` with every record in `lines` of a shard's decompressed text, whose first line is `firstLine`;
@@ -153,7 +165,7 @@ public struct DatasetRecords: Sendable {
         var line = firstLine - 1
         var records = 0
         while start < lines.upperBound {
-            let end = plain[start..<lines.upperBound].firstIndex(of: 0x0A) ?? lines.upperBound
+            let end = Self.newline(in: plain, from: start, to: lines.upperBound) ?? lines.upperBound
             line += 1
             defer { start = end + 1 }
             guard end > start else { continue } // a blank line is not a record

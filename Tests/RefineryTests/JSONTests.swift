@@ -107,6 +107,19 @@ import Testing
         }
     }
 
+    @Test("a U+FFFD already in the input is kept and is no repair, beside ASCII, other scripts and an invalid byte")
+    func replacementCharacterInInput() throws {
+        for (text, repairs) in [("\u{FFFD}", 0), ("ab\u{FFFD}c\u{FF01}", 0), ("日本\u{FFFD}", 0), ("\u{EFFF}\u{FFFD}", 0)] {
+            for prefix in ["a", #"\n"#] {
+                let parsed = try JSONParser.parse(Array("\"\(prefix)\(text)\"".utf8))
+                #expect(parsed.repairs == repairs, "\(text)")
+                #expect(parsed.value.stringValue?.hasSuffix(text) == true)
+            }
+        }
+        let bytes = Array("\"\u{FFFD}x".utf8) + [0xFF] + Array("\"".utf8)
+        #expect(try JSONParser.parse(bytes).repairs == 1)
+    }
+
     @Test("repairs add up across keys and values of one document")
     func repairsAcrossDocument() throws {
         let bytes = Array(#"{"k"#.utf8) + [0xFF] + Array(#"":["x"#.utf8) + [0xFE] + Array(#"",""#.utf8) + [0xC3]

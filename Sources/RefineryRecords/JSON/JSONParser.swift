@@ -305,9 +305,29 @@ public struct JSONParser {
     }
 
     private mutating func makeString(_ slice: UnsafeBufferPointer<UInt8>) -> String {
-        if let valid = String(validating: slice, as: UTF8.self) { return valid }
-        repairs += Self.countInvalidSequences(slice)
-        return String(decoding: slice, as: UTF8.self)
+        // `String(decoding:as:)` is specialised and fast, where `String(validating:as:)` goes through generic metadata
+        // lookups on every call. It replaces each invalid sequence by U+FFFD, so its result is the input unless it is
+        // of another length or holds a U+FFFD; only then are the repairs counted (none when the input held U+FFFD).
+        let text = String(decoding: slice, as: UTF8.self)
+        if text.utf8.count != slice.count || Self.holdsReplacementCharacter(text) {
+            repairs += Self.countInvalidSequences(slice)
+        }
+        return text
+    }
+
+    /// Whether `text` holds U+FFFD (UTF-8 EF BF BD).
+    private static func holdsReplacementCharacter(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            guard var cursor = bytes.baseAddress else { return false }
+            let end = cursor + bytes.count
+            while cursor < end, let found = memchr(cursor, 0xEF, end - cursor) {
+                let lead = UnsafePointer(found.assumingMemoryBound(to: UInt8.self))
+                if end - lead >= 3 && lead[1] == 0xBF && lead[2] == 0xBD { return true }
+                cursor = lead + 1
+            }
+            return false
+        }
     }
 
     /// How many maximal invalid subsequences `bytes` has (each becomes one U+FFFD when decoded).
