@@ -13,9 +13,17 @@ struct KeptTally {
     var histograms = Histogram.recordMeasures()
     /// Sample records, at most `limit` per category, in shard order.
     var samples: [RecordSample] = []
+    /// Samples taken per category (by the tallies before this one, too, when it started from theirs).
     private var sampled: [String: Int] = [:]
     /// Texts of the ids asked for (a duplicate's kept record), the first occurrence of each.
     var found: [String: String] = [:]
+
+    init() {}
+
+    /// A tally of records after those that took `sampled` samples per category.
+    private init(sampled: [String: Int]) {
+        self.sampled = sampled
+    }
 
     /// Counts one kept record.
     /// - Parameters:
@@ -53,7 +61,7 @@ struct KeptTally {
         }
     }
 
-    /// Adds a tally of the shards after this one's.
+    /// Adds the tally of the records after this one's (which started from no more samples than this one has).
     mutating func append(_ later: KeptTally, limit: Int) {
         mixes.add(later.mixes)
         for index in histograms.indices { histograms[index].add(later.histograms[index]) }
@@ -64,19 +72,19 @@ struct KeptTally {
         for (id, text) in later.found where found[id] == nil { found[id] = text }
     }
 
-    /// The tally of `entries` (data shards, in manifest order), each read in pieces on up to `threads` threads
-    /// (``DatasetRecords/mapPieces(of:shardIndex:threads:smallestPiece:start:add:)``).
+    /// The tally of `entries` (data shards, in manifest order), read in pieces on up to `threads` threads
+    /// (``DatasetRecords/readInPieces(_:threads:smallestPiece:breaksBatch:start:add:combine:)``); each piece starts
+    /// from the samples already taken, so that it renders no sample of a category that has its `limit`.
     /// - Throws: the first error in shard order, as a single pass would.
     static func read(_ entries: [ShardEntry], of records: DatasetRecords, threads: Int, smallestPiece: Int, wanted: Set<String>,
                      limit: Int, exampleText: ExampleText) throws -> KeptTally {
         var total = KeptTally()
-        for (index, entry) in entries.enumerated() {
-            let pieces = try records.mapPieces(of: entry, shardIndex: index, threads: threads, smallestPiece: smallestPiece,
-                                               start: { KeptTally() }) { tally, record in
-                tally.add(record, wanted: wanted, limit: limit, exampleText: exampleText)
-            }
-            for piece in pieces { total.append(piece, limit: limit) }
-        }
+        try records.readInPieces(entries, threads: threads, smallestPiece: smallestPiece, start: {
+            let sampled = total.sampled
+            return { KeptTally(sampled: sampled) }
+        }, add: { tally, record in
+            tally.add(record, wanted: wanted, limit: limit, exampleText: exampleText)
+        }, combine: { total.append($0, limit: limit) })
         return total
     }
 }

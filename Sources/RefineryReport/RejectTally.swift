@@ -21,18 +21,25 @@ struct RejectTally {
     /// Kept ids whose texts the pairs need → the text once found (`nil` until then).
     var wanted: [String: String?] = [:]
 
-    /// - Parameter wanted: the kept ids an earlier part of the rejects asked for (see ``append(_:)``).
-    init(limit: Int, wanted: [String: String?] = [:]) {
+    init(limit: Int) {
         self.limit = limit
-        self.wanted = wanted
+    }
+
+    /// An empty tally for the lines after this one's: it looks for the kept texts this one wants, and takes no
+    /// examples of a reason that has its `limit` here.
+    var startingPoint: RejectTally {
+        var start = RejectTally(limit: limit)
+        start.wanted = wanted
+        start.exampleCounts = exampleCounts
+        return start
     }
 
     /// Adds the tally of the reject lines after this one's, as if this tally had gone on to count them: examples and
     /// pairs up to the limits, in order; the kept texts it found for ids this tally still wants.
     ///
-    /// `later` must have started from this tally's ``wanted``, and its lines must not hold the kept record of a pair
-    /// that this tally's lines asked for after it started. Both hold for the pieces of one reject shard: pairs come
-    /// from dedup's rejects, kept records that a later stage dropped from that stage's, in its own shards.
+    /// `later` starts from the ``startingPoint`` of this tally or of an earlier one, of the same stage's lines: the
+    /// pairs come from dedup's rejects and their kept records from a later stage's (balancing dropped them), never
+    /// from the same stage, so a kept text `later` did not look for is never among its lines.
     mutating func append(_ later: RejectTally) {
         for (key, count) in later.chars { chars[key, default: 0] += count }
         for example in later.examples {

@@ -9,8 +9,8 @@ import RefineryStages
 ///
 /// Streaming: one shard is in memory at a time, and every shard's size and checksum is verified against the manifest
 /// before its records are used. Each shard is read in pieces on several threads
-/// (``DatasetRecords/mapPieces(of:shardIndex:threads:smallestPiece:start:add:)``), each piece into a tally of its
-/// own, and the tallies are appended to each other in file order (``KeptTally``, ``RejectTally``). What is held besides is bounded by the report's size (examples, bins,
+/// (``DatasetRecords/readInPieces(_:threads:smallestPiece:breaksBatch:start:add:combine:)``), each piece into a tally
+/// of its own, and the tallies are appended to each other in file order (``KeptTally``, ``RejectTally``). What is held besides is bounded by the report's size (examples, bins,
 /// mix rows) and by the number of duplicate clusters.
 struct ReportBuilder {
     let records: DatasetRecords
@@ -84,22 +84,22 @@ struct ReportBuilder {
 
     static func share(_ part: Int, of whole: Int) -> Double { whole > 0 ? Double(part) / Double(whole) : 0 }
 
-    /// Reads every reject shard, verified, in manifest (stage) order, each in pieces on up to ``threads`` threads.
+    /// Reads every reject shard, verified, in manifest (stage) order, in pieces on up to ``threads`` threads; the
+    /// shards of one stage at a time (see ``RejectTally/append(_:)``).
     private func readRejects(into mixes: inout MixTally) throws -> RejectTally {
         var tally = RejectTally(limit: examplesPerReason)
-        let limit = examplesPerReason
         let exampleText = exampleText
-        for (index, entry) in manifest.rejects.enumerated() {
-            let wanted = tally.wanted
-            let pieces = try records.mapPieces(of: entry, shardIndex: index, threads: threads, smallestPiece: smallestPiece,
-                                               start: { RejectPiece(tally: RejectTally(limit: limit, wanted: wanted)) }) { piece, reject in
-                piece.add(reject.value, split: entry.split, exampleText: exampleText)
-            }
-            for piece in pieces {
-                tally.append(piece.tally)
-                mixes.add(piece.mixesBefore)
-            }
-        }
+        let entries = manifest.rejects
+        try records.readInPieces(entries, threads: threads, smallestPiece: smallestPiece, breaksBatch: { $0.split != $1.split },
+                                 start: {
+            let before = tally.startingPoint
+            return { RejectPiece(tally: before) }
+        }, add: { piece, reject in
+            piece.add(reject.value, split: entries[reject.shard].split, exampleText: exampleText)
+        }, combine: { piece in
+            tally.append(piece.tally)
+            mixes.add(piece.mixesBefore)
+        })
         return tally
     }
 }
@@ -156,23 +156,19 @@ struct RecordMeasures {
         if let id = value["id"]?.stringValue { isCopy = Self.isUpSampledCopy(id) }
     }
 
-    /// Whether `id` ends in `#r` and a number of at least 2.
+    /// Whether `id` ends in `#r` and a number from 2 to `Int.max`.
     static func isUpSampledCopy(_ id: String) -> Bool {
+        let utf8 = id.utf8
+        let digits = utf8.reversed().prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }.count
+        guard digits > 0, Array(utf8.dropLast(digits).suffix(2)) == [UInt8(ascii: "#"), UInt8(ascii: "r")] else { return false }
         var copy = 0
-        var scale = 1
-        var digits = 0
-        for byte in id.utf8.reversed() {
-            if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
-                digits += 1
-                // A number of more digits is no copy number.
-                guard digits <= 18 else { return false }
-                copy += Int(byte - UInt8(ascii: "0")) * scale
-                scale *= 10
-                continue
-            }
-            return byte == UInt8(ascii: "r") && digits > 0 && copy >= 2 && id.utf8.dropLast(digits + 1).last == UInt8(ascii: "#")
+        for byte in utf8.suffix(digits) {
+            let (times10, overflow) = copy.multipliedReportingOverflow(by: 10)
+            let (sum, carry) = times10.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
+            guard !overflow, !carry else { return false }
+            copy = sum
         }
-        return false
+        return copy >= 2
     }
 
     private mutating func add(_ text: String) {

@@ -32,7 +32,7 @@ public struct DatasetInspector {
         var records = 0
         var categories: [String: Int] = [:]
         do {
-            let plain = try ZstdDecompressor.decompressAll(bytes)
+            let plain = try ZstdDecompressor.decompressAll(bytes, expectedSize: entry?.uncompressedBytes ?? 0)
             if let entry, plain.count != entry.uncompressedBytes {
                 problems.append("\(plain.count) bytes uncompressed, manifest says \(entry.uncompressedBytes)")
             }

@@ -32,7 +32,7 @@ public struct DatasetRecord: Sendable {
 /// against the manifest before any of its records is given out.
 ///
 /// A shard is read whole, verified, decompressed and parsed line by line; one shard is in memory at a time
-/// (``mapPieces(of:shardIndex:threads:smallestPiece:start:add:)`` parses one on several threads).
+/// (``readInPieces(_:threads:smallestPiece:breaksBatch:start:add:combine:)`` reads several on several threads).
 public struct DatasetRecords: Sendable {
     /// The dataset folder.
     public let directory: String
@@ -79,55 +79,84 @@ public struct DatasetRecords: Sendable {
         }
     }
 
-    /// Reads one shard in pieces on up to `threads` threads and returns one result per piece, in file order.
+    /// Reads the given shards in pieces on up to `threads` threads and hands `combine` one tally per piece, in file
+    /// order, so that a caller combining them sees the records as one pass would, whatever `threads` is.
     ///
-    /// The shard is verified and decompressed whole, then cut into runs of whole lines; each run is read into a
-    /// result of its own, which starts as `start()` and takes its records through `add` in file order. A caller that
-    /// combines the results in the order returned sees the records as one pass would, whatever `threads` is.
+    /// Shards are taken in batches of about `batchBytesPerThread × threads` decompressed bytes (at least one shard; a
+    /// batch also ends between two shards for which `breaksBatch` is true). The shards of a batch are verified and
+    /// decompressed on several threads, then cut into runs of whole lines (``pieces(of:count:smallestPiece:)``), which
+    /// are read concurrently, each into a tally of its own from the factory `start` returned for the batch, taking its
+    /// records through `add` in file order. `start` is called on the caller's thread before each batch, after the
+    /// tallies of the batch before were combined, so a factory can carry what the caller has gathered so far.
     /// - Parameters:
-    ///   - shardIndex: the records' ``DatasetRecord/shard``.
-    ///   - smallestPiece: the fewest bytes worth a piece of their own (a smaller shard is one piece).
-    /// - Throws: as ``forEach(split:_:)``; when several pieces fail, the first one's error in file order.
-    public func mapPieces<Tally: Sendable>(of entry: ShardEntry, shardIndex: Int, threads: Int,
-                                           smallestPiece: Int = DatasetRecords.smallestPiece, start: @Sendable () -> Tally,
-                                           add: @Sendable (inout Tally, DatasetRecord) -> Void) throws -> [Tally] {
-        let plain = try verifiedContents(of: entry)
-        let pieces = Self.pieces(of: plain, count: max(1, threads) * Self.piecesPerThread, smallestPiece: smallestPiece)
-        let results = PieceResults<(tally: Tally, records: Int)>(count: pieces.count)
-        @Sendable func work() {
-            while let index = results.next() {
-                var tally = start()
-                results.set(index, Result {
-                    let records = try self.forEachRecord(in: plain, lines: pieces[index].lines, firstLine: pieces[index].firstLine,
-                                                         shard: shardIndex, entry: entry) { add(&tally, $0) }
-                    return (tally, records)
-                })
+    ///   - entries: data or reject shards of this dataset; a record's ``DatasetRecord/shard`` is its shard's index here.
+    ///   - smallestPiece: the fewest bytes worth a piece of their own (a shard under twice that is one piece).
+    /// - Throws: as ``forEach(split:_:)``: the error a single pass would meet first.
+    public func readInPieces<Tally: Sendable>(_ entries: [ShardEntry], threads: Int,
+                                              smallestPiece: Int = DatasetRecords.smallestPiece,
+                                              breaksBatch: (ShardEntry, ShardEntry) -> Bool = { _, _ in false },
+                                              start: () -> @Sendable () -> Tally,
+                                              add: @Sendable (inout Tally, DatasetRecord) -> Void,
+                                              combine: (Tally) throws -> Void) throws {
+        let threads = max(1, threads)
+        var first = 0
+        while first < entries.count {
+            var end = first + 1
+            var bytes = entries[first].uncompressedBytes
+            while end < entries.count, !breaksBatch(entries[end - 1], entries[end]),
+                  bytes + entries[end].uncompressedBytes <= Self.batchBytesPerThread * threads {
+                bytes += entries[end].uncompressedBytes
+                end += 1
+            }
+            let batch = Array(first..<end)
+            first = end
+
+            let contents = ConcurrentResults<[UInt8]>(count: batch.count)
+            contents.run(threads: threads) { try self.verifiedContents(of: entries[batch[$0]]) }
+            let plains = contents.all()
+            // Pieces of the shards up to the first that failed its checks (a single pass reads nothing after it).
+            let pieces = plains.enumerated().prefix { $0.element.isSuccess }.flatMap { position, plain in
+                let plain = (try? plain.get()) ?? []
+                return Self.pieces(of: plain, count: threads * Self.piecesPerThread, smallestPiece: smallestPiece).map {
+                    (shard: position, lines: $0.lines, firstLine: $0.firstLine)
+                }
+            }
+            let make = start()
+            let tallies = ConcurrentResults<(tally: Tally, records: Int)>(count: pieces.count)
+            tallies.run(threads: threads) { index in
+                let piece = pieces[index]
+                guard case .success(let plain) = plains[piece.shard] else { preconditionFailure("a piece of a shard not read") }
+                var tally = make()
+                let records = try self.forEachRecord(in: plain, lines: piece.lines, firstLine: piece.firstLine,
+                                                     shard: batch[piece.shard], entry: entries[batch[piece.shard]]) { add(&tally, $0) }
+                return (tally, records)
+            }
+            let read = tallies.all()
+            var next = 0
+            for (position, plain) in plains.enumerated() {
+                _ = try plain.get()
+                var records = 0
+                while next < pieces.count, pieces[next].shard == position {
+                    let (tally, count) = try read[next].get()
+                    records += count
+                    try combine(tally)
+                    next += 1
+                }
+                try checkCount(records, of: entries[batch[position]])
             }
         }
-        let threads = max(1, min(threads, pieces.count))
-        if threads == 1 {
-            work()
-        } else {
-            DispatchQueue.concurrentPerform(iterations: threads) { _ in work() }
-        }
-        var records = 0
-        var tallies: [Tally] = []
-        for piece in results.all() {
-            let (tally, count) = try piece.get()
-            records += count
-            tallies.append(tally)
-        }
-        try checkCount(records, of: entry)
-        return tallies
     }
 
+    /// Decompressed bytes a batch of ``readInPieces(_:threads:smallestPiece:breaksBatch:start:add:combine:)`` holds per
+    /// thread: 64 MiB, a default shard.
+    static let batchBytesPerThread = 64 << 20
     /// Pieces a shard is cut into per reading thread, so that a thread that finishes early takes another.
     static let piecesPerThread = 4
     /// The fewest bytes worth a piece of their own, by default: 1 MiB, about 10 ms of reading.
     public static let smallestPiece = 1 << 20
 
-    /// Cuts `plain` into at most `count` runs of whole lines of about the same size, none much under `smallestPiece`
-    /// bytes unless `plain` is, each with its first line's number (1-based).
+    /// Cuts `plain` into at most `count` runs of whole lines, each with its first line's number (1-based): cuts at
+    /// the first line feed after each `plain.count × k / count`, and `count` at most `plain.count / smallestPiece`.
     static func pieces(of plain: [UInt8], count: Int, smallestPiece: Int) -> [(lines: Range<Int>, firstLine: Int)] {
         let count = max(1, min(count, plain.count / max(1, smallestPiece)))
         var pieces: [(lines: Range<Int>, firstLine: Int)] = []
@@ -152,38 +181,43 @@ public struct DatasetRecords: Sendable {
     /// The first line feed in `plain[start..<end]` (found by `memchr`).
     static func newline(in plain: [UInt8], from start: Int, to end: Int) -> Int? {
         guard start < end else { return nil }
-        return plain.withUnsafeBufferPointer { buffer in
-            memchr(buffer.baseAddress! + start, 0x0A, end - start).map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - buffer.baseAddress! }
-        }
+        return plain.withUnsafeBufferPointer { Self.newline(in: $0, from: start, to: end) }
+    }
+
+    private static func newline(in buffer: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> Int? {
+        guard start < end, let base = buffer.baseAddress else { return nil }
+        return memchr(base + start, 0x0A, end - start).map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base }
     }
 
     /// Calls `body` with every record in `lines` of a shard's decompressed text, whose first line is `firstLine`;
     /// returns how many records it held (blank lines are not records).
     private func forEachRecord(in plain: [UInt8], lines: Range<Int>, firstLine: Int, shard shardIndex: Int, entry: ShardEntry,
                                _ body: (DatasetRecord) throws -> Void) throws -> Int {
-        var start = lines.lowerBound
-        var line = firstLine - 1
-        var records = 0
-        while start < lines.upperBound {
-            let end = Self.newline(in: plain, from: start, to: lines.upperBound) ?? lines.upperBound
-            line += 1
-            defer { start = end + 1 }
-            guard end > start else { continue } // a blank line is not a record
-            let value: JSONValue
-            do {
-                value = try plain[start..<end].withUnsafeBufferPointer { try JSONParser.parse($0).value }
-            } catch {
-                throw RefineryError(.integrity, "not a JSON record: \(error); the shard is damaged, rebuild the dataset",
-                                    at: SourceLocation(file: path(of: entry), line: line))
+        try plain.withUnsafeBufferPointer { buffer in
+            var start = lines.lowerBound
+            var line = firstLine - 1
+            var records = 0
+            while start < lines.upperBound {
+                let end = Self.newline(in: buffer, from: start, to: lines.upperBound) ?? lines.upperBound
+                line += 1
+                defer { start = end + 1 }
+                guard end > start else { continue } // a blank line is not a record
+                let value: JSONValue
+                do {
+                    value = try JSONParser.parse(UnsafeBufferPointer(rebasing: buffer[start..<end])).value
+                } catch {
+                    throw RefineryError(.integrity, "not a JSON record: \(error); the shard is damaged, rebuild the dataset",
+                                        at: SourceLocation(file: path(of: entry), line: line))
+                }
+                guard case .object = value else {
+                    throw RefineryError(.integrity, "a record is a JSON \(value.typeName), not an object; the shard is damaged, rebuild the dataset",
+                                        at: SourceLocation(file: path(of: entry), line: line))
+                }
+                records += 1
+                try body(DatasetRecord(value: value, shard: shardIndex, file: entry.file, line: line))
             }
-            guard case .object = value else {
-                throw RefineryError(.integrity, "a record is a JSON \(value.typeName), not an object; the shard is damaged, rebuild the dataset",
-                                    at: SourceLocation(file: path(of: entry), line: line))
-            }
-            records += 1
-            try body(DatasetRecord(value: value, shard: shardIndex, file: entry.file, line: line))
+            return records
         }
-        return records
     }
 
     private func checkCount(_ records: Int, of entry: ShardEntry) throws {
@@ -223,9 +257,16 @@ public struct DatasetRecords: Sendable {
     }
 }
 
-/// The results of ``DatasetRecords/mapPieces(of:shardIndex:threads:smallestPiece:start:add:)``, filled by several threads: the next
-/// piece to read and each piece's result, behind a lock.
-private final class PieceResults<Value: Sendable>: @unchecked Sendable {
+extension Result {
+    fileprivate var isSuccess: Bool {
+        if case .success = self { return true }
+        return false
+    }
+}
+
+/// Results filled by several threads, in the order of their indices: the next index to work on and each index's
+/// result, behind a lock.
+private final class ConcurrentResults<Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var nextIndex = 0
     private var results: [Result<Value, any Error>?]
@@ -234,8 +275,23 @@ private final class PieceResults<Value: Sendable>: @unchecked Sendable {
         results = Array(repeating: nil, count: count)
     }
 
-    /// The next piece to read, nil when none is left.
-    func next() -> Int? {
+    /// Runs `body` for every index on up to `threads` threads, each taking the next index left.
+    func run(threads: Int, _ body: @Sendable (Int) throws -> Value) {
+        @Sendable func work() {
+            while let index = next() {
+                let result = Result { try body(index) }
+                lock.withLock { results[index] = result }
+            }
+        }
+        let threads = max(1, min(threads, results.count))
+        if threads == 1 {
+            work()
+        } else {
+            DispatchQueue.concurrentPerform(iterations: threads) { _ in work() }
+        }
+    }
+
+    private func next() -> Int? {
         lock.withLock {
             guard nextIndex < results.count else { return nil }
             defer { nextIndex += 1 }
@@ -243,11 +299,7 @@ private final class PieceResults<Value: Sendable>: @unchecked Sendable {
         }
     }
 
-    func set(_ index: Int, _ result: Result<Value, any Error>) {
-        lock.withLock { results[index] = result }
-    }
-
-    /// Every piece's result, in file order.
+    /// Every index's result, in order (once ``run(threads:_:)`` has returned).
     func all() -> [Result<Value, any Error>] {
         lock.withLock { results.map { $0! } }
     }

@@ -335,32 +335,61 @@ import Testing
 
     // MARK: Integrity
 
-    @Test("a shard read in pieces on several threads gives every record once, in file order, at its line; a damaged line is named")
+    @Test("shards read in pieces on several threads give every record once, in file order, at its shard and line; the first error in file order wins")
     func shardPieces() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let lines = try (0..<500).map { try Self.json(["id": "r\($0)", "text": String(repeating: "word ", count: $0 % 17 + 1)]) }
-        let path = try Self.writeDataset(in: folder, "d", shards: [("train", lines)])
+        let lines = try (0..<900).map { try Self.json(["id": "r\($0)", "text": String(repeating: "word ", count: $0 % 17 + 1)]) }
+        let shards = [Array(lines[0..<400]), Array(lines[400..<420]), Array(lines[420...])]
+        let path = try Self.writeDataset(in: folder, "d", shards: shards.map { ("train", $0) })
         let records = try DatasetRecords(directory: path)
+        let expected = shards.enumerated().flatMap { shard, lines in
+            lines.indices.map { "r\(shards[..<shard].map(\.count).reduce(0, +) + $0)@\(shard):\($0 + 1)" }
+        }
         for threads in [1, 2, 3] {
-            let pieces = try records.mapPieces(of: records.manifest.shards[0], shardIndex: 0, threads: threads, smallestPiece: 512,
-                                               start: { [String]() }) { places, record in places.append("\(record.id)@\(record.line)") }
-            #expect(pieces.count == threads * 4)
+            var pieces: [[String]] = []
+            var batches = 0
+            try records.readInPieces(records.manifest.shards, threads: threads, smallestPiece: 512,
+                                     breaksBatch: { $1.records == 20 }, start: {
+                batches += 1
+                return { [String]() }
+            }, add: { places, record in places.append("\(record.id)@\(record.shard):\(record.line)") }, combine: { pieces.append($0) })
+            #expect(batches == 2, "a batch ends before the 20-line shard")
+            #expect(pieces.count > threads * 4, "the large shards are cut into pieces")
             #expect(pieces.allSatisfy { !$0.isEmpty })
-            #expect(pieces.flatMap { $0 } == (0..<500).map { "r\($0)@\($0 + 1)" }, "\(threads) threads")
+            #expect(pieces.flatMap { $0 } == expected, "\(threads) threads")
         }
 
-        var damaged = lines
-        damaged[399] = #"{"id": "r399", "text": "#
-        let bad = try Self.writeDataset(in: folder, "bad", shards: [("train", damaged)])
+        // Shard 0 has a damaged line 300, shard 2 a damaged checksum: a single pass meets line 300 first.
+        var damaged = shards
+        damaged[0][299] = #"{"id": "r299", "text": "#
+        let bad = try Self.writeDataset(in: folder, "bad", shards: damaged.map { ("train", $0) })
         let badRecords = try DatasetRecords(directory: bad)
-        #expect {
-            _ = try badRecords.mapPieces(of: badRecords.manifest.shards[0], shardIndex: 0, threads: 2, smallestPiece: 512,
-                                         start: { 0 }) { count, _ in count += 1 }
-        } throws: { error in
-            guard let error = error as? RefineryError else { return false }
-            return error.code == .integrity && error.location?.line == 400 && error.message.contains("not a JSON record")
+        let third = bad + "/" + badRecords.manifest.shards[2].file
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: third)))
+        bytes[bytes.count / 2] ^= 1
+        try Data(bytes).write(to: URL(fileURLWithPath: third))
+        for threads in [1, 2] {
+            #expect {
+                try badRecords.readInPieces(badRecords.manifest.shards, threads: threads, smallestPiece: 512, start: { { 0 } },
+                                            add: { count, _ in count += 1 }, combine: { _ in })
+            } throws: { error in
+                guard let error = error as? RefineryError else { return false }
+                return error.code == .integrity && error.location?.line == 300 && error.message.contains("not a JSON record")
+            }
         }
+        damaged[0][299] = lines[299]
+        let checksum = try Self.writeDataset(in: folder, "checksum", shards: damaged.map { ("train", $0) })
+        let checksumRecords = try DatasetRecords(directory: checksum)
+        try Data(bytes).write(to: URL(fileURLWithPath: checksum + "/" + checksumRecords.manifest.shards[2].file))
+        var read = 0
+        #expect {
+            try checksumRecords.readInPieces(checksumRecords.manifest.shards, threads: 2, smallestPiece: 512, start: { { 0 } },
+                                             add: { count, _ in count += 1 }, combine: { read += $0 })
+        } throws: { error in
+            (error as? RefineryError)?.message.contains("checksum") == true
+        }
+        #expect(read == 420, "the shards before the damaged one are read, nothing of it")
     }
 
     @Test("a shard whose bytes differ from the manifest is refused with an integrity error naming it")
