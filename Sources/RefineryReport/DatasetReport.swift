@@ -16,8 +16,8 @@ public enum DatasetReport {
     /// - Returns: the report's data.
     /// - Throws: ``RefineryError`` with code `integrity` when the folder has no readable manifest or a shard does
     ///   not match it.
-    /// - Complexity: one pass over every shard; memory of one shard (read in pieces on `threads` threads) plus the
-    ///   report and the duplicate clusters.
+    /// - Complexity: one pass over every shard; memory of a batch of shards (about 64 MiB decompressed per thread)
+    ///   plus the report and the duplicate clusters.
     public static func build(directory: String, examplesPerReason: Int = 5,
                              threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> ReportData {
         try build(directory: directory, examplesPerReason: examplesPerReason, threads: threads, smallestPiece: DatasetRecords.smallestPiece)

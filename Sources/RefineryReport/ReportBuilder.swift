@@ -7,11 +7,11 @@ import RefineryStages
 /// duplicate clusters, what balancing dropped), then the data shards (histograms, mixes, the texts of duplicate
 /// pairs' kept records).
 ///
-/// Streaming: one shard is in memory at a time, and every shard's size and checksum is verified against the manifest
-/// before its records are used. Each shard is read in pieces on several threads
+/// Streaming: shards are read in batches of about 64 MiB decompressed per thread, in pieces on several threads
 /// (``DatasetRecords/readInPieces(_:threads:smallestPiece:breaksBatch:start:add:combine:)``), each piece into a tally
-/// of its own, and the tallies are appended to each other in file order (``KeptTally``, ``RejectTally``). What is held besides is bounded by the report's size (examples, bins,
-/// mix rows) and by the number of duplicate clusters.
+/// of its own, and the tallies are appended to each other in file order (``KeptTally``, ``RejectTally``); every
+/// shard's size and checksum is verified against the manifest before its records are used. What is held besides is
+/// bounded by the report's size (examples, bins, mix rows) and by the number of duplicate clusters.
 struct ReportBuilder {
     let records: DatasetRecords
     /// Examples kept per stage and reason.
@@ -28,7 +28,7 @@ struct ReportBuilder {
     /// The smallest piece of a shard a thread reads, in bytes.
     let smallestPiece: Int
 
-    init(directory: String, examplesPerReason: Int, threads: Int, smallestPiece: Int = DatasetRecords.smallestPiece) throws {
+    init(directory: String, examplesPerReason: Int, threads: Int, smallestPiece: Int) throws {
         records = try DatasetRecords(directory: directory)
         self.examplesPerReason = max(0, examplesPerReason)
         self.threads = max(1, threads)

@@ -113,11 +113,15 @@ public struct DatasetRecords: Sendable {
 
             let contents = ConcurrentResults<[UInt8]>(count: batch.count)
             contents.run(threads: threads) { try self.verifiedContents(of: entries[batch[$0]]) }
-            let plains = contents.all()
-            // Pieces of the shards up to the first that failed its checks (a single pass reads nothing after it).
-            let pieces = plains.enumerated().prefix { $0.element.isSuccess }.flatMap { position, plain in
-                let plain = (try? plain.get()) ?? []
-                return Self.pieces(of: plain, count: threads * Self.piecesPerThread, smallestPiece: smallestPiece).map {
+            // The shards up to the first that failed its checks: a single pass reads them, then stops there.
+            var verified: [[UInt8]] = []
+            var failure: (any Error)?
+            for result in contents.all() {
+                do { verified.append(try result.get()) } catch { failure = error; break }
+            }
+            let plains = verified
+            let pieces = plains.enumerated().flatMap { position, plain in
+                Self.pieces(of: plain, count: threads * Self.piecesPerThread, smallestPiece: smallestPiece).map {
                     (shard: position, lines: $0.lines, firstLine: $0.firstLine)
                 }
             }
@@ -125,16 +129,14 @@ public struct DatasetRecords: Sendable {
             let tallies = ConcurrentResults<(tally: Tally, records: Int)>(count: pieces.count)
             tallies.run(threads: threads) { index in
                 let piece = pieces[index]
-                guard case .success(let plain) = plains[piece.shard] else { preconditionFailure("a piece of a shard not read") }
                 var tally = make()
-                let records = try self.forEachRecord(in: plain, lines: piece.lines, firstLine: piece.firstLine,
+                let records = try self.forEachRecord(in: plains[piece.shard], lines: piece.lines, firstLine: piece.firstLine,
                                                      shard: batch[piece.shard], entry: entries[batch[piece.shard]]) { add(&tally, $0) }
                 return (tally, records)
             }
             let read = tallies.all()
             var next = 0
-            for (position, plain) in plains.enumerated() {
-                _ = try plain.get()
+            for position in plains.indices {
                 var records = 0
                 while next < pieces.count, pieces[next].shard == position {
                     let (tally, count) = try read[next].get()
@@ -144,6 +146,7 @@ public struct DatasetRecords: Sendable {
                 }
                 try checkCount(records, of: entries[batch[position]])
             }
+            if let failure { throw failure }
         }
     }
 
@@ -160,30 +163,27 @@ public struct DatasetRecords: Sendable {
     static func pieces(of plain: [UInt8], count: Int, smallestPiece: Int) -> [(lines: Range<Int>, firstLine: Int)] {
         let count = max(1, min(count, plain.count / max(1, smallestPiece)))
         var pieces: [(lines: Range<Int>, firstLine: Int)] = []
-        var start = 0
-        var line = 1
-        for index in 1...count {
-            var end = index == count ? plain.count : max(start, plain.count * index / count)
-            if end < plain.count { end = (Self.newline(in: plain, from: end, to: plain.count) ?? plain.count - 1) + 1 }
-            guard end > start else { continue }
-            pieces.append((start..<end, line))
-            var next = start
-            while let newline = Self.newline(in: plain, from: next, to: end) {
-                line += 1
-                next = newline + 1
+        plain.withUnsafeBufferPointer { buffer in
+            var start = 0
+            var line = 1
+            for index in 1...count {
+                var end = index == count ? buffer.count : max(start, buffer.count * index / count)
+                if end < buffer.count { end = (newline(in: buffer, from: end, to: buffer.count) ?? buffer.count - 1) + 1 }
+                guard end > start else { continue }
+                pieces.append((start..<end, line))
+                var next = start
+                while let found = newline(in: buffer, from: next, to: end) {
+                    line += 1
+                    next = found + 1
+                }
+                start = end
             }
-            start = end
         }
         if pieces.isEmpty { pieces.append((0..<plain.count, 1)) }
         return pieces
     }
 
-    /// The first line feed in `plain[start..<end]` (found by `memchr`).
-    static func newline(in plain: [UInt8], from start: Int, to end: Int) -> Int? {
-        guard start < end else { return nil }
-        return plain.withUnsafeBufferPointer { Self.newline(in: $0, from: start, to: end) }
-    }
-
+    /// The first line feed in `buffer[start..<end]` (found by `memchr`).
     private static func newline(in buffer: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> Int? {
         guard start < end, let base = buffer.baseAddress else { return nil }
         return memchr(base + start, 0x0A, end - start).map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base }
@@ -254,13 +254,6 @@ public struct DatasetRecords: Sendable {
         } catch {
             throw RefineryError(.integrity, "shard \(entry.file) does not decompress", at: SourceLocation(file: path), cause: error)
         }
-    }
-}
-
-extension Result {
-    fileprivate var isSuccess: Bool {
-        if case .success = self { return true }
-        return false
     }
 }
 
