@@ -169,6 +169,10 @@ final class BatchProcessor {
                 for count in record.pii { output.train.piiKeys.insert(count.key) }
             }
             if !writer.bytes.isEmpty { try (spillCompressor ?? compressor).compressFrame(writer.bytes, into: &piece.frame) }
+            // Encoded here, on a worker, once: the unit file and the spill's entry file take these bytes.
+            var encoding = ByteWriter()
+            encoding.spillEntries(piece.entries)
+            piece.encodedEntries = encoding.bytes
             output.spill = piece
             try sealRejects(rejectCounts, into: &output)
             // Global stages after the per-record ones: dedup (its keys), then balance (timed when it resolves).

@@ -14,18 +14,20 @@ extension Engine {
     func finishGlobalStages(spill: SpillFile, writer: DatasetWriter, monitor: RunMonitor) throws -> [String: Any] {
         let resolution = try resolveGlobalStages(spill.entries, shingles: spill.shingles, monitor: monitor)
         resolution.apply(to: writer)
-        var stats: [String: Any] = ["spill_records": spill.entries.count, "spill_bytes": spill.batches.reduce(0) { $0 + $1.length }]
+        var stats: [String: Any] = ["spill_records": spill.entries.count, "spill_bytes": spill.batches.reduce(0) { $0 + $1.length },
+                                    "spill_entry_bytes": spill.entries.bytes]
         stats.merge(resolution.stats) { $1 }
         if let segment = resolution.segment {
             let (bytes, perRecord) = try encodeSegment(segment)
             try writePendingSegment(bytes)
             stats["dedup_index_file_bytes_per_record"] = perRecord
         }
-        let entries = spill.entries, fates = resolution.fates
-        var next = spill.batches.makeIterator()
+        let fates = resolution.fates
+        var next = spill.batches.enumerated().makeIterator()
         try finalize(next: {
-            guard let batch = next.next() else { return nil }
-            return FinalizeJob(batch: batch, frame: try spill.frame(of: batch), entries: Array(entries[batch.entries]), fates: Array(fates[batch.entries]))
+            guard let (chunk, batch) = next.next() else { return nil }
+            return FinalizeJob(batch: batch, frame: try spill.frame(of: batch), encodedEntries: try spill.entries.encodedEntries(ofChunk: chunk),
+                               entriesFile: spill.entries.path, fates: Array(fates[batch.entries]))
         }, consume: { try writer.append($0) })
         return stats
     }
@@ -56,7 +58,9 @@ extension Engine {
 
     /// Resolves dedup (over the band files of a dedup phase when a complete set matches) and balance over the
     /// spilled records in canonical order, assigns the splits, and makes this version's dedup index segment.
-    func resolveGlobalStages(_ entries: [SpillEntry], shingles: ShingleSets, monitor: RunMonitor) throws -> GlobalResolution {
+    /// Dedup and the segment stream the entries from disk; balance, the splits and the category mix use the facts.
+    func resolveGlobalStages(_ entries: SpillEntries, shingles: ShingleSets, monitor: RunMonitor) throws -> GlobalResolution {
+        let facts = entries.facts
         var stats: [String: Any] = [:]
         var resolution = GlobalResolution(fates: [])
         var fates = [RecordFate](repeating: .keep(copies: 1, validation: false), count: entries.count)
@@ -69,10 +73,8 @@ extension Engine {
             // Bucket numbers from a dedup phase's band files, when a complete set was made from these records.
             var bandFiles: BandFiles.Reader?
             if dedup.near {
-                var digest = BandFiles.Digest()
-                for entry in entries { digest.add(entry.dedup) }
                 switch BandFiles.Reader.open(root: plan.spec.output.root, version: plan.version, specHash: XXH3.hex(plan.spec.configHash),
-                                             bands: dedup.hasher.bands, digest: digest) {
+                                             bands: dedup.hasher.bands, digest: entries.digest) {
                 case .success(let reader):
                     bandFiles = reader
                     stats["dedup_band_files"] = reader.taskCount
@@ -88,10 +90,10 @@ extension Engine {
                 ?? DedupResolver(stage: dedup, published: published, expectedRecords: entries.count)
             var numbers = [UInt32](repeating: 0, count: dedup.hasher.bands)
             if dedup.near && dedup.verify == .exact {
-                resolver.exactJaccard = { shingles.jaccard(entries[$0], entries[$1]) }
+                resolver.exactJaccard = { shingles.jaccard(facts[$0], facts[$1]) }
             }
             var counters = StageCounters(name: dedup.name)
-            for entry in entries {
+            try entries.forEach { _, entry in
                 if let bandFiles {
                     try bandFiles.next(into: &numbers)
                     resolver.add(entry.dedup, buckets: numbers, quality: entry.quality, id: entry.id)
@@ -105,23 +107,36 @@ extension Engine {
             try bandFiles?.verify()
             stats["dedup_verified_pairs"] = resolver.verifiedPairs
             stats["dedup_shingle_spill_bytes"] = shingles.bytes
-            for (index, decision) in resolver.decisions().enumerated() {
+            let decisions = resolver.decisions()
+            // The drop messages name the records kept and matched: only their ids are read back.
+            var named = Set<Int>()
+            for decision in decisions {
+                switch decision {
+                case .exactDuplicate(let kept, let matched), .nearDuplicate(let kept, let matched, _):
+                    named.insert(kept)
+                    named.insert(matched)
+                case .keep, .publishedDuplicate:
+                    break
+                }
+            }
+            let ids = try entries.ids(of: named)
+            for (index, decision) in decisions.enumerated() {
                 switch decision {
                 case .keep:
                     counters.recordsOut += 1
-                    counters.bytesOut += entries[index].contentBytes
+                    counters.bytesOut += facts[index].contentBytes
                 case .exactDuplicate(let kept, let matched):
                     counters.dropped["exact_duplicate", default: 0] += 1
-                    let group = matched == kept ? "" : "; its group keeps \(entries[kept].id)"
+                    let group = matched == kept ? "" : "; its group keeps \(ids[kept]!)"
                     fates[index] = .drop(stage: dedup.name, reason: "exact_duplicate",
-                                         detail: "same normalised text as \(entries[matched].id)\(group)", keptID: entries[kept].id)
+                                         detail: "same normalised text as \(ids[matched]!)\(group)", keptID: ids[kept]!)
                 case .nearDuplicate(let kept, let matched, let jaccard):
                     counters.dropped["near_duplicate", default: 0] += 1
-                    let group = matched == kept ? "" : "; its group keeps \(entries[kept].id)"
+                    let group = matched == kept ? "" : "; its group keeps \(ids[kept]!)"
                     let measure = dedup.verify == .exact ? "Jaccard" : "estimated Jaccard"
                     fates[index] = .drop(stage: dedup.name, reason: "near_duplicate",
-                                         detail: "near-duplicate of \(entries[matched].id), \(measure) \((jaccard * 1000).rounded() / 1000)\(group)",
-                                         keptID: entries[kept].id)
+                                         detail: "near-duplicate of \(ids[matched]!), \(measure) \((jaccard * 1000).rounded() / 1000)\(group)",
+                                         keptID: ids[kept]!)
                 case .publishedDuplicate(let match):
                     let published = "published in \(plan.spec.output.dataset)@\(match.version)"
                     if let jaccard = match.jaccard {
@@ -147,20 +162,20 @@ extension Engine {
             var clock = Stopwatch()
             var counters = StageCounters(name: balance.name)
             var members: [String: [Int]] = [:]
-            for index in entries.indices where fates[index] == .keep(copies: 1, validation: false) {
-                members[entries[index].category, default: []].append(index)
+            for index in facts.indices where fates[index] == .keep(copies: 1, validation: false) {
+                members[entries.category(index), default: []].append(index)
                 counters.recordsIn += 1
-                counters.bytesIn += entries[index].contentBytes
+                counters.bytesIn += facts[index].contentBytes
             }
             let counts = members.mapValues { indexes in
                 BalanceStage.CategoryCount(records: indexes.count,
-                                           tokens: indexes.reduce(0) { $0 + BalanceStage.tokens(bytes: entries[$1].contentBytes) })
+                                           tokens: indexes.reduce(0) { $0 + BalanceStage.tokens(bytes: facts[$1].contentBytes) })
             }
             let targets = balance.targets(counts)
             var repeats = 0
             for (category, indexes) in members.sorted(by: { $0.key < $1.key }) {
                 let target = targets[category] ?? indexes.count
-                let ranked = indexes.map { (rank: balance.rank(entries[$0].id), tokens: BalanceStage.tokens(bytes: entries[$0].contentBytes)) }
+                let ranked = indexes.map { (rank: facts[$0].rank, tokens: BalanceStage.tokens(bytes: facts[$0].contentBytes)) }
                 let (copies, reason) = balance.copies(ranked, category: category, target: target)
                 // One drop for the whole category, not one each: a thinned category can drop millions.
                 let drop = RecordFate.drop(stage: balance.name, reason: reason,
@@ -171,7 +186,7 @@ extension Engine {
                         fates[index] = drop
                     } else {
                         counters.recordsOut += count
-                        counters.bytesOut += count * entries[index].contentBytes
+                        counters.bytesOut += count * facts[index].contentBytes
                         repeats += count - 1
                         fates[index] = .keep(copies: count, validation: false)
                     }
@@ -185,8 +200,8 @@ extension Engine {
         assignSplits(entries, &fates)
         if let dedup = plan.dedup, dedup.acrossVersions {
             var segment = PublishedIndexFile(dataset: plan.spec.output.dataset, version: plan.version, stage: dedup)
-            for index in entries.indices {
-                if case .keep = fates[index], let keys = entries[index].dedup { segment.append(keys, id: entries[index].id) }
+            try entries.forEach { index, entry in
+                if case .keep = fates[index], let keys = entry.dedup { segment.append(keys, id: entry.id) }
             }
             resolution.segment = segment
         }
@@ -226,35 +241,37 @@ extension Engine {
     }
 
     /// Records and characters per category going into the global stages and written by them (repeats counted).
-    func categoryMix(_ entries: [SpillEntry], _ fates: [RecordFate]) -> [String: CategoryMix] {
-        var mix: [String: CategoryMix] = [:]
-        for (entry, fate) in zip(entries, fates) {
-            mix[entry.category, default: CategoryMix()].recordsBefore += 1
-            mix[entry.category, default: CategoryMix()].charsBefore += entry.contentChars
+    func categoryMix(_ entries: SpillEntries, _ fates: [RecordFate]) -> [String: CategoryMix] {
+        var mix = [CategoryMix](repeating: CategoryMix(), count: entries.categories.count)
+        for (facts, fate) in zip(entries.facts, fates) {
+            let category = Int(facts.category)
+            mix[category].recordsBefore += 1
+            mix[category].charsBefore += facts.contentChars
             if case .keep(let copies, _) = fate {
-                mix[entry.category, default: CategoryMix()].recordsAfter += copies
-                mix[entry.category, default: CategoryMix()].charsAfter += copies * entry.contentChars
+                mix[category].recordsAfter += copies
+                mix[category].charsAfter += copies * facts.contentChars
             }
         }
-        return mix
+        return Dictionary(uniqueKeysWithValues: zip(entries.categories, mix))
     }
 
     /// Train or validation for every kept record: by XXH3 of its id below `validation_fraction` × 2^64, then, when
     /// `validation_per_category` or `validation_min` ask for more, the train records with the smallest hashes
     /// move over (per category first, among categories with at least ten times the minimum, then overall). A
     /// repeated record's copies stay together.
-    func assignSplits(_ entries: [SpillEntry], _ fates: inout [RecordFate]) {
+    func assignSplits(_ entries: SpillEntries, _ fates: inout [RecordFate]) {
+        let facts = entries.facts
         let output = plan.spec.output
         let threshold = BatchProcessor.validationThreshold(fraction: output.validationFraction)
         var train: [(hash: UInt64, index: Int)] = []
         var validationByCategory: [String: Int] = [:]
         var validationCount = 0
-        for index in entries.indices {
+        for index in facts.indices {
             guard case .keep(let copies, _) = fates[index] else { continue }
-            let hash = XXH3.hash(entries[index].id)
+            let hash = facts[index].splitHash
             if threshold == UInt64.max || hash < threshold {
                 fates[index] = .keep(copies: copies, validation: true)
-                validationByCategory[entries[index].category, default: 0] += copies
+                validationByCategory[entries.category(index), default: 0] += copies
                 validationCount += copies
             } else {
                 train.append((hash, index))
@@ -266,15 +283,15 @@ extension Engine {
         func move(_ index: Int) {
             guard case .keep(let copies, false) = fates[index] else { return }
             fates[index] = .keep(copies: copies, validation: true)
-            validationByCategory[entries[index].category, default: 0] += copies
+            validationByCategory[entries.category(index), default: 0] += copies
             validationCount += copies
             moved.insert(index)
         }
         if output.validationPerCategory > 0 {
             var sizes: [String: Int] = [:]
-            for index in entries.indices { if case .keep = fates[index] { sizes[entries[index].category, default: 0] += 1 } }
+            for index in facts.indices { if case .keep = fates[index] { sizes[entries.category(index), default: 0] += 1 } }
             for candidate in train {
-                let category = entries[candidate.index].category
+                let category = entries.category(candidate.index)
                 guard (sizes[category] ?? 0) >= 10 * output.validationPerCategory,
                       validationByCategory[category, default: 0] < output.validationPerCategory else { continue }
                 move(candidate.index)

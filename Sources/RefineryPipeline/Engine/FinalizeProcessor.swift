@@ -8,7 +8,9 @@ import RefineryStages
 struct FinalizeJob: Sendable {
     var batch: SpillBatch
     var frame: [UInt8]
-    var entries: [SpillEntry]
+    /// The batch's entries as ``ByteWriter/spillEntries(_:)`` wrote them (decoded by the worker), and where from.
+    var encodedEntries: [UInt8]
+    var entriesFile: String
     /// Per entry, what becomes of it.
     var fates: [RecordFate]
 }
@@ -78,11 +80,12 @@ final class FinalizeProcessor {
     private func run(_ job: FinalizeJob, into output: inout BatchOutput) throws {
         var clock = Stopwatch()
         let lines = job.frame.isEmpty ? [] : try ZstdDecompressor.decompressAll(job.frame)
+        let entries = try SpillEntries.decode(job.encodedEntries, count: job.fates.count, file: job.entriesFile)
         var train: [UInt8] = []
         var validation: [UInt8] = []
         var offset = 0
         var rejectWriters: [String: (writer: JSONWriter, piece: ShardPiece)] = [:]
-        for (entry, fate) in zip(job.entries, job.fates) {
+        for (entry, fate) in zip(entries, job.fates) {
             let line = lines[offset..<(offset + entry.lineBytes)]
             offset += entry.lineBytes + 1
             switch fate {

@@ -4,7 +4,8 @@ import RefineryRecords
 import RefineryShards
 import RefineryStages
 
-/// What the run keeps in memory about one spilled record until the global stages have decided its fate.
+/// What the run keeps about one spilled record until the global stages have decided its fate: on disk
+/// (``SpillEntries``), but for its ``SpillFacts``.
 struct SpillEntry: Sendable {
     var id: String
     var category: String
@@ -26,11 +27,15 @@ struct SpillEntry: Sendable {
 struct SpillPiece: Sendable {
     var frame: [UInt8] = []
     var entries: [SpillEntry] = []
+    /// The entries as ``ByteWriter/spillEntries(_:)`` writes them, made once by the worker that made the piece (or
+    /// read from a unit file), for the unit file and the spill's entry file; empty: not made yet.
+    var encodedEntries: [UInt8] = []
     /// The entries' shingle hashes, back to back (each entry's `shingleCount` of them).
     var shingles: [UInt32] = []
 }
 
-/// Where one batch's frame is in the spill file, and its entries' range in the run's entry list.
+/// Where one batch's frame is in the spill file, and its entries' range in the run's entry list (the batch's
+/// chunk of ``SpillEntries`` has the batch's number in ``SpillFile/batches``).
 struct SpillBatch: Sendable {
     var index: Int
     var sourceIndex: Int
@@ -43,8 +48,8 @@ struct SpillBatch: Sendable {
 /// batch, serialised as they would go into a shard and compressed at zstd level 1 (``zstdLevel``), appended to one
 /// temporary file in the output folder, so that the corpus is never held in memory. Read back batch by batch when the
 /// shards are written.
-/// Beside it, a second file holds the records' shingle hashes when dedup verifies candidates on them
-/// (``ShingleSets``).
+/// Beside it, a second file holds the records' entries (``SpillEntries``: ids, locations, dedup keys), and a third
+/// their shingle hashes when dedup verifies candidates on them (``ShingleSets``).
 final class SpillFile {
     /// The zstd level of the spill's frames. The spill is written once and read once, and its lines are compressed
     /// again into the shards at the output level, so it takes zstd's fastest regular level: on the text benchmark
@@ -54,23 +59,19 @@ final class SpillFile {
 
     private let file: TemporaryFile
     private(set) var batches: [SpillBatch] = []
-    private(set) var entries: [SpillEntry] = []
+    let entries: SpillEntries
     let shingles: ShingleSets
 
-    init(directory: String, version: String) throws {
+    init(directory: String, version: String, balance: BalanceStage?) throws {
         file = try TemporaryFile(path: (directory as NSString).appendingPathComponent(".spill-\(version).tmp"), role: "spill file")
+        entries = try SpillEntries(path: (directory as NSString).appendingPathComponent(".entries-\(version).tmp"), balance: balance)
         shingles = try ShingleSets(path: (directory as NSString).appendingPathComponent(".shingles-\(version).tmp"))
     }
 
     /// Appends one batch's piece; batches come in order.
     func append(_ piece: SpillPiece, batch: Int, sourceIndex: Int) throws {
         let start = entries.count
-        var shingleOffset = try shingles.append(piece.shingles)
-        for var entry in piece.entries {
-            entry.shingleOffset = shingleOffset
-            shingleOffset += entry.shingleCount
-            entries.append(entry)
-        }
+        try entries.append(try shingles.place(piece), encoded: piece.encodedEntries)
         let offset = try file.append(piece.frame)
         batches.append(SpillBatch(index: batch, sourceIndex: sourceIndex, offset: offset, length: piece.frame.count,
                                   entries: start..<entries.count))
@@ -84,6 +85,7 @@ final class SpillFile {
     /// Closes and deletes the files.
     func remove() {
         file.remove()
+        entries.remove()
         shingles.remove()
     }
 }
@@ -112,8 +114,19 @@ final class ShingleSets {
         return start
     }
 
-    /// The Jaccard similarity of two entries' shingle sets (repeats counted once).
-    func jaccard(_ a: SpillEntry, _ b: SpillEntry) -> Double {
+    /// Appends a piece's hashes; returns its entries with their shingle offsets set.
+    func place(_ piece: SpillPiece) throws -> [SpillEntry] {
+        var offset = try append(piece.shingles)
+        return piece.entries.map { entry in
+            var entry = entry
+            entry.shingleOffset = offset
+            offset += entry.shingleCount
+            return entry
+        }
+    }
+
+    /// The Jaccard similarity of two records' shingle sets (repeats counted once).
+    func jaccard(_ a: SpillFacts, _ b: SpillFacts) -> Double {
         let x = set(of: b, keep: true), y = set(of: a, keep: false)
         guard !x.isEmpty || !y.isEmpty else { return 1 }
         var i = 0, j = 0, common = 0
@@ -133,12 +146,12 @@ final class ShingleSets {
 
     /// An entry's shingles, sorted, without repeats; `keep`: cached, for the next call (the new record of
     /// ``jaccard(_:_:)``, compared with each of its candidates in turn).
-    private func set(of entry: SpillEntry, keep: Bool) -> [UInt32] {
+    private func set(of entry: SpillFacts, keep: Bool) -> [UInt32] {
         guard entry.shingleCount > 0 else { return [] }
         if let last, last.offset == entry.shingleOffset { return last.set }
         var values: [UInt32]
         do {
-            let bytes = try file.read(at: entry.shingleOffset * 4, count: entry.shingleCount * 4)
+            let bytes = try file.read(at: entry.shingleOffset * 4, count: Int(entry.shingleCount) * 4)
             values = bytes.withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) }
         } catch {
             if failure == nil { failure = error as? RefineryError ?? RefineryError(.output, "\(error)") }

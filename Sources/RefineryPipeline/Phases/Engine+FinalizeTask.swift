@@ -81,7 +81,8 @@ extension Engine {
                 guard end <= fates.count else { throw RefineryError(.integrity, "the fates of unit \(unit.name) are fewer than its records") }
                 jobs.append(FinalizeJob(batch: SpillBatch(index: output.index, sourceIndex: output.sourceIndex, offset: 0,
                                                           length: piece.frame.count, entries: 0..<piece.entries.count),
-                                        frame: piece.frame, entries: piece.entries, fates: Array(fates[cursor..<end])))
+                                        frame: piece.frame, encodedEntries: piece.encodedEntries, entriesFile: work.unit(unit).file,
+                                        fates: Array(fates[cursor..<end])))
                 cursor = end
             }
             guard cursor == fates.count else {

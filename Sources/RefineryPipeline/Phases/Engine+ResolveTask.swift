@@ -55,18 +55,14 @@ extension Engine {
 
         let shingles = try ShingleSets(path: FinalizeFiles.path(directory, ".shingles.tmp"))
         defer { shingles.remove() }
-        var entries: [SpillEntry] = []
+        let entries = try SpillEntries(path: FinalizeFiles.path(directory, ".entries.tmp"), balance: plan.balance)
+        defer { entries.remove() }
         var ranges: [(key: String, range: Range<Int>)] = []
         for unit in units {
             let first = entries.count
             _ = try UnitStore.forEachOutput(work.unit(unit), firstBatch: 0, sourceIndex: unit.sourceIndex) { output in
                 guard let piece = output.spill else { return }
-                var offset = try shingles.append(piece.shingles)
-                for var entry in piece.entries {
-                    entry.shingleOffset = offset
-                    offset += entry.shingleCount
-                    entries.append(entry)
-                }
+                try entries.append(try shingles.place(piece), encoded: piece.encodedEntries)
             }
             ranges.append((unit.key, first..<entries.count))
         }

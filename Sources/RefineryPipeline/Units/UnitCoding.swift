@@ -14,8 +14,15 @@ struct ByteWriter {
 
     mutating func u32s(_ values: [UInt32]) {
         int(values.count)
+        #if _endian(little)
+        values.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        #else
         for value in values { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
+        #endif
     }
+
+    /// Bytes another writer wrote, as they are.
+    mutating func raw(_ value: [UInt8]) { bytes.append(contentsOf: value) }
 
     mutating func double(_ value: Double) { u64(value.bitPattern) }
 
@@ -26,7 +33,13 @@ struct ByteWriter {
         bytes.append(contentsOf: value)
     }
 
-    mutating func string(_ value: String) { blob(Array(value.utf8)) }
+    mutating func string(_ value: String) {
+        var value = value
+        value.withUTF8 { utf8 in
+            int(utf8.count)
+            bytes.append(contentsOf: utf8)
+        }
+    }
 
     mutating func strings(_ values: [String]) {
         int(values.count)
@@ -72,9 +85,9 @@ struct ByteReader {
     }
 
     mutating func u64() throws -> UInt64 {
-        var value: UInt64 = 0
-        for (shift, byte) in try take(8).enumerated() { value |= UInt64(byte) << (8 * UInt64(shift)) }
-        return value
+        guard bytes.count - offset >= 8 else { throw UnitFileError.truncated(at: offset) }
+        defer { offset += 8 }
+        return UInt64(littleEndian: bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self) })
     }
 
     mutating func int() throws -> Int { Int(Int64(bitPattern: try u64())) }
@@ -83,10 +96,17 @@ struct ByteReader {
         let count = try int()
         guard count >= 0, count <= (bytes.count - offset) / 4 else { throw UnitFileError.truncated(at: offset) }
         let slice = try take(count * 4)
+        #if _endian(little)
+        return [UInt32](unsafeUninitializedCapacity: count) { buffer, initialized in
+            slice.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: $0) }
+            initialized = count
+        }
+        #else
         return (0..<count).map { i in
             let base = slice.startIndex + i * 4
             return UInt32(slice[base]) | UInt32(slice[base + 1]) << 8 | UInt32(slice[base + 2]) << 16 | UInt32(slice[base + 3]) << 24
         }
+        #endif
     }
 
     mutating func double() throws -> Double { Double(bitPattern: try u64()) }
@@ -155,8 +175,14 @@ extension ByteWriter {
 
     mutating func spillPiece(_ piece: SpillPiece) {
         blob(piece.frame)
-        int(piece.entries.count)
-        for entry in piece.entries {
+        if piece.encodedEntries.isEmpty { spillEntries(piece.entries) } else { raw(piece.encodedEntries) }
+        u32s(piece.shingles)
+    }
+
+    /// Spilled records' entries (not their shingle offsets, which the spill assigns).
+    mutating func spillEntries(_ entries: [SpillEntry]) {
+        int(entries.count)
+        for entry in entries {
             string(entry.id)
             string(entry.category)
             string(entry.location.file)
@@ -174,7 +200,6 @@ extension ByteWriter {
             }
             int(entry.shingleCount)
         }
-        u32s(piece.shingles)
     }
 
     /// A batch's output as a worker made it (before any global stage touched it).
@@ -221,7 +246,18 @@ extension ByteReader {
     mutating func spillPiece() throws -> SpillPiece {
         var piece = SpillPiece()
         piece.frame = try blob()
-        for _ in 0..<(try count()) {
+        let start = offset
+        piece.entries = try spillEntries()
+        piece.encodedEntries = Array(bytes[start..<offset])
+        piece.shingles = try u32s()
+        return piece
+    }
+
+    mutating func spillEntries() throws -> [SpillEntry] {
+        var entries: [SpillEntry] = []
+        let records = try count()
+        entries.reserveCapacity(records)
+        for _ in 0..<records {
             let id = try string(), category = try string()
             let location = SourceLocation(file: try string(), line: try optionalInt())
             var entry = SpillEntry(id: id, category: category, location: location, lineBytes: try int(),
@@ -232,10 +268,9 @@ extension ByteReader {
                 entry.dedup = DedupKeys(exact: exact, bands: bands, sketch: try blob())
             }
             entry.shingleCount = try int()
-            piece.entries.append(entry)
+            entries.append(entry)
         }
-        piece.shingles = try u32s()
-        return piece
+        return entries
     }
 
     mutating func batchOutput(index: Int, sourceIndex: Int) throws -> BatchOutput {

@@ -1,0 +1,138 @@
+import Foundation
+import RefineryCodecs
+import RefineryRecords
+import RefineryStages
+
+/// What the global stages look at for every spilled record at once, so it stays in memory: 48 bytes a record.
+/// The rest of a record's entry (its id, source location, dedup keys) is on disk in ``SpillEntries`` and streamed.
+struct SpillFacts: Sendable {
+    /// Its category, as an index into ``SpillEntries/categories``.
+    var category: Int32
+    /// How many shingle hashes it has in the shingle file, and where the first is (`verify: exact`).
+    var shingleCount: Int32
+    var shingleOffset: Int
+    /// UTF-8 bytes of its content, for the stage counters and the balance stage's token estimate.
+    var contentBytes: Int
+    /// Unicode scalars of its content, for the category mix.
+    var contentChars: Int
+    /// XXH3-64 of its id: which split it goes to.
+    var splitHash: UInt64
+    /// The balance stage's rank of its id (0 without a balance stage).
+    var rank: UInt64
+}
+
+/// The spilled records' entries, in canonical order: written to a temporary file one chunk (a batch or a unit's
+/// piece) at a time, with only their ``SpillFacts`` kept in memory. Dedup reads the entries back in one pass
+/// (``forEach(_:)``), the drop messages look up the few ids they name (``ids(of:)``), and the shard writer reads one
+/// chunk at a time (``entries(ofChunk:)``), so a run's memory no longer grows with its records' ids and keys; only
+/// the facts (48 bytes a record), the fates (16) and the dedup index do.
+final class SpillEntries {
+    private let file: TemporaryFile
+    private let balance: BalanceStage?
+    private var chunks: [(offset: Int, length: Int, records: Range<Int>)] = []
+    private(set) var facts: [SpillFacts] = []
+    /// The categories the facts name, in order of first appearance.
+    private(set) var categories: [String] = []
+    private var categoryIndex: [String: Int32] = [:]
+    /// Of every record's dedup keys, for matching the band files of a dedup phase (``BandFiles/Digest``).
+    private(set) var digest = BandFiles.Digest()
+    /// Bytes of the entry file.
+    private(set) var bytes = 0
+
+    init(path: String, balance: BalanceStage?) throws {
+        file = try TemporaryFile(path: path, role: "spill entry file")
+        self.balance = balance
+    }
+
+    var count: Int { facts.count }
+
+    /// The category of record `index`.
+    func category(_ index: Int) -> String { categories[Int(facts[index].category)] }
+
+    /// Appends one chunk of entries (their `shingleOffset`s set), with their encoding when the caller has it;
+    /// returns the chunk's number.
+    @discardableResult
+    func append(_ entries: [SpillEntry], encoded: [UInt8] = []) throws -> Int {
+        let start = facts.count
+        for entry in entries {
+            let category: Int32
+            if let known = categoryIndex[entry.category] {
+                category = known
+            } else {
+                category = Int32(categories.count)
+                categoryIndex[entry.category] = category
+                categories.append(entry.category)
+            }
+            facts.append(SpillFacts(category: category, shingleCount: Int32(clamping: entry.shingleCount),
+                                    shingleOffset: entry.shingleOffset, contentBytes: entry.contentBytes,
+                                    contentChars: entry.contentChars, splitHash: XXH3.hash(entry.id),
+                                    rank: balance?.rank(entry.id) ?? 0))
+            digest.add(entry.dedup)
+        }
+        var encoding = encoded
+        if encoding.isEmpty {
+            var writer = ByteWriter()
+            writer.spillEntries(entries)
+            encoding = writer.bytes
+        }
+        let offset = try file.append(encoding)
+        bytes += encoding.count
+        chunks.append((offset, encoding.count, start..<facts.count))
+        return chunks.count - 1
+    }
+
+    /// The encoded entries of one chunk, as appended (``ByteReader/spillEntries()`` reads them).
+    func encodedEntries(ofChunk chunk: Int) throws -> [UInt8] {
+        try file.read(at: chunks[chunk].offset, count: chunks[chunk].length)
+    }
+
+    /// The entries of one chunk, as appended (shingle offsets not kept: they are in the facts).
+    func entries(ofChunk chunk: Int) throws -> [SpillEntry] {
+        try Self.decode(try encodedEntries(ofChunk: chunk), count: chunks[chunk].records.count, file: file.path)
+    }
+
+    /// Entries encoded by ``ByteWriter/spillEntries(_:)``, `count` of them, from `file` (for the message).
+    static func decode(_ bytes: [UInt8], count: Int, file: String) throws -> [SpillEntry] {
+        var reader = ByteReader(bytes)
+        let entries: [SpillEntry]
+        do {
+            entries = try reader.spillEntries()
+        } catch {
+            throw RefineryError(.output, "the spilled entries in \(file) are damaged: \(error)")
+        }
+        guard entries.count == count else {
+            throw RefineryError(.output, "\(file) holds \(entries.count) spilled entries where \(count) were written")
+        }
+        return entries
+    }
+
+    /// The file's path, for messages.
+    var path: String { file.path }
+
+    /// Every entry in order, with its index, one chunk in memory at a time.
+    func forEach(_ body: (Int, SpillEntry) throws -> Void) throws {
+        for (chunk, (_, _, records)) in chunks.enumerated() {
+            for (index, entry) in zip(records, try entries(ofChunk: chunk)) { try body(index, entry) }
+        }
+    }
+
+    /// The ids of the records at `indexes`, reading only the chunks that hold them.
+    func ids(of indexes: Set<Int>) throws -> [Int: String] {
+        var ids: [Int: String] = [:]
+        ids.reserveCapacity(indexes.count)
+        var wanted = indexes.sorted()[...]
+        for (chunk, (_, _, records)) in chunks.enumerated() {
+            guard let next = wanted.first else { break }
+            guard records.contains(next) else { continue }
+            let entries = try entries(ofChunk: chunk)
+            while let index = wanted.first, records.contains(index) {
+                ids[index] = entries[index - records.lowerBound].id
+                wanted.removeFirst()
+            }
+        }
+        return ids
+    }
+
+    /// Closes and deletes the file.
+    func remove() { file.remove() }
+}
