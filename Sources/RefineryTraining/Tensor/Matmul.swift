@@ -22,20 +22,49 @@ public enum Matmul {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    /// The same product on every core through OpenBLAS's own threading, which then goes back to one thread.
+    /// The same product on every core: `c` cut into tiles (``tiles(m:n:)``), each tile one single-threaded
+    /// `cblas_sgemm`, the tiles shared among the cores.
     ///
-    /// The trainer keeps OpenBLAS at one thread between products, because its attention calls OpenBLAS from
-    /// several tasks at once. Large products get every core for the length of the call. OpenBLAS splits a product
-    /// by rows and columns of `c`, never along `k`, so every element sums in the same order on any number of cores.
-    /// Measured against splitting `c`'s rows into one single-threaded call per core (`tools/bench/TrainBench`,
-    /// alternating runs on the same machine), this was 1.2–1.4× faster: the threads share packed panels.
+    /// The tiles depend on the shape alone, never on the number of cores, so every element of `c` comes out of the
+    /// same call on any number of cores, and the weights a run trains are the same bit for bit. OpenBLAS's own
+    /// threading (`openblas_set_num_threads`) does not promise that: it cuts `c` by the number of threads, and its
+    /// Haswell kernels (which OpenBLAS 0.3.21 also picks on AVX-512 processors it does not know, such as Zen 5) sum
+    /// an element of an edge block in another order than one inside, so 1, 2 and 3 cores trained different weights.
     public static func sgemmAllCores(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, transposeA: Bool = false,
                                      b: UnsafePointer<Float>, transposeB: Bool = false,
                                      c: UnsafeMutablePointer<Float>, alpha: Float = 1, beta: Float = 0) {
-        threads = Parallel.tasks
-        sgemm(m: m, n: n, k: k, a: a, transposeA: transposeA, b: b, transposeB: transposeB, c: c, alpha: alpha, beta: beta)
-        threads = 1
+        let lda = transposeA ? m : k, ldb = transposeB ? k : n
+        let (byRows, bounds) = tiles(m: m, n: n)
+        // The tiles write disjoint parts of `c`.
+        Parallel.forEach(bounds.count - 1) { tile in
+            let start = bounds[tile], count = bounds[tile + 1] - start
+            if byRows {
+                sgemm(m: count, n: n, k: k, a: transposeA ? a + start : a + start * lda, lda: lda, transposeA: transposeA,
+                      b: b, ldb: ldb, transposeB: transposeB, c: c + start * n, ldc: n, alpha: alpha, beta: beta)
+            } else {
+                sgemm(m: m, n: count, k: k, a: a, lda: lda, transposeA: transposeA,
+                      b: transposeB ? b + start * ldb : b + start, ldb: ldb, transposeB: transposeB, c: c + start, ldc: n,
+                      alpha: alpha, beta: beta)
+            }
+        }
     }
+
+    /// How ``sgemmAllCores(m:n:k:a:transposeA:b:transposeB:c:alpha:beta:)`` cuts an `m × n` product: along its
+    /// longer side (rows when `m >= n`), into tiles of about ``tileSide`` rows or columns, their bounds multiples of
+    /// 16 (the kernels' register blocks) but for the last. A function of the shape only.
+    static func tiles(m: Int, n: Int) -> (byRows: Bool, bounds: [Int]) {
+        let byRows = m >= n
+        let extent = byRows ? m : n
+        let count = max(1, (extent + tileSide - 1) / tileSide)
+        var bounds = (0..<count).map { min(extent, (extent * $0 / count + 15) / 16 * 16) }
+        bounds.append(extent)
+        return (byRows, bounds)
+    }
+
+    /// The side of ``sgemmAllCores(m:n:k:a:transposeA:b:transposeB:c:alpha:beta:)``'s tiles, about: large enough
+    /// that packing the other operand once per tile costs little, small enough that two or three cores get even
+    /// shares of the trainer's products (a 384-wide model's smallest, 384 × 384, is two tiles).
+    static let tileSide = 256
 
     /// The threads OpenBLAS uses (every core unless `OPENBLAS_NUM_THREADS` says otherwise).
     public static var threads: Int {
