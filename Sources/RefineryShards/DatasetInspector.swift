@@ -75,9 +75,9 @@ public struct DatasetInspector {
     private func forEachLine(_ bytes: [UInt8], _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         try bytes.withUnsafeBufferPointer { buffer in
             var start = 0
-            for i in 0..<buffer.count where buffer[i] == 0x0A {
-                try body(UnsafeBufferPointer(rebasing: buffer[start..<i]))
-                start = i + 1
+            while let end = DatasetRecords.newline(in: buffer, from: start, to: buffer.count) {
+                try body(UnsafeBufferPointer(rebasing: buffer[start..<end]))
+                start = end + 1
             }
             if start < buffer.count { try body(UnsafeBufferPointer(rebasing: buffer[start...])) }
         }

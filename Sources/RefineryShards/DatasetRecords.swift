@@ -184,7 +184,7 @@ public struct DatasetRecords: Sendable {
     }
 
     /// The first line feed in `buffer[start..<end]` (found by `memchr`).
-    private static func newline(in buffer: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> Int? {
+    static func newline(in buffer: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> Int? {
         guard start < end, let base = buffer.baseAddress else { return nil }
         return memchr(base + start, 0x0A, end - start).map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base }
     }
