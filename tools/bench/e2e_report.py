@@ -337,9 +337,13 @@ def scaling(sizes_runs, workers):
         stats, stages = run["stats"], run["stages"]
         dedup_records = stages.get("dedup", {}).get("records_in") or 0
         index = stats.get("dedup_index_bytes_per_record", 0) * dedup_records
+        # Everything dedup's resolver holds per record (LSH tables, sketches, exact table, groups); older builds
+        # reported the LSH tables only.
+        state = stats.get("dedup_state_bytes_per_record", stats.get("dedup_index_bytes_per_record", 0)) * dedup_records
         points.append({
             "size_mb": run["size_mb"], "input_mb": stats.get("input_bytes", 0) / 1e6, "wall": run["wall"],
             "cpu": run["user"] + run["sys"], "rss_mib": mib(run["rss_kib"]), "dedup_index_mib": index / MIB,
+            "dedup_state_mib": state / MIB,
             "mb_per_s_per_core": per_core(stats.get("input_bytes", 0) / 1e6, run["wall"], workers),
             "worker_seconds": {name: stats.get("worker_seconds", {}).get(key) for name, key, _ in STAGES},
             "records_read": stages.get("read", {}).get("records_in"),
@@ -351,6 +355,7 @@ def scaling(sizes_runs, workers):
             "rss": fit(xs, [p["rss_mib"] for p in points]),
             "rss_without_dedup_index": fit(xs, [p["rss_mib"] - p["dedup_index_mib"] for p in points]),
             "dedup_index": fit(xs, [p["dedup_index_mib"] for p in points]),
+            "rss_without_dedup_state": fit(xs, [p["rss_mib"] - p["dedup_state_mib"] for p in points]),
             "stages": {name: fit(xs, [p["worker_seconds"][name] for p in points]) for name, _, _ in STAGES}}
     # Shares of the worker seconds at the largest size: a stage of a few per cent (balance) is timer noise, so the
     # fastest-growing cost is named among the others only.
@@ -367,13 +372,14 @@ def scaling(sizes_runs, workers):
 def scaling_markdown(points, fits, workers):
     names = [name for name, _, _ in STAGES]
     out = [f"| input MB | wall s | CPU s | MB/s per core | peak RSS MiB (`/usr/bin/time`) | dedup index MiB | "
-           "records read → written | "
+           "dedup state MiB | peak RSS − dedup state MiB | records read → written | "
            + " | ".join(f"{n} s" for n in names) + " |",
-           "|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(names)]
+           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(names)]
     for p in points:
         flag = " (disturbed)" if p["flagged"] else ""
         out.append(f"| {p['input_mb']:.0f} | {num(p['wall'])}{flag} | {num(p['cpu'])} | {num(p['mb_per_s_per_core'])} | "
-                   f"{p['rss_mib']:.0f} | {num(p['dedup_index_mib'])} | {p['records_read']:,} → {p['records_written']:,} | "
+                   f"{p['rss_mib']:.0f} | {num(p['dedup_index_mib'])} | {num(p['dedup_state_mib'])} | "
+                   f"{p['rss_mib'] - p['dedup_state_mib']:.0f} | {p['records_read']:,} → {p['records_written']:,} | "
                    + " | ".join(num(p["worker_seconds"][n]) for n in names) + " |")
     out.append("")
     if fits["wall"] is None:
@@ -385,7 +391,9 @@ def scaling_markdown(points, fits, workers):
     out.append(f"- wall time ∝ size^{fits['wall']:.2f}; CPU time ∝ size^{fits['cpu']:.2f}")
     out.append(f"- peak RSS ∝ size^{fits['rss']:.2f}; the dedup index (stats.json's bytes per record × records into "
                f"dedup) ∝ size^{num(fits['dedup_index'])}; peak RSS minus the index ∝ size^"
-               f"{num(fits['rss_without_dedup_index'])}")
+               f"{num(fits['rss_without_dedup_index'])}; minus dedup's whole state (the index, sketches, exact-hash "
+               f"table and groups: stats.json's `dedup_state_bytes_per_record`) ∝ size^"
+               f"{num(fits['rss_without_dedup_state'])}")
     shares = fits["stage_shares_at_largest"]
     largest = max(p["input_mb"] for p in points)
     stage_fits = ", ".join(f"{n} {fits['stages'][n]:.2f} ({shares[n] * 100:.0f} %)" for n in names

@@ -155,6 +155,7 @@ extension Engine {
             resolution.seconds[phase, default: 0] += clock.lap()
             phase += 1
             stats["dedup_index_bytes_per_record"] = (resolver.indexBytesPerRecord * 10).rounded() / 10
+            stats["dedup_state_bytes_per_record"] = (resolver.stateBytesPerRecord * 10).rounded() / 10
             stats["dedup_sketch_bytes_per_record"] = dedup.hasher.permutations
         }
         if let balance = plan.balance {

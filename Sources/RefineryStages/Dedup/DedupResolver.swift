@@ -120,6 +120,18 @@ public struct DedupResolver {
     /// Bytes the LSH index holds per record (reported by the run).
     public var indexBytesPerRecord: Double { numbered?.bytesPerRecord ?? index?.bytesPerRecord ?? 0 }
 
+    /// Everything the resolver holds per record added, as allocated: the LSH tables (``indexBytesPerRecord``), the
+    /// sketches, the exact-hash table, the groups and the per-record arrays (match, similarity, quality).
+    public var stateBytesPerRecord: Double {
+        let records = groups.count
+        guard records > 0 else { return 0 }
+        let arrays = sketches.capacity + matched.capacity * MemoryLayout<Int32>.stride + near.capacity
+            + (jaccard.capacity + quality.capacity) * MemoryLayout<Float>.stride
+        // A dictionary stores its keys and values in two arrays of its capacity, plus a bit per slot.
+        let exact = firstByExact.capacity * (MemoryLayout<UInt64>.stride + MemoryLayout<Int32>.stride) + firstByExact.capacity / 8
+        return indexBytesPerRecord + Double(arrays + exact + groups.memoryBytes) / Double(records)
+    }
+
     /// The decision for every record added, in order.
     public mutating func decisions() -> [DedupDecision] {
         let count = groups.count

@@ -20,6 +20,9 @@ public struct UnionFind: Sendable {
     /// Elements so far.
     public var count: Int { parent.count }
 
+    /// Bytes of its arrays, as allocated.
+    public var memoryBytes: Int { (parent.capacity + smallest.capacity) * MemoryLayout<Int32>.stride }
+
     /// Adds singletons up to `count` elements (nothing when there are that many already).
     public mutating func extend(to count: Int) {
         precondition(count <= Int(Int32.max), "count \(count) above 2^31-1")
