@@ -175,12 +175,14 @@ struct RecordMeasures {
         chars += ByteLanes.scalarCount(text)
         var copy = text
         words += copy.withUTF8 { bytes in
+            // A word starts at every byte that is not a space after one that is (or at the start): counted without
+            // a branch per byte.
             var count = 0
-            var inWord = false
+            var previousSpace = 1
             for byte in bytes {
-                let space = byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)
-                if !space && !inWord { count += 1 }
-                inWord = !space
+                let space = byte == 0x20 || byte &- 0x09 < 5 ? 1 : 0
+                count &+= previousSpace & (space ^ 1)
+                previousSpace = space
             }
             return count
         }

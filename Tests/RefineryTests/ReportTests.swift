@@ -259,4 +259,16 @@ import RefineryShards
         #expect(bars.components(separatedBy: "class=\"mark\"").count - 1 == 20)
         #expect(SVGChart.horizontalBars(name: "none", title: "None", unit: "records", series: ["x"], rows: []).contains("data-empty=\"true\""))
     }
+
+    @Test("words are runs of anything but ASCII whitespace (space, tab, LF, VT, FF, CR), in text and in every message")
+    func wordCounts() {
+        let texts: [(String, Int)] = [("", 0), ("one", 1), ("  two  words ", 2), ("a\tb\nc\u{0B}d\u{0C}e\rf", 6),
+                                      ("\u{1F}x\u{0E}", 1), ("naïve café — ok", 4), ("\u{00A0}nbsp\u{00A0}", 1), ("   ", 0)]
+        for (text, words) in texts {
+            #expect(RecordMeasures(.object([("text", .string(text))])).words == words, "\(text.debugDescription)")
+        }
+        let chat = JSONValue.object([("messages", .array([.object([("content", .string(" hi there"))]),
+                                                          .object([("content", .string("ok\n"))])]))])
+        #expect(RecordMeasures(chat).words == 3 && RecordMeasures(chat).turns == 2)
+    }
 }
