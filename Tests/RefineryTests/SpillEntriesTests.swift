@@ -35,13 +35,8 @@ import Testing
                       (3..<7).map { Self.entry($0, category: $0 % 2 == 0 ? "b" : "a", dedup: $0 != 4) }]
         var offset = 0
         for chunk in chunks {
-            let placed = chunk.map { entry -> SpillEntry in
-                var entry = entry
-                entry.shingleOffset = offset
-                offset += entry.shingleCount
-                return entry
-            }
-            try store.append(placed)
+            try store.append(chunk, firstShingle: offset)
+            offset += chunk.reduce(0) { $0 + $1.shingleCount }
         }
         #expect(store.count == 7)
         #expect(store.categories == ["a", "b"])
@@ -99,7 +94,7 @@ import Testing
         let path = folder.path + "/entries.tmp"
         let store = try SpillEntries(path: path, balance: nil)
         defer { store.remove() }
-        try store.append((0..<4).map { Self.entry($0, category: "c") })
+        try store.append((0..<4).map { Self.entry($0, category: "c") }, firstShingle: 0)
         let handle = try #require(FileHandle(forUpdatingAtPath: path))
         try handle.truncate(atOffset: 20)
         try handle.close()

@@ -18,9 +18,8 @@ struct SpillEntry: Sendable {
     var contentChars: Int
     var quality: Double?
     var dedup: DedupKeys?
-    /// Its shingle hashes in the spill's shingle file (`verify: exact`): how many, and where (set by the spill).
+    /// How many shingle hashes it has in the spill's shingle file (`verify: exact`; where: ``SpillFacts``).
     var shingleCount = 0
-    var shingleOffset = 0
 }
 
 /// One batch's spilled records: a zstd frame of JSON lines, one per entry.
@@ -71,7 +70,7 @@ final class SpillFile {
     /// Appends one batch's piece; batches come in order.
     func append(_ piece: SpillPiece, batch: Int, sourceIndex: Int) throws {
         let start = entries.count
-        try entries.append(try shingles.place(piece), encoded: piece.encodedEntries)
+        try entries.append(piece.entries, encoded: piece.encodedEntries, firstShingle: try shingles.append(piece.shingles))
         let offset = try file.append(piece.frame)
         batches.append(SpillBatch(index: batch, sourceIndex: sourceIndex, offset: offset, length: piece.frame.count,
                                   entries: start..<entries.count))
@@ -112,17 +111,6 @@ final class ShingleSets {
         _ = try hashes.withUnsafeBytes { try file.append($0) }
         count += hashes.count
         return start
-    }
-
-    /// Appends a piece's hashes; returns its entries with their shingle offsets set.
-    func place(_ piece: SpillPiece) throws -> [SpillEntry] {
-        var offset = try append(piece.shingles)
-        return piece.entries.map { entry in
-            var entry = entry
-            entry.shingleOffset = offset
-            offset += entry.shingleCount
-            return entry
-        }
     }
 
     /// The Jaccard similarity of two records' shingle sets (repeats counted once).

@@ -49,11 +49,12 @@ final class SpillEntries {
     /// The category of record `index`.
     func category(_ index: Int) -> String { categories[Int(facts[index].category)] }
 
-    /// Appends one chunk of entries (their `shingleOffset`s set), with their encoding when the caller has it;
-    /// returns the chunk's number.
+    /// Appends one chunk of entries, whose shingle hashes start at `firstShingle` in the shingle file, back to back;
+    /// with their encoding when the caller has it. Returns the chunk's number.
     @discardableResult
-    func append(_ entries: [SpillEntry], encoded: [UInt8] = []) throws -> Int {
+    func append(_ entries: [SpillEntry], encoded: [UInt8] = [], firstShingle: Int) throws -> Int {
         let start = facts.count
+        var shingleOffset = firstShingle
         for entry in entries {
             let category: Int32
             if let known = categoryIndex[entry.category] {
@@ -64,10 +65,11 @@ final class SpillEntries {
                 categories.append(entry.category)
             }
             facts.append(SpillFacts(category: category, shingleCount: Int32(clamping: entry.shingleCount),
-                                    shingleOffset: entry.shingleOffset, contentBytes: entry.contentBytes,
+                                    shingleOffset: shingleOffset, contentBytes: entry.contentBytes,
                                     contentChars: entry.contentChars, splitHash: XXH3.hash(entry.id),
                                     rank: balance?.rank(entry.id) ?? 0))
             digest.add(entry.dedup)
+            shingleOffset += entry.shingleCount
         }
         var encoding = encoded
         if encoding.isEmpty {
@@ -86,7 +88,7 @@ final class SpillEntries {
         try file.read(at: chunks[chunk].offset, count: chunks[chunk].length)
     }
 
-    /// The entries of one chunk, as appended (shingle offsets not kept: they are in the facts).
+    /// The entries of one chunk, as appended.
     func entries(ofChunk chunk: Int) throws -> [SpillEntry] {
         try Self.decode(try encodedEntries(ofChunk: chunk), count: chunks[chunk].records.count, file: file.path)
     }

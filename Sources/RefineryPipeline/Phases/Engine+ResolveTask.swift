@@ -62,7 +62,7 @@ extension Engine {
             let first = entries.count
             _ = try UnitStore.forEachOutput(work.unit(unit), firstBatch: 0, sourceIndex: unit.sourceIndex) { output in
                 guard let piece = output.spill else { return }
-                try entries.append(try shingles.place(piece), encoded: piece.encodedEntries)
+                try entries.append(piece.entries, encoded: piece.encodedEntries, firstShingle: try shingles.append(piece.shingles))
             }
             ranges.append((unit.key, first..<entries.count))
         }

@@ -179,7 +179,7 @@ extension ByteWriter {
         u32s(piece.shingles)
     }
 
-    /// Spilled records' entries (not their shingle offsets, which the spill assigns).
+    /// Spilled records' entries.
     mutating func spillEntries(_ entries: [SpillEntry]) {
         int(entries.count)
         for entry in entries {
