@@ -5,7 +5,8 @@ import RefineryRecords
 import RefineryStages
 import Testing
 
-/// The spill's entry store: every spilled record's id, location and dedup keys on disk, only its facts in memory.
+/// The spill's entry store: every spilled record's id, location and dedup keys left on disk where the unit files hold
+/// them, only its facts in memory.
 @Suite struct SpillEntriesTests {
     static func entry(_ n: Int, category: String, dedup: Bool = true) -> SpillEntry {
         SpillEntry(id: "source/path/file-\(n).jsonl:\(n + 1)", category: category,
@@ -22,20 +23,31 @@ import Testing
             && a.shingleCount == b.shingleCount
     }
 
-    @Test("chunks read back as written, the facts hold each record's hashes and category, ids come from the chunks that hold them")
+    /// Writes each chunk's encoding into a file of its own, after some unrelated bytes, as a unit file holds them.
+    static func stored(_ chunks: [[SpillEntry]], in folder: String) throws -> [StoredBytes] {
+        try chunks.enumerated().map { number, chunk in
+            var writer = ByteWriter()
+            writer.spillEntries(chunk)
+            let path = folder + "/unit-\(number).unit", prefix = [UInt8](repeating: 0xAB, count: 13 + number)
+            try Data(prefix + writer.bytes + [0xCD]).write(to: URL(fileURLWithPath: path))
+            return StoredBytes(file: path, offset: prefix.count, count: writer.bytes.count)
+        }
+    }
+
+    @Test("chunks read back from the files that hold them, the facts hold each record's hashes and category, ids come from the chunks that hold them")
     func roundTrip() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         var balance = BalanceStage()
         balance.seed = 42
-        let store = try SpillEntries(path: folder.path + "/entries.tmp", balance: balance)
-        defer { store.remove() }
+        let files = StoredFiles()
+        let store = SpillEntries(files: files, balance: balance)
         let chunks = [(0..<3).map { Self.entry($0, category: "a") },
                       [],
                       (3..<7).map { Self.entry($0, category: $0 % 2 == 0 ? "b" : "a", dedup: $0 != 4) }]
         var offset = 0
-        for chunk in chunks {
-            try store.append(chunk, firstShingle: offset)
+        for (chunk, stored) in zip(chunks, try Self.stored(chunks, in: folder.path)) {
+            store.append(chunk, stored: stored, firstShingle: offset)
             offset += chunk.reduce(0) { $0 + $1.shingleCount }
         }
         #expect(store.count == 7)
@@ -68,7 +80,7 @@ import Testing
         #expect(store.digest.value == digest.value && store.digest.records == 7)
     }
 
-    @Test("the workers' encoding of a piece's entries is what the store and the unit file would write themselves")
+    @Test("the workers' encoding of a piece's entries is what the unit file would write itself; its parts are found where they were written")
     func encodedOnce() throws {
         let entries = (0..<5).map { Self.entry($0, category: "c") }
         var writer = ByteWriter()
@@ -78,28 +90,68 @@ import Testing
         plain.spillPiece(piece)
         piece.encodedEntries = writer.bytes
         var reused = ByteWriter()
-        reused.spillPiece(piece)
-        #expect(plain.bytes == reused.bytes)
-        var reader = ByteReader(reused.bytes)
-        let back = try reader.spillPiece()
+        reused.int(7)   // something before the piece, as in a unit file
+        let parts = reused.spillPiece(piece)
+        #expect(plain.bytes == Array(reused.bytes.dropFirst(8)))
+        #expect(Array(reused.bytes[parts.frame]) == [1, 2, 3] && Array(reused.bytes[parts.entries]) == writer.bytes)
+        #expect(reused.bytes[parts.shingles].withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) } == [9, 8, 7])
+        var reader = ByteReader(reused.bytes, offset: 8)
+        let back = try reader.spillPiece(file: "unit")
+        // Read from a file, the piece says where its parts are: where the writer put them.
+        #expect(back.stored == StoredSpill(frame: StoredBytes(file: "unit", offset: parts.frame.lowerBound, count: 3),
+                                           entries: StoredBytes(file: "unit", offset: parts.entries.lowerBound, count: writer.bytes.count),
+                                           shingles: StoredBytes(file: "unit", offset: parts.shingles.lowerBound, count: 12)))
         #expect(back.encodedEntries == writer.bytes)
         #expect(back.frame == [1, 2, 3] && back.shingles == [9, 8, 7])
         #expect(zip(back.entries, entries).allSatisfy(Self.same))
     }
 
-    @Test("a damaged entry file is an output error that names it, not a crash")
+    @Test("a cut-off, damaged or missing unit file is an output error that names it, not a crash")
     func damaged() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let path = folder.path + "/entries.tmp"
-        let store = try SpillEntries(path: path, balance: nil)
-        defer { store.remove() }
-        try store.append((0..<4).map { Self.entry($0, category: "c") }, firstShingle: 0)
-        let handle = try #require(FileHandle(forUpdatingAtPath: path))
-        try handle.truncate(atOffset: 20)
+        let chunks = [(0..<4).map { Self.entry($0, category: "c") }, (4..<6).map { Self.entry($0, category: "c") },
+                      (6..<8).map { Self.entry($0, category: "c") }]
+        let stored = try Self.stored(chunks, in: folder.path)
+        let store = SpillEntries(files: StoredFiles(), balance: nil)
+        for (chunk, stored) in zip(chunks, stored) { store.append(chunk, stored: stored, firstShingle: 0) }
+        let handle = try #require(FileHandle(forUpdatingAtPath: stored[0].file))
+        try handle.truncate(atOffset: 40)
         try handle.close()
-        let error = try #require(throws: RefineryError.self) { try store.entries(ofChunk: 0) }
-        #expect(error.code == .output)
-        #expect("\(error)".contains("entries.tmp"))
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: stored[1].file)))
+        bytes[stored[1].offset + 3] = 0x7F   // the first id's length: far past the end
+        try Data(bytes).write(to: URL(fileURLWithPath: stored[1].file))
+        try FileManager.default.removeItem(atPath: stored[2].file)
+        for chunk in 0..<3 {
+            let error = try #require(throws: RefineryError.self) { try store.entries(ofChunk: chunk) }
+            #expect(error.code == .output)
+            #expect("\(error)".contains("unit-\(chunk).unit"))
+        }
+    }
+
+    @Test("shingle sets are read from the chunk that holds them, across files, and compared exactly")
+    func shingleChunks() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        // Two chunks in two files: record 0 has [1, 2, 3, 3], record 1 none, record 2 [2, 3, 4] in the second file.
+        let sets: [[UInt32]] = [[1, 2, 3, 3], [], [2, 3, 4]]
+        let shingles = ShingleSets(files: StoredFiles())
+        var facts: [SpillFacts] = []
+        for (number, chunk) in [[sets[0], sets[1]], [sets[2]]].enumerated() {
+            let hashes = chunk.flatMap { $0 }
+            let path = folder.path + "/unit-\(number).unit", prefix = [UInt8](repeating: 0, count: 8 * (number + 1))
+            try Data(prefix + hashes.withUnsafeBytes { Array($0) }).write(to: URL(fileURLWithPath: path))
+            var first = shingles.append(hashes.count, stored: StoredBytes(file: path, offset: prefix.count, count: hashes.count * 4))
+            for set in chunk {
+                facts.append(SpillFacts(category: 0, shingleCount: Int32(set.count), shingleOffset: first, contentBytes: 0,
+                                        contentChars: 0, splitHash: 0, rank: 0))
+                first += set.count
+            }
+        }
+        #expect(shingles.jaccard(facts[2], facts[0]) == 2.0 / 4.0)
+        #expect(shingles.jaccard(facts[0], facts[0]) == 1)
+        #expect(shingles.jaccard(facts[1], facts[1]) == 1)
+        #expect(shingles.bytes == 28)
+        #expect(shingles.failure == nil)
     }
 }

@@ -21,7 +21,7 @@ final class BatchProcessor {
     init(plan: RunPlan) throws {
         self.plan = plan
         compressor = try ZstdCompressor(level: plan.spec.output.zstdLevel)
-        spillCompressor = plan.hasGlobalStages ? try ZstdCompressor(level: SpillFile.zstdLevel) : nil
+        spillCompressor = plan.hasGlobalStages ? try ZstdCompressor(level: Spill.zstdLevel) : nil
         validationThreshold = Self.validationThreshold(fraction: plan.spec.output.validationFraction)
     }
 
@@ -169,7 +169,7 @@ final class BatchProcessor {
                 for count in record.pii { output.train.piiKeys.insert(count.key) }
             }
             if !writer.bytes.isEmpty { try (spillCompressor ?? compressor).compressFrame(writer.bytes, into: &piece.frame) }
-            // Encoded here, on a worker, once: the unit file and the spill's entry file take these bytes.
+            // Encoded here, on a worker, once, for the unit file (where the spill reads them back).
             var encoding = ByteWriter()
             encoding.spillEntries(piece.entries)
             piece.encodedEntries = encoding.bytes

@@ -11,10 +11,10 @@ extension Engine {
     /// shards on every core, in batch order, and this version's dedup index segment beside the catalog (pending
     /// until the manifest is written).
     /// - Returns: what the run's `stats.json` should say about them (memory of the dedup index, spill size).
-    func finishGlobalStages(spill: SpillFile, writer: DatasetWriter, monitor: RunMonitor) throws -> [String: Any] {
+    func finishGlobalStages(spill: Spill, writer: DatasetWriter, monitor: RunMonitor) throws -> [String: Any] {
         let resolution = try resolveGlobalStages(spill.entries, shingles: spill.shingles, monitor: monitor)
         resolution.apply(to: writer)
-        var stats: [String: Any] = ["spill_records": spill.entries.count, "spill_bytes": spill.batches.reduce(0) { $0 + $1.length },
+        var stats: [String: Any] = ["spill_records": spill.entries.count, "spill_bytes": spill.batches.reduce(0) { $0 + $1.frame.count },
                                     "spill_entry_bytes": spill.entries.bytes]
         stats.merge(resolution.stats) { $1 }
         if let segment = resolution.segment {
@@ -27,7 +27,7 @@ extension Engine {
         try finalize(next: {
             guard let (chunk, batch) = next.next() else { return nil }
             return FinalizeJob(batch: batch, frame: try spill.frame(of: batch), encodedEntries: try spill.entries.encodedEntries(ofChunk: chunk),
-                               entriesFile: spill.entries.path, fates: Array(fates[batch.entries]))
+                               entriesFile: spill.entries.file(ofChunk: chunk), fates: Array(fates[batch.entries]))
         }, consume: { try writer.append($0) })
         return stats
     }

@@ -60,8 +60,8 @@ public struct Engine {
         // With a global stage (dedup), the finalize phase's pieces when every unit has them; otherwise the batches'
         // survivors go to a spill and are written out after the global stages resolve.
         let finalized = plan.hasGlobalStages ? finalizedWork(units, store: store) : nil
-        let spill = plan.hasGlobalStages && finalized == nil ? try SpillFile(directory: directory, version: plan.version, balance: plan.balance) : nil
-        defer { spill?.remove() }
+        let spill = plan.hasGlobalStages && finalized == nil ? Spill(balance: plan.balance) : nil
+        defer { spill?.close() }
         var totals = MapTotals()
         var globalStats: [String: Any] = [:]
         do {

@@ -18,7 +18,7 @@ struct SpillEntry: Sendable {
     var contentChars: Int
     var quality: Double?
     var dedup: DedupKeys?
-    /// How many shingle hashes it has in the spill's shingle file (`verify: exact`; where: ``SpillFacts``).
+    /// How many shingle hashes it has (`verify: exact`; where: ``SpillFacts``, ``ShingleSets``).
     var shingleCount = 0
 }
 
@@ -27,89 +27,89 @@ struct SpillPiece: Sendable {
     var frame: [UInt8] = []
     var entries: [SpillEntry] = []
     /// The entries as ``ByteWriter/spillEntries(_:)`` writes them, made once by the worker that made the piece (or
-    /// read from a unit file), for the unit file and the spill's entry file; empty: not made yet.
+    /// read from a unit file), for the unit file; empty: not made yet.
     var encodedEntries: [UInt8] = []
     /// The entries' shingle hashes, back to back (each entry's `shingleCount` of them).
     var shingles: [UInt32] = []
+    /// Where the unit's file holds the frame, the encoded entries and the shingles: set when the piece is written
+    /// to it (``UnitWriter/append(_:)``) or read from it (``UnitStore/forEachOutput(_:firstBatch:sourceIndex:_:)``).
+    var stored: StoredSpill?
 }
 
-/// Where one batch's frame is in the spill file, and its entries' range in the run's entry list (the batch's
-/// chunk of ``SpillEntries`` has the batch's number in ``SpillFile/batches``).
+/// One spilled batch: where its frame is, and its entries' range in the run's entry list (the batch's chunk of
+/// ``SpillEntries`` has the batch's number in ``Spill/batches``).
 struct SpillBatch: Sendable {
     var index: Int
     var sourceIndex: Int
-    var offset: Int
-    var length: Int
+    var frame: StoredBytes
     var entries: Range<Int>
 }
 
 /// The spill between the per-record stages and the global ones (dedup, balance): the surviving records of every
-/// batch, serialised as they would go into a shard and compressed at zstd level 1 (``zstdLevel``), appended to one
-/// temporary file in the output folder, so that the corpus is never held in memory. Read back batch by batch when the
-/// shards are written.
-/// Beside it, a second file holds the records' entries (``SpillEntries``: ids, locations, dedup keys), and a third
-/// their shingle hashes when dedup verifies candidates on them (``ShingleSets``).
-final class SpillFile {
+/// batch, serialised as they would go into a shard and compressed at zstd level 1 (``zstdLevel``), so that the corpus
+/// is never held in memory. The records stay where the map phase committed them, in the units' files: the spill is an
+/// index of where each batch's frame, entries (``SpillEntries``: ids, locations, dedup keys) and shingle hashes
+/// (``ShingleSets``, read when dedup verifies candidates on them) lie, and reads them back from there. (It used to
+/// copy them into three temporary files, which wrote every spilled byte twice: half of all a run wrote.)
+final class Spill {
     /// The zstd level of the spill's frames. The spill is written once and read once, and its lines are compressed
     /// again into the shards at the output level, so it takes zstd's fastest regular level: on the text benchmark
     /// corpus level 1 compresses about twice as fast as level 3 and decompresses 1.7 times as fast, for frames about
     /// a fifth larger (`zstd -b1` against `zstd -b3`, one core).
     static let zstdLevel: Int32 = 1
 
-    private let file: TemporaryFile
+    private let files = StoredFiles()
     private(set) var batches: [SpillBatch] = []
     let entries: SpillEntries
     let shingles: ShingleSets
 
-    init(directory: String, version: String, balance: BalanceStage?) throws {
-        file = try TemporaryFile(path: (directory as NSString).appendingPathComponent(".spill-\(version).tmp"), role: "spill file")
-        entries = try SpillEntries(path: (directory as NSString).appendingPathComponent(".entries-\(version).tmp"), balance: balance)
-        shingles = try ShingleSets(path: (directory as NSString).appendingPathComponent(".shingles-\(version).tmp"))
+    init(balance: BalanceStage?) {
+        entries = SpillEntries(files: files, balance: balance)
+        shingles = ShingleSets(files: files)
     }
 
-    /// Appends one batch's piece; batches come in order.
+    /// Appends one batch's piece, which must be stored in its unit's file; batches come in order.
     func append(_ piece: SpillPiece, batch: Int, sourceIndex: Int) throws {
+        guard let stored = piece.stored else {
+            throw RefineryError(.internal, "batch \(batch) reached the spill before its unit's file held it")
+        }
         let start = entries.count
-        try entries.append(piece.entries, encoded: piece.encodedEntries, firstShingle: try shingles.append(piece.shingles))
-        let offset = try file.append(piece.frame)
-        batches.append(SpillBatch(index: batch, sourceIndex: sourceIndex, offset: offset, length: piece.frame.count,
-                                  entries: start..<entries.count))
+        try entries.append(piece.entries, stored: stored.entries, firstShingle: shingles.append(piece.shingles.count, stored: stored.shingles))
+        batches.append(SpillBatch(index: batch, sourceIndex: sourceIndex, frame: stored.frame, entries: start..<entries.count))
     }
 
     /// The frame of one batch.
     func frame(of batch: SpillBatch) throws -> [UInt8] {
-        try file.read(at: batch.offset, count: batch.length)
+        try files.read(batch.frame, role: "spilled records")
     }
 
-    /// Closes and deletes the files.
-    func remove() {
-        file.remove()
-        entries.remove()
-        shingles.remove()
-    }
+    /// Closes the files it read.
+    func close() { files.close() }
 }
 
-/// The spilled records' shingle hashes, in a temporary file read back only for the candidate pairs the dedup
+/// The spilled records' shingle hashes, in the units' files, read back only for the candidate pairs the dedup
 /// resolver verifies: the exact Jaccard similarity of two records' shingle sets, without holding any set in memory
 /// for long (the last record's sorted set is kept, since it is compared with each of its candidates in turn).
 final class ShingleSets {
-    private let file: TemporaryFile
+    private let files: StoredFiles
+    /// Per appended chunk, the number of its first hash and where its hashes are.
+    private var chunks: [(first: Int, stored: StoredBytes)] = []
     private var count = 0
     private var last: (offset: Int, set: [UInt32])?
     /// The first read failure; the engine reports it after resolution.
     private(set) var failure: RefineryError?
-    /// Bytes written.
+    /// Bytes of hashes.
     var bytes: Int { count * 4 }
 
-    init(path: String) throws {
-        file = try TemporaryFile(path: path, role: "shingle spill file")
+    init(files: StoredFiles) {
+        self.files = files
     }
 
-    /// Appends hashes; returns the index of the first.
-    func append(_ hashes: [UInt32]) throws -> Int {
+    /// Appends a chunk of `hashes` hashes stored at `stored`; returns the number of the first.
+    func append(_ hashes: Int, stored: StoredBytes) -> Int {
         let start = count
-        _ = try hashes.withUnsafeBytes { try file.append($0) }
-        count += hashes.count
+        if hashes > 0 { chunks.append((start, stored)) }
+        count += hashes
         return start
     }
 
@@ -139,7 +139,15 @@ final class ShingleSets {
         if let last, last.offset == entry.shingleOffset { return last.set }
         var values: [UInt32]
         do {
-            let bytes = try file.read(at: entry.shingleOffset * 4, count: Int(entry.shingleCount) * 4)
+            // The last chunk starting at or before the entry's first hash holds all of its hashes.
+            var low = 0, high = chunks.count
+            while high - low > 1 {
+                let middle = (low + high) / 2
+                if chunks[middle].first <= entry.shingleOffset { low = middle } else { high = middle }
+            }
+            let chunk = chunks[low]
+            let bytes = try files.read(StoredBytes(file: chunk.stored.file, offset: chunk.stored.offset + (entry.shingleOffset - chunk.first) * 4,
+                                                   count: Int(entry.shingleCount) * 4), role: "shingle hashes")
             values = bytes.withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) }
         } catch {
             if failure == nil { failure = error as? RefineryError ?? RefineryError(.output, "\(error)") }
@@ -151,65 +159,5 @@ final class ShingleSets {
         for value in values where unique.last != value { unique.append(value) }
         if keep { last = (entry.shingleOffset, unique) }
         return unique
-    }
-
-    func remove() { file.remove() }
-}
-
-/// A temporary file written by appending and read back by ranges, with errors that name it.
-final class TemporaryFile {
-    let path: String
-    /// What the file is, for messages ("spill file").
-    let role: String
-    private let handle: FileHandle
-    private var size = 0
-
-    init(path: String, role: String) throws {
-        self.path = path
-        self.role = role
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forUpdatingAtPath: path) else {
-            throw RefineryError(.output, "cannot create the \(role) \(path)")
-        }
-        self.handle = handle
-    }
-
-    /// Appends bytes at the end; returns the offset they start at.
-    func append(_ bytes: UnsafeRawBufferPointer) throws -> Int {
-        let offset = size
-        guard !bytes.isEmpty else { return offset }
-        do {
-            try handle.seek(toOffset: UInt64(offset))
-            try handle.write(contentsOf: Data(bytes))
-        } catch {
-            throw RefineryError(.output, "cannot write the \(role) \(path): \(error)")
-        }
-        size += bytes.count
-        return offset
-    }
-
-    func append(_ bytes: [UInt8]) throws -> Int {
-        try bytes.withUnsafeBytes { try append($0) }
-    }
-
-    /// `count` bytes from `offset`.
-    func read(at offset: Int, count: Int) throws -> [UInt8] {
-        guard count > 0 else { return [] }
-        do {
-            try handle.seek(toOffset: UInt64(offset))
-            guard let data = try handle.read(upToCount: count), data.count == count else {
-                throw RefineryError(.output, "the \(role) \(path) is shorter than written")
-            }
-            return [UInt8](data)
-        } catch let error as RefineryError {
-            throw error
-        } catch {
-            throw RefineryError(.output, "cannot read the \(role) \(path): \(error)")
-        }
-    }
-
-    /// Closes and deletes the file.
-    func remove() {
-        try? handle.close()
-        try? FileManager.default.removeItem(atPath: path)
     }
 }

@@ -8,7 +8,7 @@ import RefineryStages
 struct SpillFacts: Sendable {
     /// Its category, as an index into ``SpillEntries/categories``.
     var category: Int32
-    /// How many shingle hashes it has in the shingle file, and where the first is (`verify: exact`).
+    /// How many shingle hashes it has, and the number of the first in ``ShingleSets`` (`verify: exact`).
     var shingleCount: Int32
     var shingleOffset: Int
     /// UTF-8 bytes of its content, for the stage counters and the balance stage's token estimate.
@@ -21,26 +21,26 @@ struct SpillFacts: Sendable {
     var rank: UInt64
 }
 
-/// The spilled records' entries, in canonical order: written to a temporary file one chunk (a batch or a unit's
-/// piece) at a time, with only their ``SpillFacts`` kept in memory. Dedup reads the entries back in one pass
+/// The spilled records' entries, in canonical order: left where the units' files hold them, one chunk (a batch's
+/// piece) each, with only their ``SpillFacts`` kept in memory. Dedup reads the entries back in one pass
 /// (``forEach(_:)``), the drop messages look up the few ids they name (``ids(of:)``), and the shard writer reads one
 /// chunk at a time (``entries(ofChunk:)``), so a run's memory no longer grows with its records' ids and keys; only
 /// the facts (48 bytes a record), the fates (16) and the dedup index do.
 final class SpillEntries {
-    private let file: TemporaryFile
+    private let files: StoredFiles
     private let balance: BalanceStage?
-    private var chunks: [(offset: Int, length: Int, records: Range<Int>)] = []
+    private var chunks: [(stored: StoredBytes, records: Range<Int>)] = []
     private(set) var facts: [SpillFacts] = []
     /// The categories the facts name, in order of first appearance.
     private(set) var categories: [String] = []
     private var categoryIndex: [String: Int32] = [:]
     /// Of every record's dedup keys, for matching the band files of a dedup phase (``BandFiles/Digest``).
     private(set) var digest = BandFiles.Digest()
-    /// Bytes of the entry file.
+    /// Bytes of the encoded entries.
     private(set) var bytes = 0
 
-    init(path: String, balance: BalanceStage?) throws {
-        file = try TemporaryFile(path: path, role: "spill entry file")
+    init(files: StoredFiles, balance: BalanceStage?) {
+        self.files = files
         self.balance = balance
     }
 
@@ -49,10 +49,10 @@ final class SpillEntries {
     /// The category of record `index`.
     func category(_ index: Int) -> String { categories[Int(facts[index].category)] }
 
-    /// Appends one chunk of entries, whose shingle hashes start at `firstShingle` in the shingle file, back to back;
-    /// with their encoding when the caller has it. Returns the chunk's number.
+    /// Appends one chunk of entries, encoded (``ByteWriter/spillEntries(_:)``) at `stored`, whose shingle hashes are
+    /// numbered from `firstShingle` in ``ShingleSets``, back to back. Returns the chunk's number.
     @discardableResult
-    func append(_ entries: [SpillEntry], encoded: [UInt8] = [], firstShingle: Int) throws -> Int {
+    func append(_ entries: [SpillEntry], stored: StoredBytes, firstShingle: Int) -> Int {
         let start = facts.count
         var shingleOffset = firstShingle
         for entry in entries {
@@ -71,26 +71,22 @@ final class SpillEntries {
             digest.add(entry.dedup)
             shingleOffset += entry.shingleCount
         }
-        var encoding = encoded
-        if encoding.isEmpty {
-            var writer = ByteWriter()
-            writer.spillEntries(entries)
-            encoding = writer.bytes
-        }
-        let offset = try file.append(encoding)
-        bytes += encoding.count
-        chunks.append((offset, encoding.count, start..<facts.count))
+        bytes += stored.count
+        chunks.append((stored, start..<facts.count))
         return chunks.count - 1
     }
 
-    /// The encoded entries of one chunk, as appended (``ByteReader/spillEntries()`` reads them).
+    /// The encoded entries of one chunk (``ByteReader/spillEntries()`` reads them).
     func encodedEntries(ofChunk chunk: Int) throws -> [UInt8] {
-        try file.read(at: chunks[chunk].offset, count: chunks[chunk].length)
+        try files.read(chunks[chunk].stored, role: "spilled records' entries")
     }
+
+    /// The file that holds a chunk, for messages.
+    func file(ofChunk chunk: Int) -> String { chunks[chunk].stored.file }
 
     /// The entries of one chunk, as appended.
     func entries(ofChunk chunk: Int) throws -> [SpillEntry] {
-        try Self.decode(try encodedEntries(ofChunk: chunk), count: chunks[chunk].records.count, file: file.path)
+        try Self.decode(try encodedEntries(ofChunk: chunk), count: chunks[chunk].records.count, file: file(ofChunk: chunk))
     }
 
     /// Entries encoded by ``ByteWriter/spillEntries(_:)``, `count` of them, from `file` (for the message).
@@ -100,7 +96,7 @@ final class SpillEntries {
         do {
             entries = try reader.spillEntries()
         } catch {
-            throw RefineryError(.output, "the spilled entries in \(file) are damaged: \(error)")
+            throw RefineryError(.output, "the spilled entries in \(file) are damaged: \(error); run again with --restart")
         }
         guard entries.count == count else {
             throw RefineryError(.output, "\(file) holds \(entries.count) spilled entries where \(count) were written")
@@ -108,12 +104,9 @@ final class SpillEntries {
         return entries
     }
 
-    /// The file's path, for messages.
-    var path: String { file.path }
-
     /// Every entry in order, with its index, one chunk in memory at a time.
     func forEach(_ body: (Int, SpillEntry) throws -> Void) throws {
-        for (chunk, (_, _, records)) in chunks.enumerated() {
+        for (chunk, (_, records)) in chunks.enumerated() {
             for (index, entry) in zip(records, try entries(ofChunk: chunk)) { try body(index, entry) }
         }
     }
@@ -123,7 +116,7 @@ final class SpillEntries {
         var ids: [Int: String] = [:]
         ids.reserveCapacity(indexes.count)
         var wanted = indexes.sorted()[...]
-        for (chunk, (_, _, records)) in chunks.enumerated() {
+        for (chunk, (_, records)) in chunks.enumerated() {
             guard let next = wanted.first else { break }
             guard records.contains(next) else { continue }
             let entries = try entries(ofChunk: chunk)
@@ -134,7 +127,4 @@ final class SpillEntries {
         }
         return ids
     }
-
-    /// Closes and deletes the file.
-    func remove() { file.remove() }
 }

@@ -76,11 +76,11 @@ extension Engine {
             var jobs: [FinalizeJob] = []
             var cursor = 0
             _ = try UnitStore.forEachOutput(work.unit(unit), firstBatch: 0, sourceIndex: unit.sourceIndex) { output in
-                guard let piece = output.spill else { return }
+                guard let piece = output.spill, let stored = piece.stored else { return }
                 let end = cursor + piece.entries.count
                 guard end <= fates.count else { throw RefineryError(.integrity, "the fates of unit \(unit.name) are fewer than its records") }
-                jobs.append(FinalizeJob(batch: SpillBatch(index: output.index, sourceIndex: output.sourceIndex, offset: 0,
-                                                          length: piece.frame.count, entries: 0..<piece.entries.count),
+                jobs.append(FinalizeJob(batch: SpillBatch(index: output.index, sourceIndex: output.sourceIndex, frame: stored.frame,
+                                                          entries: 0..<piece.entries.count),
                                         frame: piece.frame, encodedEntries: piece.encodedEntries, entriesFile: work.unit(unit).file,
                                         fates: Array(fates[cursor..<end])))
                 cursor = end

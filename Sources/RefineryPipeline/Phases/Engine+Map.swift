@@ -40,10 +40,11 @@ extension Engine {
         }
         func consume(_ result: UnitResult) throws {
             switch result {
-            case .batch(let output):
+            case .batch(var output):
                 if let failure = output.failure { throw RefineryError(.internal, "batch \(output.index) failed: \(failure)") }
                 if unitWriter == nil { unitWriter = try store.begin(fresh[consumed]) }
-                try unitWriter!.append(output)
+                let stored = try unitWriter!.append(output)
+                output.spill?.stored = stored
                 totals.records += output.counters.first?.recordsIn ?? 0
                 try pass(output)
             case .end(let end):

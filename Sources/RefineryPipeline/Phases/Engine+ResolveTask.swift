@@ -53,23 +53,23 @@ extension Engine {
         try? FileManager.default.removeItem(atPath: directory)
         try options.fileSystem.makeDirectory(directory)
 
-        let shingles = try ShingleSets(path: FinalizeFiles.path(directory, ".shingles.tmp"))
-        defer { shingles.remove() }
-        let entries = try SpillEntries(path: FinalizeFiles.path(directory, ".entries.tmp"), balance: plan.balance)
-        defer { entries.remove() }
+        // The spill indexes the spilled records where the units' files hold them.
+        let spill = Spill(balance: plan.balance)
+        defer { spill.close() }
+        let entries = spill.entries
         var ranges: [(key: String, range: Range<Int>)] = []
         for unit in units {
             let first = entries.count
             _ = try UnitStore.forEachOutput(work.unit(unit), firstBatch: 0, sourceIndex: unit.sourceIndex) { output in
                 guard let piece = output.spill else { return }
-                try entries.append(piece.entries, encoded: piece.encodedEntries, firstShingle: try shingles.append(piece.shingles))
+                try spill.append(piece, batch: output.index, sourceIndex: output.sourceIndex)
             }
             ranges.append((unit.key, first..<entries.count))
         }
         logger.info("resolve started", metadata: ["records": "\(entries.count)", "units": "\(units.count)", "dataset.version": "\(plan.version)"])
         let monitor = RunMonitor(logger: logger, options: options.monitor, dataset: plan.spec.output.dataset, version: plan.version,
                                  totalBytes: 0, totalUnits: 0)
-        var resolution = try engine.resolveGlobalStages(entries, shingles: shingles, monitor: monitor)
+        var resolution = try engine.resolveGlobalStages(entries, shingles: spill.shingles, monitor: monitor)
         for (key, range) in ranges {
             try options.fileSystem.writeAtomically(FateCoding.encode(resolution.fates[range]), to: FinalizeFiles.path(directory, "\(key).fates"))
         }

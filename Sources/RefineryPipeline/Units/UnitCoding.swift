@@ -173,10 +173,15 @@ extension ByteWriter {
         int(counters.bytesOut)
     }
 
-    mutating func spillPiece(_ piece: SpillPiece) {
+    /// Returns where the frame's bytes, the encoded entries and the shingle hashes went in ``bytes``.
+    @discardableResult
+    mutating func spillPiece(_ piece: SpillPiece) -> (frame: Range<Int>, entries: Range<Int>, shingles: Range<Int>) {
         blob(piece.frame)
+        let frame = (bytes.count - piece.frame.count)..<bytes.count
         if piece.encodedEntries.isEmpty { spillEntries(piece.entries) } else { raw(piece.encodedEntries) }
+        let entries = frame.upperBound..<bytes.count
         u32s(piece.shingles)
+        return (frame, entries, (bytes.count - piece.shingles.count * 4)..<bytes.count)
     }
 
     /// Spilled records' entries.
@@ -202,8 +207,10 @@ extension ByteWriter {
         }
     }
 
-    /// A batch's output as a worker made it (before any global stage touched it).
-    mutating func batchOutput(_ output: BatchOutput) {
+    /// A batch's output as a worker made it (before any global stage touched it). Returns where its spilled
+    /// records' parts went in ``bytes``, when it has any.
+    @discardableResult
+    mutating func batchOutput(_ output: BatchOutput) -> (frame: Range<Int>, entries: Range<Int>, shingles: Range<Int>)? {
         shardPiece(output.train)
         shardPiece(output.validation)
         int(output.rejects.count)
@@ -216,7 +223,8 @@ extension ByteWriter {
         int(output.seconds.count)
         for value in output.seconds { double(value) }
         bool(output.spill != nil)
-        if let spill = output.spill { spillPiece(spill) }
+        guard let spill = output.spill else { return nil }
+        return spillPiece(spill)
     }
 }
 
@@ -243,13 +251,20 @@ extension ByteReader {
         return counters
     }
 
-    mutating func spillPiece() throws -> SpillPiece {
+    /// A spilled piece; read from `file` (the bytes being that whole file), it says where its parts are in it.
+    mutating func spillPiece(file: String? = nil) throws -> SpillPiece {
         var piece = SpillPiece()
         piece.frame = try blob()
-        let start = offset
+        let frameEnd = offset
         piece.entries = try spillEntries()
-        piece.encodedEntries = Array(bytes[start..<offset])
+        let entries = frameEnd..<offset
+        piece.encodedEntries = Array(bytes[entries])
         piece.shingles = try u32s()
+        if let file {
+            piece.stored = StoredSpill(frame: StoredBytes(file: file, offset: frameEnd - piece.frame.count, count: piece.frame.count),
+                                       entries: StoredBytes(file: file, offset: entries.lowerBound, count: entries.count),
+                                       shingles: StoredBytes(file: file, offset: offset - piece.shingles.count * 4, count: piece.shingles.count * 4))
+        }
         return piece
     }
 
@@ -273,7 +288,8 @@ extension ByteReader {
         return entries
     }
 
-    mutating func batchOutput(index: Int, sourceIndex: Int) throws -> BatchOutput {
+    /// A batch's output; read from `file` (the bytes being that whole file), its spilled piece says where it is.
+    mutating func batchOutput(index: Int, sourceIndex: Int, file: String? = nil) throws -> BatchOutput {
         var output = BatchOutput(index: index, sourceIndex: sourceIndex)
         output.train = try shardPiece()
         output.validation = try shardPiece()
@@ -283,7 +299,7 @@ extension ByteReader {
         }
         output.counters = try (0..<(try count())).map { _ in try stageCounters() }
         output.seconds = try (0..<(try count())).map { _ in try double() }
-        if try bool() { output.spill = try spillPiece() }
+        if try bool() { output.spill = try spillPiece(file: file) }
         return output
     }
 }

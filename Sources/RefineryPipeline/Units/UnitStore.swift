@@ -203,7 +203,7 @@ final class UnitStore {
                 let tag = try reader.int()
                 switch UInt8(truncatingIfNeeded: tag) {
                 case batchTag:
-                    try body(try reader.batchOutput(index: firstBatch + batches, sourceIndex: sourceIndex))
+                    try body(try reader.batchOutput(index: firstBatch + batches, sourceIndex: sourceIndex, file: record.file))
                     batches += 1
                 case endTag:
                     var end = UnitEnd()
@@ -231,6 +231,8 @@ final class UnitWriter {
     private let fileSystem: any OutputFileSystem
     private let file: any OutputFile
     private let hasher: XXH3Hasher
+    /// Bytes written so far.
+    private var size = 0
     /// Records read (the `read` stage's input) so far.
     private(set) var records = 0
 
@@ -248,12 +250,19 @@ final class UnitWriter {
         }
     }
 
-    func append(_ output: BatchOutput) throws {
+    /// Appends a batch's output. Returns where its spilled records are in the file, once committed under its final
+    /// name (the spill reads them from there).
+    func append(_ output: BatchOutput) throws -> StoredSpill? {
         var writer = ByteWriter()
         writer.int(Int(UnitStore.batchTag))
-        writer.batchOutput(output)
+        let parts = writer.batchOutput(output)
         records += output.counters.first?.recordsIn ?? 0
+        let base = size
         try write(writer.bytes)
+        return parts.map { parts in
+            func stored(_ range: Range<Int>) -> StoredBytes { StoredBytes(file: path, offset: base + range.lowerBound, count: range.count) }
+            return StoredSpill(frame: stored(parts.frame), entries: stored(parts.entries), shingles: stored(parts.shingles))
+        }
     }
 
     /// Writes the end, syncs, closes and renames the file into place.
@@ -280,5 +289,6 @@ final class UnitWriter {
     private func write(_ bytes: [UInt8]) throws {
         hasher.update(bytes)
         try bytes.withUnsafeBytes { try file.write($0) }
+        size += bytes.count
     }
 }

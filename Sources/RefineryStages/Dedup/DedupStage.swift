@@ -50,7 +50,7 @@ public struct DedupStage: Sendable {
     public var acrossVersions = true
     /// How candidate pairs are judged against `threshold`.
     public enum Verification: String, Sendable, CaseIterable {
-        /// The Jaccard similarity of the two records' shingle sets (kept in a spill file until resolution).
+        /// The Jaccard similarity of the two records' shingle sets (on disk, in the units' files, until resolution).
         case exact
         /// The share of equal one-byte MinHash values (±0.04 at 112 permutations; no shingles kept).
         case estimate
