@@ -63,6 +63,20 @@ import Testing
             #expect(Self.same(entry, Self.entry(index, category: store.category(index), dedup: index != 4)))
         }
         #expect(seen == Array(0..<7))
+        // A reader that needs only some parts gets those, and the rest empty.
+        for (index, entry) in try store.entries(ofChunk: 2, parts: .location).enumerated() {
+            let full = chunks[2][index]
+            #expect(entry.id == full.id && entry.category == full.category && entry.location == full.location && entry.dedup == nil)
+            #expect(entry.lineBytes == full.lineBytes && entry.quality == full.quality && entry.shingleCount == full.shingleCount)
+        }
+        var keyed = 0
+        try store.forEach(.dedupKeys) { index, entry in
+            let full = chunks.flatMap { $0 }[index]
+            #expect(entry.id == full.id && entry.category.isEmpty && entry.location.file.isEmpty)
+            #expect(entry.dedup?.bands == full.dedup?.bands && entry.dedup?.sketch == full.dedup?.sketch && entry.contentBytes == full.contentBytes)
+            keyed += 1
+        }
+        #expect(keyed == 7)
         let all = chunks.flatMap { $0 }
         for (index, entry) in all.enumerated() {
             let facts = store.facts[index]
@@ -127,6 +141,10 @@ import Testing
             #expect(error.code == .output)
             #expect("\(error)".contains("unit-\(chunk).unit"))
         }
+        // Read on the prefetching thread, the first damaged chunk's error reaches the caller, before any entry.
+        var walked = 0
+        let error = try #require(throws: RefineryError.self) { try store.forEach(.dedupKeys) { _, _ in walked += 1 } }
+        #expect("\(error)".contains("unit-0.unit") && walked == 0)
     }
 
     @Test("shingle sets are read from the chunk that holds them, across files, and compared exactly")

@@ -93,7 +93,7 @@ extension Engine {
                 resolver.exactJaccard = { shingles.jaccard(facts[$0], facts[$1]) }
             }
             var counters = StageCounters(name: dedup.name)
-            try entries.forEach { _, entry in
+            try entries.forEach(.dedupKeys) { _, entry in
                 if let bandFiles {
                     try bandFiles.next(into: &numbers)
                     resolver.add(entry.dedup, buckets: numbers, quality: entry.quality, id: entry.id)
@@ -201,7 +201,7 @@ extension Engine {
         assignSplits(entries, &fates)
         if let dedup = plan.dedup, dedup.acrossVersions {
             var segment = PublishedIndexFile(dataset: plan.spec.output.dataset, version: plan.version, stage: dedup)
-            try entries.forEach { index, entry in
+            try entries.forEach(.dedupKeys) { index, entry in
                 if case .keep = fates[index], let keys = entry.dedup { segment.append(keys, id: entry.id) }
             }
             resolution.segment = segment

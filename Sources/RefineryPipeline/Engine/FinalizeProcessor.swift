@@ -80,7 +80,7 @@ final class FinalizeProcessor {
     private func run(_ job: FinalizeJob, into output: inout BatchOutput) throws {
         var clock = Stopwatch()
         let lines = job.frame.isEmpty ? [] : try ZstdDecompressor.decompressAll(job.frame)
-        let entries = try SpillEntries.decode(job.encodedEntries, count: job.fates.count, file: job.entriesFile)
+        let entries = try SpillEntries.decode(job.encodedEntries, count: job.fates.count, file: job.entriesFile, parts: .location)
         var train: [UInt8] = []
         var validation: [UInt8] = []
         var offset = 0

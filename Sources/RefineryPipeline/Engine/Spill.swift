@@ -74,7 +74,7 @@ final class Spill {
             throw RefineryError(.internal, "batch \(batch) reached the spill before its unit's file held it")
         }
         let start = entries.count
-        try entries.append(piece.entries, stored: stored.entries, firstShingle: shingles.append(piece.shingles.count, stored: stored.shingles))
+        entries.append(piece.entries, stored: stored.entries, firstShingle: shingles.append(piece.shingles.count, stored: stored.shingles))
         batches.append(SpillBatch(index: batch, sourceIndex: sourceIndex, frame: stored.frame, entries: start..<entries.count))
     }
 

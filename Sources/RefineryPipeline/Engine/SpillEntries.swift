@@ -84,17 +84,18 @@ final class SpillEntries {
     /// The file that holds a chunk, for messages.
     func file(ofChunk chunk: Int) -> String { chunks[chunk].stored.file }
 
-    /// The entries of one chunk, as appended.
-    func entries(ofChunk chunk: Int) throws -> [SpillEntry] {
-        try Self.decode(try encodedEntries(ofChunk: chunk), count: chunks[chunk].records.count, file: file(ofChunk: chunk))
+    /// The entries of one chunk, as appended, with the `parts` the caller needs.
+    func entries(ofChunk chunk: Int, parts: SpillEntryParts = .all) throws -> [SpillEntry] {
+        try Self.decode(try encodedEntries(ofChunk: chunk), count: chunks[chunk].records.count, file: file(ofChunk: chunk), parts: parts)
     }
 
-    /// Entries encoded by ``ByteWriter/spillEntries(_:)``, `count` of them, from `file` (for the message).
-    static func decode(_ bytes: [UInt8], count: Int, file: String) throws -> [SpillEntry] {
+    /// Entries encoded by ``ByteWriter/spillEntries(_:)``, `count` of them, from `file` (for the message), with the
+    /// `parts` the caller needs.
+    static func decode(_ bytes: [UInt8], count: Int, file: String, parts: SpillEntryParts = .all) throws -> [SpillEntry] {
         var reader = ByteReader(bytes)
         let entries: [SpillEntry]
         do {
-            entries = try reader.spillEntries()
+            entries = try reader.spillEntries(parts)
         } catch {
             throw RefineryError(.output, "the spilled entries in \(file) are damaged: \(error); run again with --restart")
         }
@@ -104,11 +105,46 @@ final class SpillEntries {
         return entries
     }
 
-    /// Every entry in order, with its index, one chunk in memory at a time.
-    func forEach(_ body: (Int, SpillEntry) throws -> Void) throws {
-        for (chunk, (_, records)) in chunks.enumerated() {
-            for (index, entry) in zip(records, try entries(ofChunk: chunk)) { try body(index, entry) }
+    /// Every entry in order, with its index and the `parts` the caller needs. The next chunk is read and decoded on
+    /// another thread while `body` goes through this one (the dedup resolver, which waited for each chunk's decoding
+    /// before), so two chunks are in memory at a time.
+    func forEach(_ parts: SpillEntryParts = .all, _ body: (Int, SpillEntry) throws -> Void) throws {
+        let chunks = self.chunks
+        let decoded = DecodedChunks()
+        let executor = OrderedExecutor<Int, Result<[SpillEntry], any Error>>(
+            workers: 1, window: 2,
+            makeProcessor: {
+                // Its own reader: the calling thread may read shingle hashes meanwhile.
+                let files = StoredFiles()
+                return { chunk in
+                    Result {
+                        let stored = chunks[chunk].stored
+                        return try Self.decode(try files.read(stored, role: "spilled records' entries"), count: chunks[chunk].records.count,
+                                               file: stored.file, parts: parts)
+                    }
+                }
+            },
+            consume: { decoded.ready.append($0) })
+        defer { executor.shutdown() }
+        var next = 0
+        func walk() throws {
+            for result in decoded.ready {
+                for (index, entry) in zip(chunks[next].records, try result.get()) { try body(index, entry) }
+                next += 1
+            }
+            decoded.ready.removeAll()
         }
+        for chunk in chunks.indices {
+            try executor.submit(chunk)
+            try walk()
+        }
+        try executor.finish()
+        try walk()
+    }
+
+    /// The chunks a ``forEach(_:_:)`` has decoded and not yet walked.
+    private final class DecodedChunks {
+        var ready: [Result<[SpillEntry], any Error>] = []
     }
 
     /// The ids of the records at `indexes`, reading only the chunks that hold them.
@@ -119,7 +155,7 @@ final class SpillEntries {
         for (chunk, (_, records)) in chunks.enumerated() {
             guard let next = wanted.first else { break }
             guard records.contains(next) else { continue }
-            let entries = try entries(ofChunk: chunk)
+            let entries = try entries(ofChunk: chunk, parts: [])
             while let index = wanted.first, records.contains(index) {
                 ids[index] = entries[index - records.lowerBound].id
                 wanted.removeFirst()

@@ -151,6 +151,17 @@ enum UnitFileError: Error, CustomStringConvertible {
     }
 }
 
+/// Which parts of a spilled entry a reader decodes (``ByteReader/spillEntries(_:)``); the id, sizes and quality
+/// always are.
+struct SpillEntryParts: OptionSet, Sendable {
+    let rawValue: Int
+    /// The category and the source location: the shard writer's.
+    static let location = SpillEntryParts(rawValue: 1)
+    /// The dedup keys: the resolver's.
+    static let dedupKeys = SpillEntryParts(rawValue: 2)
+    static let all: SpillEntryParts = [.location, .dedupKeys]
+}
+
 // The pieces of a batch's output, each written and read field by field in declaration order.
 
 extension ByteWriter {
@@ -268,25 +279,43 @@ extension ByteReader {
         return piece
     }
 
-    mutating func spillEntries() throws -> [SpillEntry] {
+    /// Spilled records' entries, with the `parts` a reader needs; the others are skipped, not decoded (an empty
+    /// category and file, no dedup keys).
+    mutating func spillEntries(_ parts: SpillEntryParts = .all) throws -> [SpillEntry] {
         var entries: [SpillEntry] = []
         let records = try count()
         entries.reserveCapacity(records)
         for _ in 0..<records {
-            let id = try string(), category = try string()
-            let location = SourceLocation(file: try string(), line: try optionalInt())
+            let id = try string()
+            var category = "", location = SourceLocation(file: "")
+            if parts.contains(.location) {
+                category = try string()
+                location = SourceLocation(file: try string(), line: try optionalInt())
+            } else {
+                try skipBlob()
+                try skipBlob()
+                _ = try optionalInt()
+            }
             var entry = SpillEntry(id: id, category: category, location: location, lineBytes: try int(),
                                    contentBytes: try int(), contentChars: try int(), quality: try optionalDouble())
             if try bool() {
                 let exact = try u64()
-                let bands = try (0..<(try count())).map { _ in try u64() }
-                entry.dedup = DedupKeys(exact: exact, bands: bands, sketch: try blob())
+                if parts.contains(.dedupKeys) {
+                    let bands = try (0..<(try count())).map { _ in try u64() }
+                    entry.dedup = DedupKeys(exact: exact, bands: bands, sketch: try blob())
+                } else {
+                    _ = try take(try count() * 8)
+                    try skipBlob()
+                }
             }
             entry.shingleCount = try int()
             entries.append(entry)
         }
         return entries
     }
+
+    /// Passes over a blob or a string.
+    private mutating func skipBlob() throws { _ = try take(try int()) }
 
     /// A batch's output; read from `file` (the bytes being that whole file), its spilled piece says where it is.
     mutating func batchOutput(index: Int, sourceIndex: Int, file: String? = nil) throws -> BatchOutput {
