@@ -70,12 +70,33 @@ import Testing
         ("Ἀθῆναι is Athens", "Ἀθῆναι is Athens"),
         ("\u{0391}\u{0301}θήνα and Й vs И\u{0306}", "\u{0386}θήνα and Й vs Й"),
         ("\u{304B}\u{3099} and \u{1100}\u{1161}", "\u{304C} and \u{AC00}"),
+        ("Tie\u{0302}\u{0301}ng Vie\u{0323}\u{0302}t", "Tiếng Việt"),
+        ("\u{0958} and \u{212B}", "\u{0915}\u{093C} and \u{00C5}"),
+        ("שָׁלוֹם and مَرْحَبًا and ไทย ที่นี่", "שָׁלוֹם and مَرْحَبًا and ไทย ที่นี่"),
     ])
     func nfc(input: String, expected: String) {
         var record = document(input)
         var tally = StageTally()
         #expect(ValidateStage().process(&record, tally: &tally) == .keep)
         #expect(Array(record.text!.utf8) == Array(expected.precomposedStringWithCanonicalMapping.utf8))
+    }
+
+    @Test("the NFC quick check passes NFC text of many scripts without Foundation, and never passes text that is not NFC")
+    func nfcQuickCheck() {
+        let nfc = ["Ελληνικά κείμενα με τόνους", "مرحبا بالعالم، هذا نص عربي مَرْحَبًا", "नमस्ते दुनिया, यह हिंदी पाठ है", "שלום עולם שָׁלוֹם",
+                   "ภาษาไทย ที่นี่", "Tiếng Việt có dấu", "ＦＵＬＬＷＩＤＴＨ　テキスト", "Le café, Grüße, Привет", "中文文本，日本語のテキスト。"]
+        for text in nfc {
+            var copy = text
+            #expect(TextCleaner.isKnownNFC(&copy), "\(text)")
+        }
+        // Decomposed, composition-excluded, singleton, misordered marks: each "maybe not", and Foundation changes each.
+        let not = ["e\u{0301}cole", "\u{0958}", "\u{212B}", "a\u{0302}\u{0323}",
+                   "\u{1100}\u{1161}", "\u{0915}\u{093C}\u{0301}\u{0301}a\u{0301}\u{0327}"]
+        for text in not {
+            var copy = text
+            #expect(!TextCleaner.isKnownNFC(&copy), "\(text.unicodeScalars.map { String($0.value, radix: 16) })")
+            #expect(!text.precomposedStringWithCanonicalMapping.hasSameUTF8(as: text))
+        }
     }
 
     @Test("hasSameUTF8 compares bytes: NFC and NFD spellings differ though == calls them equal; bridged strings too")

@@ -38,7 +38,7 @@ struct TextCleaner: Sendable {
             result.characters = first.characters
             result.words = first.words
         }
-        if normalizeNFC && !isASCII && !text.withUTF8({ NFCQuickCheck.isCertainlyNFC($0) }) {
+        if normalizeNFC && !isASCII && !Self.isKnownNFC(&text) {
             let composed = text.precomposedStringWithCanonicalMapping
             if !composed.hasSameUTF8(as: text) {
                 text = composed
@@ -55,6 +55,17 @@ struct TextCleaner: Sendable {
         }
         result.text = text
         return result
+    }
+
+    /// Whether `text` is in NFC by a quick check (`false`: maybe not; Foundation's normaliser decides). First the
+    /// ranges of ``NFCQuickCheck``, about five times as fast on the scripts they cover (Latin, Cyrillic, CJK), then
+    /// the standard library's quick check, which knows every script's combining classes and composition
+    /// properties: Greek, Arabic, Hebrew, Devanagari, Thai or fullwidth text that went to Foundation's normaliser
+    /// before (6 % of a run's CPU on the multilingual benchmark corpus) stops there, at about six times its speed.
+    static func isKnownNFC(_ text: inout String) -> Bool {
+        if text.withUTF8({ NFCQuickCheck.isCertainlyNFC($0) }) { return true }
+        var span = text.utf8Span
+        return span.checkForNFC(quickCheck: true)
     }
 
     /// What one pass over a text found.
