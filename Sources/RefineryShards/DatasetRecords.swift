@@ -83,11 +83,13 @@ public struct DatasetRecords: Sendable {
     /// order, so that a caller combining them sees the records as one pass would, whatever `threads` is.
     ///
     /// Shards are taken in batches of about `batchBytesPerThread × threads` decompressed bytes (at least one shard; a
-    /// batch also ends between two shards for which `breaksBatch` is true). The shards of a batch are verified and
-    /// decompressed on several threads, then cut into runs of whole lines (``pieces(of:count:smallestPiece:)``), which
-    /// are read concurrently, each into a tally of its own from the factory `start` returned for the batch, taking its
-    /// records through `add` in file order. `start` is called on the caller's thread before each batch, after the
-    /// tallies of the batch before were combined, so a factory can carry what the caller has gathered so far.
+    /// batch also ends between two shards for which `breaksBatch` is true). A batch's shards are verified,
+    /// decompressed and cut into runs of whole lines (``pieces(of:count:smallestPiece:)``), which are read
+    /// concurrently, each into a tally of its own from the factory `start` returned for the batch, taking its records
+    /// through `add` in file order. While one batch's pieces are read, one thread prepares the next batch (reads,
+    /// verifies, decompresses and cuts it), so that no core waits on that serial work: two batches are in memory at a
+    /// time. `start` is called on the caller's thread before each batch, after the tallies of the batch before were
+    /// combined, so a factory can carry what the caller has gathered so far.
     /// - Parameters:
     ///   - entries: data or reject shards of this dataset; a record's ``DatasetRecord/shard`` is its shard's index here.
     ///   - smallestPiece: the fewest bytes worth a piece of their own (a shard under twice that is one piece).
@@ -99,6 +101,7 @@ public struct DatasetRecords: Sendable {
                                               add: @Sendable (inout Tally, DatasetRecord) -> Void,
                                               combine: (Tally) throws -> Void) throws {
         let threads = max(1, threads)
+        var batches: [Range<Int>] = []
         var first = 0
         while first < entries.count {
             var end = first + 1
@@ -108,46 +111,73 @@ public struct DatasetRecords: Sendable {
                 bytes += entries[end].uncompressedBytes
                 end += 1
             }
-            let batch = Array(first..<end)
+            batches.append(first..<end)
             first = end
-
-            let contents = ConcurrentResults<[UInt8]>(count: batch.count)
-            contents.run(threads: threads) { try self.verifiedContents(of: entries[batch[$0]]) }
-            // The shards up to the first that failed its checks: a single pass reads them, then stops there.
-            var verified: [[UInt8]] = []
-            var failure: (any Error)?
-            for result in contents.all() {
-                do { verified.append(try result.get()) } catch { failure = error; break }
-            }
-            let plains = verified
-            let pieces = plains.enumerated().flatMap { position, plain in
-                Self.pieces(of: plain, count: threads * Self.piecesPerThread, smallestPiece: smallestPiece).map {
-                    (shard: position, lines: $0.lines, firstLine: $0.firstLine)
-                }
-            }
-            let make = start()
-            let tallies = ConcurrentResults<(tally: Tally, records: Int)>(count: pieces.count)
-            tallies.run(threads: threads) { index in
-                let piece = pieces[index]
-                var tally = make()
-                let records = try self.forEachRecord(in: plains[piece.shard], lines: piece.lines, firstLine: piece.firstLine,
-                                                     shard: batch[piece.shard], entry: entries[batch[piece.shard]]) { add(&tally, $0) }
-                return (tally, records)
-            }
-            let read = tallies.all()
-            var next = 0
-            for position in plains.indices {
-                var records = 0
-                while next < pieces.count, pieces[next].shard == position {
-                    let (tally, count) = try read[next].get()
-                    records += count
-                    try combine(tally)
-                    next += 1
-                }
-                try checkCount(records, of: entries[batch[position]])
-            }
-            if let failure { throw failure }
         }
+        guard !batches.isEmpty else { return }
+        let count = threads * Self.piecesPerThread
+        var prepared = prepare(batches[0], of: entries, threads: threads, pieces: count, smallestPiece: smallestPiece)
+        for (number, batch) in batches.enumerated() {
+            let current = prepared
+            let make = start()
+            let next = number + 1 < batches.count ? batches[number + 1] : nil
+            // Task 0 prepares the next batch, when there is one; the others read this batch's pieces.
+            let skip = next == nil ? 0 : 1
+            let work = ConcurrentResults<PieceWork<Tally>>(count: current.pieces.count + skip)
+            work.run(threads: threads) { index in
+                if let next, index == 0 {
+                    return .prepared(self.prepare(next, of: entries, threads: 1, pieces: count, smallestPiece: smallestPiece))
+                }
+                let piece = current.pieces[index - skip]
+                var tally = make()
+                let shard = batch.lowerBound + piece.shard
+                let records = try self.forEachRecord(in: current.plains[piece.shard], lines: piece.lines, firstLine: piece.firstLine,
+                                                     shard: shard, entry: entries[shard]) { add(&tally, $0) }
+                return .read(tally, records: records)
+            }
+            let done = work.all()
+            if skip == 1, case .prepared(let batch)? = try? done[0].get() { prepared = batch }
+            var index = skip
+            for position in current.plains.indices {
+                var records = 0
+                while index < done.count, current.pieces[index - skip].shard == position {
+                    if case .read(let tally, let count) = try done[index].get() {
+                        records += count
+                        try combine(tally)
+                    }
+                    index += 1
+                }
+                try checkCount(records, of: entries[batch.lowerBound + position])
+            }
+            if let failure = current.failure { throw failure }
+        }
+    }
+
+    /// A batch of shards read, verified, decompressed and cut into pieces: the shards up to the first that failed its
+    /// checks (a single pass reads them, then stops there), and that failure.
+    private struct PreparedBatch: Sendable {
+        var plains: [[UInt8]] = []
+        var pieces: [(shard: Int, lines: Range<Int>, firstLine: Int)] = []
+        var failure: (any Error)?
+    }
+
+    /// What a task of ``readInPieces(_:threads:smallestPiece:breaksBatch:start:add:combine:)`` made.
+    private enum PieceWork<Tally: Sendable>: Sendable {
+        case read(Tally, records: Int)
+        case prepared(PreparedBatch)
+    }
+
+    private func prepare(_ batch: Range<Int>, of entries: [ShardEntry], threads: Int, pieces count: Int, smallestPiece: Int) -> PreparedBatch {
+        let contents = ConcurrentResults<[UInt8]>(count: batch.count)
+        contents.run(threads: threads) { try self.verifiedContents(of: entries[batch.lowerBound + $0]) }
+        var prepared = PreparedBatch()
+        for result in contents.all() {
+            do { prepared.plains.append(try result.get()) } catch { prepared.failure = error; break }
+        }
+        prepared.pieces = prepared.plains.enumerated().flatMap { position, plain in
+            Self.pieces(of: plain, count: count, smallestPiece: smallestPiece).map { (shard: position, lines: $0.lines, firstLine: $0.firstLine) }
+        }
+        return prepared
     }
 
     /// Decompressed bytes a batch of ``readInPieces(_:threads:smallestPiece:breaksBatch:start:add:combine:)`` holds per

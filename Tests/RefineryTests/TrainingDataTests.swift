@@ -382,14 +382,18 @@ import Testing
         let checksum = try Self.writeDataset(in: folder, "checksum", shards: damaged.map { ("train", $0) })
         let checksumRecords = try DatasetRecords(directory: checksum)
         try Data(bytes).write(to: URL(fileURLWithPath: checksum + "/" + checksumRecords.manifest.shards[2].file))
-        var read = 0
-        #expect {
-            try checksumRecords.readInPieces(checksumRecords.manifest.shards, threads: 2, smallestPiece: 512, start: { { 0 } },
-                                             add: { count, _ in count += 1 }, combine: { read += $0 })
-        } throws: { error in
-            (error as? RefineryError)?.message.contains("checksum") == true
+        // In one batch, or in a batch of its own that is prepared while the batch before it is read: the same.
+        for ownBatch in [false, true] {
+            var read = 0
+            #expect {
+                try checksumRecords.readInPieces(checksumRecords.manifest.shards, threads: 2, smallestPiece: 512,
+                                                 breaksBatch: { _, next in ownBatch && next.file == checksumRecords.manifest.shards[2].file },
+                                                 start: { { 0 } }, add: { count, _ in count += 1 }, combine: { read += $0 })
+            } throws: { error in
+                (error as? RefineryError)?.message.contains("checksum") == true
+            }
+            #expect(read == 420, "the shards before the damaged one are read, nothing of it")
         }
-        #expect(read == 420, "the shards before the damaged one are read, nothing of it")
     }
 
     @Test("a shard whose bytes differ from the manifest is refused with an integrity error naming it")
