@@ -45,11 +45,7 @@ import Testing
         let chunks = [(0..<3).map { Self.entry($0, category: "a") },
                       [],
                       (3..<7).map { Self.entry($0, category: $0 % 2 == 0 ? "b" : "a", dedup: $0 != 4) }]
-        var offset = 0
-        for (chunk, stored) in zip(chunks, try Self.stored(chunks, in: folder.path)) {
-            store.append(chunk, stored: stored, firstShingle: offset)
-            offset += chunk.reduce(0) { $0 + $1.shingleCount }
-        }
+        for (chunk, stored) in zip(chunks, try Self.stored(chunks, in: folder.path)) { store.append(chunk, stored: stored) }
         #expect(store.count == 7)
         #expect(store.categories == ["a", "b"])
         for (number, chunk) in chunks.enumerated() {
@@ -84,9 +80,7 @@ import Testing
             #expect(facts.splitHash == XXH3.hash(entry.id))
             #expect(facts.rank == balance.rank(entry.id))
             #expect(facts.contentBytes == entry.contentBytes && facts.contentChars == entry.contentChars)
-            #expect(Int(facts.shingleCount) == entry.shingleCount)
         }
-        #expect(store.facts[6].shingleOffset == (0..<6).reduce(0) { $0 + $1 % 5 })
         #expect(try store.ids(of: [6, 0, 4]) == [0: all[0].id, 4: all[4].id, 6: all[6].id])
         #expect(try store.ids(of: []).isEmpty)
         var digest = BandFiles.Digest()
@@ -128,7 +122,7 @@ import Testing
                       (6..<8).map { Self.entry($0, category: "c") }]
         let stored = try Self.stored(chunks, in: folder.path)
         let store = SpillEntries(files: StoredFiles(), balance: nil)
-        for (chunk, stored) in zip(chunks, stored) { store.append(chunk, stored: stored, firstShingle: 0) }
+        for (chunk, stored) in zip(chunks, stored) { store.append(chunk, stored: stored) }
         let handle = try #require(FileHandle(forUpdatingAtPath: stored[0].file))
         try handle.truncate(atOffset: 40)
         try handle.close()
@@ -153,23 +147,20 @@ import Testing
         defer { folder.cleanup() }
         // Two chunks in two files: record 0 has [1, 2, 3, 3], record 1 none, record 2 [2, 3, 4] in the second file.
         let sets: [[UInt32]] = [[1, 2, 3, 3], [], [2, 3, 4]]
-        let shingles = ShingleSets(files: StoredFiles())
-        var facts: [SpillFacts] = []
+        let shingles = ShingleSets()
         for (number, chunk) in [[sets[0], sets[1]], [sets[2]]].enumerated() {
             let hashes = chunk.flatMap { $0 }
             let path = folder.path + "/unit-\(number).unit", prefix = [UInt8](repeating: 0, count: 8 * (number + 1))
             try Data(prefix + hashes.withUnsafeBytes { Array($0) }).write(to: URL(fileURLWithPath: path))
-            var first = shingles.append(hashes.count, stored: StoredBytes(file: path, offset: prefix.count, count: hashes.count * 4))
-            for set in chunk {
-                facts.append(SpillFacts(category: 0, shingleCount: Int32(set.count), shingleOffset: first, contentBytes: 0,
-                                        contentChars: 0, splitHash: 0, rank: 0))
-                first += set.count
-            }
+            shingles.append(StoredBytes(file: path, offset: prefix.count, count: hashes.count * 4), counts: chunk.map(\.count))
         }
-        #expect(shingles.jaccard(facts[2], facts[0]) == 2.0 / 4.0)
-        #expect(shingles.jaccard(facts[0], facts[0]) == 1)
-        #expect(shingles.jaccard(facts[1], facts[1]) == 1)
+        #expect(shingles.jaccard(0, 2) == 2.0 / 4.0)
+        #expect(shingles.jaccard(0, 0) == 1)
+        #expect(shingles.jaccard(1, 1) == 1)
         #expect(shingles.bytes == 28)
         #expect(shingles.failure == nil)
+        // A chunk whose stored hashes do not match its records' counts is damaged, and said so.
+        shingles.append(StoredBytes(file: folder.path + "/unit-0.unit", offset: 8, count: 12), counts: [2])
+        #expect(shingles.failure?.code == .output && "\(shingles.failure!)".contains("unit-0.unit"))
     }
 }

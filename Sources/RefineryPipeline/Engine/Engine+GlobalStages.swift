@@ -12,7 +12,7 @@ extension Engine {
     /// until the manifest is written).
     /// - Returns: what the run's `stats.json` should say about them (memory of the dedup index, spill size).
     func finishGlobalStages(spill: Spill, writer: DatasetWriter, monitor: RunMonitor) throws -> [String: Any] {
-        let resolution = try resolveGlobalStages(spill.entries, shingles: spill.shingles, monitor: monitor)
+        let resolution = try resolveGlobalStages(spill, monitor: monitor)
         resolution.apply(to: writer)
         var stats: [String: Any] = ["spill_records": spill.entries.count, "spill_bytes": spill.batches.reduce(0) { $0 + $1.frame.count },
                                     "spill_entry_bytes": spill.entries.bytes]
@@ -59,7 +59,9 @@ extension Engine {
     /// Resolves dedup (over the band files of a dedup phase when a complete set matches) and balance over the
     /// spilled records in canonical order, assigns the splits, and makes this version's dedup index segment.
     /// Dedup and the segment stream the entries from disk; balance, the splits and the category mix use the facts.
-    func resolveGlobalStages(_ entries: SpillEntries, shingles: ShingleSets, monitor: RunMonitor) throws -> GlobalResolution {
+    /// Dedup's resolver may have run beside the map already (``Spill/resolveBesideMap(_:)``): it is then finished here.
+    func resolveGlobalStages(_ spill: Spill, monitor: RunMonitor) throws -> GlobalResolution {
+        let entries = spill.entries
         let facts = entries.facts
         var stats: [String: Any] = [:]
         var resolution = GlobalResolution(fates: [])
@@ -68,46 +70,44 @@ extension Engine {
         if let dedup = plan.dedup {
             monitor.phase(dedup.name)
             var clock = Stopwatch()
-            let (published, publishedStats) = try loadPublishedIndex(for: dedup)
-            if !publishedStats.isEmpty { stats["dedup_published"] = publishedStats }
-            // Bucket numbers from a dedup phase's band files, when a complete set was made from these records.
             var bandFiles: BandFiles.Reader?
-            if dedup.near {
-                switch BandFiles.Reader.open(root: plan.spec.output.root, version: plan.version, specHash: XXH3.hex(plan.spec.configHash),
-                                             bands: dedup.hasher.bands, digest: entries.digest) {
-                case .success(let reader):
-                    bandFiles = reader
-                    stats["dedup_band_files"] = reader.taskCount
-                case .failure(.none):
-                    break
-                case .failure(let why):
-                    logger.warning("the dedup phase's band files are not used; resolving with the band hashes here (the same decisions)",
-                                   metadata: ["reason": "\(why)"])
-                }
-            }
             defer { bandFiles?.close() }
-            var resolver = bandFiles.map { DedupResolver(stage: dedup, published: published, bucketCounts: $0.bucketCounts) }
-                ?? DedupResolver(stage: dedup, published: published, expectedRecords: entries.count)
-            var numbers = [UInt32](repeating: 0, count: dedup.hasher.bands)
-            if dedup.near && dedup.verify == .exact {
-                resolver.exactJaccard = { shingles.jaccard(facts[$0], facts[$1]) }
-            }
-            var counters = StageCounters(name: dedup.name)
-            try entries.forEach(.dedupKeys) { _, entry in
-                if let bandFiles {
-                    try bandFiles.next(into: &numbers)
-                    resolver.add(entry.dedup, buckets: numbers, quality: entry.quality, id: entry.id)
-                } else {
-                    resolver.add(entry.dedup, quality: entry.quality, id: entry.id)
+            let feed: DedupFeed
+            if let running = spill.dedupFeed {
+                feed = running
+            } else {
+                // After the map: with a dedup phase's bucket numbers, when a complete set was made from these records.
+                let (published, publishedStats) = try loadPublishedIndex(for: dedup)
+                if !publishedStats.isEmpty { stats["dedup_published"] = publishedStats }
+                if dedup.near {
+                    switch BandFiles.Reader.open(root: plan.spec.output.root, version: plan.version, specHash: XXH3.hex(plan.spec.configHash),
+                                                 bands: dedup.hasher.bands, digest: entries.digest) {
+                    case .success(let reader):
+                        bandFiles = reader
+                        stats["dedup_band_files"] = reader.taskCount
+                    case .failure(.none):
+                        break
+                    case .failure(let why):
+                        logger.warning("the dedup phase's band files are not used; resolving with the band hashes here (the same decisions)",
+                                       metadata: ["reason": "\(why)"])
+                    }
                 }
-                counters.recordsIn += 1
-                counters.bytesIn += entry.contentBytes
+                feed = DedupFeed(stage: dedup, published: published, bandFiles: bandFiles, expectedRecords: entries.count)
+                feed.add(spill.dedupChunks)
             }
-            if let failure = shingles.failure { throw failure }
+            // Used in place: a copy of the resolver would copy its tables when it decides.
+            var outcome = try feed.finish()
             try bandFiles?.verify()
-            stats["dedup_verified_pairs"] = resolver.verifiedPairs
-            stats["dedup_shingle_spill_bytes"] = shingles.bytes
-            let decisions = resolver.decisions()
+            if !outcome.publishedStats.isEmpty { stats["dedup_published"] = outcome.publishedStats }
+            // Beside the map, the feed's own time is the resolution's, and from here on this thread's.
+            let besideMap = spill.dedupFeed != nil
+            if besideMap { _ = clock.lap() }
+            var counters = StageCounters(name: dedup.name)
+            counters.recordsIn = outcome.records
+            counters.bytesIn = outcome.bytesIn
+            stats["dedup_verified_pairs"] = outcome.resolver.verifiedPairs
+            stats["dedup_shingle_spill_bytes"] = outcome.shingleBytes
+            let decisions = outcome.resolver.decisions()
             // The drop messages name the records kept and matched: only their ids are read back.
             var named = Set<Int>()
             for decision in decisions {
@@ -152,10 +152,10 @@ extension Engine {
                 }
             }
             resolution.counters.append(counters)
-            resolution.seconds[phase, default: 0] += clock.lap()
+            resolution.seconds[phase, default: 0] += clock.lap() + (besideMap ? outcome.seconds : 0)
             phase += 1
-            stats["dedup_index_bytes_per_record"] = (resolver.indexBytesPerRecord * 10).rounded() / 10
-            stats["dedup_state_bytes_per_record"] = (resolver.stateBytesPerRecord * 10).rounded() / 10
+            stats["dedup_index_bytes_per_record"] = (outcome.resolver.indexBytesPerRecord * 10).rounded() / 10
+            stats["dedup_state_bytes_per_record"] = (outcome.resolver.stateBytesPerRecord * 10).rounded() / 10
             stats["dedup_sketch_bytes_per_record"] = dedup.hasher.permutations
         }
         if let balance = plan.balance {

@@ -65,7 +65,13 @@ public struct Engine {
         var totals = MapTotals()
         var globalStats: [String: Any] = [:]
         do {
-            totals = try map(units, store: store, monitor: monitor) { output in
+            // Dedup resolves beside the map, each unit once committed; the reduce waits for the map, whose dedup phase
+            // may have left bucket numbers to resolve with.
+            if let spill, let dedup = plan.dedup, options.phase == .all {
+                let (published, publishedStats) = try loadPublishedIndex(for: dedup)
+                spill.resolveBesideMap(DedupFeed(stage: dedup, published: published, publishedStats: publishedStats))
+            }
+            totals = try map(units, store: store, monitor: monitor, committed: { spill?.unitCommitted() }) { output in
                 try writer.append(output)
                 if let spill, let piece = output.spill {
                     try spill.append(piece, batch: output.index, sourceIndex: output.sourceIndex)

@@ -61,11 +61,14 @@ final class Spill {
     private let files = StoredFiles()
     private(set) var batches: [SpillBatch] = []
     let entries: SpillEntries
-    let shingles: ShingleSets
+    /// Every batch's records as dedup's resolver reads them, and how many of them the running feed was given.
+    private(set) var dedupChunks: [DedupFeed.Chunk] = []
+    private var fed = 0
+    /// Dedup's resolver when it runs beside the map (``resolveBesideMap(_:)``).
+    private(set) var dedupFeed: DedupFeed?
 
     init(balance: BalanceStage?) {
         entries = SpillEntries(files: files, balance: balance)
-        shingles = ShingleSets(files: files)
     }
 
     /// Appends one batch's piece, which must be stored in its unit's file; batches come in order.
@@ -74,8 +77,22 @@ final class Spill {
             throw RefineryError(.internal, "batch \(batch) reached the spill before its unit's file held it")
         }
         let start = entries.count
-        entries.append(piece.entries, stored: stored.entries, firstShingle: shingles.append(piece.shingles.count, stored: stored.shingles))
+        entries.append(piece.entries, stored: stored.entries)
+        dedupChunks.append(DedupFeed.Chunk(entries: stored.entries, records: piece.entries.count, shingles: stored.shingles))
         batches.append(SpillBatch(index: batch, sourceIndex: sourceIndex, frame: stored.frame, entries: start..<entries.count))
+    }
+
+    /// Has dedup resolve beside the map: each unit's chunks go to `feed` once the unit is committed.
+    func resolveBesideMap(_ feed: DedupFeed) {
+        dedupFeed = feed
+        unitCommitted()
+    }
+
+    /// Every batch appended so far is in a committed unit's file, where the feed can read it.
+    func unitCommitted() {
+        guard let dedupFeed else { return }
+        dedupFeed.add(dedupChunks[fed...])
+        fed = dedupChunks.count
     }
 
     /// The frame of one batch.
@@ -83,38 +100,43 @@ final class Spill {
         try files.read(batch.frame, role: "spilled records")
     }
 
-    /// Closes the files it read.
-    func close() { files.close() }
+    /// Stops dedup's feed, if it still runs, and closes the files it read.
+    func close() {
+        dedupFeed?.shutdown()
+        files.close()
+    }
 }
 
 /// The spilled records' shingle hashes, in the units' files, read back only for the candidate pairs the dedup
 /// resolver verifies: the exact Jaccard similarity of two records' shingle sets, without holding any set in memory
-/// for long (the last record's sorted set is kept, since it is compared with each of its candidates in turn).
+/// for long (the last record's sorted set is kept, since it is compared with each of its candidates in turn). Used by
+/// one thread, ``DedupFeed``'s, which appends each chunk before adding its records.
 final class ShingleSets {
-    private let files: StoredFiles
-    /// Per appended chunk, the number of its first hash and where its hashes are.
+    private let files = StoredFiles()
+    /// Per chunk with hashes, the number of its first hash and where its hashes are.
     private var chunks: [(first: Int, stored: StoredBytes)] = []
-    private var count = 0
-    private var last: (offset: Int, set: [UInt32])?
-    /// The first read failure; the engine reports it after resolution.
+    /// Per record, the number of its first hash, and one more: where the next record's would start.
+    private var starts: [Int] = [0]
+    private var last: (record: Int, set: [UInt32])?
+    /// The first read failure (the resolver's callback cannot throw); the feed reports it.
     private(set) var failure: RefineryError?
     /// Bytes of hashes.
-    var bytes: Int { count * 4 }
+    var bytes: Int { starts[starts.count - 1] * 4 }
 
-    init(files: StoredFiles) {
-        self.files = files
+    /// Appends a chunk of records, with how many hashes each has, whose hashes are stored at `stored`.
+    func append(_ stored: StoredBytes, counts: some Sequence<Int>) {
+        let first = starts[starts.count - 1]
+        for count in counts { starts.append(starts[starts.count - 1] + count) }
+        let hashes = starts[starts.count - 1] - first
+        if hashes * 4 != stored.count, failure == nil {
+            failure = RefineryError(.output, "the spilled shingle hashes in \(stored.file) are damaged: \(stored.count) bytes for \(hashes) hashes; run again with --restart")
+        }
+        if hashes > 0 { chunks.append((first, stored)) }
     }
 
-    /// Appends a chunk of `hashes` hashes stored at `stored`; returns the number of the first.
-    func append(_ hashes: Int, stored: StoredBytes) -> Int {
-        let start = count
-        if hashes > 0 { chunks.append((start, stored)) }
-        count += hashes
-        return start
-    }
-
-    /// The Jaccard similarity of two records' shingle sets (repeats counted once).
-    func jaccard(_ a: SpillFacts, _ b: SpillFacts) -> Double {
+    /// The Jaccard similarity of the shingle sets of records `a` and `b` (numbers in canonical order; repeats counted
+    /// once). `b`'s set is kept for the next call: the resolver compares the new record with each candidate in turn.
+    func jaccard(_ a: Int, _ b: Int) -> Double {
         let x = set(of: b, keep: true), y = set(of: a, keep: false)
         guard !x.isEmpty || !y.isEmpty else { return 1 }
         var i = 0, j = 0, common = 0
@@ -132,22 +154,22 @@ final class ShingleSets {
         return Double(common) / Double(x.count + y.count - common)
     }
 
-    /// An entry's shingles, sorted, without repeats; `keep`: cached, for the next call (the new record of
-    /// ``jaccard(_:_:)``, compared with each of its candidates in turn).
-    private func set(of entry: SpillFacts, keep: Bool) -> [UInt32] {
-        guard entry.shingleCount > 0 else { return [] }
-        if let last, last.offset == entry.shingleOffset { return last.set }
+    /// A record's shingles, sorted, without repeats; `keep`: cached, for the next call.
+    private func set(of record: Int, keep: Bool) -> [UInt32] {
+        let first = starts[record], count = starts[record + 1] - first
+        guard count > 0 else { return [] }
+        if let last, last.record == record { return last.set }
         var values: [UInt32]
         do {
-            // The last chunk starting at or before the entry's first hash holds all of its hashes.
+            // The last chunk starting at or before the record's first hash holds all of its hashes.
             var low = 0, high = chunks.count
             while high - low > 1 {
                 let middle = (low + high) / 2
-                if chunks[middle].first <= entry.shingleOffset { low = middle } else { high = middle }
+                if chunks[middle].first <= first { low = middle } else { high = middle }
             }
             let chunk = chunks[low]
-            let bytes = try files.read(StoredBytes(file: chunk.stored.file, offset: chunk.stored.offset + (entry.shingleOffset - chunk.first) * 4,
-                                                   count: Int(entry.shingleCount) * 4), role: "shingle hashes")
+            let bytes = try files.read(StoredBytes(file: chunk.stored.file, offset: chunk.stored.offset + (first - chunk.first) * 4, count: count * 4),
+                                       role: "shingle hashes")
             values = bytes.withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) }
         } catch {
             if failure == nil { failure = error as? RefineryError ?? RefineryError(.output, "\(error)") }
@@ -157,7 +179,7 @@ final class ShingleSets {
         var unique: [UInt32] = []
         unique.reserveCapacity(values.count)
         for value in values where unique.last != value { unique.append(value) }
-        if keep { last = (entry.shingleOffset, unique) }
+        if keep { last = (record, unique) }
         return unique
     }
 }

@@ -3,14 +3,11 @@ import RefineryCodecs
 import RefineryRecords
 import RefineryStages
 
-/// What the global stages look at for every spilled record at once, so it stays in memory: 48 bytes a record.
+/// What the global stages look at for every spilled record at once, so it stays in memory: 40 bytes a record.
 /// The rest of a record's entry (its id, source location, dedup keys) is on disk in ``SpillEntries`` and streamed.
 struct SpillFacts: Sendable {
     /// Its category, as an index into ``SpillEntries/categories``.
     var category: Int32
-    /// How many shingle hashes it has, and the number of the first in ``ShingleSets`` (`verify: exact`).
-    var shingleCount: Int32
-    var shingleOffset: Int
     /// UTF-8 bytes of its content, for the stage counters and the balance stage's token estimate.
     var contentBytes: Int
     /// Unicode scalars of its content, for the category mix.
@@ -22,10 +19,10 @@ struct SpillFacts: Sendable {
 }
 
 /// The spilled records' entries, in canonical order: left where the units' files hold them, one chunk (a batch's
-/// piece) each, with only their ``SpillFacts`` kept in memory. Dedup reads the entries back in one pass
-/// (``forEach(_:)``), the drop messages look up the few ids they name (``ids(of:)``), and the shard writer reads one
-/// chunk at a time (``entries(ofChunk:)``), so a run's memory no longer grows with its records' ids and keys; only
-/// the facts (48 bytes a record), the fates (16) and the dedup index do.
+/// piece) each, with only their ``SpillFacts`` kept in memory. Dedup's resolver reads them back chunk by chunk
+/// (``DedupFeed``), so does the dedup index segment (``forEach(_:_:)``), the drop messages look up the few ids they
+/// name (``ids(of:)``), and the shard writer reads one chunk at a time (``entries(ofChunk:)``), so a run's memory no longer grows with its records' ids and keys; only
+/// the facts (40 bytes a record), the fates (16) and the dedup index do.
 final class SpillEntries {
     private let files: StoredFiles
     private let balance: BalanceStage?
@@ -49,12 +46,10 @@ final class SpillEntries {
     /// The category of record `index`.
     func category(_ index: Int) -> String { categories[Int(facts[index].category)] }
 
-    /// Appends one chunk of entries, encoded (``ByteWriter/spillEntries(_:)``) at `stored`, whose shingle hashes are
-    /// numbered from `firstShingle` in ``ShingleSets``, back to back. Returns the chunk's number.
+    /// Appends one chunk of entries, encoded (``ByteWriter/spillEntries(_:)``) at `stored`. Returns the chunk's number.
     @discardableResult
-    func append(_ entries: [SpillEntry], stored: StoredBytes, firstShingle: Int) -> Int {
+    func append(_ entries: [SpillEntry], stored: StoredBytes) -> Int {
         let start = facts.count
-        var shingleOffset = firstShingle
         for entry in entries {
             let category: Int32
             if let known = categoryIndex[entry.category] {
@@ -64,12 +59,9 @@ final class SpillEntries {
                 categoryIndex[entry.category] = category
                 categories.append(entry.category)
             }
-            facts.append(SpillFacts(category: category, shingleCount: Int32(clamping: entry.shingleCount),
-                                    shingleOffset: shingleOffset, contentBytes: entry.contentBytes,
-                                    contentChars: entry.contentChars, splitHash: XXH3.hash(entry.id),
-                                    rank: balance?.rank(entry.id) ?? 0))
+            facts.append(SpillFacts(category: category, contentBytes: entry.contentBytes, contentChars: entry.contentChars,
+                                    splitHash: XXH3.hash(entry.id), rank: balance?.rank(entry.id) ?? 0))
             digest.add(entry.dedup)
-            shingleOffset += entry.shingleCount
         }
         bytes += stored.count
         chunks.append((stored, start..<facts.count))

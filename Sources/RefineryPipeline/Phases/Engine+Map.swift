@@ -19,9 +19,11 @@ extension Engine {
 
     /// Reads, stages and commits each of `units` that is not committed yet, on `options.workers` threads, and hands
     /// every batch output to `deliver` in reading order; a committed unit is loaded from its file and handed over
-    /// instead of read again. Without `deliver` (a map task) committed units are skipped.
+    /// instead of read again. Without `deliver` (a map task) committed units are skipped. `committed` is called once a
+    /// unit's outputs are all delivered and its file is committed under its final name.
     /// - Throws: the first failure; the units committed before it stay committed, for the next attempt.
-    func map(_ units: [WorkUnit], store: UnitStore, monitor: RunMonitor, deliver: ((BatchOutput) throws -> Void)?) throws -> MapTotals {
+    func map(_ units: [WorkUnit], store: UnitStore, monitor: RunMonitor, committed: (() -> Void)? = nil,
+             deliver: ((BatchOutput) throws -> Void)?) throws -> MapTotals {
         let plan = self.plan
         var totals = MapTotals()
         // The consumer runs on this thread, in unit order: it writes each fresh unit's file as its batches arrive.
@@ -51,6 +53,7 @@ extension Engine {
                 let unitFile = try unitWriter ?? store.begin(fresh[consumed])
                 unitWriter = unitFile   // abandoned (its temporary file removed) if the commit fails
                 try store.commit(unitFile, end: end)
+                committed?()
                 unitWriter = nil
                 consumed += 1
                 endUnit(end, reusedUnit: false)
@@ -58,6 +61,7 @@ extension Engine {
                 StopPoint.reached("unit:\(totals.committed)")
             case .replayed(let outputs, let end):
                 for output in outputs { try pass(output) }
+                committed?()
                 endUnit(end, reusedUnit: true)
             case .failed(let error):
                 throw error

@@ -69,7 +69,7 @@ extension Engine {
         logger.info("resolve started", metadata: ["records": "\(entries.count)", "units": "\(units.count)", "dataset.version": "\(plan.version)"])
         let monitor = RunMonitor(logger: logger, options: options.monitor, dataset: plan.spec.output.dataset, version: plan.version,
                                  totalBytes: 0, totalUnits: 0)
-        var resolution = try engine.resolveGlobalStages(entries, shingles: spill.shingles, monitor: monitor)
+        var resolution = try engine.resolveGlobalStages(spill, monitor: monitor)
         for (key, range) in ranges {
             try options.fileSystem.writeAtomically(FateCoding.encode(resolution.fates[range]), to: FinalizeFiles.path(directory, "\(key).fates"))
         }

@@ -1,0 +1,138 @@
+import Foundation
+import RefineryRecords
+import RefineryStages
+
+/// Dedup's resolver, on a thread of its own, fed the spilled records' keys in canonical order a chunk at a time.
+///
+/// A local run starts it before the map phase and hands it each unit's chunks once the unit is committed (its file is
+/// then where the chunks say), so that resolution runs beside the map instead of after it on one core while the
+/// other waits. The reduce and the resolve phase feed it every chunk after the map, with a dedup phase's band files
+/// when they match. Either way it reads the chunks back from the units' files and adds their records in order, so it
+/// decides as a single pass would.
+final class DedupFeed: @unchecked Sendable {
+    /// A batch's spilled records: their entries, how many, and their shingle hashes.
+    struct Chunk: Sendable {
+        var entries: StoredBytes
+        var records: Int
+        var shingles: StoredBytes
+    }
+
+    /// What the feed made once every chunk was added.
+    struct Outcome {
+        var resolver: DedupResolver
+        /// Records in and content bytes in.
+        var records = 0
+        var bytesIn = 0
+        /// Seconds the feed's thread spent reading and adding records (not waiting for chunks).
+        var seconds = 0.0
+        var shingleBytes = 0
+        /// What loading the published index found (`dedup_published` in stats.json).
+        var publishedStats: [String: Any] = [:]
+    }
+
+    // Guarded by `condition`: what the thread has still to add, whether more may come, whether it is done.
+    private let condition = NSCondition()
+    private var pending: [Chunk] = []
+    private var closed = false
+    private var done = false
+    private var failure: (any Error)?
+    // The thread's own until `done`; taken by `finish()` after, so that the feed holds none of the resolver's memory.
+    private var outcome: Outcome!
+    private let bandFiles: BandFiles.Reader?
+    /// The records' shingle sets, when candidates are verified on them: the thread's.
+    private let shingles: ShingleSets?
+
+    /// Starts the thread. `bandFiles`: bucket numbers from a dedup phase for these very records, in order.
+    init(stage: DedupStage, published: PublishedIndex?, publishedStats: [String: Any] = [:], bandFiles: BandFiles.Reader? = nil,
+         expectedRecords: Int = 0) {
+        self.bandFiles = bandFiles
+        var resolver = bandFiles.map { DedupResolver(stage: stage, published: published, bucketCounts: $0.bucketCounts) }
+            ?? DedupResolver(stage: stage, published: published, expectedRecords: expectedRecords)
+        let shingles = stage.near && stage.verify == .exact ? ShingleSets() : nil
+        if let shingles { resolver.exactJaccard = { shingles.jaccard($0, $1) } }
+        self.shingles = shingles
+        outcome = Outcome(resolver: resolver, publishedStats: publishedStats)
+        let bands = stage.hasher.bands
+        let thread = Thread { [self] in run(bands: bands) }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    /// Queues chunks, in order after those queued before.
+    func add(_ chunks: some Collection<Chunk>) {
+        guard !chunks.isEmpty else { return }
+        condition.lock()
+        pending.append(contentsOf: chunks)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Waits until every queued chunk is added; returns the outcome (the resolver leaves the feed).
+    /// - Throws: the first failure reading a chunk back (code `output`, naming the unit's file).
+    func finish() throws -> Outcome {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        while !done { condition.wait() }
+        let failure = self.failure
+        condition.unlock()
+        if let failure { throw failure }
+        var taken: Outcome = outcome
+        outcome = nil
+        taken.resolver.exactJaccard = nil
+        return taken
+    }
+
+    /// Stops the thread without adding what is queued (the run failed); waits for it.
+    func shutdown() {
+        condition.lock()
+        closed = true
+        pending.removeAll()
+        condition.broadcast()
+        while !done { condition.wait() }
+        condition.unlock()
+        outcome = nil
+    }
+
+    private func run(bands: Int) {
+        let files = StoredFiles()
+        var numbers = [UInt32](repeating: 0, count: bands)
+        while true {
+            condition.lock()
+            while pending.isEmpty && !closed { condition.wait() }
+            guard failure == nil, !pending.isEmpty else {
+                done = true
+                condition.broadcast()
+                condition.unlock()
+                break
+            }
+            let chunk = pending.removeFirst()
+            condition.unlock()
+            do {
+                var clock = Stopwatch()
+                let entries = try SpillEntries.decode(try files.read(chunk.entries, role: "spilled records' entries"), count: chunk.records,
+                                                      file: chunk.entries.file, parts: .dedupKeys)
+                shingles?.append(chunk.shingles, counts: entries.lazy.map(\.shingleCount))
+                for entry in entries {
+                    if let bandFiles {
+                        try bandFiles.next(into: &numbers)
+                        outcome.resolver.add(entry.dedup, buckets: numbers, quality: entry.quality, id: entry.id)
+                    } else {
+                        outcome.resolver.add(entry.dedup, quality: entry.quality, id: entry.id)
+                    }
+                    outcome.records += 1
+                    outcome.bytesIn += entry.contentBytes
+                }
+                if let failure = shingles?.failure { throw failure }
+                outcome.shingleBytes = shingles?.bytes ?? 0
+                outcome.seconds += clock.lap()
+            } catch {
+                condition.lock()
+                failure = error
+                pending.removeAll()
+                condition.unlock()
+            }
+        }
+        files.close()
+    }
+}

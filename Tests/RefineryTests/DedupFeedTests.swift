@@ -1,0 +1,83 @@
+import Foundation
+@testable import RefineryPipeline
+import RefineryRecords
+import RefineryStages
+import Testing
+
+/// Dedup's resolver on a thread of its own, fed chunks of spilled records as their units are committed.
+@Suite struct DedupFeedTests {
+    /// Ten records: 3 the same text as 0; 7 a near duplicate of 5 (same bands and sketch, same shingles); 9 looks like
+    /// 1 by its sketch but shares no shingle with it, so exact verification keeps it.
+    static let shingleSets: [[UInt32]] = [[1, 2], [10, 11, 12], [30], [1, 2], [40, 41], [50, 51, 52, 53, 54], [60], [50, 51, 52, 53, 54],
+                                          [70], [20, 21, 22]]
+
+    static func entries() -> [SpillEntry] {
+        let stage = DedupStage()
+        return (0..<10).map { n in
+            let exact: UInt64 = n == 3 ? 1000 : UInt64(1000 + n)
+            let look = n == 7 ? 5 : n == 9 ? 1 : n == 3 ? 0 : n
+            let bands = (0..<stage.hasher.bands).map { UInt64(look * 100 + $0) }
+            let sketch = [UInt8](repeating: UInt8(look), count: stage.hasher.permutations)
+            return SpillEntry(id: "r\(n)", category: "c", location: SourceLocation(file: "f", line: n + 1), lineBytes: 10,
+                              contentBytes: 20 + n, contentChars: 20, quality: nil,
+                              dedup: DedupKeys(exact: exact, bands: bands, sketch: sketch), shingleCount: shingleSets[n].count)
+        }
+    }
+
+    /// Writes each chunk's entries and shingle hashes into a unit-like file of its own.
+    static func chunks(_ parts: [Range<Int>], in folder: String) throws -> [DedupFeed.Chunk] {
+        let all = entries()
+        return try parts.enumerated().map { number, range in
+            var writer = ByteWriter()
+            writer.spillEntries(Array(all[range]))
+            let hashes = range.flatMap { shingleSets[$0] }
+            let path = folder + "/unit-\(number).unit", head = [UInt8](repeating: 7, count: 16)
+            try Data(head + writer.bytes + hashes.withUnsafeBytes { Array($0) }).write(to: URL(fileURLWithPath: path))
+            return DedupFeed.Chunk(entries: StoredBytes(file: path, offset: head.count, count: writer.bytes.count), records: range.count,
+                                   shingles: StoredBytes(file: path, offset: head.count + writer.bytes.count, count: hashes.count * 4))
+        }
+    }
+
+    @Test("fed in pieces as units commit, it decides what a resolver given every record at once decides")
+    func sameDecisions() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let chunks = try Self.chunks([0..<4, 4..<4, 4..<8, 8..<10], in: folder.path)
+        let feed = DedupFeed(stage: DedupStage(), published: nil)
+        feed.add(chunks[0..<1])
+        Thread.sleep(forTimeInterval: 0.01)
+        feed.add(chunks[1...])
+        var outcome = try feed.finish()
+        #expect(outcome.records == 10 && outcome.bytesIn == (0..<10).reduce(0) { $0 + 20 + $1 })
+        #expect(outcome.shingleBytes == Self.shingleSets.joined().count * 4)
+
+        var direct = DedupResolver(stage: DedupStage())
+        direct.exactJaccard = { a, b in
+            let x = Set(Self.shingleSets[a]), y = Set(Self.shingleSets[b])
+            return Double(x.intersection(y).count) / Double(x.union(y).count)
+        }
+        for entry in Self.entries() { direct.add(entry.dedup, quality: entry.quality, id: entry.id) }
+        let decisions = outcome.resolver.decisions()
+        #expect(decisions == direct.decisions())
+        #expect(decisions[3] == .exactDuplicate(of: 0, matched: 0))
+        #expect(decisions[7] == .nearDuplicate(of: 5, matched: 5, jaccard: 1))
+        #expect(decisions[9] == .keep)
+        #expect(outcome.resolver.verifiedPairs == 2)
+    }
+
+    @Test("a unit file it cannot read is an output error naming it; stopping it early drops what is queued")
+    func failures() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let chunks = try Self.chunks([0..<5, 5..<10], in: folder.path)
+        try FileManager.default.removeItem(atPath: chunks[1].entries.file)
+        let feed = DedupFeed(stage: DedupStage(), published: nil)
+        feed.add(chunks)
+        let error = try #require(throws: RefineryError.self) { try feed.finish() }
+        #expect(error.code == .output && "\(error)".contains("unit-1.unit"))
+
+        let stopped = DedupFeed(stage: DedupStage(), published: nil)
+        stopped.add(chunks[0..<1])
+        stopped.shutdown()
+    }
+}
