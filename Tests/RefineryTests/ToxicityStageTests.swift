@@ -21,6 +21,25 @@ import Testing
         return analysis.matches.map { String(decoding: utf8[$0.bytes], as: UTF8.self) }
     }
 
+    @Test("word-list lines are trimmed as Foundation's whitespaces trim them: every shipped line, and blanks of every kind")
+    func trimming() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Sources/RefineryStages/Toxicity/Resources/toxicity/lexicon").path
+        var lines: [Substring] = ["", " ", "\t", " a ", "\u{00A0}term\u{3000}", "\u{2003}two words\t", "x\u{200B}", "\u{FEFF}y", " é\u{301} "]
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder) where name.hasSuffix(".txt") {
+            lines += try String(contentsOfFile: folder + "/" + name, encoding: .utf8).split(whereSeparator: \.isNewline)
+        }
+        #expect(lines.count > 20_000)
+        // Every scalar of the first blocks, and the BOM, around a letter.
+        for value in Array(0x0...0x3100) + [0xFEFF] {
+            guard let scalar = Unicode.Scalar(value), !Character(scalar).isNewline else { continue }
+            lines.append(Substring("\(scalar)a\(scalar)"))
+        }
+        for line in lines {
+            #expect(ToxicityLexicon.trimmed(line) == line.trimmingCharacters(in: .whitespaces), "\(line.unicodeScalars.map(\.value))")
+        }
+    }
+
     @Test("reads obfuscated words as the words they hide", arguments: [
         ("FUCK this", "FUCK"),
         ("what the fück", "fück"),

@@ -95,8 +95,8 @@ public struct ToxicityLexicon: Sendable {
                 throw RefineryError(.input, "cannot read the word list \(path) as UTF-8")
             }
             lists[String(name.dropLast(4))] = content.split(whereSeparator: \.isNewline).compactMap { line in
-                let term = line.trimmingCharacters(in: .whitespaces)
-                return term.isEmpty || term.hasPrefix("#") ? nil : term
+                let term = Self.trimmed(line)
+                return term.isEmpty || term.hasPrefix("#") ? nil : String(term)
             }
         }
         guard !lists.isEmpty else { throw RefineryError(.input, "no word lists (<language>.txt) in \(folder)") }
@@ -104,6 +104,16 @@ public struct ToxicityLexicon: Sendable {
             throw RefineryError(.input, "\(folder) holds \(lists.count) word lists; at most \(Self.maxLanguages) are supported")
         }
         self.init(lists: lists)
+    }
+
+    /// `line` without the blanks around it: tabs, space separators (Unicode's Zs) and the zero-width space, the
+    /// characters Foundation's `CharacterSet.whitespaces` trims, found scalar by scalar (Foundation's trimming took most
+    /// of the lists' loading).
+    static func trimmed(_ line: Substring) -> Substring {
+        let scalars = line.unicodeScalars
+        func isBlank(_ scalar: Unicode.Scalar) -> Bool { scalar == "\t" || scalar == "\u{200B}" || scalar.properties.generalCategory == .spaceSeparator }
+        guard let first = scalars.firstIndex(where: { !isBlank($0) }), let last = scalars.lastIndex(where: { !isBlank($0) }) else { return "" }
+        return Substring(scalars[first...last])
     }
 
     /// Number of terms in a language's list (0 when it has none).
