@@ -1,3 +1,4 @@
+import Foundation
 import RefineryCodecs
 import RefineryRecords
 import Testing
@@ -71,6 +72,24 @@ import Testing
         let (value, repairs) = try Self.parse(text)
         #expect(value == .string(expected))
         #expect(repairs == 0)
+    }
+
+    @Test("long strings with escapes between runs of plain text of every length read as Foundation writes them", arguments: 0..<4)
+    func escapedRuns(seed: Int) throws {
+        var state = UInt64(seed + 1) &* 0x9E37_79B9_7F4A_7C15
+        func next(_ bound: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        let pieces = ["\n", "\"", "\\", "/", "\t", "é", "€", "😀", "\u{1}", "a", "word ", "Привет ", "\r\n"]
+        for _ in 0..<200 {
+            var text = ""
+            for _ in 0..<next(40) { text += String(repeating: pieces[next(pieces.count)], count: 1 + next(20)) }
+            let json = try JSONSerialization.data(withJSONObject: [text], options: [])
+            let (value, repairs) = try JSONParser.parse([UInt8](json))
+            #expect(value == .array([.string(text)]), "\(text.debugDescription)")
+            #expect(repairs == 0)
+        }
     }
 
     @Test("lone surrogate escapes become U+FFFD and are counted as repairs", arguments: [

@@ -218,10 +218,17 @@ public struct JSONParser {
             index += 1
             return makeString(slice)
         }
-        // Slow path: copy with escapes resolved.
+        // Slow path: copy with escapes resolved, each run of plain bytes at once (appending byte by byte, with a
+        // uniqueness check each, was most of the parser's time on text with line breaks).
         scratch.removeAll(keepingCapacity: true)
         scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
         while index < bytes.count {
+            let run = Self.plainRun(bytes, from: index)
+            if run > index {
+                scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index..<run]))
+                index = run
+                guard index < bytes.count else { break }
+            }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 index += 1
@@ -230,11 +237,6 @@ public struct JSONParser {
             }
             if byte < 0x20 {
                 throw error("control character 0x\(String(byte, radix: 16)) inside a string must be escaped")
-            }
-            if byte != UInt8(ascii: "\\") {
-                scratch.append(byte)
-                index += 1
-                continue
             }
             index += 1
             guard index < bytes.count else { break }
@@ -279,6 +281,21 @@ public struct JSONParser {
             }
         }
         throw error("unterminated string")
+    }
+
+    /// Where the run of bytes from `start` that need no handling in a string ends: at the first quote, backslash or
+    /// control character, or the end.
+    @inline(__always)
+    private static func plainRun(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        guard let base = bytes.baseAddress else { return start }
+        let count = bytes.count
+        var end = start
+        while end < count {
+            let byte = base[end]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            end += 1
+        }
+        return end
     }
 
     private mutating func parseHex4() throws(JSONParseError) -> UInt32 {
