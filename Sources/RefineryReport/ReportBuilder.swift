@@ -173,19 +173,7 @@ struct RecordMeasures {
 
     private mutating func add(_ text: String) {
         chars += ByteLanes.scalarCount(text)
-        var copy = text
-        words += copy.withUTF8 { bytes in
-            // A word starts at every byte that is not a space after one that is (or at the start): counted without
-            // a branch per byte.
-            var count = 0
-            var previousSpace = 1
-            for byte in bytes {
-                let space = byte == 0x20 || byte &- 0x09 < 5 ? 1 : 0
-                count &+= previousSpace & (space ^ 1)
-                previousSpace = space
-            }
-            return count
-        }
+        words += ByteLanes.wordCount(text)
     }
 
     /// The record's value for a mix field, `(none)` when it has none.

@@ -4,6 +4,7 @@ import RefineryPipeline
 import RefineryRecords
 @testable import RefineryReport
 import RefineryShards
+@testable import RefineryStages
 
 @Suite struct ReportTests {
     /// Runs the demo pipeline into a fresh folder and returns the dataset folder.
@@ -270,5 +271,24 @@ import RefineryShards
         let chat = JSONValue.object([("messages", .array([.object([("content", .string(" hi there"))]),
                                                           .object([("content", .string("ok\n"))])]))])
         #expect(RecordMeasures(chat).words == 3 && RecordMeasures(chat).turns == 2)
+        // Eight bytes a step: random texts of every length up to 70 over whitespace of every kind, ASCII and UTF-8,
+        // against a byte-at-a-time count.
+        let alphabet: [UInt8] = [0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x08, 0x0E, 0x1F, 0x61, 0x7A, 0xC3, 0xA9, 0xE2, 0x80, 0x94, 0x21]
+        var state: UInt64 = 42
+        for length in 0...70 {
+            for _ in 0..<40 {
+                let bytes: [UInt8] = (0..<length).map { _ in
+                    state = state &* 6364136223846793005 &+ 1442695040888963407
+                    return alphabet[Int(state >> 59) % alphabet.count]
+                }
+                var expected = 0, previousSpace = true
+                for byte in bytes {
+                    let space = byte == 0x20 || (0x09...0x0D).contains(byte)
+                    if previousSpace && !space { expected += 1 }
+                    previousSpace = space
+                }
+                #expect(bytes.withUnsafeBufferPointer { ByteLanes.wordCount($0) } == expected, "\(bytes)")
+            }
+        }
     }
 }

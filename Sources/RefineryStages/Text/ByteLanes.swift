@@ -139,6 +139,38 @@ public enum ByteLanes {
         return range.count - continuations
     }
 
+    /// The number of words in `bytes`: runs of bytes that are not ASCII whitespace (space, tab, LF, VT, FF, CR), eight
+    /// bytes per step. A word starts at each such byte after whitespace or at the start.
+    static func wordCount(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var words = 0
+        // The high bit of lane 0 when the byte before the chunk is whitespace (or there is none).
+        var before: UInt64 = 0x80
+        var i = 0
+        while i + 8 <= bytes.count {
+            let chunk = load(bytes, at: i)
+            let space = inRange(chunk, 0x09, 0x0D) | inRange(chunk, 0x20, 0x20)
+            words += (~space & (space &<< 8 | before) & highBits).nonzeroBitCount
+            before = space &>> 56
+            i += 8
+        }
+        var previousSpace = before != 0
+        while i < bytes.count {
+            let byte = bytes[i]
+            let space = byte == 0x20 || byte &- 0x09 < 5
+            if previousSpace && !space { words += 1 }
+            previousSpace = space
+            i += 1
+        }
+        return words
+    }
+
+    /// The number of words in `text` (``wordCount(_:)``).
+    public static func wordCount(_ text: String) -> Int {
+        if let result = text.utf8.withContiguousStorageIfAvailable(wordCount) { return result }
+        var copy = text
+        return copy.withUTF8(wordCount)
+    }
+
     /// The number of Unicode scalars in `text`.
     public static func scalarCount(_ text: String) -> Int {
         func count(_ bytes: UnsafeBufferPointer<UInt8>) -> Int { scalarCount(bytes, 0..<bytes.count) }
