@@ -39,8 +39,8 @@ final class DedupFeed: @unchecked Sendable {
     // The thread's own until `done`; taken by `finish()` after, so that the feed holds none of the resolver's memory.
     private var outcome: Outcome!
     private let bandFiles: BandFiles.Reader?
-    /// The records' shingle sets, when candidates are verified on them: the thread's.
-    private let shingles: ShingleSets?
+    /// The records' shingle sets, when candidates are verified on them: the thread's, let go once it is done.
+    private var shingles: ShingleSets?
 
     /// Starts the thread. `bandFiles`: bucket numbers from a dedup phase for these very records, in order.
     init(stage: DedupStage, published: PublishedIndex?, publishedStats: [String: Any] = [:], bandFiles: BandFiles.Reader? = nil,
@@ -79,6 +79,7 @@ final class DedupFeed: @unchecked Sendable {
         if let failure { throw failure }
         var taken: Outcome = outcome
         outcome = nil
+        shingles = nil
         taken.resolver.exactJaccard = nil
         return taken
     }
@@ -92,6 +93,7 @@ final class DedupFeed: @unchecked Sendable {
         while !done { condition.wait() }
         condition.unlock()
         outcome = nil
+        shingles = nil
     }
 
     private func run(bands: Int) {

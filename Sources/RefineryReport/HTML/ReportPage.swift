@@ -84,7 +84,7 @@ enum ReportPage {
     }
 
     private static func samples(_ report: ReportData) -> String {
-        var html = "<section id=\"samples\"><h2>Samples of written records</h2>\n<p class=\"muted\">The first records of each "
+        let html = "<section id=\"samples\"><h2>Samples of written records</h2>\n<p class=\"muted\">The first records of each "
             + "category in shard order; personal data redacted, long texts cut with …</p>\n"
         guard !report.samples.isEmpty else { return html + "<p>No records written.</p></section>\n" }
         var table = HTMLTable([("category", false), ("id", false), ("text", false)], sortable: false)

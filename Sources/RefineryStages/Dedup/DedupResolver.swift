@@ -133,13 +133,11 @@ public struct DedupResolver {
     }
 
     /// The decision for every record added, in order.
-    public mutating func decisions() -> [DedupDecision] {
+    public mutating func decisions() -> DedupDecisions {
         let count = groups.count
         var survivorOfGroup = [Int32](repeating: -1, count: count)
-        var roots = [Int32](repeating: 0, count: count)
         for i in 0..<count {
             let root = groups.find(i)
-            roots[i] = Int32(root)
             let current = survivorOfGroup[root]
             if current < 0 {
                 survivorOfGroup[root] = Int32(i)
@@ -147,17 +145,45 @@ public struct DedupResolver {
                 survivorOfGroup[root] = Int32(i)
             }
         }
-        return (0..<count).map { i in
-            if let match = publishedMatches[i] { return .publishedDuplicate(match) }
-            let survivor = Int(survivorOfGroup[Int(roots[i])])
-            if survivor == i { return .keep }
-            if matched[i] < 0 {
-                // The group's first record, outranked by `keep: best_quality`: it is what the survivor matched.
-                return near[survivor] ? .nearDuplicate(of: survivor, matched: survivor, jaccard: Double(jaccard[survivor]))
-                    : .exactDuplicate(of: survivor, matched: survivor)
-            }
-            return near[i] ? .nearDuplicate(of: survivor, matched: Int(matched[i]), jaccard: Double(jaccard[i]))
-                : .exactDuplicate(of: survivor, matched: Int(matched[i]))
-        }
+        // Each record's survivor, in place of its group's root (roots are found before any is overwritten).
+        var survivors = [Int32](repeating: 0, count: count)
+        for i in 0..<count { survivors[i] = survivorOfGroup[groups.find(i)] }
+        return DedupDecisions(survivors: survivors, matched: matched, near: near, jaccard: jaccard, publishedMatches: publishedMatches)
     }
+}
+
+/// The resolver's decisions, made one at a time from what it holds (4 more bytes a record, each record's survivor),
+/// not held as an array of ``DedupDecision`` (48 bytes a record, the largest part of memory at the end of dedup).
+public struct DedupDecisions: RandomAccessCollection, Equatable, Sendable {
+    private let survivors: [Int32]
+    private let matched: [Int32]
+    private let near: [Bool]
+    private let jaccard: [Float]
+    private let publishedMatches: [Int: PublishedMatch]
+
+    init(survivors: [Int32], matched: [Int32], near: [Bool], jaccard: [Float], publishedMatches: [Int: PublishedMatch]) {
+        self.survivors = survivors
+        self.matched = matched
+        self.near = near
+        self.jaccard = jaccard
+        self.publishedMatches = publishedMatches
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { survivors.count }
+
+    public subscript(i: Int) -> DedupDecision {
+        if let match = publishedMatches[i] { return .publishedDuplicate(match) }
+        let survivor = Int(survivors[i])
+        if survivor == i { return .keep }
+        if matched[i] < 0 {
+            // The group's first record, outranked by `keep: best_quality`: it is what the survivor matched.
+            return near[survivor] ? .nearDuplicate(of: survivor, matched: survivor, jaccard: Double(jaccard[survivor]))
+                : .exactDuplicate(of: survivor, matched: survivor)
+        }
+        return near[i] ? .nearDuplicate(of: survivor, matched: Int(matched[i]), jaccard: Double(jaccard[i]))
+            : .exactDuplicate(of: survivor, matched: Int(matched[i]))
+    }
+
+    public static func == (a: DedupDecisions, b: DedupDecisions) -> Bool { a.elementsEqual(b) }
 }
