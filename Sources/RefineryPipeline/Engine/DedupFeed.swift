@@ -23,7 +23,8 @@ final class DedupFeed: @unchecked Sendable {
         /// Records in and content bytes in.
         var records = 0
         var bytesIn = 0
-        /// Seconds the feed's thread spent reading and adding records (not waiting for chunks).
+        /// CPU seconds the feed's thread spent reading and adding records (beside the map it shares the cores with the
+        /// workers, so its wall time would count its waits for a core).
         var seconds = 0.0
         var shingleBytes = 0
         /// What loading the published index found (`dedup_published` in stats.json).
@@ -111,7 +112,7 @@ final class DedupFeed: @unchecked Sendable {
             let chunk = pending.removeFirst()
             condition.unlock()
             do {
-                var clock = Stopwatch()
+                let started = Stopwatch.threadCPUSeconds()
                 let entries = try SpillEntries.decode(try files.read(chunk.entries, role: "spilled records' entries"), count: chunk.records,
                                                       file: chunk.entries.file, parts: .dedupKeys)
                 shingles?.append(chunk.shingles, counts: entries.lazy.map(\.shingleCount))
@@ -127,7 +128,7 @@ final class DedupFeed: @unchecked Sendable {
                 }
                 if let failure = shingles?.failure { throw failure }
                 outcome.shingleBytes = shingles?.bytes ?? 0
-                outcome.seconds += clock.lap()
+                outcome.seconds += Stopwatch.threadCPUSeconds() - started
             } catch {
                 condition.lock()
                 failure = error

@@ -10,4 +10,12 @@ struct Stopwatch {
         defer { last = now }
         return Double(now - last) / 1e9
     }
+
+    /// CPU seconds the calling thread has used: for a thread that shares the cores with busier ones, where its wall
+    /// time would count the time it waited for a core.
+    static func threadCPUSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
 }
