@@ -135,7 +135,7 @@ import Testing
             #expect(error.code == .output)
             #expect("\(error)".contains("unit-\(chunk).unit"))
         }
-        // Read on the prefetching thread, the first damaged chunk's error reaches the caller, before any entry.
+        // Walking every entry, the first damaged chunk's error reaches the caller, before any entry.
         var walked = 0
         let error = try #require(throws: RefineryError.self) { try store.forEach(.dedupKeys) { _, _ in walked += 1 } }
         #expect("\(error)".contains("unit-0.unit") && walked == 0)

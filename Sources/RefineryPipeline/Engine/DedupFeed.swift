@@ -113,8 +113,7 @@ final class DedupFeed: @unchecked Sendable {
             condition.unlock()
             do {
                 let started = Stopwatch.threadCPUSeconds()
-                let entries = try SpillEntries.decode(try files.read(chunk.entries, role: "spilled records' entries"), count: chunk.records,
-                                                      file: chunk.entries.file, parts: .dedupKeys)
+                let entries = try SpillEntries.read(chunk.entries, count: chunk.records, parts: .dedupKeys, from: files)
                 shingles?.append(chunk.shingles, counts: entries.lazy.map(\.shingleCount))
                 for entry in entries {
                     if let bandFiles {

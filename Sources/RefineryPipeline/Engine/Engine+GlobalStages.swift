@@ -93,7 +93,7 @@ extension Engine {
                     }
                 }
                 feed = DedupFeed(stage: dedup, published: published, bandFiles: bandFiles, expectedRecords: entries.count)
-                feed.add(spill.dedupChunks)
+                feed.add(spill.dedupChunks(spill.batches.indices))
             }
             // Used in place: a copy of the resolver would copy its tables when it decides.
             var outcome = try feed.finish()

@@ -36,12 +36,13 @@ struct SpillPiece: Sendable {
     var stored: StoredSpill?
 }
 
-/// One spilled batch: where its frame is, and its entries' range in the run's entry list (the batch's chunk of
-/// ``SpillEntries`` has the batch's number in ``Spill/batches``).
+/// One spilled batch: where its frame and its shingle hashes are, and its entries' range in the run's entry list
+/// (the batch's chunk of ``SpillEntries`` has the batch's number in ``Spill/batches``).
 struct SpillBatch: Sendable {
     var index: Int
     var sourceIndex: Int
     var frame: StoredBytes
+    var shingles: StoredBytes
     var entries: Range<Int>
 }
 
@@ -61,8 +62,7 @@ final class Spill {
     private let files = StoredFiles()
     private(set) var batches: [SpillBatch] = []
     let entries: SpillEntries
-    /// Every batch's records as dedup's resolver reads them, and how many of them the running feed was given.
-    private(set) var dedupChunks: [DedupFeed.Chunk] = []
+    /// How many batches the running feed was given.
     private var fed = 0
     /// Dedup's resolver when it runs beside the map (``resolveBesideMap(_:)``).
     private(set) var dedupFeed: DedupFeed?
@@ -78,8 +78,13 @@ final class Spill {
         }
         let start = entries.count
         entries.append(piece.entries, stored: stored.entries)
-        dedupChunks.append(DedupFeed.Chunk(entries: stored.entries, records: piece.entries.count, shingles: stored.shingles))
-        batches.append(SpillBatch(index: batch, sourceIndex: sourceIndex, frame: stored.frame, entries: start..<entries.count))
+        batches.append(SpillBatch(index: batch, sourceIndex: sourceIndex, frame: stored.frame, shingles: stored.shingles,
+                                  entries: start..<entries.count))
+    }
+
+    /// The records of the batches `numbers`, as dedup's resolver reads them.
+    func dedupChunks(_ numbers: Range<Int>) -> [DedupFeed.Chunk] {
+        numbers.map { DedupFeed.Chunk(entries: entries.stored(ofChunk: $0), records: batches[$0].entries.count, shingles: batches[$0].shingles) }
     }
 
     /// Has dedup resolve beside the map: each unit's chunks go to `feed` once the unit is committed.
@@ -91,8 +96,8 @@ final class Spill {
     /// Every batch appended so far is in a committed unit's file, where the feed can read it.
     func unitCommitted() {
         guard let dedupFeed else { return }
-        dedupFeed.add(dedupChunks[fed...])
-        fed = dedupChunks.count
+        dedupFeed.add(dedupChunks(fed..<batches.count))
+        fed = batches.count
     }
 
     /// The frame of one batch.

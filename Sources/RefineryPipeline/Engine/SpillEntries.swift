@@ -73,12 +73,20 @@ final class SpillEntries {
         try files.read(chunks[chunk].stored, role: "spilled records' entries")
     }
 
+    /// Where a chunk's encoded entries are.
+    func stored(ofChunk chunk: Int) -> StoredBytes { chunks[chunk].stored }
+
     /// The file that holds a chunk, for messages.
     func file(ofChunk chunk: Int) -> String { chunks[chunk].stored.file }
 
     /// The entries of one chunk, as appended, with the `parts` the caller needs.
     func entries(ofChunk chunk: Int, parts: SpillEntryParts = .all) throws -> [SpillEntry] {
-        try Self.decode(try encodedEntries(ofChunk: chunk), count: chunks[chunk].records.count, file: file(ofChunk: chunk), parts: parts)
+        try Self.read(chunks[chunk].stored, count: chunks[chunk].records.count, parts: parts, from: files)
+    }
+
+    /// The `count` entries encoded at `stored`, read through `files` (a thread's own), with the `parts` it needs.
+    static func read(_ stored: StoredBytes, count: Int, parts: SpillEntryParts, from files: StoredFiles) throws -> [SpillEntry] {
+        try decode(try files.read(stored, role: "spilled records' entries"), count: count, file: stored.file, parts: parts)
     }
 
     /// Entries encoded by ``ByteWriter/spillEntries(_:)``, `count` of them, from `file` (for the message), with the
@@ -97,46 +105,11 @@ final class SpillEntries {
         return entries
     }
 
-    /// Every entry in order, with its index and the `parts` the caller needs. The next chunk is read and decoded on
-    /// another thread while `body` goes through this one (the dedup resolver, which waited for each chunk's decoding
-    /// before), so two chunks are in memory at a time.
+    /// Every entry in order, with its index and the `parts` the caller needs, one chunk in memory at a time.
     func forEach(_ parts: SpillEntryParts = .all, _ body: (Int, SpillEntry) throws -> Void) throws {
-        let chunks = self.chunks
-        let decoded = DecodedChunks()
-        let executor = OrderedExecutor<Int, Result<[SpillEntry], any Error>>(
-            workers: 1, window: 2,
-            makeProcessor: {
-                // Its own reader: the calling thread may read shingle hashes meanwhile.
-                let files = StoredFiles()
-                return { chunk in
-                    Result {
-                        let stored = chunks[chunk].stored
-                        return try Self.decode(try files.read(stored, role: "spilled records' entries"), count: chunks[chunk].records.count,
-                                               file: stored.file, parts: parts)
-                    }
-                }
-            },
-            consume: { decoded.ready.append($0) })
-        defer { executor.shutdown() }
-        var next = 0
-        func walk() throws {
-            for result in decoded.ready {
-                for (index, entry) in zip(chunks[next].records, try result.get()) { try body(index, entry) }
-                next += 1
-            }
-            decoded.ready.removeAll()
+        for (chunk, (_, records)) in chunks.enumerated() {
+            for (index, entry) in zip(records, try entries(ofChunk: chunk, parts: parts)) { try body(index, entry) }
         }
-        for chunk in chunks.indices {
-            try executor.submit(chunk)
-            try walk()
-        }
-        try executor.finish()
-        try walk()
-    }
-
-    /// The chunks a ``forEach(_:_:)`` has decoded and not yet walked.
-    private final class DecodedChunks {
-        var ready: [Result<[SpillEntry], any Error>] = []
     }
 
     /// The ids of the records at `indexes`, reading only the chunks that hold them.
