@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import RefineryCodecs
 import RefineryRecords
 import RefineryShards
@@ -8,7 +9,8 @@ import RefinerySpec
 let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// A fresh temporary folder, removed by the caller with `cleanup()`.
+/// A fresh temporary folder, removed by the caller with `cleanup()`, and in any case when the test process exits (a
+/// helper that hands back a folder's path cannot clean it up itself).
 struct TemporaryFolder {
     let url: URL
     var path: String { url.path }
@@ -16,7 +18,14 @@ struct TemporaryFolder {
     init(_ name: String = "refinery-test") throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        TemporaryFolder.made.withLock { made in
+            if made.isEmpty { atexit { TemporaryFolder.made.withLock { $0.forEach { try? FileManager.default.removeItem(at: $0) } } } }
+            made.append(url)
+        }
     }
+
+    /// Every folder made in this process, for the exit handler.
+    private static let made = Mutex<[URL]>([])
 
     func cleanup() { try? FileManager.default.removeItem(at: url) }
 
