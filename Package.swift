@@ -25,13 +25,13 @@ let package = Package(
         .systemLibrary(
             name: "CRefinerySQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
-        .systemLibrary(
-            name: "CRefineryBLAS", pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
 
         // The MinHash signature loop in C: AVX-512, AVX2 and portable kernels in one object, chosen at run time
         // (`__attribute__((target))`, no compiler flags), so that a baseline build runs at the CPU's speed.
         .target(name: "CRefineryMinHash"),
+        // OpenBLAS for the trainer, opened with dlopen when it first multiplies matrices (Debian's libopenblas0), so
+        // that other commands do not start its thread pool.
+        .target(name: "CRefineryBLAS", linkerSettings: [.linkedLibrary("dl")]),
 
         // Compression and hashing over the C libraries.
         .target(name: "RefineryCodecs", dependencies: ["CRefineryZstd", "CRefineryXXHash"]),

@@ -31,6 +31,26 @@ func refinery(_ arguments: [String]) throws -> (status: Int32, stdout: String, s
 }
 
 @Suite struct CLITests {
+    @Test("a command that does not train never loads OpenBLAS (whose thread pool spun for 0.1 s of CPU in every process)",
+          .enabled(if: FileManager.default.fileExists(atPath: "/lib64/ld-linux-x86-64.so.2")
+                   || FileManager.default.fileExists(atPath: "/lib/ld-linux-aarch64.so.1")))
+    func blasOnlyWhenTraining() throws {
+        let process = Process()
+        process.executableURL = try refineryBinary()
+        process.arguments = ["inspect", "--help"]
+        // The dynamic loader lists every library it opens, at start-up and by dlopen.
+        process.environment = ["LD_DEBUG": "libs"]
+        let err = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = err
+        try process.run()
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(log.contains("libzstd"), "LD_DEBUG printed no library list: \(log.prefix(200))")
+        #expect(!log.contains("libopenblas"))
+    }
+
     @Test("run prints the funnel, inspect verifies it, --head prints JSON lines to stdout")
     func runAndInspect() throws {
         let folder = try TemporaryFolder()

@@ -27,6 +27,8 @@ public struct RefineryError: Error, CustomStringConvertible, Sendable {
         public static let busy = Code("busy")
         /// Work committed by an interrupted run of another spec is in the way of this one.
         public static let resume = Code("resume")
+        /// A system library the command needs is not installed.
+        public static let environment = Code("environment")
     }
 
     public let code: Code

@@ -45,6 +45,7 @@ public final class GPT {
     /// A model with the given weights (a checkpoint's), laid out by ``ParameterLayout``.
     /// - Throws: ``RefineryError`` (code `integrity`) when their number differs from the configuration's.
     public init(config: GPTConfig, weights: [Float]) throws {
+        try Matmul.load()
         Matmul.threads = 1
         self.config = config
         layout = ParameterLayout(config: config)

@@ -65,6 +65,7 @@ public enum RecommenderTrainer {
                 + (vocabulary.items.isEmpty ? "; no item has --min-count \(vocabulary.minCount) training events" : ""))
         }
         let modelConfig = config.model(vocabularySize: vocabulary.count)
+        try Matmul.load()
         let model = GPT(config: modelConfig, seed: config.seed)
         let optimizer = AdamW(layout: model.layout, settings: config.adam)
         let perEpoch = (windows.count + config.batchRows - 1) / config.batchRows

@@ -1,7 +1,27 @@
 import CRefineryBLAS
+import RefineryRecords
 
-/// Matrix products for the trainer, on OpenBLAS's `cblas_sgemm` (row-major, fp32).
+/// Matrix products for the trainer, on OpenBLAS's `cblas_sgemm` (row-major, fp32). OpenBLAS is opened on first use
+/// (``load()``), not when the program starts: see `CRefineryBLAS.h`.
 public enum Matmul {
+    /// Opens OpenBLAS, once; later calls are free.
+    /// - Throws: ``RefineryError`` (code `environment`) when the library is not installed or lacks a function.
+    public static func load() throws {
+        if case .failure(let error) = library { throw error }
+    }
+
+    private static let library: Result<Void, RefineryError> = {
+        var message = [CChar](repeating: 0, count: 512)
+        guard refinery_blas_load(&message, message.count) == 0 else { return .success(()) }
+        let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return .failure(RefineryError(.environment, "the trainer needs OpenBLAS (Debian's libopenblas0; `bash tools/install-deps.sh` installs it): \(reason)"))
+    }()
+
+    /// ``load()``, for the calls that cannot throw: a program that multiplies matrices without OpenBLAS stops here.
+    private static func loaded() {
+        do { try load() } catch { fatalError("\(error)") }
+    }
+
     /// `c = alpha · op(a) · op(b) + beta · c`, row-major: `op(a)` is `m × k`, `op(b)` is `k × n`, `c` is `m × n`;
     /// `transposeA` / `transposeB` read `a` as `k × m` / `b` as `n × k`.
     public static func sgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, transposeA: Bool = false,
@@ -18,8 +38,9 @@ public enum Matmul {
                              c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float = 1, beta: Float = 0) {
         precondition(m >= 0 && n >= 0 && k >= 0, "negative matrix dimension")
         guard m > 0 && n > 0 else { return }
-        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        loaded()
+        refinery_blas_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
+                            beta, c, Int32(ldc))
     }
 
     /// The same product on every core: `c` cut into tiles (``tiles(m:n:)``), each tile one single-threaded
@@ -68,7 +89,13 @@ public enum Matmul {
 
     /// The threads OpenBLAS uses (every core unless `OPENBLAS_NUM_THREADS` says otherwise).
     public static var threads: Int {
-        get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(max(1, newValue))) }
+        get {
+            loaded()
+            return Int(refinery_blas_threads())
+        }
+        set {
+            loaded()
+            refinery_blas_set_threads(Int32(max(1, newValue)))
+        }
     }
 }

@@ -96,6 +96,7 @@ public final class Trainer {
                 throw RefineryError(.usage, "\(config.output) already holds checkpoints (newest step \(existing.last!.step)); "
                     + "pass --resume to continue that run, or remove the folder to start over")
             }
+            try Matmul.load()
             model = GPT(config: modelConfig, seed: config.schedule.seed)
             optimizer = AdamW(layout: model.layout, settings: config.schedule.adam)
             state = TrainingState(cursor: stream.cursor, health: HealthMonitor(settings: config.health), configHash: config.hash)
@@ -103,7 +104,7 @@ public final class Trainer {
                                 under: checkpoints, keep: config.checkpointKeep)
         }
         let logPath = (config.output as NSString).appendingPathComponent("log.jsonl")
-        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         guard let log = FileHandle(forWritingAtPath: logPath) else {
             throw RefineryError(.output, "cannot append to the training log", at: SourceLocation(file: logPath))
         }
