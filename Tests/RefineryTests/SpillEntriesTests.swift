@@ -45,7 +45,7 @@ import Testing
         let chunks = [(0..<3).map { Self.entry($0, category: "a") },
                       [],
                       (3..<7).map { Self.entry($0, category: $0 % 2 == 0 ? "b" : "a", dedup: $0 != 4) }]
-        for (chunk, stored) in zip(chunks, try Self.stored(chunks, in: folder.path)) { store.append(chunk, stored: stored) }
+        for (chunk, stored) in zip(chunks, try Self.stored(chunks, in: folder.path)) { try store.append(chunk, stored: stored) }
         #expect(store.count == 7)
         #expect(store.categories == ["a", "b"])
         for (number, chunk) in chunks.enumerated() {
@@ -114,6 +114,42 @@ import Testing
         #expect(zip(back.entries, entries).allSatisfy(Self.same))
     }
 
+    @Test("the facts take 32 bytes a record and hold each record's sizes; content of 4 GiB or more is refused, naming the record")
+    func facts() throws {
+        #expect(MemoryLayout<SpillFacts>.stride == 32)
+        let store = SpillEntries(files: StoredFiles(), balance: nil)
+        let stored = StoredBytes(file: "/none", offset: 0, count: 0)
+        var large = Self.entry(1, category: "c")
+        large.contentBytes = Int(UInt32.max)
+        large.contentChars = Int(UInt32.max) - 1
+        try store.append([Self.entry(0, category: "c"), large], stored: stored)
+        #expect(store.facts.map(\.contentBytes) == [50, Int(UInt32.max)])
+        #expect(store.facts.map(\.contentChars) == [40, Int(UInt32.max) - 1])
+        var huge = Self.entry(2, category: "c")
+        huge.contentBytes = Int(UInt32.max) + 1
+        let error = try #require(throws: RefineryError.self) { try store.append([huge], stored: stored) }
+        #expect(error.code == .input && "\(error)".contains(huge.id) && "\(error)".contains("4 GiB"))
+    }
+
+    @Test("packed fates read back as set: keeps with copies and split, drops; a drop set in a row is one object")
+    func fates() throws {
+        var fates = RecordFates(repeating: .keep(copies: 1, validation: false), count: 6)
+        let balanced = RecordFate.drop(stage: "balance", reason: "over_target", detail: "category c", keptID: nil)
+        fates[0] = balanced
+        fates[2] = balanced
+        fates[1] = .keep(copies: 100, validation: true)
+        fates[3] = .drop(stage: "dedup", reason: "exact_duplicate", detail: "same as a", keptID: "a")
+        fates[5] = .keep(copies: 3, validation: false)
+        let expected: [RecordFate] = [balanced, .keep(copies: 100, validation: true), balanced,
+                                      .drop(stage: "dedup", reason: "exact_duplicate", detail: "same as a", keptID: "a"),
+                                      .keep(copies: 1, validation: false), .keep(copies: 3, validation: false)]
+        #expect(Array(fates) == expected)
+        // The balance drop is one object, set twice.
+        guard case .drop(let first) = fates[0], case .drop(let second) = fates[2] else { Issue.record("not drops"); return }
+        #expect(first === second)
+        #expect(RecordFates().isEmpty)
+    }
+
     @Test("a cut-off, damaged or missing unit file is an output error that names it, not a crash")
     func damaged() throws {
         let folder = try TemporaryFolder()
@@ -122,7 +158,7 @@ import Testing
                       (6..<8).map { Self.entry($0, category: "c") }]
         let stored = try Self.stored(chunks, in: folder.path)
         let store = SpillEntries(files: StoredFiles(), balance: nil)
-        for (chunk, stored) in zip(chunks, stored) { store.append(chunk, stored: stored) }
+        for (chunk, stored) in zip(chunks, stored) { try store.append(chunk, stored: stored) }
         let handle = try #require(FileHandle(forUpdatingAtPath: stored[0].file))
         try handle.truncate(atOffset: 40)
         try handle.close()

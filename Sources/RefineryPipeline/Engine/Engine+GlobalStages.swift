@@ -35,7 +35,7 @@ extension Engine {
     /// What the global stages decided over the whole run: every spilled record's fate, the stages' counters and
     /// what the manifest and stats.json say about them. Made once, by the reduce or the resolve phase.
     struct GlobalResolution {
-        var fates: [RecordFate]
+        var fates: RecordFates
         /// The counters of dedup and balance, those the spec names.
         var counters: [StageCounters] = []
         var repeats = 0
@@ -64,8 +64,8 @@ extension Engine {
         let entries = spill.entries
         let facts = entries.facts
         var stats: [String: Any] = [:]
-        var resolution = GlobalResolution(fates: [])
-        var fates = [RecordFate](repeating: .keep(copies: 1, validation: false), count: entries.count)
+        var resolution = GlobalResolution(fates: RecordFates())
+        var fates = RecordFates(repeating: .keep(copies: 1, validation: false), count: entries.count)
         var phase = plan.stages.count + 1
         if let dedup = plan.dedup {
             monitor.phase(dedup.name)
@@ -242,7 +242,7 @@ extension Engine {
     }
 
     /// Records and characters per category going into the global stages and written by them (repeats counted).
-    func categoryMix(_ entries: SpillEntries, _ fates: [RecordFate]) -> [String: CategoryMix] {
+    func categoryMix(_ entries: SpillEntries, _ fates: RecordFates) -> [String: CategoryMix] {
         var mix = [CategoryMix](repeating: CategoryMix(), count: entries.categories.count)
         for (facts, fate) in zip(entries.facts, fates) {
             let category = Int(facts.category)
@@ -260,7 +260,7 @@ extension Engine {
     /// `validation_per_category` or `validation_min` ask for more, the train records with the smallest hashes
     /// move over (per category first, among categories with at least ten times the minimum, then overall). A
     /// repeated record's copies stay together.
-    func assignSplits(_ entries: SpillEntries, _ fates: inout [RecordFate]) {
+    func assignSplits(_ entries: SpillEntries, _ fates: inout RecordFates) {
         let facts = entries.facts
         let output = plan.spec.output
         let threshold = BatchProcessor.validationThreshold(fraction: output.validationFraction)

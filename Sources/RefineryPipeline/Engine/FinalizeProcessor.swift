@@ -15,8 +15,7 @@ struct FinalizeJob: Sendable {
     var fates: [RecordFate]
 }
 
-/// What the global stages decided about one spilled record. The run holds one per spilled record, so it is small:
-/// 16 bytes, the reasons of a drop behind a reference (four strings inline made it 72).
+/// What the global stages decided about one spilled record; the run holds them all in ``RecordFates``, 4 bytes each.
 enum RecordFate: Sendable, Equatable {
     /// Written `copies` times (1 normally; more when balancing up-samples; copies after the first get `#r2`, …),
     /// all to one split.
@@ -27,6 +26,52 @@ enum RecordFate: Sendable, Equatable {
     /// A drop by `stage`; `keptID` names the record kept in its place (a duplicate's survivor).
     static func drop(stage: String, reason: String, detail: String, keptID: String?) -> RecordFate {
         .drop(RecordDrop(stage: stage, reason: reason, detail: detail, keptID: keptID))
+    }
+}
+
+/// Every spilled record's ``RecordFate``, in 4 bytes each: the run holds one per record, like the facts.
+///
+/// A code with the top bit clear is kept: the copies (up to 2^30; balancing repeats a record at most 100 times) and,
+/// in bit 30, the validation split. One with the top bit set is a drop: the index of its ``RecordDrop`` in a list of
+/// them, where a drop set several times in a row (balancing gives a category's records one) is listed once.
+struct RecordFates: RandomAccessCollection, Sendable {
+    private var codes: [UInt32]
+    private var drops: [RecordDrop] = []
+
+    private static let dropBit: UInt32 = 1 << 31
+    private static let validationBit: UInt32 = 1 << 30
+
+    init() { codes = [] }
+
+    init(repeating fate: RecordFate, count: Int) {
+        codes = []
+        codes = [UInt32](repeating: encode(fate), count: count)
+    }
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { codes.count }
+
+    subscript(index: Int) -> RecordFate {
+        get {
+            let code = codes[index]
+            if code & Self.dropBit != 0 { return .drop(drops[Int(code & ~Self.dropBit)]) }
+            return .keep(copies: Int(code & (Self.validationBit - 1)), validation: code & Self.validationBit != 0)
+        }
+        set { codes[index] = encode(newValue) }
+    }
+
+    private mutating func encode(_ fate: RecordFate) -> UInt32 {
+        switch fate {
+        case .keep(let copies, let validation):
+            precondition((0..<Int(Self.validationBit)).contains(copies), "\(copies) copies of one record")
+            return UInt32(copies) | (validation ? Self.validationBit : 0)
+        case .drop(let drop):
+            if drops.last !== drop {
+                precondition(drops.count < Int(Self.validationBit) * 2, "more than 2^31 drops by global stages")
+                drops.append(drop)
+            }
+            return UInt32(drops.count - 1) | Self.dropBit
+        }
     }
 }
 

@@ -77,7 +77,7 @@ final class Spill {
             throw RefineryError(.internal, "batch \(batch) reached the spill before its unit's file held it")
         }
         let start = entries.count
-        entries.append(piece.entries, stored: stored.entries)
+        try entries.append(piece.entries, stored: stored.entries)
         batches.append(SpillBatch(index: batch, sourceIndex: sourceIndex, frame: stored.frame, shingles: stored.shingles,
                                   entries: start..<entries.count))
     }

@@ -3,26 +3,40 @@ import RefineryCodecs
 import RefineryRecords
 import RefineryStages
 
-/// What the global stages look at for every spilled record at once, so it stays in memory: 40 bytes a record.
+/// What the global stages look at for every spilled record at once, so it stays in memory: 32 bytes a record.
 /// The rest of a record's entry (its id, source location, dedup keys) is on disk in ``SpillEntries`` and streamed.
+///
+/// 32 bytes: the two hashes, then three 32-bit numbers (a record's content is under 4 GiB: ``SpillEntries/append(_:stored:)``
+/// refuses a larger one).
 struct SpillFacts: Sendable {
-    /// Its category, as an index into ``SpillEntries/categories``.
-    var category: Int32
-    /// UTF-8 bytes of its content, for the stage counters and the balance stage's token estimate.
-    var contentBytes: Int
-    /// Unicode scalars of its content, for the category mix.
-    var contentChars: Int
     /// XXH3-64 of its id: which split it goes to.
     var splitHash: UInt64
     /// The balance stage's rank of its id (0 without a balance stage).
     var rank: UInt64
+    /// Its category, as an index into ``SpillEntries/categories``.
+    var category: Int32
+    private var bytes: UInt32
+    private var chars: UInt32
+
+    init(splitHash: UInt64, rank: UInt64, category: Int32, contentBytes: UInt32, contentChars: UInt32) {
+        self.splitHash = splitHash
+        self.rank = rank
+        self.category = category
+        bytes = contentBytes
+        chars = contentChars
+    }
+
+    /// UTF-8 bytes of its content, for the stage counters and the balance stage's token estimate.
+    var contentBytes: Int { Int(bytes) }
+    /// Unicode scalars of its content, for the category mix.
+    var contentChars: Int { Int(chars) }
 }
 
 /// The spilled records' entries, in canonical order: left where the units' files hold them, one chunk (a batch's
 /// piece) each, with only their ``SpillFacts`` kept in memory. Dedup's resolver reads them back chunk by chunk
 /// (``DedupFeed``), so does the dedup index segment (``forEach(_:_:)``), the drop messages look up the few ids they
 /// name (``ids(of:)``), and the shard writer reads one chunk at a time (``entries(ofChunk:)``), so a run's memory no longer grows with its records' ids and keys; only
-/// the facts (40 bytes a record), the fates (16) and the dedup index do.
+/// the facts (32 bytes a record), the fates (4) and the dedup index do.
 final class SpillEntries {
     private let files: StoredFiles
     private let balance: BalanceStage?
@@ -47,10 +61,16 @@ final class SpillEntries {
     func category(_ index: Int) -> String { categories[Int(facts[index].category)] }
 
     /// Appends one chunk of entries, encoded (``ByteWriter/spillEntries(_:)``) at `stored`. Returns the chunk's number.
+    /// - Throws: ``RefineryError`` (code `input`) for a record with 4 GiB of content or more, which the facts cannot
+    ///   count (the readers' line and document limits are far below it unless a spec raises them).
     @discardableResult
-    func append(_ entries: [SpillEntry], stored: StoredBytes) -> Int {
+    func append(_ entries: [SpillEntry], stored: StoredBytes) throws -> Int {
         let start = facts.count
         for entry in entries {
+            guard let contentBytes = UInt32(exactly: entry.contentBytes), let contentChars = UInt32(exactly: entry.contentChars) else {
+                throw RefineryError(.input, "record \(entry.id) has \(entry.contentBytes) bytes of content; records of 4 GiB or more cannot go "
+                                    + "through the global stages", at: entry.location)
+            }
             let category: Int32
             if let known = categoryIndex[entry.category] {
                 category = known
@@ -59,8 +79,8 @@ final class SpillEntries {
                 categoryIndex[entry.category] = category
                 categories.append(entry.category)
             }
-            facts.append(SpillFacts(category: category, contentBytes: entry.contentBytes, contentChars: entry.contentChars,
-                                    splitHash: XXH3.hash(entry.id), rank: balance?.rank(entry.id) ?? 0))
+            facts.append(SpillFacts(splitHash: XXH3.hash(entry.id), rank: balance?.rank(entry.id) ?? 0, category: category,
+                                    contentBytes: contentBytes, contentChars: contentChars))
             digest.add(entry.dedup)
         }
         bytes += stored.count

@@ -42,7 +42,7 @@ extension Engine {
     func writeFinalized(_ work: (FinalizeFiles.Resolution, [(path: String, hash: String)]), units: [WorkUnit],
                         writer: DatasetWriter) throws -> [String: Any] {
         let (resolution, files) = work
-        var global = GlobalResolution(fates: [])
+        var global = GlobalResolution(fates: RecordFates())
         global.counters = resolution.counters
         global.repeats = resolution.repeats
         global.categoryMix = resolution.categoryMix

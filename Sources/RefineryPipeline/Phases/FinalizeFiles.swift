@@ -122,7 +122,7 @@ enum FinalizeFiles {
 
 /// A unit's fates, one after the other: `0` keep (copies, validation), `1` drop (stage, reason, detail, kept id).
 enum FateCoding {
-    static func encode(_ fates: ArraySlice<RecordFate>) -> [UInt8] {
+    static func encode(_ fates: some Collection<RecordFate>) -> [UInt8] {
         var writer = ByteWriter()
         writer.int(fates.count)
         for fate in fates {
