@@ -32,22 +32,8 @@ struct KeptTally {
     mutating func add(_ record: DatasetRecord, wanted: Set<String>, limit: Int, exampleText: ExampleText) {
         let value = record.value
         let measures = RecordMeasures(value)
-        for field in MixTally.fields {
-            mixes.addAfter(field: field, value: measures.key(field), chars: measures.chars, copy: measures.isCopy)
-        }
-        // In the order of Histogram.recordMeasures().
-        histograms[0].add(value["scores"]?["quality"]?.doubleValue)
-        histograms[1].add(value["scores"]?["toxicity"]?.doubleValue)
-        histograms[2].add(value["scores"]?["lang"]?.doubleValue)
-        if measures.hasContent {
-            histograms[3].add(measures.chars)
-            histograms[4].add(measures.words)
-        } else {
-            histograms[3].add(nil as Double?)
-            histograms[4].add(nil as Double?)
-        }
-        histograms[5].add(measures.turns.map(Double.init))
-        histograms[6].add(value["reward"]?.doubleValue)
+        count(measures, quality: value["scores"]?["quality"]?.doubleValue, toxicity: value["scores"]?["toxicity"]?.doubleValue,
+              lang: value["scores"]?["lang"]?.doubleValue, reward: value["reward"]?.doubleValue)
         guard !measures.isCopy else { return }
         let category = measures.key("category")
         if sampled[category, default: 0] < limit {
@@ -59,6 +45,50 @@ struct KeptTally {
         if wanted.contains(id), found[id] == nil {
             found[id] = exampleText.render(ExampleText.content(of: value)).text
         }
+    }
+
+    /// Counts one kept record from its line, skimmed (``RecordSkim``); parsed, as ``add(_:wanted:limit:exampleText:)``
+    /// does, when the skim gives up or the record's text is wanted (a sample, or a duplicate's kept record).
+    /// - Throws: ``RefineryError`` (code `integrity`) when the line is not a JSON object.
+    mutating func add(_ line: DatasetLine, wanted: Set<String>, limit: Int, exampleText: ExampleText) throws {
+        guard let skim = RecordSkim(line.bytes) else {
+            add(try line.record(), wanted: wanted, limit: limit, exampleText: exampleText)
+            return
+        }
+        let measures = skim.measures
+        if !measures.isCopy {
+            var textWanted = sampled[measures.key("category"), default: 0] < limit
+            if !textWanted && !wanted.isEmpty {
+                // The id as DatasetRecord has it.
+                let id = skim.id(in: line.bytes) ?? "\(line.file):\(line.line)"
+                textWanted = wanted.contains(id) && found[id] == nil
+            }
+            if textWanted {
+                add(try line.record(), wanted: wanted, limit: limit, exampleText: exampleText)
+                return
+            }
+        }
+        count(measures, quality: skim.quality, toxicity: skim.toxicity, lang: skim.lang, reward: skim.reward)
+    }
+
+    /// Adds a record's measures to the mixes and histograms.
+    private mutating func count(_ measures: RecordMeasures, quality: Double?, toxicity: Double?, lang: Double?, reward: Double?) {
+        for field in MixTally.fields {
+            mixes.addAfter(field: field, value: measures.key(field), chars: measures.chars, copy: measures.isCopy)
+        }
+        // In the order of Histogram.recordMeasures().
+        histograms[0].add(quality)
+        histograms[1].add(toxicity)
+        histograms[2].add(lang)
+        if measures.hasContent {
+            histograms[3].add(measures.chars)
+            histograms[4].add(measures.words)
+        } else {
+            histograms[3].add(nil as Double?)
+            histograms[4].add(nil as Double?)
+        }
+        histograms[5].add(measures.turns.map(Double.init))
+        histograms[6].add(reward)
     }
 
     /// Adds the tally of the records after this one's (which started from no more samples than this one has).
@@ -79,11 +109,11 @@ struct KeptTally {
     static func read(_ entries: [ShardEntry], of records: DatasetRecords, threads: Int, smallestPiece: Int, wanted: Set<String>,
                      limit: Int, exampleText: ExampleText) throws -> KeptTally {
         var total = KeptTally()
-        try records.readInPieces(entries, threads: threads, smallestPiece: smallestPiece, start: {
+        try records.readLinesInPieces(entries, threads: threads, smallestPiece: smallestPiece, start: {
             let sampled = total.sampled
             return { KeptTally(sampled: sampled) }
-        }, add: { tally, record in
-            tally.add(record, wanted: wanted, limit: limit, exampleText: exampleText)
+        }, add: { tally, line in
+            try tally.add(line, wanted: wanted, limit: limit, exampleText: exampleText)
         }, combine: { total.append($0, limit: limit) })
         return total
     }

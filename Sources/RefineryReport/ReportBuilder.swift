@@ -131,7 +131,10 @@ private struct RejectPiece {
 
 /// What one written or rejected record contributes: its mix keys, characters, words and turns.
 struct RecordMeasures {
-    let value: JSONValue
+    /// The record's string values of ``MixTally/fields``.
+    private var category: String?
+    private var source: String?
+    private var lang: String?
     /// Unicode scalars of `text` or of every message's content (0 for an interaction history).
     var chars = 0
     /// Runs of non-whitespace (ASCII whitespace separates words).
@@ -143,8 +146,11 @@ struct RecordMeasures {
     /// An up-sampled copy (`id` ending in `#r2`, `#r3`, …): counted after balancing, not before.
     var isCopy = false
 
+    /// No content and no mix keys; ``RecordSkim`` fills them in.
+    init() {}
+
     init(_ value: JSONValue) {
-        self.value = value
+        for field in MixTally.fields { setKey(field, value[field]?.stringValue) }
         if let text = value["text"]?.stringValue {
             hasContent = true
             add(text)
@@ -158,11 +164,20 @@ struct RecordMeasures {
 
     /// Whether `id` ends in `#r` and a number from 2 to `Int.max`.
     static func isUpSampledCopy(_ id: String) -> Bool {
-        let utf8 = id.utf8
-        let digits = utf8.reversed().prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }.count
-        guard digits > 0, Array(utf8.dropLast(digits).suffix(2)) == [UInt8(ascii: "#"), UInt8(ascii: "r")] else { return false }
+        isUpSampledCopy(id.utf8)
+    }
+
+    /// ``isUpSampledCopy(_:)-(String)`` of an id's UTF-8.
+    static func isUpSampledCopy(_ utf8: some BidirectionalCollection<UInt8>) -> Bool {
+        var start = utf8.endIndex
+        while start > utf8.startIndex, case let byte = utf8[utf8.index(before: start)], byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+            start = utf8.index(before: start)
+        }
+        guard start != utf8.endIndex, utf8.distance(from: utf8.startIndex, to: start) >= 2 else { return false }
+        let r = utf8.index(before: start)
+        guard utf8[r] == UInt8(ascii: "r"), utf8[utf8.index(before: r)] == UInt8(ascii: "#") else { return false }
         var copy = 0
-        for byte in utf8.suffix(digits) {
+        for byte in utf8[start...] {
             let (times10, overflow) = copy.multipliedReportingOverflow(by: 10)
             let (sum, carry) = times10.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
             guard !overflow, !carry else { return false }
@@ -177,7 +192,24 @@ struct RecordMeasures {
     }
 
     /// The record's value for a mix field, `(none)` when it has none.
-    func key(_ field: String) -> String { value[field]?.stringValue ?? "(none)" }
+    func key(_ field: String) -> String {
+        switch field {
+        case "category": category ?? "(none)"
+        case "source": source ?? "(none)"
+        case "lang": lang ?? "(none)"
+        default: preconditionFailure("\(field) is not a mix field")
+        }
+    }
+
+    /// Sets the value of a mix field (``MixTally/fields``).
+    mutating func setKey(_ field: String, _ value: String?) {
+        switch field {
+        case "category": category = value
+        case "source": source = value
+        case "lang": lang = value
+        default: preconditionFailure("\(field) is not a mix field")
+        }
+    }
 }
 
 /// Records and characters per value of each mix field, before and after balancing.

@@ -28,6 +28,36 @@ public struct DatasetRecord: Sendable {
     public var location: SourceLocation { SourceLocation(file: file, line: line) }
 }
 
+/// One line of a shard, not parsed yet (``DatasetRecords/readLinesInPieces(_:threads:smallestPiece:breaksBatch:start:add:combine:)``):
+/// a reader that needs only a few members of most records can skim the bytes and parse only the lines it keeps.
+/// `bytes` point into the shard's decompressed text: valid only during the call that hands the line over.
+public struct DatasetLine {
+    public let bytes: UnsafeBufferPointer<UInt8>
+    /// As in ``DatasetRecord``.
+    public let shard: Int
+    public let file: String
+    public let line: Int
+    /// Where the shard is, for messages.
+    let path: String
+
+    /// The line parsed.
+    /// - Throws: ``RefineryError`` (code `integrity`) when it is not a JSON object.
+    public func record() throws -> DatasetRecord {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes).value
+        } catch {
+            throw RefineryError(.integrity, "not a JSON record: \(error); the shard is damaged, rebuild the dataset",
+                                at: SourceLocation(file: path, line: line))
+        }
+        guard case .object = value else {
+            throw RefineryError(.integrity, "a record is a JSON \(value.typeName), not an object; the shard is damaged, rebuild the dataset",
+                                at: SourceLocation(file: path, line: line))
+        }
+        return DatasetRecord(value: value, shard: shard, file: file, line: line)
+    }
+}
+
 /// The records of a dataset version, read split by split from its shards, each shard's size and xxh3-64 checked
 /// against the manifest before any of its records is given out.
 ///
@@ -100,6 +130,18 @@ public struct DatasetRecords: Sendable {
                                               start: () -> @Sendable () -> Tally,
                                               add: @Sendable (inout Tally, DatasetRecord) -> Void,
                                               combine: (Tally) throws -> Void) throws {
+        try readLinesInPieces(entries, threads: threads, smallestPiece: smallestPiece, breaksBatch: breaksBatch, start: start,
+                              add: { tally, line in add(&tally, try line.record()) }, combine: combine)
+    }
+
+    /// ``readInPieces(_:threads:smallestPiece:breaksBatch:start:add:combine:)`` handing `add` each line unparsed
+    /// (blank lines are skipped); `add` parses what it needs (``DatasetLine/record()``) and may throw.
+    public func readLinesInPieces<Tally: Sendable>(_ entries: [ShardEntry], threads: Int,
+                                                   smallestPiece: Int = DatasetRecords.smallestPiece,
+                                                   breaksBatch: (ShardEntry, ShardEntry) -> Bool = { _, _ in false },
+                                                   start: () -> @Sendable () -> Tally,
+                                                   add: @Sendable (inout Tally, DatasetLine) throws -> Void,
+                                                   combine: (Tally) throws -> Void) throws {
         let threads = max(1, threads)
         var batches: [Range<Int>] = []
         var first = 0
@@ -131,8 +173,8 @@ public struct DatasetRecords: Sendable {
                 let piece = current.pieces[index - skip]
                 var tally = make()
                 let shard = batch.lowerBound + piece.shard
-                let records = try self.forEachRecord(in: current.plains[piece.shard], lines: piece.lines, firstLine: piece.firstLine,
-                                                     shard: shard, entry: entries[shard]) { add(&tally, $0) }
+                let records = try self.forEachLine(in: current.plains[piece.shard], lines: piece.lines, firstLine: piece.firstLine,
+                                                   shard: shard, entry: entries[shard]) { try add(&tally, $0) }
                 return .read(tally, records: records)
             }
             let done = work.all()
@@ -223,7 +265,14 @@ public struct DatasetRecords: Sendable {
     /// returns how many records it held (blank lines are not records).
     private func forEachRecord(in plain: [UInt8], lines: Range<Int>, firstLine: Int, shard shardIndex: Int, entry: ShardEntry,
                                _ body: (DatasetRecord) throws -> Void) throws -> Int {
-        try plain.withUnsafeBufferPointer { buffer in
+        try forEachLine(in: plain, lines: lines, firstLine: firstLine, shard: shardIndex, entry: entry) { try body($0.record()) }
+    }
+
+    /// ``forEachRecord(in:lines:firstLine:shard:entry:_:)`` with the lines unparsed.
+    private func forEachLine(in plain: [UInt8], lines: Range<Int>, firstLine: Int, shard shardIndex: Int, entry: ShardEntry,
+                             _ body: (DatasetLine) throws -> Void) throws -> Int {
+        let path = path(of: entry)
+        return try plain.withUnsafeBufferPointer { buffer in
             var start = lines.lowerBound
             var line = firstLine - 1
             var records = 0
@@ -232,19 +281,9 @@ public struct DatasetRecords: Sendable {
                 line += 1
                 defer { start = end + 1 }
                 guard end > start else { continue } // a blank line is not a record
-                let value: JSONValue
-                do {
-                    value = try JSONParser.parse(UnsafeBufferPointer(rebasing: buffer[start..<end])).value
-                } catch {
-                    throw RefineryError(.integrity, "not a JSON record: \(error); the shard is damaged, rebuild the dataset",
-                                        at: SourceLocation(file: path(of: entry), line: line))
-                }
-                guard case .object = value else {
-                    throw RefineryError(.integrity, "a record is a JSON \(value.typeName), not an object; the shard is damaged, rebuild the dataset",
-                                        at: SourceLocation(file: path(of: entry), line: line))
-                }
                 records += 1
-                try body(DatasetRecord(value: value, shard: shardIndex, file: entry.file, line: line))
+                try body(DatasetLine(bytes: UnsafeBufferPointer(rebasing: buffer[start..<end]), shard: shardIndex, file: entry.file,
+                                     line: line, path: path))
             }
             return records
         }

@@ -291,4 +291,69 @@ import RefineryShards
             }
         }
     }
+
+    /// The skim of `line` next to what parsing it gives, or nil when the skim gives up.
+    static func skimAndParse(_ line: String) -> (skim: RecordSkim, measures: RecordMeasures, value: JSONValue)? {
+        let bytes = Array(line.utf8)
+        let value = try! JSONParser.parse(bytes.withUnsafeBufferPointer { $0 }).value
+        guard let skim = bytes.withUnsafeBufferPointer({ RecordSkim($0) }) else { return nil }
+        return (skim, RecordMeasures(value), value)
+    }
+
+    @Test("the report's skim of a line reads what parsing it would: mix keys, characters, words, turns, scores, reward, copies")
+    func skimMatchesParse() throws {
+        let lines = [
+            #"{"id":"s/a.jsonl:1","source":"s","category":"news","lang":"fr","text":"Une phrase.\nEt \"une\" autre\tici\\ \/ \b\f\r!","scores":{"lang":0.93,"quality":1,"toxicity":0.0125},"reward":null,"meta":{"a":[1,2.5e-3,{"b":null}],"c":true}}"#,
+            #"{"id":"s/a.jsonl:2#r3","category":"chat","messages":[{"role":"user","content":"hi  there"},{"role":"assistant","content":"naïve café\n— ok"},"odd",{"role":"x"}],"scores":{"quality":-0.5},"reward":0.75}"#,
+            #"{"id":7,"text":null,"messages":[]}"#,
+            #"{"text":"   ","scores":{"quality":"high","toxicity":null},"reward":"x","category":null,"source":12}"#,
+            #"{"id":"x#r1","text":"","lang":"日本語","messages":[{"content":"ignored, text wins"}]}"#,
+            #"{ "id" : "spaced" , "text" : "a b" , "scores" : { } }"#,
+            #"{}"#,
+        ]
+        for line in lines {
+            let (skim, measures, value) = try #require(Self.skimAndParse(line), "skim gave up on \(line)")
+            #expect(skim.measures.chars == measures.chars && skim.measures.words == measures.words, "\(line)")
+            #expect(skim.measures.turns == measures.turns && skim.measures.hasContent == measures.hasContent, "\(line)")
+            #expect(skim.measures.isCopy == measures.isCopy, "\(line)")
+            for field in MixTally.fields { #expect(skim.measures.key(field) == measures.key(field), "\(field) of \(line)") }
+            #expect(skim.quality == value["scores"]?["quality"]?.doubleValue && skim.toxicity == value["scores"]?["toxicity"]?.doubleValue)
+            #expect(skim.lang == value["scores"]?["lang"]?.doubleValue && skim.reward == value["reward"]?.doubleValue)
+            let bytes = Array(line.utf8)
+            #expect(bytes.withUnsafeBufferPointer { skim.id(in: $0) } == value["id"]?.stringValue)
+        }
+        // What it does not follow exactly, it leaves to the parser: \u escapes, a member read twice, an escape in a
+        // mix value, invalid UTF-8 in a text, trailing bytes, malformed JSON, deep nesting.
+        let parsedInstead = [
+            #"{"text":"caf\u00e9"}"#, #"{"meta":"\ud83d\ude00"}"#, #"{"text":"a","text":"b"}"#, #"{"scores":{"quality":1,"quality":2}}"#,
+            #"{"category":"a\"b"}"#, #"{"id":"a\/b"}"#, #"{"text":"a"} x"#, #"{"text":"a",}"#, #"{"text":01}"#, #"["text"]"#,
+            #"{"messages":[{"content":"a","content":"b"}]}"#, "{\"meta\":" + String(repeating: "[", count: 70) + String(repeating: "]", count: 70) + "}",
+        ]
+        for line in parsedInstead {
+            #expect(Array(line.utf8).withUnsafeBufferPointer { RecordSkim($0) } == nil, "\(line)")
+        }
+        let invalid: [UInt8] = Array(#"{"text":"a"#.utf8) + [0xFF, 0xFE] + Array(#"b"}"#.utf8)
+        #expect(invalid.withUnsafeBufferPointer { RecordSkim($0) } == nil)
+        // Random texts over escapes, whitespace and UTF-8, written by JSONWriter: skim and parse agree on every one.
+        let pieces = ["a", "é", "—", " ", "\t", "\n", "\"", "\\", "/", "\u{08}", "\u{0C}", "\r", "日本", "\u{0B}", "xyz"]
+        var state: UInt64 = 7
+        var skimmed = 0
+        for _ in 0..<400 {
+            var text = ""
+            for _ in 0..<Int(state >> 60) * 3 {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                text += pieces[Int(state >> 59) % pieces.count]
+            }
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            var writer = JSONWriter()
+            writer.raw("{\"text\":")
+            writer.string(text)
+            writer.raw("}")
+            let line = String(decoding: writer.bytes, as: UTF8.self)
+            guard let (skim, measures, _) = Self.skimAndParse(line) else { continue }   // a \u escape: parsed instead
+            #expect(skim.measures.chars == measures.chars && skim.measures.words == measures.words, "\(line)")
+            skimmed += 1
+        }
+        #expect(skimmed > 100)
+    }
 }

@@ -125,7 +125,7 @@ public enum ByteLanes {
     }
 
     /// The number of Unicode scalars in `bytes[range]` (its bytes that do not continue one), eight bytes per step.
-    static func scalarCount(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
+    public static func scalarCount(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
         var continuations = 0
         var i = range.lowerBound
         while i + 8 <= range.upperBound {
@@ -142,9 +142,16 @@ public enum ByteLanes {
     /// The number of words in `bytes`: runs of bytes that are not ASCII whitespace (space, tab, LF, VT, FF, CR), eight
     /// bytes per step. A word starts at each such byte after whitespace or at the start.
     static func wordCount(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var afterSpace = true
+        return wordCount(bytes, afterSpace: &afterSpace)
+    }
+
+    /// ``wordCount(_:)`` of a text that continues one whose last byte was whitespace when `afterSpace` (true at the
+    /// start of a text), which it sets for the next part: the parts of a text split anywhere count as the whole.
+    public static func wordCount(_ bytes: UnsafeBufferPointer<UInt8>, afterSpace: inout Bool) -> Int {
         var words = 0
         // The high bit of lane 0 when the byte before the chunk is whitespace (or there is none).
-        var before: UInt64 = 0x80
+        var before: UInt64 = afterSpace ? 0x80 : 0
         var i = 0
         while i + 8 <= bytes.count {
             let chunk = load(bytes, at: i)
@@ -161,6 +168,7 @@ public enum ByteLanes {
             previousSpace = space
             i += 1
         }
+        afterSpace = previousSpace
         return words
     }
 
