@@ -182,9 +182,10 @@ struct RecordSkim {
                 guard index < bytes.count, bytes[index] >= 0x20 else { return false }
                 if start < index {
                     let run = UnsafeBufferPointer(rebasing: bytes[start..<index])
-                    guard Self.isASCII(run) || (try? UTF8Span(validating: run.span)) != nil else { return false }
-                    measured.chars += ByteLanes.scalarCount(run, 0..<run.count)
-                    measured.words += ByteLanes.wordCount(run, afterSpace: &afterSpace)
+                    let (scalars, words, ascii) = ByteLanes.measure(run, afterSpace: &afterSpace)
+                    guard ascii || (try? UTF8Span(validating: run.span)) != nil else { return false }
+                    measured.chars += scalars
+                    measured.words += words
                 }
                 if bytes[index] == UInt8(ascii: "\"") {
                     index += 1
@@ -228,22 +229,6 @@ struct RecordSkim {
             }
             while i < bytes.count, base[i] != UInt8(ascii: "\""), base[i] != UInt8(ascii: "\\"), base[i] >= 0x20 { i += 1 }
             return i
-        }
-
-        /// Whether every byte is below 0x80, eight a step.
-        static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-            guard let base = bytes.baseAddress else { return true }
-            var any: UInt64 = 0
-            var i = 0
-            while i + 8 <= bytes.count {
-                any |= UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-                i += 8
-            }
-            while i < bytes.count {
-                any |= UInt64(base[i])
-                i += 1
-            }
-            return any & 0x8080_8080_8080_8080 == 0
         }
 
         /// A chat's messages, the cursor at `[`: how many, and the characters and words of their `content` strings

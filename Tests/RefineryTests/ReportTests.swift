@@ -288,6 +288,16 @@ import RefineryShards
                     previousSpace = space
                 }
                 #expect(bytes.withUnsafeBufferPointer { ByteLanes.wordCount($0) } == expected, "\(bytes)")
+                // The one-pass measure, also split in two anywhere, the second part carrying on from the first.
+                let cut = bytes.isEmpty ? 0 : Int(state >> 40) % (bytes.count + 1)
+                var afterSpace = true
+                let (first, second) = bytes.withUnsafeBufferPointer { buffer in
+                    (ByteLanes.measure(UnsafeBufferPointer(rebasing: buffer[..<cut]), afterSpace: &afterSpace),
+                     ByteLanes.measure(UnsafeBufferPointer(rebasing: buffer[cut...]), afterSpace: &afterSpace))
+                }
+                let scalars = bytes.withUnsafeBufferPointer { ByteLanes.scalarCount($0, 0..<$0.count) }
+                #expect(first.words + second.words == expected && first.scalars + second.scalars == scalars, "\(bytes) cut at \(cut)")
+                #expect((first.ascii && second.ascii) == bytes.allSatisfy { $0 < 0x80 })
             }
         }
     }

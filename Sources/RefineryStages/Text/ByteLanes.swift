@@ -124,6 +124,36 @@ public enum ByteLanes {
         }
     }
 
+    /// ``scalarCount(_:_:)`` and ``wordCount(_:afterSpace:)`` of `bytes` in one pass, and whether every byte is ASCII.
+    public static func measure(_ bytes: UnsafeBufferPointer<UInt8>, afterSpace: inout Bool) -> (scalars: Int, words: Int, ascii: Bool) {
+        var continuations = 0
+        var words = 0
+        var high: UInt64 = 0
+        var before: UInt64 = afterSpace ? 0x80 : 0
+        var i = 0
+        while i + 8 <= bytes.count {
+            let chunk = load(bytes, at: i)
+            high |= chunk
+            if chunk & highBits != 0 { continuations += continuation(chunk).nonzeroBitCount }
+            let space = inRange(chunk, 0x09, 0x0D) | inRange(chunk, 0x20, 0x20)
+            words += (~space & (space &<< 8 | before) & highBits).nonzeroBitCount
+            before = space &>> 56
+            i += 8
+        }
+        var previousSpace = before != 0
+        while i < bytes.count {
+            let byte = bytes[i]
+            high |= UInt64(byte)
+            if byte & 0xC0 == 0x80 { continuations += 1 }
+            let space = byte == 0x20 || byte &- 0x09 < 5
+            if previousSpace && !space { words += 1 }
+            previousSpace = space
+            i += 1
+        }
+        afterSpace = previousSpace
+        return (bytes.count - continuations, words, high & highBits == 0)
+    }
+
     /// The number of Unicode scalars in `bytes[range]` (its bytes that do not continue one), eight bytes per step.
     public static func scalarCount(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
         var continuations = 0
