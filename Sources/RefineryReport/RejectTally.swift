@@ -91,6 +91,23 @@ struct RejectTally {
         if wanted[kept] == nil { wanted[kept] = .some(nil) }
     }
 
+    /// Whether a reject line of stage and reason `key` (`stage.reason`) would give an example, or a duplicate pair when
+    /// it names the record kept: then ``add(_:stage:content:chars:exampleText:)`` needs it parsed.
+    func needsLine(key: String, reason: String, hasKeptID: Bool) -> Bool {
+        if exampleCounts[key, default: 0] < limit { return true }
+        guard hasKeptID, reason == "exact_duplicate" || reason == "near_duplicate" else { return false }
+        return (reason == "near_duplicate" ? nearPairs.count : exactPairs.count) < limit
+    }
+
+    /// Counts a reject line for which ``needsLine(key:reason:hasKeptID:)`` is false, as
+    /// ``add(_:stage:content:chars:exampleText:)`` would: its characters, and its duplicate cluster.
+    mutating func count(key: String, reason: String, chars count: Int, keptID: String?) {
+        chars[key, default: 0] += count
+        guard reason == "exact_duplicate" || reason == "near_duplicate", let kept = keptID else { return }
+        clusterMembers[kept, default: 0] += 1
+        if reason == "near_duplicate" { nearDuplicates += 1 } else { exactDuplicates += 1 }
+    }
+
     /// The Jaccard number in a dedup detail (`…, estimated Jaccard 0.912; …`).
     static func jaccard(in detail: String) -> Double? {
         guard let mark = detail.range(of: "Jaccard ", options: .backwards) else { return nil }

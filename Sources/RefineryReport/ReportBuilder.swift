@@ -90,12 +90,12 @@ struct ReportBuilder {
         var tally = RejectTally(limit: examplesPerReason)
         let exampleText = exampleText
         let entries = manifest.rejects
-        try records.readInPieces(entries, threads: threads, smallestPiece: smallestPiece, breaksBatch: { $0.split != $1.split },
-                                 start: {
+        try records.readLinesInPieces(entries, threads: threads, smallestPiece: smallestPiece, breaksBatch: { $0.split != $1.split },
+                                      start: {
             let before = tally.startingPoint
             return { RejectPiece(tally: before) }
-        }, add: { piece, reject in
-            piece.add(reject.value, split: entries[reject.shard].split, exampleText: exampleText)
+        }, add: { piece, line in
+            try piece.add(line, split: entries[line.shard].split, exampleText: exampleText)
         }, combine: { piece in
             tally.append(piece.tally)
             mixes.add(piece.mixesBefore)
@@ -109,6 +109,31 @@ struct ReportBuilder {
 private struct RejectPiece {
     var tally: RejectTally
     var mixesBefore = MixTally()
+
+    /// Counts one reject line of a shard of `split`, skimmed (``RejectSkim``) unless it gives an example or a pair, holds
+    /// a text the pairs want, or the skim gives up; then parsed.
+    /// - Throws: ``RefineryError`` (code `integrity`) when the line is not a JSON object.
+    mutating func add(_ line: DatasetLine, split: String, exampleText: ExampleText) throws {
+        guard let skim = RejectSkim(line.bytes) else {
+            add(try line.record().value, split: split, exampleText: exampleText)
+            return
+        }
+        let stage = skim.stage ?? split
+        let reason = skim.reason ?? "?"
+        let key = "\(stage).\(reason)"
+        var needsLine = tally.needsLine(key: key, reason: reason, hasKeptID: skim.keptID != nil)
+        if !needsLine, !tally.wanted.isEmpty, let id = skim.record?.id(in: line.bytes), case .some(.none) = tally.wanted[id] {
+            needsLine = true
+        }
+        if needsLine {
+            add(try line.record().value, split: split, exampleText: exampleText)
+            return
+        }
+        tally.count(key: key, reason: reason, chars: skim.record?.measures.chars ?? skim.rawChars ?? 0, keptID: skim.keptID)
+        if stage == ReportBuilder.balanceStage, let measures = skim.record?.measures {
+            for field in MixTally.fields { mixesBefore.addBefore(field: field, value: measures.key(field), chars: measures.chars) }
+        }
+    }
 
     /// Counts one reject line of a shard of `split` (its stage, when the line names none).
     mutating func add(_ value: JSONValue, split: String, exampleText: ExampleText) {

@@ -366,4 +366,48 @@ import RefineryShards
         }
         #expect(skimmed > 100)
     }
+
+    @Test("the report's skim of a reject line reads what parsing it would: stage, reason, kept id, characters, mix keys")
+    func rejectSkimMatchesParse() throws {
+        let lines = [
+            #"{"id":"s/a.jsonl:9","stage":"dedup","reason":"near_duplicate","detail":"near-duplicate of s/a.jsonl:2, Jaccard 0.91","file":"in/a.jsonl","line":9,"kept_id":"s/a.jsonl:2","record":{"id":"s/a.jsonl:9","category":"news","lang":"en","text":"Two\nlines here"}}"#,
+            #"{"id":"s/b.jsonl:1","stage":"balance","reason":"over_target","detail":"category chat: 10 records in, 4 wanted","file":"in/b.jsonl","record":{"id":"s/b.jsonl:1","category":"chat","source":"s","messages":[{"role":"user","content":"héllo  there"}]}}"#,
+            #"{"id":"s/c.jsonl:3","stage":"read","reason":"invalid_json","detail":"expected a value","file":"in/c.jsonl","line":3,"raw":"{\"broken\": tru\te"}"#,
+            #"{"id":"x","reason":7,"stage":null,"raw":12}"#,
+        ]
+        for line in lines {
+            let bytes = Array(line.utf8)
+            let value = try JSONParser.parse(bytes.withUnsafeBufferPointer { $0 }).value
+            let skim = try #require(bytes.withUnsafeBufferPointer { RejectSkim($0) }, "skim gave up on \(line)")
+            #expect(skim.stage == value["stage"]?.stringValue && skim.reason == value["reason"]?.stringValue, "\(line)")
+            #expect(skim.keptID == value["kept_id"]?.stringValue, "\(line)")
+            if let record = value["record"] {
+                let measures = RecordMeasures(record)
+                let skimmed = try #require(skim.record)
+                #expect(skimmed.measures.chars == measures.chars && skimmed.measures.words == measures.words, "\(line)")
+                for field in MixTally.fields { #expect(skimmed.measures.key(field) == measures.key(field)) }
+                #expect(bytes.withUnsafeBufferPointer { skimmed.id(in: $0) } == record["id"]?.stringValue)
+            } else {
+                #expect(skim.record == nil)
+                #expect(skim.rawChars == value["raw"]?.stringValue.map(ByteLanes.scalarCount), "\(line)")
+            }
+        }
+        for line in [#"{"stage":"a","stage":"b"}"#, #"{"reason":"a\"b"}"#, #"{"record":"not an object"}"#, #"{"raw":"\u0041"}"#,
+                     #"{"record":{"text":"a","text":"b"}}"#, #"{"stage":"a"}}"#] {
+            #expect(Array(line.utf8).withUnsafeBufferPointer { RejectSkim($0) } == nil, "\(line)")
+        }
+        // Counting a line without its example or pair does what adding it does, when the tally takes no more of them.
+        let value = try JSONParser.parse(Array(lines[0].utf8).withUnsafeBufferPointer { $0 }).value
+        var added = RejectTally(limit: 0), counted = RejectTally(limit: 0)
+        #expect(!counted.needsLine(key: "dedup.near_duplicate", reason: "near_duplicate", hasKeptID: true))
+        #expect(RejectTally(limit: 1).needsLine(key: "dedup.near_duplicate", reason: "near_duplicate", hasKeptID: false))
+        for _ in 0..<3 {
+            added.add(value, stage: "dedup", content: "Two\nlines here", chars: 14, exampleText: ExampleText())
+            counted.count(key: "dedup.near_duplicate", reason: "near_duplicate", chars: 14, keptID: "s/a.jsonl:2")
+        }
+        #expect(added.chars == counted.chars)
+        let (a, c) = (added.duplicateSummary(), counted.duplicateSummary())
+        #expect(a.nearDuplicates == c.nearDuplicates && a.exactDuplicates == c.exactDuplicates && a.clusters == c.clusters
+                && a.largestCluster == c.largestCluster)
+    }
 }
