@@ -212,8 +212,9 @@ struct RecordMeasures {
     }
 
     private mutating func add(_ text: String) {
-        chars += ByteLanes.scalarCount(text)
-        words += ByteLanes.wordCount(text)
+        let (scalars, words) = ByteLanes.measure(text)
+        chars += scalars
+        self.words += words
     }
 
     /// The record's value for a mix field, `(none)` when it has none.

@@ -124,7 +124,10 @@ public enum ByteLanes {
         }
     }
 
-    /// ``scalarCount(_:_:)`` and ``wordCount(_:afterSpace:)`` of `bytes` in one pass, and whether every byte is ASCII.
+    /// The Unicode scalars of `bytes` (``scalarCount(_:_:)``), its words (``wordCount(_:)``) and whether every byte is
+    /// ASCII, in one pass, eight bytes per step. `afterSpace` says whether the byte before `bytes` was whitespace (true
+    /// at the start of a text) and is set for the next part, so that the parts of a text cut anywhere count as the
+    /// whole.
     public static func measure(_ bytes: UnsafeBufferPointer<UInt8>, afterSpace: inout Bool) -> (scalars: Int, words: Int, ascii: Bool) {
         var continuations = 0
         var words = 0
@@ -173,40 +176,19 @@ public enum ByteLanes {
     /// bytes per step. A word starts at each such byte after whitespace or at the start.
     static func wordCount(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
         var afterSpace = true
-        return wordCount(bytes, afterSpace: &afterSpace)
+        return measure(bytes, afterSpace: &afterSpace).words
     }
 
-    /// ``wordCount(_:)`` of a text that continues one whose last byte was whitespace when `afterSpace` (true at the
-    /// start of a text), which it sets for the next part: the parts of a text split anywhere count as the whole.
-    public static func wordCount(_ bytes: UnsafeBufferPointer<UInt8>, afterSpace: inout Bool) -> Int {
-        var words = 0
-        // The high bit of lane 0 when the byte before the chunk is whitespace (or there is none).
-        var before: UInt64 = afterSpace ? 0x80 : 0
-        var i = 0
-        while i + 8 <= bytes.count {
-            let chunk = load(bytes, at: i)
-            let space = inRange(chunk, 0x09, 0x0D) | inRange(chunk, 0x20, 0x20)
-            words += (~space & (space &<< 8 | before) & highBits).nonzeroBitCount
-            before = space &>> 56
-            i += 8
+    /// The Unicode scalars and the words of `text` (``measure(_:afterSpace:)``).
+    public static func measure(_ text: String) -> (scalars: Int, words: Int) {
+        func count(_ bytes: UnsafeBufferPointer<UInt8>) -> (scalars: Int, words: Int) {
+            var afterSpace = true
+            let (scalars, words, _) = measure(bytes, afterSpace: &afterSpace)
+            return (scalars, words)
         }
-        var previousSpace = before != 0
-        while i < bytes.count {
-            let byte = bytes[i]
-            let space = byte == 0x20 || byte &- 0x09 < 5
-            if previousSpace && !space { words += 1 }
-            previousSpace = space
-            i += 1
-        }
-        afterSpace = previousSpace
-        return words
-    }
-
-    /// The number of words in `text` (``wordCount(_:)``).
-    public static func wordCount(_ text: String) -> Int {
-        if let result = text.utf8.withContiguousStorageIfAvailable(wordCount) { return result }
+        if let result = text.utf8.withContiguousStorageIfAvailable(count) { return result }
         var copy = text
-        return copy.withUTF8(wordCount)
+        return copy.withUTF8(count)
     }
 
     /// The number of Unicode scalars in `text`.
