@@ -165,8 +165,9 @@ struct SkimScanner {
                 guard scanner.peek == UInt8(ascii: "{") else { return scanner.skipValue(depth: depth + 1) }
                 return scanner.scores(into: &skim, depth: depth + 1)
             case 7: // reward
-                if let number = scanner.number() { skim.reward = Double(number) ; return true }
-                return scanner.skipValue(depth: depth + 1)
+                guard let number = scanner.number() else { return scanner.skipValue(depth: depth + 1) }
+                skim.reward = Double(number)
+                return true
             default:
                 return scanner.skipValue(depth: depth + 1)
             }
@@ -214,16 +215,23 @@ struct SkimScanner {
     mutating func plainString() -> Range<Int>? {
         guard take(UInt8(ascii: "\"")) else { return nil }
         let start = index
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                index += 1
-                return start..<(index - 1)
-            }
-            if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
-            index += 1
+        index = Self.endOfPlainRun(bytes, from: start)
+        guard take(UInt8(ascii: "\"")) else { return nil }
+        return start..<(index - 1)
+    }
+
+    /// The byte a two-byte escape `\\x` stands for (`x` one of `" \\ / b f n r t`); nil for `\\u` and for what is
+    /// not an escape.
+    static func shortEscape(_ x: UInt8) -> UInt8? {
+        switch x {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): x
+        case UInt8(ascii: "b"): 0x08
+        case UInt8(ascii: "f"): 0x0C
+        case UInt8(ascii: "n"): 0x0A
+        case UInt8(ascii: "r"): 0x0D
+        case UInt8(ascii: "t"): 0x09
+        default: nil
         }
-        return nil
     }
 
     /// A string without escapes, as a String, when its bytes are valid UTF-8.
@@ -254,24 +262,11 @@ struct SkimScanner {
                 index += 1
                 return true
             }
-            // An escape: one scalar, whitespace or not.
-            guard index + 1 < bytes.count else { return false }
-            let decoded: UInt8
-            switch bytes[index + 1] {
-            case UInt8(ascii: "\""): decoded = 0x22
-            case UInt8(ascii: "\\"): decoded = 0x5C
-            case UInt8(ascii: "/"): decoded = 0x2F
-            case UInt8(ascii: "b"): decoded = 0x08
-            case UInt8(ascii: "f"): decoded = 0x0C
-            case UInt8(ascii: "n"): decoded = 0x0A
-            case UInt8(ascii: "r"): decoded = 0x0D
-            case UInt8(ascii: "t"): decoded = 0x09
-            default: return false   // \u, or not an escape
-            }
-            let space = decoded == 0x20 || (decoded >= 0x09 && decoded <= 0x0D)
-            if afterSpace && !space { measured.words += 1 }
-            afterSpace = space
-            measured.chars += 1
+            // An escape: the one byte it stands for, measured as the text's own bytes are.
+            guard index + 1 < bytes.count, var decoded = Self.shortEscape(bytes[index + 1]) else { return false }
+            let (scalars, words, _) = withUnsafeBytes(of: &decoded) { ByteLanes.measure($0.bindMemory(to: UInt8.self), afterSpace: &afterSpace) }
+            measured.chars += scalars
+            measured.words += words
             index += 2
             start = index
         }
@@ -386,19 +381,9 @@ struct SkimScanner {
                     index += 1
                     return true
                 }
-                if byte < 0x20 { return false }
-                if byte == UInt8(ascii: "\\") {
-                    guard index + 1 < bytes.count else { return false }
-                    switch bytes[index + 1] {
-                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                         UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                        index += 2
-                    default:
-                        return false   // \u (surrogates need the parser's checks), or not an escape
-                    }
-                    continue
-                }
-                return false   // a control character
+                // An escape other than \u (surrogates need the parser's checks); anything else is a control character.
+                guard byte == UInt8(ascii: "\\"), index + 1 < bytes.count, Self.shortEscape(bytes[index + 1]) != nil else { return false }
+                index += 2
             }
             return false
         case UInt8(ascii: "{"):

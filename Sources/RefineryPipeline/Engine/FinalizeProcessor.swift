@@ -44,7 +44,7 @@ struct RecordFates: RandomAccessCollection, Sendable {
     init() { codes = [] }
 
     init(repeating fate: RecordFate, count: Int) {
-        codes = []
+        self.init()
         codes = [UInt32](repeating: encode(fate), count: count)
     }
 
