@@ -19,7 +19,7 @@ public struct ToxicityLexicon: Sendable {
     public let languages: [String]
     private let counts: [Int]
     private var words = TermTable()
-    private var masked = TermTable()
+    private var masked = MaskedTerms()
     private var phrases = TermTable()
     private var phraseStarts = TermTable()
     private var unspaced = TermTable()
@@ -68,7 +68,7 @@ public struct ToxicityLexicon: Sendable {
                     } else {
                         let bits = scalars.count >= Self.longTerm ? bit | long : bit
                         words.insert(token.hash, bits: bits)
-                        Self.insertMasked(scalars, bits: bits, into: &masked)
+                        masked.insert(scalars, lists: bits)
                     }
                 } else {
                     phraseStarts.insert(tokens[0].hash, bits: bit | long)
@@ -181,7 +181,7 @@ public struct ToxicityLexicon: Sendable {
 
     private func matchesWord(_ token: ToxToken, _ scalars: Slice<UnsafeBufferPointer<UInt32>>, active: UInt64, stems: Bool,
                              variant: inout [UInt32]) -> Bool {
-        if token.masked { return masked.lists(token.hash) & active != 0 }
+        if token.masked { return masked.lists(scalars) & active != 0 }
         if words.lists(token.hash) & active != 0 { return true }
         // Runs of three or more of one letter, shortened to one and to two.
         if Self.hasLongRun(scalars) {
@@ -249,24 +249,6 @@ public struct ToxicityLexicon: Sendable {
             run = s == previous ? run + 1 : 1
             previous = s
             if run <= keep { out.append(s) }
-        }
-    }
-
-    /// The term with one, or (for terms up to eight letters) two, of its letters after the first replaced by `*`.
-    static func insertMasked(_ scalars: [UInt32], bits: UInt64, into table: inout TermTable) {
-        guard scalars.count >= 3 else { return }
-        var masked = scalars
-        for i in 1..<scalars.count {
-            masked[i] = ToxText.star
-            table.insert(ToxText.hash(masked), bits: bits)
-            if scalars.count <= 8 {
-                for j in (i + 1)..<scalars.count {
-                    masked[j] = ToxText.star
-                    table.insert(ToxText.hash(masked), bits: bits)
-                    masked[j] = scalars[j]
-                }
-            }
-            masked[i] = scalars[i]
         }
     }
 
