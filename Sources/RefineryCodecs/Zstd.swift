@@ -177,3 +177,43 @@ public final class ZstdDecompressor {
         return out
     }
 }
+
+/// The frames of a buffer of zstd frames one after another (a shard: one frame per batch), found from their headers
+/// without decompressing, so that runs of them can be decompressed apart, on several threads.
+public enum ZstdFrames {
+    /// One frame: where it is in the buffer, and how many bytes it decompresses to (as its header records it).
+    public struct Frame: Sendable, Equatable {
+        public var compressed: Range<Int>
+        public var size: Int
+    }
+
+    /// Every frame of `data`, in order; nil when one does not record its decompressed size (a streamed frame), or
+    /// `data` is not whole frames (corrupt or truncated: the streaming ``ZstdDecompressor`` then says where).
+    public static func list(_ data: UnsafeRawBufferPointer) -> [Frame]? {
+        guard let base = data.baseAddress else { return [] }
+        var frames: [Frame] = []
+        var offset = 0
+        while offset < data.count {
+            let length = ZSTD_findFrameCompressedSize(base + offset, data.count - offset)
+            guard ZSTD_isError(length) == 0, length > 0 else { return nil }
+            let size = ZSTD_getFrameContentSize(base + offset, length)
+            guard size != ZSTD_CONTENTSIZE_UNKNOWN, size != ZSTD_CONTENTSIZE_ERROR, size <= UInt64(Int.max) else { return nil }
+            frames.append(Frame(compressed: offset..<(offset + length), size: Int(size)))
+            offset += length
+        }
+        return frames
+    }
+
+    /// Decompresses whole frames (a run of ``list(_:)``'s) straight into an array of the `size` bytes they hold.
+    /// - Throws: ``CodecError`` with code `zstdDecompress` when they are corrupt or hold another size.
+    public static func decompress(_ frames: UnsafeRawBufferPointer, size: Int) throws -> [UInt8] {
+        try [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            let written = try Zstd.check(ZSTD_decompress(buffer.baseAddress, size, frames.baseAddress, frames.count),
+                                         .zstdDecompress, "decompress \(frames.count) compressed bytes")
+            guard written == size else {
+                throw CodecError(.zstdDecompress, "frames recording \(size) bytes decompressed to \(written)")
+            }
+            initialized = written
+        }
+    }
+}

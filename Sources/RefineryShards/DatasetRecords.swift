@@ -116,9 +116,10 @@ public struct DatasetRecords: Sendable {
     /// batch also ends between two shards for which `breaksBatch` is true). A batch's shards are verified,
     /// decompressed and cut into runs of whole lines (``pieces(of:count:smallestPiece:)``), which are read
     /// concurrently, each into a tally of its own from the factory `start` returned for the batch, taking its records
-    /// through `add` in file order. While one batch's pieces are read, one thread prepares the next batch (reads,
-    /// verifies, decompresses and cuts it), so that no core waits on that serial work: two batches are in memory at a
-    /// time. `start` is called on the caller's thread before each batch, after the tallies of the batch before were
+    /// through `add` in file order. While one batch's pieces are read, the next batch is prepared: the caller's thread
+    /// reads and verifies its shards, and the first tasks decompress them, a run of a shard's zstd frames each, so
+    /// that decompressing a large shard does not leave the other cores waiting. Two batches are in memory at a time.
+    /// `start` is called on the caller's thread before each batch, after the tallies of the batch before were
     /// combined, so a factory can carry what the caller has gathered so far.
     /// - Parameters:
     ///   - entries: data or reject shards of this dataset; a record's ``DatasetRecord/shard`` is its shard's index here.
@@ -162,27 +163,34 @@ public struct DatasetRecords: Sendable {
         for (number, batch) in batches.enumerated() {
             let current = prepared
             let make = start()
-            let next = number + 1 < batches.count ? batches[number + 1] : nil
-            // Task 0 prepares the next batch, when there is one; the others read this batch's pieces.
-            let skip = next == nil ? 0 : 1
-            let work = ConcurrentResults<PieceWork<Tally>>(count: current.pieces.count + skip)
+            // The next batch's shards are read and verified here, and its frames decompressed by the first tasks; the
+            // tasks after them read this batch's pieces.
+            let next = number + 1 < batches.count
+                ? load(batches[number + 1], of: entries, pieces: count, smallestPiece: smallestPiece) : nil
+            let jobs = next?.jobs ?? []
+            let work = ConcurrentResults<PieceWork<Tally>>(count: jobs.count + current.pieces.count)
             work.run(threads: threads) { index in
-                if let next, index == 0 {
-                    return .prepared(self.prepare(next, of: entries, threads: 1, pieces: count, smallestPiece: smallestPiece))
-                }
-                let piece = current.pieces[index - skip]
+                if let next, index < jobs.count { return .decompressed(try next.decompress(jobs[index])) }
+                let piece = current.pieces[index - jobs.count]
                 var tally = make()
-                let shard = batch.lowerBound + piece.shard
-                let records = try self.forEachLine(in: current.plains[piece.shard], lines: piece.lines, firstLine: piece.firstLine,
+                let shard = batch.lowerBound + current.plains[piece.plain].shard
+                let records = try self.forEachLine(in: current.plains[piece.plain].bytes, lines: piece.lines, firstLine: piece.firstLine,
                                                    shard: shard, entry: entries[shard]) { try add(&tally, $0) }
                 return .read(tally, records: records)
             }
             let done = work.all()
-            if skip == 1, case .prepared(let batch)? = try? done[0].get() { prepared = batch }
-            var index = skip
-            for position in current.plains.indices {
+            if let next {
+                prepared = next.assemble(done[0..<jobs.count].map { result in
+                    result.flatMap { work in
+                        guard case .decompressed(let bytes) = work else { preconditionFailure("a decompression task read a piece") }
+                        return .success(bytes)
+                    }
+                }, pieces: count, smallestPiece: smallestPiece)
+            }
+            var index = jobs.count
+            for position in 0..<current.shards {
                 var records = 0
-                while index < done.count, current.pieces[index - skip].shard == position {
+                while index < done.count, current.plains[current.pieces[index - jobs.count].plain].shard == position {
                     if case .read(let tally, let count) = try done[index].get() {
                         records += count
                         try combine(tally)
@@ -196,30 +204,119 @@ public struct DatasetRecords: Sendable {
     }
 
     /// A batch of shards read, verified, decompressed and cut into pieces: the shards up to the first that failed its
-    /// checks (a single pass reads them, then stops there), and that failure.
+    /// checks (a single pass reads them, then stops there), and that failure. A shard's text is held in one or more
+    /// runs of whole lines (``LoadedBatch``), each cut into pieces.
     private struct PreparedBatch: Sendable {
-        var plains: [[UInt8]] = []
-        var pieces: [(shard: Int, lines: Range<Int>, firstLine: Int)] = []
+        var plains: [(shard: Int, bytes: [UInt8])] = []
+        var pieces: [(plain: Int, lines: Range<Int>, firstLine: Int)] = []
+        /// The shards that were read whole.
+        var shards = 0
         var failure: (any Error)?
     }
 
     /// What a task of ``readInPieces(_:threads:smallestPiece:breaksBatch:start:add:combine:)`` made.
     private enum PieceWork<Tally: Sendable>: Sendable {
         case read(Tally, records: Int)
-        case prepared(PreparedBatch)
+        case decompressed([UInt8])
     }
 
+    /// A batch's shards read whole and verified, with their decompression shared out as jobs: runs of a shard's zstd
+    /// frames (one per batch the run wrote) of about a piece's size each, decompressed apart on several threads, or
+    /// the whole shard when its frames do not record their sizes.
+    private struct LoadedBatch: Sendable {
+        struct Job: Sendable {
+            var shard: Int
+            var compressed: Range<Int>
+            /// The frames' decompressed size (nil: the whole shard, streamed).
+            var size: Int?
+        }
+
+        let directory: String
+        var entries: [ShardEntry] = []
+        var compressed: [[UInt8]] = []
+        var jobs: [Job] = []
+        /// The shard that failed its checks (the batch stops before it).
+        var failure: (any Error)?
+
+        func decompress(_ job: Job) throws -> [UInt8] {
+            let entry = entries[job.shard]
+            return try DatasetRecords.decompressing(entry, at: (directory as NSString).appendingPathComponent(entry.file)) {
+                guard let size = job.size else {
+                    return try ZstdDecompressor.decompressAll(compressed[job.shard], expectedSize: entry.uncompressedBytes)
+                }
+                return try compressed[job.shard].withUnsafeBytes { try ZstdFrames.decompress(UnsafeRawBufferPointer(rebasing: $0[job.compressed]), size: size) }
+            }
+        }
+
+        /// The batch prepared from its jobs' results (in job order): each shard's runs of lines, kept apart when every
+        /// run but the last ends a line and joined otherwise, cut into about `count` pieces per shard.
+        func assemble(_ results: [Result<[UInt8], any Error>], pieces count: Int, smallestPiece: Int) -> PreparedBatch {
+            var prepared = PreparedBatch()
+            var next = 0
+            for shard in compressed.indices {
+                var runs: [[UInt8]] = []
+                while next < jobs.count, jobs[next].shard == shard {
+                    switch results[next] {
+                    case .success(let bytes): if !bytes.isEmpty { runs.append(bytes) }
+                    case .failure(let error): prepared.failure = prepared.failure ?? error
+                    }
+                    next += 1
+                }
+                if prepared.failure != nil { return prepared }
+                if runs.dropLast().contains(where: { $0.last != 0x0A }) { runs = [Array(runs.joined())] }
+                let total = max(1, runs.reduce(0) { $0 + $1.count })
+                var line = 1
+                for run in runs {
+                    let share = max(1, (count * run.count + total - 1) / total)
+                    let (cut, lines) = DatasetRecords.pieces(of: run, count: share, smallestPiece: smallestPiece)
+                    prepared.pieces += cut.map { (plain: prepared.plains.count, lines: $0.lines, firstLine: $0.firstLine + line - 1) }
+                    prepared.plains.append((shard: shard, bytes: run))
+                    line += lines
+                }
+                prepared.shards += 1
+            }
+            prepared.failure = failure
+            return prepared
+        }
+    }
+
+    /// Reads and verifies a batch's shards, up to the first that fails, and shares out their decompression.
+    private func load(_ batch: Range<Int>, of entries: [ShardEntry], pieces count: Int, smallestPiece: Int) -> LoadedBatch {
+        var loaded = LoadedBatch(directory: directory)
+        for index in batch {
+            let entry = entries[index]
+            let bytes: [UInt8]
+            do { bytes = try verifiedBytes(of: entry) } catch { loaded.failure = error; break }
+            let shard = loaded.compressed.count
+            loaded.entries.append(entry)
+            loaded.compressed.append(bytes)
+            guard let frames = bytes.withUnsafeBytes({ ZstdFrames.list($0) }) else {
+                loaded.jobs.append(.init(shard: shard, compressed: bytes.indices, size: nil))
+                continue
+            }
+            // Runs of frames of about a piece each.
+            let runBytes = max(smallestPiece, entry.uncompressedBytes / max(1, count))
+            var run: (compressed: Range<Int>, size: Int)?
+            for frame in frames {
+                if let current = run, current.size < runBytes {
+                    run = (current.compressed.lowerBound..<frame.compressed.upperBound, current.size + frame.size)
+                } else {
+                    if let run { loaded.jobs.append(.init(shard: shard, compressed: run.compressed, size: run.size)) }
+                    run = (frame.compressed, frame.size)
+                }
+            }
+            if let run { loaded.jobs.append(.init(shard: shard, compressed: run.compressed, size: run.size)) }
+        }
+        return loaded
+    }
+
+    /// A batch loaded, decompressed on up to `threads` threads and cut into pieces (the first batch, which nothing
+    /// overlaps).
     private func prepare(_ batch: Range<Int>, of entries: [ShardEntry], threads: Int, pieces count: Int, smallestPiece: Int) -> PreparedBatch {
-        let contents = ConcurrentResults<[UInt8]>(count: batch.count)
-        contents.run(threads: threads) { try self.verifiedContents(of: entries[batch.lowerBound + $0]) }
-        var prepared = PreparedBatch()
-        for result in contents.all() {
-            do { prepared.plains.append(try result.get()) } catch { prepared.failure = error; break }
-        }
-        prepared.pieces = prepared.plains.enumerated().flatMap { position, plain in
-            Self.pieces(of: plain, count: count, smallestPiece: smallestPiece).map { (shard: position, lines: $0.lines, firstLine: $0.firstLine) }
-        }
-        return prepared
+        let loaded = load(batch, of: entries, pieces: count, smallestPiece: smallestPiece)
+        let results = ConcurrentResults<[UInt8]>(count: loaded.jobs.count)
+        results.run(threads: threads) { try loaded.decompress(loaded.jobs[$0]) }
+        return loaded.assemble(results.all(), pieces: count, smallestPiece: smallestPiece)
     }
 
     /// Decompressed bytes a batch of ``readInPieces(_:threads:smallestPiece:breaksBatch:start:add:combine:)`` holds per
@@ -232,12 +329,13 @@ public struct DatasetRecords: Sendable {
 
     /// Cuts `plain` into at most `count` runs of whole lines, each with its first line's number (1-based): cuts at
     /// the first line feed after each `plain.count × k / count`, and `count` at most `plain.count / smallestPiece`.
-    static func pieces(of plain: [UInt8], count: Int, smallestPiece: Int) -> [(lines: Range<Int>, firstLine: Int)] {
+    /// Also returns how many line feeds `plain` holds.
+    static func pieces(of plain: [UInt8], count: Int, smallestPiece: Int) -> (pieces: [(lines: Range<Int>, firstLine: Int)], lineFeeds: Int) {
         let count = max(1, min(count, plain.count / max(1, smallestPiece)))
         var pieces: [(lines: Range<Int>, firstLine: Int)] = []
+        var line = 1
         plain.withUnsafeBufferPointer { buffer in
             var start = 0
-            var line = 1
             for index in 1...count {
                 var end = index == count ? buffer.count : max(start, buffer.count * index / count)
                 if end < buffer.count { end = (newline(in: buffer, from: end, to: buffer.count) ?? buffer.count - 1) + 1 }
@@ -252,7 +350,7 @@ public struct DatasetRecords: Sendable {
             }
         }
         if pieces.isEmpty { pieces.append((0..<plain.count, 1)) }
-        return pieces
+        return (pieces, line - 1)
     }
 
     /// The first line feed in `buffer[start..<end]` (found by `memchr`).
@@ -301,6 +399,24 @@ public struct DatasetRecords: Sendable {
     /// A shard's decompressed bytes, after its size and checksum are checked against the manifest.
     /// - Throws: ``RefineryError`` (code `integrity`) naming the shard.
     public func verifiedContents(of entry: ShardEntry) throws -> [UInt8] {
+        let bytes = try verifiedBytes(of: entry)
+        return try Self.decompressing(entry, at: path(of: entry)) {
+            try ZstdDecompressor.decompressAll(bytes, expectedSize: entry.uncompressedBytes)
+        }
+    }
+
+    /// What `body` decompressed from a shard; its failure an `integrity` error naming the shard.
+    private static func decompressing(_ entry: ShardEntry, at path: String, _ body: () throws -> [UInt8]) throws -> [UInt8] {
+        do {
+            return try body()
+        } catch {
+            throw RefineryError(.integrity, "shard \(entry.file) does not decompress", at: SourceLocation(file: path), cause: error)
+        }
+    }
+
+    /// A shard's compressed bytes, after its size and checksum are checked against the manifest.
+    /// - Throws: ``RefineryError`` (code `integrity`) naming the shard.
+    private func verifiedBytes(of entry: ShardEntry) throws -> [UInt8] {
         let path = path(of: entry)
         guard !entry.file.hasPrefix("/"), !entry.file.split(separator: "/").contains("..") else {
             throw RefineryError(.integrity, "the manifest names a shard outside the dataset folder", at: SourceLocation(file: path))
@@ -318,11 +434,7 @@ public struct DatasetRecords: Sendable {
             throw RefineryError(.integrity, "shard \(entry.file) has checksum \(checksum), the manifest says \(entry.xxh3); "
                                 + "run `refinery inspect` on the dataset or rebuild it", at: SourceLocation(file: path))
         }
-        do {
-            return try ZstdDecompressor.decompressAll(bytes, expectedSize: entry.uncompressedBytes)
-        } catch {
-            throw RefineryError(.integrity, "shard \(entry.file) does not decompress", at: SourceLocation(file: path), cause: error)
-        }
+        return bytes
     }
 }
 

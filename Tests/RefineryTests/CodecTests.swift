@@ -119,6 +119,31 @@ import Testing
         #expect(try ZstdDecompressor.decompressAll(streamed) == input)
     }
 
+    @Test("frames are found from their headers and runs of them decompress apart; a streamed or cut frame gives no list")
+    func framesApart() throws {
+        var random = SeededBytes(state: 5)
+        let texts = [0, 1, 70_000, 300, 5000].map { random.text(count: $0) }
+        let compressor = try ZstdCompressor()
+        var out: [UInt8] = []
+        for text in texts { try compressor.compressFrame(text, into: &out) }
+        let frames = try #require(out.withUnsafeBytes { ZstdFrames.list($0) })
+        #expect(frames.map(\.size) == texts.map(\.count))
+        #expect(frames.first?.compressed.lowerBound == 0 && frames.last?.compressed.upperBound == out.count)
+        #expect(zip(frames, frames.dropFirst()).allSatisfy { $0.compressed.upperBound == $1.compressed.lowerBound })
+        let run = frames[1].compressed.lowerBound..<frames[3].compressed.upperBound
+        let size = frames[1...3].map(\.size).reduce(0, +)
+        #expect(try out.withUnsafeBytes { try ZstdFrames.decompress(UnsafeRawBufferPointer(rebasing: $0[run]), size: size) }
+            == texts[1...3].flatMap { $0 })
+        #expect(throws: CodecError.self) {
+            try out.withUnsafeBytes { try ZstdFrames.decompress(UnsafeRawBufferPointer(rebasing: $0[run]), size: size + 1) }
+        }
+        #expect(out.dropLast().withUnsafeBytes { ZstdFrames.list($0) } == nil, "truncated")
+        try compressor.begin()
+        try texts[3].withUnsafeBytes { try compressor.write($0, into: &out) }
+        try compressor.finish(into: &out)
+        #expect(out.withUnsafeBytes { ZstdFrames.list($0) } == nil, "a frame without its size")
+    }
+
     @Test("a frame begun without a pledged size has no content size in its header")
     func noContentSizeWhenUnknown() throws {
         let compressor = try ZstdCompressor()

@@ -25,14 +25,58 @@ import Testing
         return try json(object)
     }
 
+    /// How ``writeDataset(in:_:shards:frames:)`` cuts a shard into zstd frames.
+    enum Frames: CustomStringConvertible {
+        /// One frame.
+        case one
+        /// A frame per this many lines, as a run writes a frame per batch.
+        case lines(Int)
+        /// A frame per this many bytes, cutting lines.
+        case bytes(Int)
+        /// One frame per this many lines with its size recorded, but the second streamed without it.
+        case streamed(Int)
+
+        var description: String {
+            switch self {
+            case .one: "one frame"
+            case .lines(let n): "frames of \(n) lines"
+            case .bytes(let n): "frames of \(n) bytes"
+            case .streamed(let n): "frames of \(n) lines, one without its size"
+            }
+        }
+
+        func compress(_ lines: [String]) throws -> [UInt8] {
+            let compressor = try ZstdCompressor()
+            var out: [UInt8] = []
+            let plain = Array(lines.map { $0 + "\n" }.joined().utf8)
+            switch self {
+            case .one:
+                try compressor.compressFrame(plain, into: &out)
+            case .bytes(let n):
+                for start in stride(from: 0, to: plain.count, by: n) {
+                    try compressor.compressFrame(Array(plain[start..<min(plain.count, start + n)]), into: &out)
+                }
+            case .lines(let n), .streamed(let n):
+                for (number, start) in stride(from: 0, to: lines.count, by: n).enumerated() {
+                    let frame = Array(lines[start..<min(lines.count, start + n)].map { $0 + "\n" }.joined().utf8)
+                    guard case .streamed = self, number == 1 else { try compressor.compressFrame(frame, into: &out); continue }
+                    try compressor.begin()
+                    try frame.withUnsafeBytes { try compressor.write($0, into: &out) }
+                    try compressor.finish(into: &out)
+                }
+            }
+            return out
+        }
+    }
+
     /// Writes a dataset folder: one zstd shard per list of lines, listed in a manifest with sizes and checksums.
     @discardableResult
-    static func writeDataset(in folder: TemporaryFolder, _ name: String, shards: [(split: String, lines: [String])]) throws -> String {
+    static func writeDataset(in folder: TemporaryFolder, _ name: String, shards: [(split: String, lines: [String])],
+                             frames: Frames = .one) throws -> String {
         var entries: [ShardEntry] = []
         for (index, shard) in shards.enumerated() {
             let plain = Array((shard.lines.joined(separator: "\n") + "\n").utf8)
-            var compressed: [UInt8] = []
-            try ZstdCompressor().compressFrame(plain, into: &compressed)
+            let compressed = try frames.compress(shard.lines)
             let file = "\(shard.split)-\(String(format: "%05d", index))-of-\(String(format: "%05d", shards.count)).jsonl.zst"
             try folder.write("\(name)/\(file)", compressed)
             entries.append(ShardEntry(file: file, split: shard.split, records: shard.lines.count, bytes: compressed.count,
@@ -341,23 +385,27 @@ import Testing
         defer { folder.cleanup() }
         let lines = try (0..<900).map { try Self.json(["id": "r\($0)", "text": String(repeating: "word ", count: $0 % 17 + 1)]) }
         let shards = [Array(lines[0..<400]), Array(lines[400..<420]), Array(lines[420...])]
-        let path = try Self.writeDataset(in: folder, "d", shards: shards.map { ("train", $0) })
-        let records = try DatasetRecords(directory: path)
         let expected = shards.enumerated().flatMap { shard, lines in
             lines.indices.map { "r\(shards[..<shard].map(\.count).reduce(0, +) + $0)@\(shard):\($0 + 1)" }
         }
-        for threads in [1, 2, 3] {
-            var pieces: [[String]] = []
-            var batches = 0
-            try records.readInPieces(records.manifest.shards, threads: threads, smallestPiece: 512,
-                                     breaksBatch: { $1.records == 20 }, start: {
-                batches += 1
-                return { [String]() }
-            }, add: { places, record in places.append("\(record.id)@\(record.shard):\(record.line)") }, combine: { pieces.append($0) })
-            #expect(batches == 2, "a batch ends before the 20-line shard")
-            #expect(pieces.count > threads * 4, "the large shards are cut into pieces")
-            #expect(pieces.allSatisfy { !$0.isEmpty })
-            #expect(pieces.flatMap { $0 } == expected, "\(threads) threads")
+        // Frames of whole lines are decompressed apart; frames that cut lines, or one without its size, make the
+        // shard decompressed whole.
+        for (number, frames) in [Frames.one, .lines(7), .lines(150), .bytes(700), .streamed(30)].enumerated() {
+            let path = try Self.writeDataset(in: folder, "d\(number)", shards: shards.map { ("train", $0) }, frames: frames)
+            let records = try DatasetRecords(directory: path)
+            for threads in [1, 2, 3] {
+                var pieces: [[String]] = []
+                var batches = 0
+                try records.readInPieces(records.manifest.shards, threads: threads, smallestPiece: 512,
+                                         breaksBatch: { $1.records == 20 }, start: {
+                    batches += 1
+                    return { [String]() }
+                }, add: { places, record in places.append("\(record.id)@\(record.shard):\(record.line)") }, combine: { pieces.append($0) })
+                #expect(batches == 2, "a batch ends before the 20-line shard")
+                #expect(pieces.count > threads * 4, "the large shards are cut into pieces (\(frames))")
+                #expect(pieces.allSatisfy { !$0.isEmpty })
+                #expect(pieces.flatMap { $0 } == expected, "\(threads) threads, \(frames)")
+            }
         }
 
         // Shard 0 has a damaged line 300, shard 2 a damaged checksum: a single pass meets line 300 first.
