@@ -34,6 +34,8 @@ final class DedupFeed: @unchecked Sendable {
     // Guarded by `condition`: what the thread has still to add, whether more may come, whether it is done.
     private let condition = NSCondition()
     private var pending: [Chunk] = []
+    /// Records the whole feed is expected to hold (``expect(records:)``), for the thread to size the resolver.
+    private var expected = 0
     private var closed = false
     private var done = false
     private var failure: (any Error)?
@@ -65,6 +67,14 @@ final class DedupFeed: @unchecked Sendable {
         condition.lock()
         pending.append(contentsOf: chunks)
         condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Has the resolver sized for `records` records in all before it adds the next chunk (see
+    /// ``DedupResolver/reserveCapacity(records:)``); an estimate, to be raised as it improves.
+    func expect(records: Int) {
+        condition.lock()
+        expected = max(expected, records)
         condition.unlock()
     }
 
@@ -110,9 +120,11 @@ final class DedupFeed: @unchecked Sendable {
                 break
             }
             let chunk = pending.removeFirst()
+            let expected = self.expected
             condition.unlock()
             do {
                 let started = Stopwatch.threadCPUSeconds()
+                outcome.resolver.reserveCapacity(records: expected)
                 let entries = try SpillEntries.read(chunk.entries, count: chunk.records, parts: .dedupKeys, from: files)
                 shingles?.append(chunk.shingles, counts: entries.lazy.map(\.shingleCount))
                 for entry in entries {

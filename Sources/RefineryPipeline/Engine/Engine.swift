@@ -69,9 +69,10 @@ public struct Engine {
             // may have left bucket numbers to resolve with.
             if let spill, let dedup = plan.dedup, options.phase == .all {
                 let (published, publishedStats) = try loadPublishedIndex(for: dedup)
-                spill.resolveBesideMap(DedupFeed(stage: dedup, published: published, publishedStats: publishedStats))
+                let sourceBytes = plan.spec.sources.indices.map { source in units.filter { $0.sourceIndex == source }.reduce(0) { $0 + $1.bytes } }
+                spill.resolveBesideMap(DedupFeed(stage: dedup, published: published, publishedStats: publishedStats), sourceBytes: sourceBytes)
             }
-            totals = try map(units, store: store, monitor: monitor, committed: { spill?.unitCommitted() }) { output in
+            totals = try map(units, store: store, monitor: monitor, committed: { spill?.unitCommitted($0) }) { output in
                 try writer.append(output)
                 if let spill, let piece = output.spill {
                     try spill.append(piece, batch: output.index, sourceIndex: output.sourceIndex)

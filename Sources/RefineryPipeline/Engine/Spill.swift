@@ -64,6 +64,13 @@ final class Spill {
     let entries: SpillEntries
     /// How many batches the running feed was given.
     private var fed = 0
+    /// Per source: its input bytes, and the input bytes and spilled records of its units committed so far (for the
+    /// feed's estimate of the records it will get).
+    private var sourceBytes: [Int] = []
+    private var committedBytes: [Int] = []
+    private var committedRecords: [Int] = []
+    /// The feed's last estimate.
+    private var expected = 0
     /// Dedup's resolver when it runs beside the map (``resolveBesideMap(_:)``).
     private(set) var dedupFeed: DedupFeed?
 
@@ -87,17 +94,37 @@ final class Spill {
         numbers.map { DedupFeed.Chunk(entries: entries.stored(ofChunk: $0), records: batches[$0].entries.count, shingles: batches[$0].shingles) }
     }
 
-    /// Has dedup resolve beside the map: each unit's chunks go to `feed` once the unit is committed.
-    func resolveBesideMap(_ feed: DedupFeed) {
+    /// Has dedup resolve beside the map: each unit's chunks go to `feed` once the unit is committed. `sourceBytes`:
+    /// each source's input bytes, from which the feed's record count is estimated as units commit.
+    func resolveBesideMap(_ feed: DedupFeed, sourceBytes: [Int]) {
         dedupFeed = feed
-        unitCommitted()
+        self.sourceBytes = sourceBytes
+        committedBytes = [Int](repeating: 0, count: sourceBytes.count)
+        committedRecords = committedBytes
     }
 
-    /// Every batch appended so far is in a committed unit's file, where the feed can read it.
-    func unitCommitted() {
+    /// Every batch appended so far is in `unit`'s file, committed (or in those before it), where the feed can read it.
+    ///
+    /// The feed is also told how many records to expect: each source's spilled records per input byte so far, times
+    /// its input bytes, summed over the sources with a committed unit. The estimate is passed on when it first
+    /// exceeds the last by a quarter, so that the resolver grows its tables a few times, to about their final size,
+    /// instead of doubling them all along.
+    func unitCommitted(_ unit: WorkUnit) {
         guard let dedupFeed else { return }
+        let records = batches[fed...].reduce(0) { $0 + $1.entries.count }
         dedupFeed.add(dedupChunks(fed..<batches.count))
         fed = batches.count
+        guard sourceBytes.indices.contains(unit.sourceIndex) else { return }
+        committedBytes[unit.sourceIndex] += unit.bytes
+        committedRecords[unit.sourceIndex] += records
+        let estimate = sourceBytes.indices.reduce(0.0) { sum, source in
+            committedBytes[source] == 0 ? sum
+                : sum + Double(committedRecords[source]) * Double(sourceBytes[source]) / Double(committedBytes[source])
+        }
+        if estimate > Double(expected) * 1.25 {
+            expected = Int(estimate.rounded(.up))
+            dedupFeed.expect(records: expected)
+        }
     }
 
     /// The frame of one batch.

@@ -19,16 +19,18 @@ extension Engine {
 
     /// Reads, stages and commits each of `units` that is not committed yet, on `options.workers` threads, and hands
     /// every batch output to `deliver` in reading order; a committed unit is loaded from its file and handed over
-    /// instead of read again. Without `deliver` (a map task) committed units are skipped. `committed` is called once a
-    /// unit's outputs are all delivered and its file is committed under its final name.
+    /// instead of read again. Without `deliver` (a map task) committed units are skipped. `committed` is called with each
+    /// unit once its outputs are all delivered and its file is committed under its final name.
     /// - Throws: the first failure; the units committed before it stay committed, for the next attempt.
-    func map(_ units: [WorkUnit], store: UnitStore, monitor: RunMonitor, committed: (() -> Void)? = nil,
+    func map(_ units: [WorkUnit], store: UnitStore, monitor: RunMonitor, committed: ((WorkUnit) -> Void)? = nil,
              deliver: ((BatchOutput) throws -> Void)?) throws -> MapTotals {
         let plan = self.plan
         var totals = MapTotals()
         // The consumer runs on this thread, in unit order: it writes each fresh unit's file as its batches arrive.
         var fresh: [WorkUnit] = []   // the units submitted to be read, in order
         var consumed = 0
+        var submitted: [WorkUnit] = []   // every unit submitted, read or replayed, in order
+        var finished = 0
         var unitWriter: UnitWriter?
         var consumeFailed = false
         func pass(_ output: BatchOutput) throws {
@@ -53,7 +55,8 @@ extension Engine {
                 let unitFile = try unitWriter ?? store.begin(fresh[consumed])
                 unitWriter = unitFile   // abandoned (its temporary file removed) if the commit fails
                 try store.commit(unitFile, end: end)
-                committed?()
+                committed?(submitted[finished])
+                finished += 1
                 unitWriter = nil
                 consumed += 1
                 endUnit(end, reusedUnit: false)
@@ -61,7 +64,8 @@ extension Engine {
                 StopPoint.reached("unit:\(totals.committed)")
             case .replayed(let outputs, let end):
                 for output in outputs { try pass(output) }
-                committed?()
+                committed?(submitted[finished])
+                finished += 1
                 endUnit(end, reusedUnit: true)
             case .failed(let error):
                 throw error
@@ -97,6 +101,7 @@ extension Engine {
                         continue
                     }
                     if deliver != nil, let record = store.reusable(unit) {
+                        submitted.append(unit)
                         try executor.submit(.replay(record, firstBatch: builder.nextBatchIndex, sourceIndex: unit.sourceIndex))
                         builder.skip(batches: record.batches)
                         totals.reused += 1
@@ -105,6 +110,7 @@ extension Engine {
                     var clock = Stopwatch()
                     let first = builder.nextBatchIndex
                     fresh.append(unit)
+                    submitted.append(unit)
                     try builder.begin(sourceIndex: unit.sourceIndex)
                     let counts = try plan.formats[unit.sourceIndex].splitSource(unit.files, into: builder)
                     try builder.flush()

@@ -23,6 +23,12 @@ public struct UnionFind: Sendable {
     /// Bytes of its arrays, as allocated.
     public var memoryBytes: Int { (parent.capacity + smallest.capacity) * MemoryLayout<Int32>.stride }
 
+    /// Makes room for `count` elements without regrowing (nothing when there is room already).
+    public mutating func reserveCapacity(_ count: Int) {
+        parent.reserveCapacity(count)
+        smallest.reserveCapacity(count)
+    }
+
     /// Adds singletons up to `count` elements (nothing when there are that many already).
     public mutating func extend(to count: Int) {
         precondition(count <= Int(Int32.max), "count \(count) above 2^31-1")
