@@ -38,14 +38,16 @@ import Testing
         }
     }
 
-    @Test("fed in pieces as units commit, it decides what a resolver given every record at once decides")
+    @Test("fed in pieces as units commit, and sized as estimates come, it decides what a resolver given every record at once decides")
     func sameDecisions() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let chunks = try Self.chunks([0..<4, 4..<4, 4..<8, 8..<10], in: folder.path)
         let feed = DedupFeed(stage: DedupStage(), published: nil)
+        feed.expect(records: 5)
         feed.add(chunks[0..<1])
         Thread.sleep(forTimeInterval: 0.01)
+        feed.expect(records: 40_000)
         feed.add(chunks[1...])
         var outcome = try feed.finish()
         #expect(outcome.records == 10 && outcome.bytesIn == (0..<10).reduce(0) { $0 + 20 + $1 })
@@ -63,6 +65,8 @@ import Testing
         #expect(decisions[7] == .nearDuplicate(of: 5, matched: 5, jaccard: 1))
         #expect(decisions[9] == .keep)
         #expect(outcome.resolver.verifiedPairs == 2)
+        // Sized for 40,000 records: the tables and arrays hold the ten with room for the rest.
+        #expect(outcome.resolver.stateBytesPerRecord * 10 > 40_000 * 200)
     }
 
     @Test("a unit file it cannot read is an output error naming it; stopping it early drops what is queued")
