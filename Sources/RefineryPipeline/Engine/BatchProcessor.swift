@@ -120,8 +120,10 @@ final class BatchProcessor {
                     counters.recordsOut += 1
                     counters.bytesOut += Self.contentBytes(records[index])
                     if kept != index {
-                        records.swapAt(kept, index)
-                        views.swapAt(kept, index)
+                        // Through the buffers: `Array.swapAt` copied both records and views (a retain and a release
+                        // of every string they hold) where the buffer's moves them.
+                        records.withUnsafeMutableBufferPointer { $0.swapAt(kept, index) }
+                        views.withUnsafeMutableBufferPointer { $0.swapAt(kept, index) }
                     }
                     kept += 1
                 case .drop(let reason, let detail):
@@ -145,10 +147,9 @@ final class BatchProcessor {
             if let dedup = plan.dedup {
                 keys.reserveCapacity(records.count)
                 var scratch = dedup.makeScratch()
-                for (index, record) in records.enumerated() {
-                    var view = views[index]
+                for index in records.indices {
                     let before = piece.shingles.count
-                    keys.append(dedup.keys(of: record, view: &view, scratch: &scratch, shingles: &piece.shingles))
+                    keys.append(dedup.keys(of: records[index], view: &views[index], scratch: &scratch, shingles: &piece.shingles))
                     shingleCounts.append(piece.shingles.count - before)
                 }
             }
