@@ -205,15 +205,16 @@ public struct PublishedIndexFile: Sendable {
     public mutating func append(_ keys: DedupKeys, id: String) {
         exact.append(keys.exact)
         if keys.bands.count == bandCount {
-            bands += keys.bands.map(Self.key)
+            bands.append(contentsOf: keys.bands.lazy.map(Self.key))
         } else {
-            bands += repeatElement(Self.noBands, count: bandCount)
+            bands.append(contentsOf: repeatElement(Self.noBands, count: bandCount))
         }
-        var packed = [UInt8](repeating: 0, count: Self.sketchBytes(permutations: permutations))
+        // The sketch's bytes two bits each, four to a byte, straight onto the end of the sketches.
+        let start = sketches.count
+        sketches.append(contentsOf: repeatElement(0, count: Self.sketchBytes(permutations: permutations)))
         if keys.sketch.count == permutations {
-            for (k, byte) in keys.sketch.enumerated() { packed[k >> 2] |= (byte & 3) << UInt8((k & 3) * 2) }
+            for (k, byte) in keys.sketch.enumerated() { sketches[start + (k >> 2)] |= (byte & 3) << UInt8((k & 3) * 2) }
         }
-        sketches += packed
         ids.append(id)
     }
 
@@ -233,10 +234,17 @@ public struct PublishedIndexFile: Sendable {
         u32(bandCount)
         u32(permutations)
         out.reserveCapacity(out.count + records * (8 + 4 * bandCount + Self.sketchBytes(permutations: permutations) + 8))
-        for value in exact { u64(value) }
-        for value in bands { u32(Int(value)) }
+        // Whole arrays at once, as their bytes are little-endian already (on a big-endian machine, value by value).
+        if UInt32(1).littleEndian == 1 {
+            exact.withUnsafeBytes { out += $0 }
+            bands.withUnsafeBytes { out += $0 }
+        } else {
+            for value in exact { u64(value) }
+            for value in bands { u32(Int(value)) }
+        }
         out += sketches
         var idList: [UInt8] = []
+        idList.reserveCapacity(ids.reduce(0) { $0 + 4 + $1.utf8.count })
         for id in ids {
             withUnsafeBytes(of: UInt32(id.utf8.count).littleEndian) { idList += $0 }
             idList += id.utf8
