@@ -66,8 +66,9 @@ public struct RunPlan: Sendable {
             }
         }
         let stages = try StageRegistry.build(perRecord)
-        var files: [InputFile] = []
-        var fingerprints: [InputFingerprint] = []
+        // Every input file, in reading order, then their fingerprints: hashing reads each file whole, so the files are
+        // hashed on every core.
+        var matched: [(sourceIndex: Int, path: String, relativePath: String)] = []
         var seen: Set<String> = []
         for (sourceIndex, source) in spec.sources.enumerated() {
             var matchedAny = false
@@ -82,17 +83,21 @@ public struct RunPlan: Sendable {
                         throw source.node.error("\(other) and \(match.path) would both give ids '\(source.name)/\(match.relativePath):N'; "
                             + "split them into two sources, or use one glob over their common folder (e.g. 'in/**/*.jsonl')")
                     }
-                    let (size, modified, hash) = try fingerprint(match.path, known: known)
-                    files.append(InputFile(sourceIndex: sourceIndex, path: match.path, relativePath: match.relativePath,
-                                           size: size, modified: modified))
-                    fingerprints.append(InputFingerprint(source: source.name, path: relative(match.path, to: spec.baseDirectory),
-                                                         bytes: size, xxh3: XXH3.hex(hash)))
+                    matched.append((sourceIndex, match.path, match.relativePath))
                 }
             }
             if !matchedAny && !source.allowEmpty {
                 throw source.node.error("glob \(source.globs.map { "'\($0)'" }.joined(separator: ", ")) matched no files "
                     + "(relative to \(spec.baseDirectory)); fix the path or set allow_empty: true")
             }
+        }
+        var files: [InputFile] = []
+        var fingerprints: [InputFingerprint] = []
+        for (file, (size, modified, hash)) in zip(matched, try Self.fingerprints(matched.map(\.path), known: known)) {
+            files.append(InputFile(sourceIndex: file.sourceIndex, path: file.path, relativePath: file.relativePath,
+                                   size: size, modified: modified))
+            fingerprints.append(InputFingerprint(source: spec.sources[file.sourceIndex].name, path: relative(file.path, to: spec.baseDirectory),
+                                                 bytes: size, xxh3: XXH3.hex(hash)))
         }
         return RunPlan(spec: spec, formats: formats, stages: stages, dedup: dedup, balance: balance, files: files,
                        fingerprints: fingerprints, version: versionLabel(spec: spec, fingerprints: fingerprints))
@@ -135,6 +140,14 @@ public struct RunPlan: Sendable {
         }
         plan.version = Self.versionLabel(spec: spec, fingerprints: plan.fingerprints)
         return plan
+    }
+
+    /// ``fingerprint(_:known:)`` of every path, in order, computed on every core.
+    /// - Throws: the error of the first path, in order, that has one.
+    static func fingerprints(_ paths: [String], known: InputHashes?) throws -> [(Int, Double, UInt64)] {
+        let results = ConcurrentResults<(Int, Double, UInt64)>(count: paths.count)
+        results.run(threads: ProcessInfo.processInfo.activeProcessorCount) { try fingerprint(paths[$0], known: known) }
+        return try results.all().map { try $0.get() }
     }
 
     /// Size, mtime and XXH3 of a file's bytes; the XXH3 `known` recorded when the size and mtime are the recorded
