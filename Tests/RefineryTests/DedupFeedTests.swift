@@ -69,6 +69,15 @@ import Testing
         #expect(outcome.resolver.stateBytesPerRecord * 10 > 40_000 * 200)
     }
 
+    @Test("the records it is told to expect: each source's records per input byte so far, times its input bytes")
+    func expectedRecords() {
+        // 1,000 bytes of short records and 9,000 of long ones; nothing committed, then a unit of each.
+        #expect(Spill.expectedRecords(sourceBytes: [1_000, 9_000], committedBytes: [0, 0], committedRecords: [0, 0]) == 0)
+        #expect(Spill.expectedRecords(sourceBytes: [1_000, 9_000], committedBytes: [100, 0], committedRecords: [10, 0]) == 100)
+        #expect(Spill.expectedRecords(sourceBytes: [1_000, 9_000], committedBytes: [100, 3_000], committedRecords: [10, 3]) == 109)
+        #expect(Spill.expectedRecords(sourceBytes: [1_000, 9_000], committedBytes: [1_000, 9_000], committedRecords: [80, 30]) == 110)
+    }
+
     @Test("a unit file it cannot read is an output error naming it; stopping it early drops what is queued")
     func failures() throws {
         let folder = try TemporaryFolder()

@@ -72,7 +72,11 @@ public struct Engine {
                 let sourceBytes = plan.spec.sources.indices.map { source in units.filter { $0.sourceIndex == source }.reduce(0) { $0 + $1.bytes } }
                 spill.resolveBesideMap(DedupFeed(stage: dedup, published: published, publishedStats: publishedStats), sourceBytes: sourceBytes)
             }
-            totals = try map(units, store: store, monitor: monitor, committed: { spill?.unitCommitted($0) }) { output in
+            totals = try map(units, store: store, monitor: monitor, committed: { unit in
+                if let expected = spill?.unitCommitted(unit) {
+                    logger.debug("dedup sized for the records expected", metadata: ["unit": "\(unit.name)", "records.expected": "\(expected)"])
+                }
+            }) { output in
                 try writer.append(output)
                 if let spill, let piece = output.spill {
                     try spill.append(piece, batch: output.index, sourceIndex: output.sourceIndex)

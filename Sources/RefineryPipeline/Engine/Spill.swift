@@ -109,22 +109,31 @@ final class Spill {
     /// its input bytes, summed over the sources with a committed unit. The estimate is passed on when it first
     /// exceeds the last by a quarter, so that the resolver grows its tables a few times, to about their final size,
     /// instead of doubling them all along.
-    func unitCommitted(_ unit: WorkUnit) {
-        guard let dedupFeed else { return }
+    /// - Returns: the records the feed was just told to expect, if it was.
+    @discardableResult
+    func unitCommitted(_ unit: WorkUnit) -> Int? {
+        guard let dedupFeed else { return nil }
         let records = batches[fed...].reduce(0) { $0 + $1.entries.count }
         dedupFeed.add(dedupChunks(fed..<batches.count))
         fed = batches.count
-        guard sourceBytes.indices.contains(unit.sourceIndex) else { return }
+        guard sourceBytes.indices.contains(unit.sourceIndex) else { return nil }
         committedBytes[unit.sourceIndex] += unit.bytes
         committedRecords[unit.sourceIndex] += records
+        let estimate = Self.expectedRecords(sourceBytes: sourceBytes, committedBytes: committedBytes, committedRecords: committedRecords)
+        guard estimate > expected + expected / 4 else { return nil }
+        expected = estimate
+        dedupFeed.expect(records: expected)
+        return expected
+    }
+
+    /// The records a run is expected to spill: per source with a committed unit, its records per input byte so far
+    /// times its input bytes (sources with none count nothing yet).
+    static func expectedRecords(sourceBytes: [Int], committedBytes: [Int], committedRecords: [Int]) -> Int {
         let estimate = sourceBytes.indices.reduce(0.0) { sum, source in
             committedBytes[source] == 0 ? sum
                 : sum + Double(committedRecords[source]) * Double(sourceBytes[source]) / Double(committedBytes[source])
         }
-        if estimate > Double(expected) * 1.25 {
-            expected = Int(estimate.rounded(.up))
-            dedupFeed.expect(records: expected)
-        }
+        return Int(estimate.rounded(.up))
     }
 
     /// The frame of one batch.
