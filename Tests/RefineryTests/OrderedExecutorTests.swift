@@ -1,5 +1,6 @@
 import Foundation
 @testable import RefineryPipeline
+import RefineryRecords
 import Testing
 
 /// Counts live instances, to see how many inputs the executor keeps alive.
@@ -68,5 +69,23 @@ final class Tracked: @unchecked Sendable {
             try executor.finish()
         }
         executor.shutdown()
+    }
+}
+
+/// Serial work on a thread of its own beside the executor's (the dedup index segment while the shards are written).
+@Suite struct BackgroundWorkTests {
+    @Test("runs on another thread; wait gives its value, or what it threw, as often as it is called")
+    func valueAndError() throws {
+        let caller = Thread.current
+        let work = BackgroundWork { () -> Bool in
+            Thread.sleep(forTimeInterval: 0.02)
+            return Thread.current != caller
+        }
+        #expect(try work.wait() == true)
+        #expect(try work.wait() == true)
+        let failing = BackgroundWork { () -> Int in throw RefineryError(.output, "disk full") }
+        for _ in 0..<2 {
+            #expect { try failing.wait() } throws: { ($0 as? RefineryError)?.message == "disk full" }
+        }
     }
 }

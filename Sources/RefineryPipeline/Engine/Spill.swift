@@ -71,7 +71,7 @@ final class Spill {
     private var committedRecords: [Int] = []
     /// The feed's last estimate.
     private var expected = 0
-    /// Dedup's resolver when it runs beside the map (``resolveBesideMap(_:)``).
+    /// Dedup's resolver when it runs beside the map (``resolveBesideMap(_:sourceBytes:)``).
     private(set) var dedupFeed: DedupFeed?
 
     init(balance: BalanceStage?) {

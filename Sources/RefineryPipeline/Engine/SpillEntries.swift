@@ -125,10 +125,12 @@ final class SpillEntries {
         return entries
     }
 
-    /// Every entry in order, with its index and the `parts` the caller needs, one chunk in memory at a time.
-    func forEach(_ parts: SpillEntryParts = .all, _ body: (Int, SpillEntry) throws -> Void) throws {
-        for (chunk, (_, records)) in chunks.enumerated() {
-            for (index, entry) in zip(records, try entries(ofChunk: chunk, parts: parts)) { try body(index, entry) }
+    /// Every entry in order, with its index and the `parts` the caller needs, one chunk in memory at a time, read
+    /// through `files` (another thread's own; by default the spill's).
+    func forEach(_ parts: SpillEntryParts = .all, from files: StoredFiles? = nil, _ body: (Int, SpillEntry) throws -> Void) throws {
+        for (stored, records) in chunks {
+            let entries = try Self.read(stored, count: records.count, parts: parts, from: files ?? self.files)
+            for (index, entry) in zip(records, entries) { try body(index, entry) }
         }
     }
 
