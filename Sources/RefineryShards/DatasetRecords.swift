@@ -231,8 +231,9 @@ public struct DatasetRecords: Sendable {
             var size: Int?
         }
 
-        let directory: String
         var entries: [ShardEntry] = []
+        /// Each shard's path (``path(of:)``), for messages.
+        var paths: [String] = []
         var compressed: [[UInt8]] = []
         var jobs: [Job] = []
         /// The shard that failed its checks (the batch stops before it).
@@ -240,7 +241,7 @@ public struct DatasetRecords: Sendable {
 
         func decompress(_ job: Job) throws -> [UInt8] {
             let entry = entries[job.shard]
-            return try DatasetRecords.decompressing(entry, at: (directory as NSString).appendingPathComponent(entry.file)) {
+            return try DatasetRecords.decompressing(entry, at: paths[job.shard]) {
                 guard let size = job.size else {
                     return try ZstdDecompressor.decompressAll(compressed[job.shard], expectedSize: entry.uncompressedBytes)
                 }
@@ -282,13 +283,14 @@ public struct DatasetRecords: Sendable {
 
     /// Reads and verifies a batch's shards, up to the first that fails, and shares out their decompression.
     private func load(_ batch: Range<Int>, of entries: [ShardEntry], pieces count: Int, smallestPiece: Int) -> LoadedBatch {
-        var loaded = LoadedBatch(directory: directory)
+        var loaded = LoadedBatch()
         for index in batch {
             let entry = entries[index]
             let bytes: [UInt8]
             do { bytes = try verifiedBytes(of: entry) } catch { loaded.failure = error; break }
             let shard = loaded.compressed.count
             loaded.entries.append(entry)
+            loaded.paths.append(path(of: entry))
             loaded.compressed.append(bytes)
             guard let frames = bytes.withUnsafeBytes({ ZstdFrames.list($0) }) else {
                 loaded.jobs.append(.init(shard: shard, compressed: bytes.indices, size: nil))

@@ -27,10 +27,8 @@ extension Engine {
         let plan = self.plan
         var totals = MapTotals()
         // The consumer runs on this thread, in unit order: it writes each fresh unit's file as its batches arrive.
-        var fresh: [WorkUnit] = []   // the units submitted to be read, in order
-        var consumed = 0
         var submitted: [WorkUnit] = []   // every unit submitted, read or replayed, in order
-        var finished = 0
+        var delivered = 0                // of them, those whose outputs were all delivered
         var unitWriter: UnitWriter?
         var consumeFailed = false
         func pass(_ output: BatchOutput) throws {
@@ -46,26 +44,25 @@ extension Engine {
             switch result {
             case .batch(var output):
                 if let failure = output.failure { throw RefineryError(.internal, "batch \(output.index) failed: \(failure)") }
-                if unitWriter == nil { unitWriter = try store.begin(fresh[consumed]) }
+                if unitWriter == nil { unitWriter = try store.begin(submitted[delivered]) }
                 let stored = try unitWriter!.append(output)
                 output.spill?.stored = stored
                 totals.records += output.counters.first?.recordsIn ?? 0
                 try pass(output)
             case .end(let end):
-                let unitFile = try unitWriter ?? store.begin(fresh[consumed])
+                let unitFile = try unitWriter ?? store.begin(submitted[delivered])
                 unitWriter = unitFile   // abandoned (its temporary file removed) if the commit fails
                 try store.commit(unitFile, end: end)
-                committed?(submitted[finished])
-                finished += 1
+                committed?(submitted[delivered])
                 unitWriter = nil
-                consumed += 1
+                delivered += 1
                 endUnit(end, reusedUnit: false)
                 totals.committed += 1
                 StopPoint.reached("unit:\(totals.committed)")
             case .replayed(let outputs, let end):
                 for output in outputs { try pass(output) }
-                committed?(submitted[finished])
-                finished += 1
+                committed?(submitted[delivered])
+                delivered += 1
                 endUnit(end, reusedUnit: true)
             case .failed(let error):
                 throw error
@@ -109,7 +106,6 @@ extension Engine {
                     }
                     var clock = Stopwatch()
                     let first = builder.nextBatchIndex
-                    fresh.append(unit)
                     submitted.append(unit)
                     try builder.begin(sourceIndex: unit.sourceIndex)
                     let counts = try plan.formats[unit.sourceIndex].splitSource(unit.files, into: builder)

@@ -22,14 +22,12 @@ public struct LSHIndex: Sendable {
     /// Records inserted.
     public private(set) var count = 0
 
-    /// Creates an empty index.
-    /// - Parameters:
-    ///   - bands: band hashes per record (``MinHasher/bands``, default 14).
-    ///   - expectedRecords: records to size the tables for at once (0: start small and grow).
-    public init(bands: Int = 14, expectedRecords: Int = 0) {
+    /// Creates an empty index (``reserveCapacity(records:)`` sizes it).
+    /// - Parameter bands: band hashes per record (``MinHasher/bands``, default 14).
+    public init(bands: Int = 14) {
         precondition(bands >= 1, "bands must be at least 1")
         self.bands = bands
-        tables = Array(repeating: BandTable(minimumCapacity: expectedRecords), count: bands)
+        tables = Array(repeating: BandTable(minimumCapacity: 0), count: bands)
     }
 
     /// Sizes every band table for `records` distinct bucket openings, so that inserting them does not rehash.
