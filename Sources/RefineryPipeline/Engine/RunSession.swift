@@ -57,11 +57,12 @@ struct RunSession {
                 if try catalog.version(dataset: dataset, version: complete.version) == nil {
                     try recordVersion(directory: directory, version: complete.version, runID: runID)
                 }
-                discardUnits(under: root)
+                let removal = discardUnits(under: root)
                 // A run killed between its manifest and its report left no report.
                 if !FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent(DatasetReport.fileName)) {
                     writeReport(directory)
                 }
+                try? removal?.wait()   // the removal never throws
             } else {
                 if let replaced, replaced.version != plan.version {   // --force removed it
                     try catalog.markFilesRemoved(dataset: replaced.dataset, version: replaced.version)
@@ -69,9 +70,10 @@ struct RunSession {
                 result = try engine.write(units: units, catalog: catalog, runID: runID, monitor: monitor)
                 StopPoint.reached("manifest")
                 try recordVersion(directory: directory, version: plan.version, runID: runID)
-                discardUnits(under: root)
+                let removal = discardUnits(under: root)
                 if options.report { monitor.phase("report") }
                 writeReport(directory)
+                try? removal?.wait()   // the removal never throws
             }
             result.runID = runID
             result.skippedInputs = plan.skipped.count
@@ -144,13 +146,15 @@ struct RunSession {
             at: SourceLocation(file: engine.plan.spec.file))
     }
 
-    /// Removes the committed units under the root once a run has written (or found) its version. Best effort:
-    /// the version is recorded, and leftover units are removed by the next run that finishes.
-    private func discardUnits(under root: String) {
+    /// Removes the committed units under the root once a run has written (or found) its version: their rows now,
+    /// their files beside the report (``UnitStore/discardBeside(root:catalog:)``); wait for the returned removal before
+    /// the run ends. Best effort: the version is recorded, and leftover units are removed by the next run that finishes.
+    private func discardUnits(under root: String) -> BackgroundWork<Void>? {
         do {
-            try UnitStore.discard(root: root, catalog: catalog)
+            return try UnitStore.discardBeside(root: root, catalog: catalog)
         } catch {
             engine.logger.warning("could not remove the committed work units", metadata: ["root": "\(root)", "error": "\(error)"])
+            return nil
         }
     }
 

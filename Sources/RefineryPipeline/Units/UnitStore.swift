@@ -171,6 +171,14 @@ final class UnitStore {
         try? FileManager.default.removeItem(atPath: folder(root: root))
     }
 
+    /// ``discard(root:catalog:)`` with the files removed on a thread of their own, which the caller waits for: the
+    /// rows go first, as there. (Unlinking a 1 GB run's spill kept a core waiting on the file system for 0.34 s.)
+    static func discardBeside(root: String, catalog: Catalog) throws -> BackgroundWork<Void> {
+        try catalog.discardUnits(outputDirectory: root)
+        let folder = folder(root: root)
+        return BackgroundWork { try? FileManager.default.removeItem(atPath: folder) }
+    }
+
     /// Reads a committed unit back: its batch outputs, numbered from `firstBatch`, and its end.
     /// - Throws: ``RefineryError`` (code `integrity`) when the file does not match the hash the catalog recorded.
     static func load(_ record: CommittedUnit, firstBatch: Int, sourceIndex: Int) throws -> ([BatchOutput], UnitEnd) {
