@@ -25,6 +25,10 @@ let package = Package(
         .systemLibrary(
             name: "CRefinerySQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
+        // The `refinery` binary's allocator (Sources/refinery/Allocator.swift says why).
+        .systemLibrary(
+            name: "CRefineryJemalloc", pkgConfig: "jemalloc",
+            providers: [.apt(["libjemalloc-dev"]), .brew(["jemalloc"])]),
 
         // The MinHash signature loop in C: AVX-512, AVX2 and portable kernels in one object, chosen at run time
         // (`__attribute__((target))`, no compiler flags), so that a baseline build runs at the CPU's speed.
@@ -69,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "refinery",
             dependencies: [
-                "RefineryCatalog", "RefineryPipeline", "RefineryReport", "RefineryShards", "RefinerySpec", "RefineryTraining",
+                "CRefineryJemalloc", "RefineryCatalog", "RefineryPipeline", "RefineryReport", "RefineryShards", "RefinerySpec", "RefineryTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

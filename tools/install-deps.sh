@@ -21,6 +21,7 @@ declare -A NEEDED=(
   [libxxhash]=libxxhash-dev
   [sqlite3]=libsqlite3-dev
   [openblas]=libopenblas-dev
+  [jemalloc]=libjemalloc-dev
 )
 
 missing=()

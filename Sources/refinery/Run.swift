@@ -108,6 +108,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let logger = global.makeLogger()
+        logger.debug("allocator", metadata: ["allocator": "\(Allocator.description)"])
         let plan: RunPlan
         do {
             let loaded = try PipelineSpec.load(path: spec)

@@ -51,6 +51,37 @@ func refinery(_ arguments: [String]) throws -> (status: Int32, stdout: String, s
         #expect(!log.contains("libopenblas"))
     }
 
+    @Test("the binary allocates with jemalloc: every library's malloc and free bind to it, and a run's debug log names it",
+          .enabled(if: FileManager.default.fileExists(atPath: "/lib64/ld-linux-x86-64.so.2")
+                   || FileManager.default.fileExists(atPath: "/lib/ld-linux-aarch64.so.1")))
+    func jemallocAllocates() throws {
+        let process = Process()
+        process.executableURL = try refineryBinary()
+        process.arguments = ["--version"]
+        // The dynamic loader prints each symbol binding: `binding file <user> [0] to <provider> [0]: normal symbol `malloc'`.
+        process.environment = ["LD_DEBUG": "bindings"]
+        let err = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = err
+        try process.run()
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let bindings = log.split(separator: "\n").filter { $0.hasSuffix("symbol `malloc' [GLIBC_2.2.5]") || $0.hasSuffix("symbol `free' [GLIBC_2.2.5]") }
+        #expect(!bindings.isEmpty, "LD_DEBUG printed no malloc binding: \(log.prefix(200))")
+        for binding in bindings { #expect(binding.contains("libjemalloc"), "\(binding)") }
+
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let spec = try String(contentsOf: repositoryRoot.appendingPathComponent("pipelines/demo.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "../fixtures/", with: repositoryRoot.path + "/fixtures/")
+            .replacingOccurrences(of: "dir: ../out/demo", with: "dir: out/demo")
+        try spec.write(to: folder.url.appendingPathComponent("demo.yaml"), atomically: true, encoding: .utf8)
+        let run = try refinery(["run", folder.url.appendingPathComponent("demo.yaml").path, "--dry-run", "--log-level", "debug"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("allocator=jemalloc 5."), "\(run.stderr.prefix(400))")
+    }
+
     @Test("run prints the funnel, inspect verifies it, --head prints JSON lines to stdout")
     func runAndInspect() throws {
         let folder = try TemporaryFolder()
