@@ -19,10 +19,9 @@ public struct DatasetInspector {
 
     /// Verifies one shard file; compares with `entry` when the manifest lists it.
     public func check(path: String, entry: ShardEntry?, countField: String = "category") throws -> ShardCheck {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let bytes = POSIXFileSystem.contents(atPath: path) else {
             return ShardCheck(file: path, split: entry?.split ?? "?", records: 0, categories: [:], problems: ["missing or unreadable"])
         }
-        let bytes = [UInt8](data)
         var problems: [String] = []
         if let entry {
             if bytes.count != entry.bytes { problems.append("size \(bytes.count) bytes, manifest says \(entry.bytes)") }
@@ -62,10 +61,10 @@ public struct DatasetInspector {
 
     /// Calls `body` with every line of a shard, in order.
     public func forEachRecord(path: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> Bool) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let bytes = POSIXFileSystem.contents(atPath: path) else {
             throw RefineryError(.integrity, "missing or unreadable shard", at: SourceLocation(file: path))
         }
-        let plain = try ZstdDecompressor.decompressAll([UInt8](data))
+        let plain = try ZstdDecompressor.decompressAll(bytes)
         var stop = false
         try forEachLine(plain) { line in
             if !stop { stop = !(try body(line)) }

@@ -3,6 +3,7 @@ import RefineryCodecs
 import RefineryRecords
 import RefineryShards
 import RefinerySpec
+@testable import RefineryStages
 import Testing
 
 /// Dedup and balance run over the whole run: spill, resolve in canonical order, write out.
@@ -132,6 +133,21 @@ import Testing
         #expect(weighted.ids.contains("s/a.jsonl:41#r2") && weighted.ids.contains("s/a.jsonl:41#r3"))
         #expect(weighted.manifest.totals.repeats == 10)
         #expect(weighted.manifest.totals.balances)
+    }
+
+    @Test("balance takes the members first in rank order, ties to the lower index, as sorting them all would")
+    func firstInRankOrder() {
+        var random = SplitMix64(seed: 7)
+        for n in [1, 2, 5, 64, 1000] {
+            // Ranks drawn from a few values, so that ties are everywhere, or from all of UInt64.
+            for spread in [UInt64(3), UInt64(n), UInt64.max] {
+                let members = (0..<n).map { _ in (rank: spread == .max ? random.next() : random.next() % spread, tokens: 1) }
+                let order = members.indices.sorted { (members[$0].rank, $0) < (members[$1].rank, $1) }
+                for count in Set([0, 1, n / 3, n - 1, n]) {
+                    #expect(BalanceStage.first(count, of: members) == order.prefix(count).sorted(), "n \(n), spread \(spread), count \(count)")
+                }
+            }
+        }
     }
 
     @Test("validation_min and validation_per_category move train records to validation")

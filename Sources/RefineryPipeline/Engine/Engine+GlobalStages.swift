@@ -129,7 +129,7 @@ extension Engine {
                     break
                 }
             }
-            let ids = try entries.ids(of: named)
+            let ids = try entries.ids(of: named, threads: options.workers)
             for (index, decision) in decisions.enumerated() {
                 switch decision {
                 case .keep:

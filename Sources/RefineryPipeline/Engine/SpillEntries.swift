@@ -1,6 +1,7 @@
 import Foundation
 import RefineryCodecs
 import RefineryRecords
+import RefineryShards
 import RefineryStages
 
 /// What the global stages look at for every spilled record at once, so it stays in memory: 32 bytes a record.
@@ -134,19 +135,36 @@ final class SpillEntries {
         }
     }
 
-    /// The ids of the records at `indexes`, reading only the chunks that hold them.
-    func ids(of indexes: Set<Int>) throws -> [Int: String] {
+    /// The ids of the records at `indexes`, reading only the chunks that hold them, on up to `threads` threads (each
+    /// chunk through files of its own). (Duplicates are everywhere, so this reads nearly every chunk: 0.3 s of one core
+    /// at the end of a 1 GB run, with the other idle.)
+    func ids(of indexes: Set<Int>, threads: Int = 1) throws -> [Int: String] {
+        // Per chunk that holds some, the indexes wanted in it, in order.
+        var wanted: [(chunk: Int, indexes: [Int])] = []
+        var sorted = indexes.sorted()[...]
+        for (chunk, (_, records)) in chunks.enumerated() {
+            guard let next = sorted.first else { break }
+            guard records.contains(next) else { continue }
+            var inChunk: [Int] = []
+            while let index = sorted.first, records.contains(index) {
+                inChunk.append(index)
+                sorted.removeFirst()
+            }
+            wanted.append((chunk, inChunk))
+        }
+        let chunks = self.chunks
+        let results = ConcurrentResults<[String]>(count: wanted.count)
+        results.run(threads: threads) { [wanted] job in
+            let (chunk, indexes) = wanted[job]
+            let files = StoredFiles()
+            defer { files.close() }
+            let entries = try Self.read(chunks[chunk].stored, count: chunks[chunk].records.count, parts: [], from: files)
+            return indexes.map { entries[$0 - chunks[chunk].records.lowerBound].id }
+        }
         var ids: [Int: String] = [:]
         ids.reserveCapacity(indexes.count)
-        var wanted = indexes.sorted()[...]
-        for (chunk, (_, records)) in chunks.enumerated() {
-            guard let next = wanted.first else { break }
-            guard records.contains(next) else { continue }
-            let entries = try entries(ofChunk: chunk, parts: [])
-            while let index = wanted.first, records.contains(index) {
-                ids[index] = entries[index - records.lowerBound].id
-                wanted.removeFirst()
-            }
+        for ((_, indexes), result) in zip(wanted, results.all()) {
+            for (index, id) in zip(indexes, try result.get()) { ids[index] = id }
         }
         return ids
     }

@@ -192,13 +192,9 @@ final class UnitStore {
     /// - Returns: the unit's end.
     /// - Throws: as ``load(_:firstBatch:sourceIndex:)``, and what `body` throws.
     static func forEachOutput(_ record: CommittedUnit, firstBatch: Int, sourceIndex: Int, _ body: (BatchOutput) throws -> Void) throws -> UnitEnd {
-        // The file's bytes, without keeping the Data they came in beside them.
-        let bytes: [UInt8] = try {
-            guard let data = FileManager.default.contents(atPath: record.file) else {
-                throw RefineryError(.integrity, "cannot read the committed work unit", at: SourceLocation(file: record.file))
-            }
-            return [UInt8](data)
-        }()
+        guard let bytes = POSIXFileSystem.contents(atPath: record.file) else {
+            throw RefineryError(.integrity, "cannot read the committed work unit", at: SourceLocation(file: record.file))
+        }
         guard XXH3.hex(XXH3.hash(bytes)) == record.fileXXH3 else {
             throw RefineryError(.integrity, "the committed work unit does not match the XXH3 the catalog recorded (\(record.fileXXH3)); "
                 + "run again with --restart to redo all units", at: SourceLocation(file: record.file))

@@ -117,28 +117,52 @@ public struct BalanceStage: Sendable {
     public func copies(_ members: [(rank: UInt64, tokens: Int)], category: String, target: Int) -> (copies: [Int], reason: String) {
         let n = members.count
         guard n > 0 else { return ([], "over_target") }
-        let order = members.indices.sorted { (members[$0].rank, $0) < (members[$1].rank, $1) }
         var copies = [Int](repeating: target / n, count: n)
-        for k in 0..<(target % n) { copies[order[k]] += 1 }
         var reason = target < n && caps[category] == target ? "over_cap" : "over_target"
-        if let cap = tokenCaps[category] {
-            // Rounds in rank order: each record's first copy, then second copies, …, until the cap.
-            var used = 0
-            var granted = [Int](repeating: 0, count: n)
-            var round = 0
-            var full = false
-            while !full && round < (copies.max() ?? 0) {
-                for index in order where copies[index] > round {
-                    if used + members[index].tokens > cap { full = true; break }
-                    used += members[index].tokens
-                    granted[index] += 1
-                }
-                round += 1
-            }
-            if granted != copies { reason = "over_cap" }
-            copies = granted
+        guard let cap = tokenCaps[category] else {
+            for index in Self.first(target % n, of: members) { copies[index] += 1 }
+            return (copies, reason)
         }
-        return (copies, reason)
+        // Under a token cap: rounds in rank order, each record's first copy, then second copies, …, until the cap.
+        let order = members.indices.sorted { (members[$0].rank, $0) < (members[$1].rank, $1) }
+        for k in 0..<(target % n) { copies[order[k]] += 1 }
+        var used = 0
+        var granted = [Int](repeating: 0, count: n)
+        var round = 0
+        var full = false
+        while !full && round < (copies.max() ?? 0) {
+            for index in order where copies[index] > round {
+                if used + members[index].tokens > cap { full = true; break }
+                used += members[index].tokens
+                granted[index] += 1
+            }
+            round += 1
+        }
+        if granted != copies { reason = "over_cap" }
+        return (granted, reason)
+    }
+
+    /// The indexes of the `count` members first in rank order (ties: the lower index), in index order: those below
+    /// the rank of the `count`-th, found by sorting the ranks alone, and as many of those at that rank as are
+    /// missing. (Sorting the indexes by rank, through a closure, was a quarter of a second of one core at the end of
+    /// a 1 GB run.)
+    static func first(_ count: Int, of members: [(rank: UInt64, tokens: Int)]) -> [Int] {
+        guard count > 0 else { return [] }
+        var ranks = members.map(\.rank)
+        ranks.sort()
+        let last = ranks[count - 1]
+        var atLast = count - (ranks[..<(count - 1)].lastIndex { $0 != last }.map { $0 + 1 } ?? 0)
+        var chosen: [Int] = []
+        chosen.reserveCapacity(count)
+        for (index, member) in members.enumerated() {
+            if member.rank < last {
+                chosen.append(index)
+            } else if member.rank == last && atLast > 0 {
+                chosen.append(index)
+                atLast -= 1
+            }
+        }
+        return chosen
     }
 
     /// Estimated tokens of `bytes` of UTF-8 text (the trainer's tokenizer is not known here).
