@@ -119,7 +119,8 @@ struct RejectSkim {
 }
 
 /// The known members an object has had so far, by their number in a short list of names: a bit each. (A `Set<Int>`
-/// allocated and hashed for every object was 7 % of the report's time.)
+/// allocated and hashed for every object, with the lists of names built again for every member, took a sixth of the
+/// report's time: 1 GB dataset, 2.94-3.22 s before, 2.43-2.45 s after.)
 struct SeenMembers {
     private var bits: UInt64 = 0
 

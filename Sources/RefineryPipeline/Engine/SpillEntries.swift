@@ -36,7 +36,7 @@ struct SpillFacts: Sendable {
 /// The spilled records' entries, in canonical order: left where the units' files hold them, one chunk (a batch's
 /// piece) each, with only their ``SpillFacts`` kept in memory. Dedup's resolver reads them back chunk by chunk
 /// (``DedupFeed``), so does the dedup index segment (``forEach(_:_:)``), the drop messages look up the few ids they
-/// name (``ids(of:)``), and the shard writer reads one chunk at a time (``entries(ofChunk:)``), so a run's memory no longer grows with its records' ids and keys; only
+/// name (``ids(of:threads:)``), and the shard writer reads one chunk at a time (``entries(ofChunk:)``), so a run's memory no longer grows with its records' ids and keys; only
 /// the facts (32 bytes a record), the fates (4) and the dedup index do.
 final class SpillEntries {
     private let files: StoredFiles
