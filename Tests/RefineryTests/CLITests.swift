@@ -30,23 +30,38 @@ func refinery(_ arguments: [String]) throws -> (status: Int32, stdout: String, s
     return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
 }
 
+/// Runs the real `refinery` binary with the dynamic loader's `LD_DEBUG` set to `what`; returns its status and the
+/// loader's log (stderr).
+func refineryUnderLoaderDebug(_ arguments: [String], what: String) throws -> (status: Int32, log: String) {
+    let process = Process()
+    process.executableURL = try refineryBinary()
+    process.arguments = arguments
+    process.environment = ["LD_DEBUG": what]
+    let err = Pipe()
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = err
+    try process.run()
+    let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, log)
+}
+
+/// Writes the demo spec into `folder`, reading the repository's fixtures and writing under the folder; returns its path.
+func demoSpec(in folder: TemporaryFolder) throws -> String {
+    let spec = try String(contentsOf: repositoryRoot.appendingPathComponent("pipelines/demo.yaml"), encoding: .utf8)
+        .replacingOccurrences(of: "../fixtures/", with: repositoryRoot.path + "/fixtures/")
+        .replacingOccurrences(of: "dir: ../out/demo", with: "dir: out/demo")
+    return try folder.write("demo.yaml", spec)
+}
+
 @Suite struct CLITests {
     @Test("a command that does not train never loads OpenBLAS (whose thread pool spun for 0.1 s of CPU in every process)",
           .enabled(if: FileManager.default.fileExists(atPath: "/lib64/ld-linux-x86-64.so.2")
                    || FileManager.default.fileExists(atPath: "/lib/ld-linux-aarch64.so.1")))
     func blasOnlyWhenTraining() throws {
-        let process = Process()
-        process.executableURL = try refineryBinary()
-        process.arguments = ["inspect", "--help"]
         // The dynamic loader lists every library it opens, at start-up and by dlopen.
-        process.environment = ["LD_DEBUG": "libs"]
-        let err = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = err
-        try process.run()
-        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let (status, log) = try refineryUnderLoaderDebug(["inspect", "--help"], what: "libs")
+        #expect(status == 0)
         #expect(log.contains("libzstd"), "LD_DEBUG printed no library list: \(log.prefix(200))")
         #expect(!log.contains("libopenblas"))
     }
@@ -55,29 +70,16 @@ func refinery(_ arguments: [String]) throws -> (status: Int32, stdout: String, s
           .enabled(if: FileManager.default.fileExists(atPath: "/lib64/ld-linux-x86-64.so.2")
                    || FileManager.default.fileExists(atPath: "/lib/ld-linux-aarch64.so.1")))
     func jemallocAllocates() throws {
-        let process = Process()
-        process.executableURL = try refineryBinary()
-        process.arguments = ["--version"]
         // The dynamic loader prints each symbol binding: `binding file <user> [0] to <provider> [0]: normal symbol `malloc'`.
-        process.environment = ["LD_DEBUG": "bindings"]
-        let err = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = err
-        try process.run()
-        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let (status, log) = try refineryUnderLoaderDebug(["--version"], what: "bindings")
+        #expect(status == 0)
         let bindings = log.split(separator: "\n").filter { $0.hasSuffix("symbol `malloc' [GLIBC_2.2.5]") || $0.hasSuffix("symbol `free' [GLIBC_2.2.5]") }
         #expect(!bindings.isEmpty, "LD_DEBUG printed no malloc binding: \(log.prefix(200))")
         for binding in bindings { #expect(binding.contains("libjemalloc"), "\(binding)") }
 
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let spec = try String(contentsOf: repositoryRoot.appendingPathComponent("pipelines/demo.yaml"), encoding: .utf8)
-            .replacingOccurrences(of: "../fixtures/", with: repositoryRoot.path + "/fixtures/")
-            .replacingOccurrences(of: "dir: ../out/demo", with: "dir: out/demo")
-        try spec.write(to: folder.url.appendingPathComponent("demo.yaml"), atomically: true, encoding: .utf8)
-        let run = try refinery(["run", folder.url.appendingPathComponent("demo.yaml").path, "--dry-run", "--log-level", "debug"])
+        let run = try refinery(["run", try demoSpec(in: folder), "--dry-run", "--log-level", "debug"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("allocator=jemalloc 5."), "\(run.stderr.prefix(400))")
     }
@@ -86,10 +88,7 @@ func refinery(_ arguments: [String]) throws -> (status: Int32, stdout: String, s
     func runAndInspect() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let spec = try String(contentsOf: repositoryRoot.appendingPathComponent("pipelines/demo.yaml"), encoding: .utf8)
-            .replacingOccurrences(of: "../fixtures/", with: repositoryRoot.path + "/fixtures/")
-            .replacingOccurrences(of: "dir: ../out/demo", with: "dir: out/demo")
-        let specPath = try folder.write("demo.yaml", spec)
+        let specPath = try demoSpec(in: folder)
         let run = try refinery(["run", specPath, "--workers", "2"])
         #expect(run.status == 0, "\(run.stderr)")
         let expected = try JSONSerialization.jsonObject(
