@@ -37,19 +37,29 @@ extension POSIXFileSystem {
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { return nil }
-        let size = Int(status.st_size)
-        var failed = false
-        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            count = 0
-            while count < size {
-                let got = read(descriptor, buffer.baseAddress! + count, size - count)
+        // A file cut short since: what was read.
+        return read(descriptor, count: Int(status.st_size), at: 0)
+    }
+
+    /// Up to `count` bytes of an open file from `offset` (`pread(2)`, again after an interruption), fewer when the
+    /// file ends first; nil, with `errno` set, when a read fails.
+    public static func read(_ descriptor: Int32, count: Int, at offset: Int) -> [UInt8]? {
+        var failure: Int32?
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, done in
+            done = 0
+            while done < count {
+                let got = pread(descriptor, buffer.baseAddress! + done, count - done, off_t(offset + done))
                 if got < 0 && errno == EINTR { continue }
-                if got < 0 { failed = true }
-                guard got > 0 else { break }   // an error, or a file cut short since: what was read
-                count += got
+                if got < 0 { failure = errno }
+                guard got > 0 else { break }
+                done += got
             }
         }
-        return failed ? nil : bytes
+        if let failure {
+            errno = failure   // as the failed read left it, whatever freeing the array did since
+            return nil
+        }
+        return bytes
     }
 }
 

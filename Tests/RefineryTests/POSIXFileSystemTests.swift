@@ -14,5 +14,13 @@ import Testing
         #expect(POSIXFileSystem.contents(atPath: path) == bytes)
         #expect(POSIXFileSystem.contents(atPath: folder.path + "/missing") == nil)
         #expect(POSIXFileSystem.contents(atPath: folder.path) == nil)
+
+        // Part of it from an offset: all that is asked, or what is left before the end.
+        let descriptor = open(path, O_RDONLY)
+        defer { close(descriptor) }
+        let offset = size / 3
+        #expect(POSIXFileSystem.read(descriptor, count: size / 3, at: offset) == Array(bytes[offset..<(offset + size / 3)]))
+        #expect(POSIXFileSystem.read(descriptor, count: size + 10, at: offset) == Array(bytes[offset...]))
+        #expect(POSIXFileSystem.read(-1, count: 10, at: 0) == nil && errno == EBADF)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import RefineryRecords
+import RefineryShards
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,20 +32,12 @@ final class StoredFiles {
     func read(_ bytes: StoredBytes, role: String) throws -> [UInt8] {
         guard bytes.count > 0 else { return [] }
         let descriptor = try open(bytes.file, role: role)
-        return try [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, initialized in
-            var done = 0
-            while done < bytes.count {
-                let got = pread(descriptor, buffer.baseAddress! + done, bytes.count - done, off_t(bytes.offset + done))
-                if got < 0 && errno == EINTR { continue }
-                guard got > 0 else {
-                    let why = got < 0 ? String(cString: strerror(errno)) : "it is shorter than written"
-                    throw RefineryError(.output, "cannot read the \(role) back from the work unit's file: \(why)",
-                                        at: SourceLocation(file: bytes.file))
-                }
-                done += got
-            }
-            initialized = done
+        let read = POSIXFileSystem.read(descriptor, count: bytes.count, at: bytes.offset)
+        guard let read, read.count == bytes.count else {
+            let why = read == nil ? String(cString: strerror(errno)) : "it is shorter than written"
+            throw RefineryError(.output, "cannot read the \(role) back from the work unit's file: \(why)", at: SourceLocation(file: bytes.file))
         }
+        return read
     }
 
     private func open(_ path: String, role: String) throws -> Int32 {
