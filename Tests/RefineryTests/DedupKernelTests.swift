@@ -258,24 +258,46 @@ import Testing
                               location: location))
         records.append(Record(id: "i", source: "s", interactions: Interactions(items: ["a", "b"]), location: location))
         var scratch = stage.makeScratch()
-        var shingles: [UInt32] = []
         for order in [records, records.reversed(), records + records] {
             for record in order {
                 var freshView = RecordView(), reusedView = RecordView()
                 let fresh = stage.keys(of: record, view: &freshView)
-                shingles.removeAll()
-                let reused = stage.keys(of: record, view: &reusedView, scratch: &scratch, shingles: &shingles)
-                // The shingles spilled for exact verification are the record's own.
-                if record.kind != .interactions {
-                    var text = DedupText(normalization: stage.normalization, shingleSize: stage.shingle)
-                    #expect(shingles == text.shingles(reusedView.text(of: record)), "\(record.id)")
-                }
+                let reused = stage.keys(of: record, view: &reusedView, scratch: &scratch)
                 #expect(fresh?.exact == reused?.exact, "\(record.id)")
                 #expect(fresh?.bands == reused?.bands, "\(record.id)")
                 #expect(fresh?.sketch == reused?.sketch, "\(record.id)")
                 #expect((fresh == nil) == (record.kind == .interactions))
             }
         }
+    }
+
+    @Test("exact verification's shingle set is the record's shingles, sorted, each once, made again from its JSON line")
+    func shingleSetFromLine() throws {
+        let stage = DedupStage()
+        let location = SourceLocation(file: "f")
+        let words = Self.randomWords(300, seed: 6)
+        let records = [Record(id: "d", source: "s", text: (words + words.prefix(50)).joined(separator: " ") + " \"quoted\"\ttab\n\u{1F600} é",
+                              location: location),
+                       Record(id: "c", source: "s", messages: [Message(role: "user", content: "Hi \"there\",\nhow are you?"),
+                                                               Message(role: "assistant", content: "Fine, thanks.")], location: location),
+                       Record(id: "e", source: "s", text: "", location: location)]
+        var scratch = stage.makeScratch()
+        for record in records {
+            var writer = JSONWriter()
+            record.writeJSON(to: &writer)
+            let view = try writer.bytes.withUnsafeBufferPointer { try RecordView.text(ofLine: $0) }
+            var recordView = RecordView()
+            #expect(view.bytes == recordView.text(of: record).bytes, "\(record.id)")
+            var text = DedupText(normalization: stage.normalization, shingleSize: stage.shingle)
+            let shingles = text.shingles(view)
+            let set = stage.shingleSet(of: view, scratch: &scratch)
+            #expect(set == Set(shingles).sorted(), "\(record.id)")
+        }
+        // The repeated fifty words repeat shingles, which the set counts once.
+        var text = DedupText()
+        #expect(stage.shingleSet(of: TextView((words + words.prefix(50)).joined(separator: " ")), scratch: &scratch).count
+                < text.shingles(TextView((words + words.prefix(50)).joined(separator: " "))).count)
+        #expect(DedupStage.jaccard([1, 2, 3], [2, 3, 4]) == 0.5 && DedupStage.jaccard([], []) == 1 && DedupStage.jaccard([1], []) == 0)
     }
 
     @Test("the same seed gives the same signature bytes; another seed does not")

@@ -65,6 +65,36 @@ import Testing
         #expect(manifest.stages.first { $0.name == "dedup" }?.dropped == ["near_duplicate": 1])
     }
 
+    @Test("verify: exact measures candidates on shingle sets made again from their spilled lines, chats' turns joined as the keys saw them")
+    func exactVerification() throws {
+        let words = (0..<120).map { "w\($0 * 7919 % 1000)" }
+        var edited = words
+        for k in 50..<54 { edited[k] = "changed\(k)" }
+        let original = "«" + words.joined(separator: " ") + "» \"é\"", copy = "«" + edited.joined(separator: " ") + "» \"é\""
+        func chat(_ text: String) -> String {
+            let half = text.count / 2
+            let turns = [["role": "user", "content": String(text.prefix(half))], ["role": "assistant", "content": String(text.dropFirst(half))]]
+            return String(decoding: try! JSONSerialization.data(withJSONObject: ["messages": turns], options: [.sortedKeys]), as: UTF8.self)
+        }
+        let other = (0..<120).map { "v\($0 * 104_729 % 1000)" }.joined(separator: " ")
+        // Batches of three: each duplicate is in a later batch than the record it matches.
+        let lines = [Self.line(original), chat(other + " one"), Self.line("filler one two three"), Self.line("filler four five six"),
+                     Self.line(copy), chat(other + " two")]
+        let (_, rejects, _, folder) = try Self.run(files: [("a.jsonl", lines)], stages: "  - dedup: {}")
+        let stage = DedupStage()
+        var scratch = stage.makeScratch()
+        func similarity(_ a: String, _ b: String) -> String {
+            let value = DedupStage.jaccard(stage.shingleSet(of: TextView(a), scratch: &scratch), stage.shingleSet(of: TextView(b), scratch: &scratch))
+            return "Jaccard \((value * 1000).rounded() / 1000)"
+        }
+        let chatHalves = { (text: String) in String(text.prefix(text.count / 2)) + "\n\n" + String(text.dropFirst(text.count / 2)) }
+        #expect(rejects.map { jsonString($0, "id") } == ["s/a.jsonl:5", "s/a.jsonl:6"])
+        #expect(jsonString(rejects[0], "detail") == "near-duplicate of s/a.jsonl:1, \(similarity(original, copy))")
+        #expect(jsonString(rejects[1], "detail") == "near-duplicate of s/a.jsonl:2, \(similarity(chatHalves(other + " one"), chatHalves(other + " two")))")
+        let stats = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/out/stats.json"))) as! [String: Any]
+        #expect(stats["dedup_verified_pairs"] as? Int == 2 && stats["dedup_verified_records"] as? Int == 4)
+    }
+
     @Test("keep: best_quality keeps the highest scores.quality of a group, ties to the first")
     func bestQuality() throws {
         let lines = [Self.line("Same words here.", quality: 0.5), Self.line("same words here", quality: 0.9),

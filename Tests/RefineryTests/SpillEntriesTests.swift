@@ -12,15 +12,13 @@ import Testing
         SpillEntry(id: "source/path/file-\(n).jsonl:\(n + 1)", category: category,
                    location: SourceLocation(file: "/data/file-\(n).jsonl", line: n + 1), lineBytes: 100 + n, contentBytes: 50 + n,
                    contentChars: 40 + n, quality: n % 3 == 0 ? nil : Double(n) / 100,
-                   dedup: dedup ? DedupKeys(exact: UInt64(n) &* 0x9e37_79b9, bands: [UInt64(n), UInt64(n) << 8], sketch: [UInt8(n % 256), 7]) : nil,
-                   shingleCount: n % 5)
+                   dedup: dedup ? DedupKeys(exact: UInt64(n) &* 0x9e37_79b9, bands: [UInt64(n), UInt64(n) << 8], sketch: [UInt8(n % 256), 7]) : nil)
     }
 
     static func same(_ a: SpillEntry, _ b: SpillEntry) -> Bool {
         a.id == b.id && a.category == b.category && a.location == b.location && a.lineBytes == b.lineBytes
             && a.contentBytes == b.contentBytes && a.contentChars == b.contentChars && a.quality == b.quality
             && a.dedup?.exact == b.dedup?.exact && a.dedup?.bands == b.dedup?.bands && a.dedup?.sketch == b.dedup?.sketch
-            && a.shingleCount == b.shingleCount
     }
 
     /// Writes each chunk's encoding into a file of its own, after some unrelated bytes, as a unit file holds them.
@@ -63,7 +61,7 @@ import Testing
         for (index, entry) in try store.entries(ofChunk: 2, parts: .location).enumerated() {
             let full = chunks[2][index]
             #expect(entry.id == full.id && entry.category == full.category && entry.location == full.location && entry.dedup == nil)
-            #expect(entry.lineBytes == full.lineBytes && entry.quality == full.quality && entry.shingleCount == full.shingleCount)
+            #expect(entry.lineBytes == full.lineBytes && entry.quality == full.quality)
         }
         var keyed = 0
         try store.forEach(.dedupKeys) { index, entry in
@@ -93,7 +91,7 @@ import Testing
         let entries = (0..<5).map { Self.entry($0, category: "c") }
         var writer = ByteWriter()
         writer.spillEntries(entries)
-        var piece = SpillPiece(frame: [1, 2, 3], entries: entries, shingles: [9, 8, 7])
+        var piece = SpillPiece(frame: [1, 2, 3], entries: entries)
         var plain = ByteWriter()
         plain.spillPiece(piece)
         piece.encodedEntries = writer.bytes
@@ -102,15 +100,13 @@ import Testing
         let parts = reused.spillPiece(piece)
         #expect(plain.bytes == Array(reused.bytes.dropFirst(8)))
         #expect(Array(reused.bytes[parts.frame]) == [1, 2, 3] && Array(reused.bytes[parts.entries]) == writer.bytes)
-        #expect(reused.bytes[parts.shingles].withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) } == [9, 8, 7])
         var reader = ByteReader(reused.bytes, offset: 8)
         let back = try reader.spillPiece(file: "unit")
         // Read from a file, the piece says where its parts are: where the writer put them.
         #expect(back.stored == StoredSpill(frame: StoredBytes(file: "unit", offset: parts.frame.lowerBound, count: 3),
-                                           entries: StoredBytes(file: "unit", offset: parts.entries.lowerBound, count: writer.bytes.count),
-                                           shingles: StoredBytes(file: "unit", offset: parts.shingles.lowerBound, count: 12)))
+                                           entries: StoredBytes(file: "unit", offset: parts.entries.lowerBound, count: writer.bytes.count)))
         #expect(back.encodedEntries == writer.bytes)
-        #expect(back.frame == [1, 2, 3] && back.shingles == [9, 8, 7])
+        #expect(back.frame == [1, 2, 3])
         #expect(zip(back.entries, entries).allSatisfy(Self.same))
     }
 
@@ -177,26 +173,68 @@ import Testing
         #expect("\(error)".contains("unit-0.unit") && walked == 0)
     }
 
-    @Test("shingle sets are read from the chunk that holds them, across files, and compared exactly")
-    func shingleChunks() throws {
+    @Test("candidate pairs are measured on shingle sets made again from the spilled lines of the batches that hold them")
+    func shingleSets() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        // Two chunks in two files: record 0 has [1, 2, 3, 3], record 1 none, record 2 [2, 3, 4] in the second file.
-        let sets: [[UInt32]] = [[1, 2, 3, 3], [], [2, 3, 4]]
-        let shingles = ShingleSets()
-        for (number, chunk) in [[sets[0], sets[1]], [sets[2]]].enumerated() {
-            let hashes = chunk.flatMap { $0 }
-            let path = folder.path + "/unit-\(number).unit", prefix = [UInt8](repeating: 0, count: 8 * (number + 1))
-            try Data(prefix + hashes.withUnsafeBytes { Array($0) }).write(to: URL(fileURLWithPath: path))
-            shingles.append(StoredBytes(file: path, offset: prefix.count, count: hashes.count * 4), counts: chunk.map(\.count))
+        let words = (0..<60).map { "w\($0 * 7919 % 1000)" }
+        let texts = [words.joined(separator: " "), "short text here", "another record entirely different",
+                     (words.prefix(40) + ["x", "y"] + words.dropFirst(42)).joined(separator: " "), "", "short text, here!"]
+        var records = texts.enumerated().map { Record(id: "r\($0.offset)", source: "s", text: $0.element, location: SourceLocation(file: "f")) }
+        records[2] = Record(id: "r2", source: "s", messages: [Message(role: "user", content: "another record"),
+                                                               Message(role: "assistant", content: "entirely different")],
+                            location: SourceLocation(file: "f"))
+        // Three batches of two in three unit files; only the frames are read back.
+        let spill = Spill(balance: nil)
+        let compressor = try ZstdCompressor(level: 1)
+        for batch in 0..<3 {
+            var writer = JSONWriter()
+            for record in records[(batch * 2)..<(batch * 2 + 2)] {
+                record.writeJSON(to: &writer)
+                writer.byte(0x0A)
+            }
+            var piece = SpillPiece()
+            try compressor.compressFrame(writer.bytes, into: &piece.frame)
+            piece.entries = (0..<2).map { Self.entry(batch * 2 + $0, category: "c") }
+            let path = folder.path + "/unit-\(batch).unit", prefix = [UInt8](repeating: 0, count: 8 * (batch + 1))
+            try Data(prefix + piece.frame).write(to: URL(fileURLWithPath: path))
+            piece.stored = StoredSpill(frame: StoredBytes(file: path, offset: prefix.count, count: piece.frame.count),
+                                       entries: StoredBytes(file: path, offset: 0, count: 0))
+            try spill.append(piece, batch: batch, sourceIndex: 0)
         }
-        #expect(shingles.jaccard(0, 2) == 2.0 / 4.0)
-        #expect(shingles.jaccard(0, 0) == 1)
-        #expect(shingles.jaccard(1, 1) == 1)
-        #expect(shingles.bytes == 28)
-        #expect(shingles.failure == nil)
-        // A chunk whose stored hashes do not match its records' counts is damaged, and said so.
-        shingles.append(StoredBytes(file: folder.path + "/unit-0.unit", offset: 8, count: 12), counts: [2])
-        #expect(shingles.failure?.code == .output && "\(shingles.failure!)".contains("unit-0.unit"))
+        let stage = DedupStage()
+        var scratch = stage.makeScratch()
+        func set(_ index: Int) -> [UInt32] {
+            var view = RecordView()
+            return stage.shingleSet(of: view.text(of: records[index]), scratch: &scratch)
+        }
+        let pairs = [CandidatePair(candidate: 0, record: 3), CandidatePair(candidate: 1, record: 5), CandidatePair(candidate: 2, record: 5),
+                     CandidatePair(candidate: 4, record: 5)]
+        for threads in [1, 2] {
+            let measured = try ShingleSets.similarities(of: pairs, in: spill, stage: stage, threads: threads)
+            #expect(measured.records == 6)
+            #expect(measured.similarities == pairs.map { DedupStage.jaccard(set($0.candidate), set($0.record)) })
+        }
+        #expect(try ShingleSets.similarities(of: [], in: spill, stage: stage, threads: 2).records == 0)
+        // A frame that is not zstd, and one with fewer lines than records, are damaged, and said so, naming the file.
+        let damaged = Spill(balance: nil)
+        var piece = SpillPiece()
+        piece.entries = (0..<2).map { Self.entry($0, category: "c") }
+        try Data([1, 2, 3, 4]).write(to: URL(fileURLWithPath: folder.path + "/bad.unit"))
+        piece.stored = StoredSpill(frame: StoredBytes(file: folder.path + "/bad.unit", offset: 0, count: 4), entries: StoredBytes(file: "", offset: 0, count: 0))
+        try damaged.append(piece, batch: 0, sourceIndex: 0)
+        piece.frame = []
+        var oneLine = JSONWriter()
+        records[0].writeJSON(to: &oneLine)
+        oneLine.byte(0x0A)
+        try compressor.compressFrame(oneLine.bytes, into: &piece.frame)
+        try Data(piece.frame).write(to: URL(fileURLWithPath: folder.path + "/short.unit"))
+        piece.stored = StoredSpill(frame: StoredBytes(file: folder.path + "/short.unit", offset: 0, count: piece.frame.count),
+                                   entries: StoredBytes(file: "", offset: 0, count: 0))
+        try damaged.append(piece, batch: 1, sourceIndex: 0)
+        for (pair, file) in [(CandidatePair(candidate: 0, record: 1), "bad.unit"), (CandidatePair(candidate: 2, record: 3), "short.unit")] {
+            let error = try #require(throws: RefineryError.self) { try ShingleSets.similarities(of: [pair], in: damaged, stage: stage, threads: 1) }
+            #expect(error.code == .output && "\(error)".contains(file), "\(error)")
+        }
     }
 }

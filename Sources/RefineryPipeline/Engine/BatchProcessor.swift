@@ -143,14 +143,11 @@ final class BatchProcessor {
             // Dedup keys first, timed as the dedup stage's worker seconds (its resolution adds the main thread's).
             var keys: [DedupKeys?] = []
             var piece = SpillPiece()
-            var shingleCounts: [Int] = []
             if let dedup = plan.dedup {
                 keys.reserveCapacity(records.count)
                 var scratch = dedup.makeScratch()
                 for index in records.indices {
-                    let before = piece.shingles.count
-                    keys.append(dedup.keys(of: records[index], view: &views[index], scratch: &scratch, shingles: &piece.shingles))
-                    shingleCounts.append(piece.shingles.count - before)
+                    keys.append(dedup.keys(of: records[index], view: &views[index], scratch: &scratch))
                 }
             }
             let keySeconds = clock.lap()
@@ -163,8 +160,7 @@ final class BatchProcessor {
                                                 lineBytes: writer.bytes.count - start, contentBytes: Self.contentBytes(record),
                                                 contentChars: Self.contentChars(record),
                                                 quality: record.scores.first { $0.key == "quality" }?.value,
-                                                dedup: keys.isEmpty ? nil : keys[index],
-                                                shingleCount: shingleCounts.isEmpty ? 0 : shingleCounts[index]))
+                                                dedup: keys.isEmpty ? nil : keys[index]))
                 writer.byte(0x0A)
                 for score in record.scores { output.train.scoreKeys.insert(score.key) }
                 for count in record.pii { output.train.piiKeys.insert(count.key) }

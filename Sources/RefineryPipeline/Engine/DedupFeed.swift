@@ -10,11 +10,10 @@ import RefineryStages
 /// when they match. Either way it reads the chunks back from the units' files and adds their records in order, so it
 /// decides as a single pass would.
 final class DedupFeed: @unchecked Sendable {
-    /// A batch's spilled records: their entries, how many, and their shingle hashes.
+    /// A batch's spilled records: their entries, and how many.
     struct Chunk: Sendable {
         var entries: StoredBytes
         var records: Int
-        var shingles: StoredBytes
     }
 
     /// What the feed made once every chunk was added.
@@ -26,7 +25,6 @@ final class DedupFeed: @unchecked Sendable {
         /// CPU seconds the feed's thread spent reading and adding records (beside the map it shares the cores with the
         /// workers, so its wall time would count its waits for a core).
         var seconds = 0.0
-        var shingleBytes = 0
         /// What loading the published index found (`dedup_published` in stats.json).
         var publishedStats: [String: Any] = [:]
     }
@@ -42,8 +40,6 @@ final class DedupFeed: @unchecked Sendable {
     // The thread's own until `done`; taken by `finish()` after, so that the feed holds none of the resolver's memory.
     private var outcome: Outcome!
     private let bandFiles: BandFiles.Reader?
-    /// The records' shingle sets, when candidates are verified on them: the thread's, let go once it is done.
-    private var shingles: ShingleSets?
 
     /// Starts the thread. `bandFiles`: bucket numbers from a dedup phase for these very records, in order.
     init(stage: DedupStage, published: PublishedIndex?, publishedStats: [String: Any] = [:], bandFiles: BandFiles.Reader? = nil,
@@ -51,9 +47,8 @@ final class DedupFeed: @unchecked Sendable {
         self.bandFiles = bandFiles
         var resolver = bandFiles.map { DedupResolver(stage: stage, published: published, bucketCounts: $0.bucketCounts) }
             ?? DedupResolver(stage: stage, published: published, expectedRecords: expectedRecords)
-        let shingles = stage.near && stage.verify == .exact ? ShingleSets() : nil
-        if let shingles { resolver.exactJaccard = { shingles.jaccard($0, $1) } }
-        self.shingles = shingles
+        // Pairs to verify on their shingle sets wait for the caller (``ShingleSets``), once every record is in.
+        resolver.defersVerification = stage.near && stage.verify == .exact
         outcome = Outcome(resolver: resolver, publishedStats: publishedStats)
         let bands = stage.hasher.bands
         let thread = Thread { [self] in run(bands: bands) }
@@ -88,10 +83,8 @@ final class DedupFeed: @unchecked Sendable {
         let failure = self.failure
         condition.unlock()
         if let failure { throw failure }
-        var taken: Outcome = outcome
+        let taken: Outcome = outcome
         outcome = nil
-        shingles = nil
-        taken.resolver.exactJaccard = nil
         return taken
     }
 
@@ -104,7 +97,6 @@ final class DedupFeed: @unchecked Sendable {
         while !done { condition.wait() }
         condition.unlock()
         outcome = nil
-        shingles = nil
     }
 
     private func run(bands: Int) {
@@ -126,7 +118,6 @@ final class DedupFeed: @unchecked Sendable {
                 let started = Stopwatch.threadCPUSeconds()
                 outcome.resolver.reserveCapacity(records: expected)
                 let entries = try SpillEntries.read(chunk.entries, count: chunk.records, parts: .dedupKeys, from: files)
-                shingles?.append(chunk.shingles, counts: entries.lazy.map(\.shingleCount))
                 for entry in entries {
                     if let bandFiles {
                         try bandFiles.next(into: &numbers)
@@ -137,8 +128,6 @@ final class DedupFeed: @unchecked Sendable {
                     outcome.records += 1
                     outcome.bytesIn += entry.contentBytes
                 }
-                if let failure = shingles?.failure { throw failure }
-                outcome.shingleBytes = shingles?.bytes ?? 0
                 outcome.seconds += Stopwatch.threadCPUSeconds() - started
             } catch {
                 condition.lock()

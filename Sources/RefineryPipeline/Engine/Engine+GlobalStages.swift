@@ -112,11 +112,14 @@ extension Engine {
             // Beside the map, the feed's own time is the resolution's, and from here on this thread's.
             let besideMap = spill.dedupFeed != nil
             if besideMap { _ = clock.lap() }
+            // The candidate pairs to verify on their shingle sets, made again from the spilled lines.
+            let verified = try ShingleSets.similarities(of: outcome.resolver.pendingPairs, in: spill, stage: dedup, threads: options.workers)
+            outcome.resolver.settle(similarities: verified.similarities)
             var counters = StageCounters(name: dedup.name)
             counters.recordsIn = outcome.records
             counters.bytesIn = outcome.bytesIn
             stats["dedup_verified_pairs"] = outcome.resolver.verifiedPairs
-            stats["dedup_shingle_spill_bytes"] = outcome.shingleBytes
+            stats["dedup_verified_records"] = verified.records
             let decisions = outcome.resolver.decisions()
             // The drop messages name the records kept and matched: only their ids are read back.
             var named = Set<Int>()

@@ -18,8 +18,6 @@ struct SpillEntry: Sendable {
     var contentChars: Int
     var quality: Double?
     var dedup: DedupKeys?
-    /// How many shingle hashes it has (`verify: exact`; where: ``SpillFacts``, ``ShingleSets``).
-    var shingleCount = 0
 }
 
 /// One batch's spilled records: a zstd frame of JSON lines, one per entry.
@@ -29,29 +27,26 @@ struct SpillPiece: Sendable {
     /// The entries as ``ByteWriter/spillEntries(_:)`` writes them, made once by the worker that made the piece (or
     /// read from a unit file), for the unit file; empty: not made yet.
     var encodedEntries: [UInt8] = []
-    /// The entries' shingle hashes, back to back (each entry's `shingleCount` of them).
-    var shingles: [UInt32] = []
-    /// Where the unit's file holds the frame, the encoded entries and the shingles: set when the piece is written
+    /// Where the unit's file holds the frame and the encoded entries: set when the piece is written
     /// to it (``UnitWriter/append(_:)``) or read from it (``UnitStore/forEachOutput(_:firstBatch:sourceIndex:_:)``).
     var stored: StoredSpill?
 }
 
-/// One spilled batch: where its frame and its shingle hashes are, and its entries' range in the run's entry list
-/// (the batch's chunk of ``SpillEntries`` has the batch's number in ``Spill/batches``).
+/// One spilled batch: where its frame is, and its entries' range in the run's entry list (the batch's chunk of
+/// ``SpillEntries`` has the batch's number in ``Spill/batches``).
 struct SpillBatch: Sendable {
     var index: Int
     var sourceIndex: Int
     var frame: StoredBytes
-    var shingles: StoredBytes
     var entries: Range<Int>
 }
 
 /// The spill between the per-record stages and the global ones (dedup, balance): the surviving records of every
 /// batch, serialised as they would go into a shard and compressed at zstd level 1 (``zstdLevel``), so that the corpus
 /// is never held in memory. The records stay where the map phase committed them, in the units' files: the spill is an
-/// index of where each batch's frame, entries (``SpillEntries``: ids, locations, dedup keys) and shingle hashes
-/// (``ShingleSets``, read when dedup verifies candidates on them) lie, and reads them back from there. (It used to
-/// copy them into three temporary files, which wrote every spilled byte twice: half of all a run wrote.)
+/// index of where each batch's frame and entries (``SpillEntries``: ids, locations, dedup keys) lie, and reads them
+/// back from there. (It used to copy them into temporary files, which wrote every spilled byte twice: half of all a
+/// run wrote.)
 final class Spill {
     /// The zstd level of the spill's frames. The spill is written once and read once, and its lines are compressed
     /// again into the shards at the output level, so it takes zstd's fastest regular level: on the text benchmark
@@ -85,13 +80,12 @@ final class Spill {
         }
         let start = entries.count
         try entries.append(piece.entries, stored: stored.entries)
-        batches.append(SpillBatch(index: batch, sourceIndex: sourceIndex, frame: stored.frame, shingles: stored.shingles,
-                                  entries: start..<entries.count))
+        batches.append(SpillBatch(index: batch, sourceIndex: sourceIndex, frame: stored.frame, entries: start..<entries.count))
     }
 
     /// The records of the batches `numbers`, as dedup's resolver reads them.
     func dedupChunks(_ numbers: Range<Int>) -> [DedupFeed.Chunk] {
-        numbers.map { DedupFeed.Chunk(entries: entries.stored(ofChunk: $0), records: batches[$0].entries.count, shingles: batches[$0].shingles) }
+        numbers.map { DedupFeed.Chunk(entries: entries.stored(ofChunk: $0), records: batches[$0].entries.count) }
     }
 
     /// Has dedup resolve beside the map: each unit's chunks go to `feed` once the unit is committed. `sourceBytes`:
@@ -145,82 +139,5 @@ final class Spill {
     func close() {
         dedupFeed?.shutdown()
         files.close()
-    }
-}
-
-/// The spilled records' shingle hashes, in the units' files, read back only for the candidate pairs the dedup
-/// resolver verifies: the exact Jaccard similarity of two records' shingle sets, without holding any set in memory
-/// for long (the last record's sorted set is kept, since it is compared with each of its candidates in turn). Used by
-/// one thread, ``DedupFeed``'s, which appends each chunk before adding its records.
-final class ShingleSets {
-    private let files = StoredFiles()
-    /// Per chunk with hashes, the number of its first hash and where its hashes are.
-    private var chunks: [(first: Int, stored: StoredBytes)] = []
-    /// Per record, the number of its first hash, and one more: where the next record's would start.
-    private var starts: [Int] = [0]
-    private var last: (record: Int, set: [UInt32])?
-    /// The first read failure (the resolver's callback cannot throw); the feed reports it.
-    private(set) var failure: RefineryError?
-    /// Bytes of hashes.
-    var bytes: Int { starts[starts.count - 1] * 4 }
-
-    /// Appends a chunk of records, with how many hashes each has, whose hashes are stored at `stored`.
-    func append(_ stored: StoredBytes, counts: some Sequence<Int>) {
-        let first = starts[starts.count - 1]
-        for count in counts { starts.append(starts[starts.count - 1] + count) }
-        let hashes = starts[starts.count - 1] - first
-        if hashes * 4 != stored.count, failure == nil {
-            failure = RefineryError(.output, "the spilled shingle hashes in \(stored.file) are damaged: \(stored.count) bytes for \(hashes) hashes; run again with --restart")
-        }
-        if hashes > 0 { chunks.append((first, stored)) }
-    }
-
-    /// The Jaccard similarity of the shingle sets of records `a` and `b` (numbers in canonical order; repeats counted
-    /// once). `b`'s set is kept for the next call: the resolver compares the new record with each candidate in turn.
-    func jaccard(_ a: Int, _ b: Int) -> Double {
-        let x = set(of: b, keep: true), y = set(of: a, keep: false)
-        guard !x.isEmpty || !y.isEmpty else { return 1 }
-        var i = 0, j = 0, common = 0
-        while i < x.count && j < y.count {
-            if x[i] == y[j] {
-                common += 1
-                i += 1
-                j += 1
-            } else if x[i] < y[j] {
-                i += 1
-            } else {
-                j += 1
-            }
-        }
-        return Double(common) / Double(x.count + y.count - common)
-    }
-
-    /// A record's shingles, sorted, without repeats; `keep`: cached, for the next call.
-    private func set(of record: Int, keep: Bool) -> [UInt32] {
-        let first = starts[record], count = starts[record + 1] - first
-        guard count > 0 else { return [] }
-        if let last, last.record == record { return last.set }
-        var values: [UInt32]
-        do {
-            // The last chunk starting at or before the record's first hash holds all of its hashes.
-            var low = 0, high = chunks.count
-            while high - low > 1 {
-                let middle = (low + high) / 2
-                if chunks[middle].first <= first { low = middle } else { high = middle }
-            }
-            let chunk = chunks[low]
-            let bytes = try files.read(StoredBytes(file: chunk.stored.file, offset: chunk.stored.offset + (first - chunk.first) * 4, count: count * 4),
-                                       role: "shingle hashes")
-            values = bytes.withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) }
-        } catch {
-            if failure == nil { failure = error as? RefineryError ?? RefineryError(.output, "\(error)") }
-            return []
-        }
-        values.sort()
-        var unique: [UInt32] = []
-        unique.reserveCapacity(values.count)
-        for value in values where unique.last != value { unique.append(value) }
-        if keep { last = (record, unique) }
-        return unique
     }
 }

@@ -12,12 +12,11 @@ struct StoredBytes: Sendable, Equatable {
     var count: Int
 }
 
-/// Where a batch's spilled records lie in its unit's file: the frame of JSON lines, the encoded entries and the
-/// shingle hashes. The spill reads them from there, so that nothing the unit file holds is written twice.
+/// Where a batch's spilled records lie in its unit's file: the frame of JSON lines and the encoded entries. The
+/// spill reads them from there, so that nothing the unit file holds is written twice.
 struct StoredSpill: Sendable, Equatable {
     var frame: StoredBytes
     var entries: StoredBytes
-    var shingles: StoredBytes
 }
 
 /// Reads ``StoredBytes`` with `pread(2)`, keeping the files it read open for the next read (up to

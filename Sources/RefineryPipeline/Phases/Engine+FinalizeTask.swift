@@ -80,7 +80,7 @@ extension Engine {
                 let end = cursor + piece.entries.count
                 guard end <= fates.count else { throw RefineryError(.integrity, "the fates of unit \(unit.name) are fewer than its records") }
                 jobs.append(FinalizeJob(batch: SpillBatch(index: output.index, sourceIndex: output.sourceIndex, frame: stored.frame,
-                                                          shingles: stored.shingles, entries: 0..<piece.entries.count),
+                                                          entries: 0..<piece.entries.count),
                                         frame: piece.frame, encodedEntries: piece.encodedEntries, entriesFile: work.unit(unit).file,
                                         fates: Array(fates[cursor..<end])))
                 cursor = end

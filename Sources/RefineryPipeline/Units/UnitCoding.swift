@@ -145,7 +145,7 @@ enum UnitFileError: Error, CustomStringConvertible {
     var description: String {
         switch self {
         case .truncated(let offset): "truncated or damaged at byte \(offset)"
-        case .badHeader: "not a Refinery work-unit file"
+        case .badHeader: "not a work-unit file of this version of Refinery (its first line is not \"refinery-unit/2\")"
         case .unknownEntry(let tag): "unknown entry type \(tag)"
         }
     }
@@ -186,13 +186,11 @@ extension ByteWriter {
 
     /// Returns where the frame's bytes, the encoded entries and the shingle hashes went in ``bytes``.
     @discardableResult
-    mutating func spillPiece(_ piece: SpillPiece) -> (frame: Range<Int>, entries: Range<Int>, shingles: Range<Int>) {
+    mutating func spillPiece(_ piece: SpillPiece) -> (frame: Range<Int>, entries: Range<Int>) {
         blob(piece.frame)
         let frame = (bytes.count - piece.frame.count)..<bytes.count
         if piece.encodedEntries.isEmpty { spillEntries(piece.entries) } else { raw(piece.encodedEntries) }
-        let entries = frame.upperBound..<bytes.count
-        u32s(piece.shingles)
-        return (frame, entries, (bytes.count - piece.shingles.count * 4)..<bytes.count)
+        return (frame, frame.upperBound..<bytes.count)
     }
 
     /// Spilled records' entries.
@@ -214,14 +212,13 @@ extension ByteWriter {
                 for band in keys.bands { u64(band) }
                 blob(keys.sketch)
             }
-            int(entry.shingleCount)
         }
     }
 
     /// A batch's output as a worker made it (before any global stage touched it). Returns where its spilled
     /// records' parts went in ``bytes``, when it has any.
     @discardableResult
-    mutating func batchOutput(_ output: BatchOutput) -> (frame: Range<Int>, entries: Range<Int>, shingles: Range<Int>)? {
+    mutating func batchOutput(_ output: BatchOutput) -> (frame: Range<Int>, entries: Range<Int>)? {
         shardPiece(output.train)
         shardPiece(output.validation)
         int(output.rejects.count)
@@ -270,11 +267,9 @@ extension ByteReader {
         piece.entries = try spillEntries()
         let entries = frameEnd..<offset
         piece.encodedEntries = Array(bytes[entries])
-        piece.shingles = try u32s()
         if let file {
             piece.stored = StoredSpill(frame: StoredBytes(file: file, offset: frameEnd - piece.frame.count, count: piece.frame.count),
-                                       entries: StoredBytes(file: file, offset: entries.lowerBound, count: entries.count),
-                                       shingles: StoredBytes(file: file, offset: offset - piece.shingles.count * 4, count: piece.shingles.count * 4))
+                                       entries: StoredBytes(file: file, offset: entries.lowerBound, count: entries.count))
         }
         return piece
     }
@@ -308,7 +303,6 @@ extension ByteReader {
                     try skipBlob()
                 }
             }
-            entry.shingleCount = try int()
             entries.append(entry)
         }
         return entries

@@ -11,6 +11,19 @@ public enum DedupDecision: Sendable, Equatable {
     case publishedDuplicate(PublishedMatch)
 }
 
+/// A record and an earlier one that shares an LSH bucket with it, to be judged on their exact similarity.
+public struct CandidatePair: Sendable, Equatable {
+    /// The earlier record's ordinal.
+    public var candidate: Int
+    /// The record's ordinal.
+    public var record: Int
+
+    public init(candidate: Int, record: Int) {
+        self.candidate = candidate
+        self.record = record
+    }
+}
+
 /// Reads every record's keys in canonical order and groups duplicates; one per run, on one thread.
 ///
 /// With a ``PublishedIndex``, each record is first looked up among what earlier versions published: a match is
@@ -29,10 +42,14 @@ public struct DedupResolver {
     private var matched: [Int32] = []
     private var near: [Bool] = []
     private var jaccard: [Float] = []
-    /// The exact Jaccard similarity of two records' shingle sets, when the engine can tell it; otherwise
-    /// candidates are judged by their sketches' estimate.
-    public var exactJaccard: ((_ a: Int, _ b: Int) -> Double)?
-    /// Candidate pairs judged by ``exactJaccard`` (the others' sketch estimate was too low to be worth it).
+    /// Whether candidates close enough by their sketches' estimate wait in ``pendingPairs`` for the caller to measure
+    /// their exact similarity (``settle(similarities:)``) instead of being judged by the estimate (`verify: exact`; the
+    /// engine makes the shingle sets again from the records' spilled text, once every record is added).
+    public var defersVerification = false
+    /// The candidate pairs waiting for their exact similarity, in the order the records were added (each record's
+    /// candidates in ascending order).
+    public private(set) var pendingPairs: [CandidatePair] = []
+    /// Candidate pairs measured exactly (the others' sketch estimate was too low to be worth it).
     public private(set) var verifiedPairs = 0
     private var quality: [Float] = []
     /// Every record's sketch, back to back (``MinHasher/permutations`` bytes each; zeros for records without).
@@ -125,22 +142,45 @@ public struct DedupResolver {
         var best: (ordinal: Int, jaccard: Double)?
         for candidate in candidates {
             let other = Array(sketches[(candidate * width)..<((candidate + 1) * width)])
-            var similarity = DedupKeys.estimatedJaccard(keys.sketch, other)
-            if let exactJaccard {
+            let similarity = DedupKeys.estimatedJaccard(keys.sketch, other)
+            if defersVerification {
                 // The estimate's spread is ±0.04 at 112 permutations: a pair 0.15 below the threshold is out
                 // (more than three spreads); anything closer is decided on the shingle sets themselves.
-                guard similarity >= stage.threshold - 0.15 else { continue }
-                similarity = exactJaccard(candidate, ordinal)
-                verifiedPairs += 1
+                if similarity >= stage.threshold - 0.15 { pendingPairs.append(CandidatePair(candidate: candidate, record: ordinal)) }
+                continue
             }
             if similarity >= stage.threshold && similarity > (best?.jaccard ?? -1) { best = (candidate, similarity) }
         }
-        if let best {
-            _ = groups.union(best.ordinal, ordinal)
-            matched[ordinal] = Int32(best.ordinal)
-            near[ordinal] = true
-            jaccard[ordinal] = Float(best.jaccard)
+        if let best { link(ordinal, to: best.ordinal, jaccard: best.jaccard) }
+    }
+
+    /// Records `ordinal` as a near duplicate of `other`.
+    private mutating func link(_ ordinal: Int, to other: Int, jaccard similarity: Double) {
+        _ = groups.union(other, ordinal)
+        matched[ordinal] = Int32(other)
+        near[ordinal] = true
+        jaccard[ordinal] = Float(similarity)
+    }
+
+    /// Decides the ``pendingPairs`` on their exact similarities, as ``add(_:buckets:quality:id:)`` would have had it
+    /// known them: each record joins the group of its most similar candidate at or above the threshold (ties to the
+    /// earlier candidate). The order of the joins does not change any decision (``UnionFind``).
+    /// - Parameter similarities: one per pending pair, in order.
+    public mutating func settle(similarities: [Double]) {
+        precondition(similarities.count == pendingPairs.count, "\(similarities.count) similarities for \(pendingPairs.count) pending pairs")
+        var next = 0
+        while next < pendingPairs.count {
+            let record = pendingPairs[next].record
+            var best: (ordinal: Int, jaccard: Double)?
+            while next < pendingPairs.count && pendingPairs[next].record == record {
+                let similarity = similarities[next]
+                if similarity >= stage.threshold && similarity > (best?.jaccard ?? -1) { best = (pendingPairs[next].candidate, similarity) }
+                next += 1
+            }
+            if let best { link(record, to: best.ordinal, jaccard: best.jaccard) }
         }
+        verifiedPairs += pendingPairs.count
+        pendingPairs = []
     }
 
     /// Bytes the LSH index holds per record (reported by the run).
@@ -159,7 +199,9 @@ public struct DedupResolver {
     }
 
     /// The decision for every record added, in order.
+    /// - Precondition: no pair waits for its similarity (``settle(similarities:)``).
     public mutating func decisions() -> DedupDecisions {
+        precondition(pendingPairs.isEmpty, "\(pendingPairs.count) candidate pairs wait for their similarity: settle them first")
         let count = groups.count
         var survivorOfGroup = [Int32](repeating: -1, count: count)
         for i in 0..<count {

@@ -24,7 +24,7 @@ import RefinerySpec
 /// Per record the keys weigh 24 bytes inline (in the spill entry) plus two heap arrays of about 150 bytes each
 /// (a 32-byte header and 14 × 8 bytes of band hashes; the same and 112 sketch bytes), and take about 16 µs of a core
 /// per KB of text (60 MB/s, the signature kernel included; tools/bench/DedupBench measures both). A worker computing
-/// many records should reuse a ``Scratch`` (``keys(of:view:scratch:shingles:)``).
+/// many records should reuse a ``Scratch`` (``keys(of:view:scratch:)``).
 ///
 /// Parameters: `exact` (default true), `near` (default true), `threshold` (0.8), `bands` (14), `rows` (8),
 /// `shingle` (5 words), `seed`, `keep` (`first` | `best_quality`), `normalize: {lowercase, whitespace,
@@ -50,7 +50,8 @@ public struct DedupStage: Sendable {
     public var acrossVersions = true
     /// How candidate pairs are judged against `threshold`.
     public enum Verification: String, Sendable, CaseIterable {
-        /// The Jaccard similarity of the two records' shingle sets (on disk, in the units' files, until resolution).
+        /// The Jaccard similarity of the two records' shingle sets (made again from their spilled text once every
+        /// record's keys are in, for the pairs whose estimate comes within 0.15 of the threshold).
         case exact
         /// The share of equal one-byte MinHash values (±0.04 at 112 permutations; no shingles kept).
         case estimate
@@ -117,26 +118,22 @@ public struct DedupStage: Sendable {
     /// Allocates its scratch buffers on every call; a loop over records should use ``keys(of:view:scratch:)``.
     public func keys(of record: Record, view: inout RecordView) -> DedupKeys? {
         var scratch = makeScratch()
-        var shingles: [UInt32] = []
-        return keys(of: record, view: &view, scratch: &scratch, shingles: &shingles)
+        return keys(of: record, view: &view, scratch: &scratch)
     }
 
     /// ``keys(of:view:)`` with a worker's reusable buffers: allocates nothing but the keys' two arrays (band hashes
-    /// and sketch), and appends the record's shingle hashes to `shingles` when candidate pairs are verified on them
-    /// (`verify: exact`).
+    /// and sketch).
     /// - Parameters:
     ///   - record: the record.
     ///   - view: its text view, built here if no earlier stage did.
     ///   - scratch: from this stage's ``makeScratch()`` (another stage's settings would give other keys).
-    ///   - shingles: where the shingle hashes go (the engine spills them).
     /// - Returns: the keys; `nil` for an interaction history.
     /// - Complexity: O(n) in the text's UTF-8 length, plus O(shingles × ``MinHasher/permutations``).
-    public func keys(of record: Record, view: inout RecordView, scratch: inout Scratch, shingles: inout [UInt32]) -> DedupKeys? {
+    public func keys(of record: Record, view: inout RecordView, scratch: inout Scratch) -> DedupKeys? {
         if record.kind == .interactions { return nil }
         precondition(scratch.text.normalization == normalization && scratch.text.shingleSize == shingle,
                      "scratch made for another dedup stage")
         let (exact, shingleCount) = scratch.text.fingerprint(view.text(of: record), using: hasher, into: &scratch.signature)
-        if near && verify == .exact { scratch.text.appendShingles(to: &shingles) }
         // No shingle (no words): every such text has the same signature, so it is matched by its exact hash only.
         guard near, shingleCount > 0 else { return DedupKeys(exact: exact, bands: [], sketch: []) }
         // One byte of each permutation's minimum is enough to estimate similarity (b-bit MinHash): 112 bytes a record.
@@ -146,6 +143,42 @@ public struct DedupStage: Sendable {
             count = signature.count
         }
         return DedupKeys(exact: exact, bands: hasher.bandHashes(signature), sketch: sketch)
+    }
+
+    /// The set of a text's shingle hashes, sorted, each once: what `verify: exact` compares (``jaccard(_:_:)``).
+    /// - Parameters:
+    ///   - view: the text, as ``keys(of:view:scratch:)`` saw it.
+    ///   - scratch: from this stage's ``makeScratch()``.
+    public func shingleSet(of view: TextView, scratch: inout Scratch) -> [UInt32] {
+        precondition(scratch.text.normalization == normalization && scratch.text.shingleSize == shingle,
+                     "scratch made for another dedup stage")
+        var set = scratch.text.withShingles(view) { Array($0) }
+        set.sort()
+        var unique = 0
+        for index in set.indices where unique == 0 || set[unique - 1] != set[index] {
+            set[unique] = set[index]
+            unique += 1
+        }
+        set.removeLast(set.count - unique)
+        return set
+    }
+
+    /// The Jaccard similarity of two sorted sets (``shingleSet(of:scratch:)``); 1 for two empty sets.
+    public static func jaccard(_ a: [UInt32], _ b: [UInt32]) -> Double {
+        guard !a.isEmpty || !b.isEmpty else { return 1 }
+        var i = 0, j = 0, common = 0
+        while i < a.count && j < b.count {
+            if a[i] == b[j] {
+                common += 1
+                i += 1
+                j += 1
+            } else if a[i] < b[j] {
+                i += 1
+            } else {
+                j += 1
+            }
+        }
+        return Double(common) / Double(a.count + b.count - common)
     }
 }
 

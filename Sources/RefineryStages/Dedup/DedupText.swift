@@ -95,11 +95,6 @@ public struct DedupText: Sendable {
         return (exact, count)
     }
 
-    /// Appends the shingle hashes of the last ``fingerprint(_:using:into:)`` to `buffer`.
-    public func appendShingles(to buffer: inout [UInt32]) {
-        shingleHashes.withUnsafeBufferPointer { buffer += $0[0..<shingleCount] }
-    }
-
     // MARK: - Shingles
 
     /// How many shingles the last normalised record has.

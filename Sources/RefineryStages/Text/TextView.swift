@@ -228,15 +228,29 @@ public struct RecordView: Sendable {
     /// first.
     static func utf8(of record: Record) -> [UInt8] {
         if let text = record.text { return Array(text.utf8) }
-        guard let messages = record.messages else { return [] }
+        return joined(record.messages?.lazy.map(\.content) ?? [])
+    }
+
+    /// The view of a record from its JSON line as a shard or the spill holds it (``Record/writeJSON(to:)``): its
+    /// `text`, or the `content` of its `messages` joined by blank lines, as ``text(of:)`` has it.
+    /// - Throws: ``JSONParseError`` for a line that is not JSON.
+    public static func text(ofLine line: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> TextView {
+        let value = try JSONParser.parse(line).value
+        if let text = value["text"]?.stringValue { return TextView(utf8: Array(text.utf8)) }
+        guard case .array(let messages)? = value["messages"] else { return TextView(utf8: []) }
+        return TextView(utf8: joined(messages.lazy.map { $0["content"]?.stringValue ?? "" }))
+    }
+
+    /// Turns joined by a blank line, copied once into one buffer.
+    private static func joined(_ turns: some Collection<String>) -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(messages.reduce(2 * max(messages.count - 1, 0)) { $0 + $1.content.utf8.count })
-        for (index, message) in messages.enumerated() {
+        bytes.reserveCapacity(turns.reduce(2 * max(turns.count - 1, 0)) { $0 + $1.utf8.count })
+        for (index, turn) in turns.enumerated() {
             if index > 0 {
                 bytes.append(0x0A)
                 bytes.append(0x0A)
             }
-            bytes.append(contentsOf: message.content.utf8)
+            bytes.append(contentsOf: turn.utf8)
         }
         return bytes
     }
