@@ -53,10 +53,15 @@ public struct LSHIndex: Sendable {
         precondition(hashes.count == bands, "\(hashes.count) band hashes for an index of \(bands) bands")
         precondition(ordinal >= 0 && ordinal < Int(Int32.max), "ordinal \(ordinal) out of 0..<2^31-1")
         matches.removeAll(keepingCapacity: true)
-        for band in 0..<bands {
-            if let first = tables[band].firstOrInsert(hashes[band], ordinal: UInt32(ordinal)) {
-                let first = Int(first)
-                if !matches.contains(first) { matches.append(first) }
+        // Every band's first probe is loaded before any is looked at: the loads miss the cache (the tables outgrow
+        // it), and issued together their misses overlap instead of waiting on one another's branches.
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: bands) { probes in
+            for band in 0..<bands { probes[band] = tables[band].firstProbe(hashes[band]) }
+            for band in 0..<bands {
+                if let first = tables[band].firstOrInsert(hashes[band], ordinal: UInt32(ordinal), firstProbe: probes[band]) {
+                    let first = Int(first)
+                    if !matches.contains(first) { matches.append(first) }
+                }
             }
         }
         if matches.count > 1 { matches.sort() }
@@ -119,13 +124,29 @@ extension LSHIndex {
         /// The first ordinal of `key`'s bucket, or nil after opening the bucket with `ordinal`.
         @inline(__always)
         mutating func firstOrInsert(_ key: UInt64, ordinal: UInt32) -> UInt32? {
+            let probe = firstProbe(key)
+            return firstOrInsert(key, ordinal: ordinal, firstProbe: probe)
+        }
+
+        /// Makes room for one more entry, and returns the key in the slot where `key`'s probe starts, for
+        /// ``firstOrInsert(_:ordinal:firstProbe:)``.
+        @inline(__always)
+        mutating func firstProbe(_ key: UInt64) -> UInt64 {
             if (count + 1) * 5 > capacity * 4 { grow(to: capacity * 2) }
+            let key = key == 0 ? 1 : key
+            return keys.withUnsafeBufferPointer { $0[Int(truncatingIfNeeded: key) & mask] }
+        }
+
+        /// The first ordinal of `key`'s bucket, or nil after opening the bucket with `ordinal`. `firstProbe`: what
+        /// ``firstProbe(_:)`` returned for `key`, with nothing inserted into this table since.
+        @inline(__always)
+        mutating func firstOrInsert(_ key: UInt64, ordinal: UInt32, firstProbe: UInt64) -> UInt32? {
             let key = key == 0 ? 1 : key
             let mask = mask
             return keys.withUnsafeMutableBufferPointer { keys in
                 var slot = Int(truncatingIfNeeded: key) & mask
+                var found = firstProbe
                 while true {
-                    let found = keys[slot]
                     if found == key { return firsts[slot] }
                     if found == 0 {
                         keys[slot] = key
@@ -134,6 +155,7 @@ extension LSHIndex {
                         return nil
                     }
                     slot = (slot + 1) & mask
+                    found = keys[slot]
                 }
             }
         }
