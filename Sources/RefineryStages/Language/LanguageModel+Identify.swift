@@ -43,7 +43,10 @@ extension LanguageModel {
                             evidence.group = ScriptGroup(rawValue: UInt8(g)) ?? .other
                         }
                     }
-                    evidence.largestClass = counters[(2 * groupCount)...].max() ?? 0
+                    // A plain loop over the 256 class counters: `max()` on the slice compared them one at a time.
+                    var largest = 0
+                    for k in (2 * groupCount)..<(2 * groupCount + 256) { largest = max(largest, counters[k]) }
+                    evidence.largestClass = largest
                     let g = Int(evidence.group.rawValue)
                     evidence.ngrams = counters[groupCount + g]
                     for l in 0..<32 { evidence.sums[l] = sums[g * 32 + l] }
@@ -237,7 +240,7 @@ extension LanguageModel {
         guard let first = languagesOfScript.first else { return .undetermined }
         let share = Double(evidence.groupLetters) / Double(total)
         if languagesOfScript.count == 1 {
-            return LanguageGuess(lang: languages[first], score: share, posteriors: [(languages[first], 1)])
+            return LanguageGuess(lang: languages[first], score: share, posteriors: [(lang: languages[first], p: 1)])
         }
         var weights = languagesOfScript.map { l in
             (Double(evidence.ngrams) * offsets[l] + scales[l] * Double(evidence.sums[l])) / temperature
@@ -250,7 +253,8 @@ extension LanguageModel {
         }
         var best = 0
         for k in weights.indices where weights[k] > weights[best] { best = k }
-        let posteriors = languagesOfScript.indices.map { (languages[languagesOfScript[$0]], weights[$0] / sum) }
+        // Labelled as `LanguageGuess` has them: an unlabelled array was cast element by element at run time.
+        let posteriors = languagesOfScript.indices.map { (lang: languages[languagesOfScript[$0]], p: weights[$0] / sum) }
         return LanguageGuess(lang: languages[languagesOfScript[best]], score: share * posteriors[best].1, posteriors: posteriors)
     }
 }
