@@ -153,6 +153,7 @@ final class BatchProcessor {
             let keySeconds = clock.lap()
             writer.reset()
             piece.entries.reserveCapacity(records.count)
+            var fieldKeys = FieldKeys()
             for (index, record) in records.enumerated() {
                 let start = writer.bytes.count
                 record.writeJSON(to: &writer)
@@ -162,9 +163,9 @@ final class BatchProcessor {
                                                 quality: record.scores.first { $0.key == "quality" }?.value,
                                                 dedup: keys.isEmpty ? nil : keys[index]))
                 writer.byte(0x0A)
-                for score in record.scores { output.train.scoreKeys.insert(score.key) }
-                for count in record.pii { output.train.piiKeys.insert(count.key) }
+                fieldKeys.note(record)
             }
+            fieldKeys.add(to: &output.train)
             if !writer.bytes.isEmpty { try (spillCompressor ?? compressor).compressFrame(writer.bytes, into: &piece.frame) }
             // Encoded here, on a worker, once, for the unit file (where the spill reads them back).
             var encoding = ByteWriter()
@@ -182,10 +183,10 @@ final class BatchProcessor {
         // Split and serialise: train first, then validation, each one zstd frame.
         writer.reset()
         var validationWriter = JSONWriter(reservingCapacity: 0)
+        var fieldKeys = FieldKeys()
         for record in records {
             let category = record.category ?? "(none)"
-            for score in record.scores { output.train.scoreKeys.insert(score.key) }
-            for count in record.pii { output.train.piiKeys.insert(count.key) }
+            fieldKeys.note(record)
             if Self.isValidation(id: record.id, threshold: validationThreshold) {
                 record.writeJSON(to: &validationWriter)
                 validationWriter.byte(0x0A)
@@ -198,6 +199,7 @@ final class BatchProcessor {
                 output.train.categories[category, default: 0] += 1
             }
         }
+        fieldKeys.add(to: &output.train)
         try seal(writer.bytes, into: &output.train)
         try seal(validationWriter.bytes, into: &output.validation)
         try sealRejects(rejectCounts, into: &output)
@@ -274,5 +276,23 @@ final class BatchProcessor {
         rejectWriters[stage] = out
         counts[stage, default: ShardPiece()].records += 1
         counts[stage, default: ShardPiece()].categories[reason, default: 0] += 1
+    }
+}
+
+/// The keys of `scores` and `pii` a batch's records have (a few distinct ones), gathered in small arrays and added to
+/// the piece's sets once per batch: inserting each record's keys into the sets hashed every key of every record
+/// (SipHash, 0.4 % of a 1 GB run).
+private struct FieldKeys {
+    private var scores: [String] = []
+    private var pii: [String] = []
+
+    mutating func note(_ record: Record) {
+        for score in record.scores where !scores.contains(score.key) { scores.append(score.key) }
+        for count in record.pii where !pii.contains(count.key) { pii.append(count.key) }
+    }
+
+    func add(to piece: inout ShardPiece) {
+        piece.scoreKeys.formUnion(scores)
+        piece.piiKeys.formUnion(pii)
     }
 }
