@@ -143,27 +143,34 @@ final class BatchProcessor {
             // Dedup keys first, timed as the dedup stage's worker seconds (its resolution adds the main thread's).
             var keys: [DedupKeys?] = []
             var piece = SpillPiece()
+            // The records are read through their buffer: an element of the array passed on, or bound by a `for` over
+            // the array, was copied (a retain and a release of every string a record holds).
             if let dedup = plan.dedup {
                 keys.reserveCapacity(records.count)
                 var scratch = dedup.makeScratch()
-                for index in records.indices {
-                    keys.append(dedup.keys(of: records[index], view: &views[index], scratch: &scratch))
+                records.withUnsafeBufferPointer { records in
+                    for index in records.indices {
+                        keys.append(dedup.keys(of: records[index], view: &views[index], scratch: &scratch))
+                    }
                 }
             }
             let keySeconds = clock.lap()
             writer.reset()
             piece.entries.reserveCapacity(records.count)
             var fieldKeys = FieldKeys()
-            for (index, record) in records.enumerated() {
-                let start = writer.bytes.count
-                record.writeJSON(to: &writer)
-                piece.entries.append(SpillEntry(id: record.id, category: record.category ?? "(none)", location: record.location,
-                                                lineBytes: writer.bytes.count - start, contentBytes: Self.contentBytes(record),
-                                                contentChars: Self.contentChars(record),
-                                                quality: record.scores.first { $0.key == "quality" }?.value,
-                                                dedup: keys.isEmpty ? nil : keys[index]))
-                writer.byte(0x0A)
-                fieldKeys.note(record)
+            records.withUnsafeBufferPointer { records in
+                for index in records.indices {
+                    let start = writer.bytes.count
+                    let record = records[index]
+                    record.writeJSON(to: &writer)
+                    piece.entries.append(SpillEntry(id: record.id, category: record.category ?? "(none)", location: record.location,
+                                                    lineBytes: writer.bytes.count - start, contentBytes: Self.contentBytes(record),
+                                                    contentChars: Self.contentChars(record),
+                                                    quality: record.scores.first { $0.key == "quality" }?.value,
+                                                    dedup: keys.isEmpty ? nil : keys[index]))
+                    writer.byte(0x0A)
+                    fieldKeys.note(record)
+                }
             }
             fieldKeys.add(to: &output.train)
             if !writer.bytes.isEmpty { try (spillCompressor ?? compressor).compressFrame(writer.bytes, into: &piece.frame) }

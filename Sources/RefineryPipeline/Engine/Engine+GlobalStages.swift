@@ -112,6 +112,9 @@ extension Engine {
             // Beside the map, the feed's own time is the resolution's, and from here on this thread's.
             let besideMap = spill.dedupFeed != nil
             if besideMap { _ = clock.lap() }
+            stats["dedup_index_bytes_per_record"] = (outcome.resolver.indexBytesPerRecord * 10).rounded() / 10
+            stats["dedup_state_bytes_per_record"] = (outcome.resolver.stateBytesPerRecord * 10).rounded() / 10
+            outcome.resolver.finishAdding()
             // The candidate pairs to verify on their shingle sets, made again from the spilled lines.
             let verified = try ShingleSets.similarities(of: outcome.resolver.pendingPairs, in: spill, stage: dedup, threads: options.workers)
             outcome.resolver.settle(similarities: verified.similarities)
@@ -167,8 +170,6 @@ extension Engine {
             resolution.counters.append(counters)
             resolution.seconds[phase, default: 0] += clock.lap() + (besideMap ? outcome.seconds : 0)
             phase += 1
-            stats["dedup_index_bytes_per_record"] = (outcome.resolver.indexBytesPerRecord * 10).rounded() / 10
-            stats["dedup_state_bytes_per_record"] = (outcome.resolver.stateBytesPerRecord * 10).rounded() / 10
             stats["dedup_sketch_bytes_per_record"] = dedup.hasher.permutations
         }
         if let balance = plan.balance {
