@@ -111,6 +111,10 @@ import Testing
         #expect(straight.status == 0, "\(straight.stderr)")
         let expected = try corpus.datasetFiles()
         #expect(expected.keys.contains("manifest.json"))
+        // Near duplicates (the same words, another number) make dedup measure candidate pairs on their spilled lines,
+        // which a resumed run reads from the units the killed one committed.
+        let stats = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: corpus.output + "/stats.json"))) as? [String: Any]
+        #expect((stats?["dedup_verified_pairs"] as? Int ?? 0) > 0, "\(stats ?? [:])")
         #expect(!FileManager.default.fileExists(atPath: corpus.output + "/.work"), "a finished run removes its committed work")
 
         // Killed before any unit, after one, halfway, after every unit (in dedup or writing), and after the manifest
