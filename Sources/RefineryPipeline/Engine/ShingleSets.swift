@@ -31,16 +31,11 @@ enum ShingleSets {
             needed.insert(pair.candidate)
             needed.insert(pair.record)
         }
-        // Per batch that holds some, the records wanted in it, in order.
+        // Per batch that holds some, the records wanted in it, in order (a batch's chunk of entries has its number).
         let batches = spill.batches
-        var wanted: [(batch: Int, records: [Int])] = []
-        var batch = 0
-        for record in needed.sorted() {
-            while batch < batches.count && !batches[batch].entries.contains(record) { batch += 1 }
-            guard batch < batches.count else {
-                throw RefineryError(.internal, "dedup's candidate record \(record) is past the \(spill.entries.count) spilled records")
-            }
-            if wanted.last?.batch == batch { wanted[wanted.count - 1].records.append(record) } else { wanted.append((batch, [record])) }
+        let wanted = spill.entries.chunks(holding: needed.sorted())
+        guard wanted.reduce(0, { $0 + $1.indexes.count }) == needed.count else {
+            throw RefineryError(.internal, "dedup's candidate pairs name records past the \(spill.entries.count) spilled records")
         }
         let results = ConcurrentResults<[[UInt32]]>(count: wanted.count)
         results.run(threads: threads) { [wanted] job in
