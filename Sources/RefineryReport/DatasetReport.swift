@@ -25,8 +25,10 @@ public enum DatasetReport {
 
     /// ``build(directory:examplesPerReason:threads:)`` cutting shards into pieces of at least `smallestPiece` bytes
     /// (tests use small ones to have small shards read in several pieces).
-    static func build(directory: String, examplesPerReason: Int, threads: Int, smallestPiece: Int) throws -> ReportData {
-        try ReportBuilder(directory: directory, examplesPerReason: examplesPerReason, threads: threads, smallestPiece: smallestPiece).build()
+    static func build(directory: String, examplesPerReason: Int, threads: Int, smallestPiece: Int,
+                      tallies: ReportTallies? = nil) throws -> ReportData {
+        try ReportBuilder(directory: directory, examplesPerReason: examplesPerReason, threads: threads, smallestPiece: smallestPiece)
+            .build(tallies: tallies)
     }
 
     /// The report's self-contained HTML page.
@@ -53,13 +55,16 @@ public enum DatasetReport {
     ///   - directory: the dataset folder.
     ///   - examplesPerReason: rejects shown per stage and reason.
     ///   - threads: threads reading the data shards (see ``build(directory:examplesPerReason:threads:)``).
+    ///   - tallies: what the run that wrote the folder tallied of its data shards: then only the reject shards are read
+    ///     (the report is the same).
     /// - Returns: where the files went, and the report.
     /// - Throws: ``RefineryError``: code `integrity` when a shard does not match the manifest, `output` when a
     ///   file cannot be written or `stats.json` is not a JSON object.
     @discardableResult
-    public static func write(directory: String, examplesPerReason: Int = 5,
-                             threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> ReportSummary {
-        let report = try build(directory: directory, examplesPerReason: examplesPerReason, threads: threads)
+    public static func write(directory: String, examplesPerReason: Int = KeptTally.defaultLimit,
+                             threads: Int = ProcessInfo.processInfo.activeProcessorCount, tallies: ReportTallies? = nil) throws -> ReportSummary {
+        let report = try build(directory: directory, examplesPerReason: examplesPerReason, threads: threads,
+                               smallestPiece: DatasetRecords.smallestPiece, tallies: tallies)
         let htmlPath = (directory as NSString).appendingPathComponent(fileName)
         try writeAtomically(Data(html(report).utf8), to: htmlPath)
         let statsPath = (directory as NSString).appendingPathComponent("stats.json")

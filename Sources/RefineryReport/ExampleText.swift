@@ -6,7 +6,7 @@ import RefineryStages
 ///
 /// Records the `pii` stage dropped are already redacted, but those dropped before it (by the reader or `validate`)
 /// still hold raw addresses, numbers and secrets: every example goes through here.
-struct ExampleText {
+struct ExampleText: Sendable {
     /// Characters (Unicode scalars) shown before the text is cut with "…".
     var limit: Int
     let scanner = PIIScanner()

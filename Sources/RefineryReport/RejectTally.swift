@@ -83,8 +83,7 @@ struct RejectTally {
         let near = reason == "near_duplicate"
         if near { nearDuplicates += 1 } else { exactDuplicates += 1 }
         // A pair is shown only when the record matched the one its cluster keeps, and that one is in this version.
-        guard !detail.contains("its group keeps"), !detail.contains("published in"),
-              (near ? nearPairs.count : exactPairs.count) < limit else { return }
+        guard ReportTallies.mayShowPair(reason: reason, detail: detail), (near ? nearPairs.count : exactPairs.count) < limit else { return }
         let pair = DuplicatePair(reason: reason, jaccard: near ? Self.jaccard(in: detail) ?? 0 : 1, droppedID: id,
                                  droppedText: exampleText.render(content).text, keptID: kept, keptText: nil)
         if near { nearPairs.append(pair) } else { exactPairs.append(pair) }

@@ -35,14 +35,13 @@ struct ReportBuilder {
         self.smallestPiece = smallestPiece
     }
 
-    /// Reads every shard and returns the report.
+    /// Reads every shard, or only the reject shards with the run's `tallies` of the data shards, and returns the report.
     /// - Throws: ``RefineryError`` (code `integrity`) when a shard does not match the manifest or is damaged.
-    func build() throws -> ReportData {
+    func build(tallies: ReportTallies? = nil) throws -> ReportData {
         var mixes = MixTally()
         var rejects = try readRejects(into: &mixes)
         let wanted = Set(rejects.wanted.filter { $0.value == nil }.keys)
-        let kept = try KeptTally.read(records.splits.flatMap { records.shards(split: $0) }, of: records, threads: threads,
-                                      smallestPiece: smallestPiece, wanted: wanted, limit: examplesPerReason, exampleText: exampleText)
+        let kept = try keptTally(tallies: tallies, wanted: wanted)
         mixes.add(kept.mixes)
         for (id, text) in kept.found { rejects.wanted[id] = text }
         let histograms = kept.histograms
@@ -57,6 +56,31 @@ struct ReportBuilder {
                           samples: samples.enumerated().sorted { ($0.element.category, $0.offset) < ($1.element.category, $1.offset) }
                               .map(\.element),
                           shards: manifest.shards + manifest.rejects, inputs: manifest.inputs, spec: manifest.spec)
+    }
+
+    /// The data shards' tally: the run's, with the texts of `wanted` from its lines, or read from the shards.
+    private func keptTally(tallies: ReportTallies?, wanted: Set<String>) throws -> KeptTally {
+        let shards = records.splits.flatMap { records.shards(split: $0) }
+        guard let tallies, tallies.limit == examplesPerReason else {
+            return try KeptTally.read(shards, of: records, threads: threads, smallestPiece: smallestPiece, wanted: wanted,
+                                      limit: examplesPerReason, exampleText: exampleText)
+        }
+        var kept = tallies.kept
+        var missing = Set<String>()
+        for id in wanted {
+            guard let line = tallies.keptLines[id] else {
+                missing.insert(id)
+                continue
+            }
+            let value = try line.withUnsafeBufferPointer { try JSONParser.parse($0).value }
+            kept.found[id] = exampleText.render(ExampleText.content(of: value)).text
+        }
+        if !missing.isEmpty {
+            let read = try KeptTally.read(shards, of: records, threads: threads, smallestPiece: smallestPiece, wanted: missing,
+                                          limit: examplesPerReason, exampleText: exampleText)
+            kept.found.merge(read.found) { $1 }
+        }
+        return kept
     }
 
     /// One row per stage, from the manifest's counters.

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import RefineryPipeline
+@testable import RefineryPipeline
 import RefineryRecords
 @testable import RefineryReport
 import RefineryShards
@@ -112,11 +112,76 @@ import RefineryShards
     func writtenByTheRun() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let directory = try run(try demoSpec(output: folder.path + "/demo"), report: true).directory
+        let result = try run(try demoSpec(output: folder.path + "/demo"), report: true)
+        let directory = result.directory
         let page = try String(contentsOfFile: directory + "/" + DatasetReport.fileName, encoding: .utf8)
-        #expect(page == DatasetReport.html(try DatasetReport.build(directory: directory)))
+        let read = try DatasetReport.build(directory: directory)
+        #expect(page == DatasetReport.html(read))
         let stats = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/stats.json"))) as? [String: Any]
         #expect(stats?["report"] != nil && stats?["worker_seconds"] != nil)
+        // The run tallied its data shards as it wrote them (dedup and balance ran): samples, copies, pairs' kept texts.
+        let tallies = try #require(result.reportTallies)
+        #expect(!read.samples.isEmpty && read.pairs.contains { $0.keptText != nil })
+        #expect(read.pairs.allSatisfy { $0.keptText == nil || tallies.keptLines[$0.keptID] != nil }, "every kept text from the run's lines")
+        // With the tallies, no data shard is read: emptied, they leave the report as it was.
+        for shard in result.manifest.shards { try Data().write(to: URL(fileURLWithPath: directory + "/" + shard.file)) }
+        #expect(try DatasetReport.build(directory: directory, examplesPerReason: KeptTally.defaultLimit, threads: 2,
+                                        smallestPiece: DatasetRecords.smallestPiece, tallies: tallies) == read)
+        #expect(throws: RefineryError.self) { try DatasetReport.build(directory: directory) }
+    }
+
+    @Test("a run's report over up-sampled copies, both splits, chats and duplicates is the one reading its shards gives")
+    func tallyWithCopiesAndSplits() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        var lines: [String] = []
+        for i in 0..<30 { lines.append(#"{"text":"Big record \#(i): its own words, naïve café — \#(i * 7).","category":"big","scores":{"quality":0.\#(i)}}"#) }
+        for i in 0..<4 { lines.append(#"{"text":"Small record \#(i) with\ttabs and 日本語 words.","category":"small","reward":\#(i)}"#) }
+        for i in 0..<8 {
+            lines.append(#"{"messages":[{"role":"user","content":"Question \#(i) about the plan?"},{"role":"assistant","content":"Answer \#(i)."}],"category":"chat"}"#)
+        }
+        lines += lines.prefix(3)   // exact duplicates: the pairs show the kept texts
+        try folder.write("in/a.jsonl", lines.joined(separator: "\n") + "\n")
+        let spec = try tinySpec(folder, stages: "- dedup: {}\n  - balance: {weights: {big: 1, small: 1, chat: 1}, max_repeat: 3}")
+        let result = try run(spec, report: true)
+        #expect(result.reportTallies != nil && result.manifest.totals.repeats > 0)
+        #expect((result.manifest.splits["validation"]?.records ?? 0) > 0 && (result.manifest.splits["train"]?.records ?? 0) > 0)
+        let read = try DatasetReport.build(directory: result.directory)
+        #expect(Set(read.samples.map(\.category)) == ["big", "small", "chat"] && !read.pairs.isEmpty)
+        let page = try String(contentsOfFile: result.directory + "/" + DatasetReport.fileName, encoding: .utf8)
+        #expect(page == DatasetReport.html(read))
+    }
+
+    @Test("what a run knows of a record is what the report skims of its written line: keys, characters, words, turns, numbers")
+    func factsMatchTheWrittenLine() throws {
+        let at = SourceLocation(file: "s/a.jsonl", line: 1)
+        let records = [
+            Record(id: "a", source: "s", category: "news", lang: "fr", text: "Une phrase.\nEt \"une\" autre\tici\\ / \u{08}\u{0C}\r!",
+                   reward: 0.75, scores: [("lang", 0.93), ("quality", 1), ("toxicity", 0.0125)], location: at),
+            Record(id: "b#r3", source: "s", category: "chat",
+                   messages: [Message(role: "user", content: "hi  there"), Message(role: "assistant", content: "naïve café\n— ok \u{01}")],
+                   reward: -0.0, scores: [("quality", -0.5), ("quality", 2)], location: at),
+            Record(id: "c", source: "t", text: "", messages: [Message(role: "user", content: "ignored, text wins")],
+                   scores: [("quality", .nan), ("toxicity", .infinity), ("lang", 1e15)], location: at),
+            Record(id: "d", source: "u", lang: "日本語", reward: 3, interactions: Interactions(items: ["x"], rewards: [1], timestamps: [2]),
+                   location: at),
+            Record(id: "e", source: "s", category: "(none)", text: "   ", scores: [("toxicity", 123456.789e-300)], location: at),
+        ]
+        for record in records {
+            var writer = JSONWriter()
+            record.writeJSON(to: &writer)
+            let line = String(decoding: writer.bytes, as: UTF8.self)
+            let value = try JSONParser.parse(writer.bytes.withUnsafeBufferPointer { $0 }).value
+            let parsed = RecordMeasures(value)
+            let facts = RecordFacts(record)
+            let measures = facts.measures(copy: RecordMeasures.isUpSampledCopy(record.id))
+            #expect(measures.chars == parsed.chars && measures.words == parsed.words && measures.turns == parsed.turns, "\(line)")
+            #expect(measures.hasContent == parsed.hasContent && measures.isCopy == parsed.isCopy, "\(line)")
+            for field in MixTally.fields { #expect(measures.key(field) == parsed.key(field), "\(field) of \(line)") }
+            #expect(facts.quality == value["scores"]?["quality"]?.doubleValue && facts.toxicity == value["scores"]?["toxicity"]?.doubleValue, "\(line)")
+            #expect(facts.langScore == value["scores"]?["lang"]?.doubleValue && facts.reward == value["reward"]?.doubleValue, "\(line)")
+            #expect(facts.reward.map { $0.sign == .plus } ?? true, "-0.0 is written 0")
+        }
     }
 
     @Test("report.html is byte-identical across builds and folders; stats.json keeps its keys and gains report")

@@ -1,3 +1,4 @@
+import RefineryReport
 import RefineryShards
 
 /// What a worker made of one batch: compressed pieces for each output, and the counters of every stage.
@@ -17,6 +18,9 @@ struct BatchOutput: Sendable {
     var spill: SpillPiece?
     /// Drops made by the global stages in this batch, as `stage.reason` (written when the spill is finalised).
     var globalDropped: [String: Int] = [:]
+    /// What the report reads of the records a finalize worker kept, train and validation apart (when its job asked:
+    /// ``FinalizeJob/samplesTaken``). Not kept in any file.
+    var keptTally: (train: KeptTally, validation: KeptTally)?
     /// A failure inside the worker (a zstd error): stops the run.
     var failure: String?
 }

@@ -2,6 +2,7 @@ import Foundation
 import RefineryCodecs
 import RefineryReaders
 import RefineryRecords
+import RefineryReport
 import RefineryShards
 import RefineryStages
 
@@ -163,11 +164,13 @@ final class BatchProcessor {
                     let start = writer.bytes.count
                     let record = records[index]
                     record.writeJSON(to: &writer)
+                    // What the report reads of it, measured here once (its characters are the category mix's too).
+                    let facts = RecordFacts(record)
                     piece.entries.append(SpillEntry(id: record.id, category: record.category ?? "(none)", location: record.location,
                                                     lineBytes: writer.bytes.count - start, contentBytes: Self.contentBytes(record),
-                                                    contentChars: Self.contentChars(record),
+                                                    contentChars: facts.chars,
                                                     quality: record.scores.first { $0.key == "quality" }?.value,
-                                                    dedup: keys.isEmpty ? nil : keys[index]))
+                                                    dedup: keys.isEmpty ? nil : keys[index], report: facts))
                     writer.byte(0x0A)
                     fieldKeys.note(record)
                 }
@@ -231,12 +234,6 @@ final class BatchProcessor {
     static func contentBytes(_ record: Record) -> Int {
         if let text = record.text { return text.utf8.count }
         return record.messages?.reduce(0) { $0 + $1.content.utf8.count } ?? 0
-    }
-
-    /// Unicode scalars of the record's content.
-    static func contentChars(_ record: Record) -> Int {
-        if let text = record.text { return ByteLanes.scalarCount(text) }
-        return record.messages?.reduce(0) { $0 + ByteLanes.scalarCount($1.content) } ?? 0
     }
 
     /// Starts a reject line: `{"id":…,"stage":…,"reason":…,"detail":…,"file":…,"line":…` (line when known).

@@ -1,6 +1,7 @@
 import Foundation
 import RefineryCodecs
 import RefineryRecords
+import RefineryReport
 import RefineryShards
 import RefineryStages
 
@@ -10,8 +11,9 @@ extension Engine {
     /// Resolves the global stages over the spilled records, in canonical order, then writes the spill out as
     /// shards on every core, in batch order, and this version's dedup index segment beside the catalog (pending
     /// until the manifest is written).
-    /// - Returns: what the run's `stats.json` should say about them (memory of the dedup index, spill size).
-    func finishGlobalStages(spill: Spill, writer: DatasetWriter, monitor: RunMonitor) throws -> [String: Any] {
+    /// - Returns: what the run's `stats.json` should say about them (memory of the dedup index, spill size), and, when
+    ///   the run writes a report, what it needs of the data shards, tallied as they were written.
+    func finishGlobalStages(spill: Spill, writer: DatasetWriter, monitor: RunMonitor) throws -> (stats: [String: Any], tallies: ReportTallies?) {
         let resolution = try resolveGlobalStages(spill, monitor: monitor, segment: false)
         resolution.apply(to: writer)
         var stats: [String: Any] = ["spill_records": spill.entries.count, "spill_bytes": spill.batches.reduce(0) { $0 + $1.frame.count },
@@ -32,13 +34,44 @@ extension Engine {
         }
         defer { _ = try? segment?.wait() }
         var next = spill.batches.enumerated().makeIterator()
+        // The report's tally of the kept records, train and validation apart, appended in batch order: the shards' order.
+        let limit = KeptTally.defaultLimit
+        var train = KeptTally(), validation = KeptTally()
         try finalize(next: {
             guard let (chunk, batch) = next.next() else { return nil }
+            let taken = options.report ? (train.samplesTaken, train.samplesTaken.merging(validation.samplesTaken, uniquingKeysWith: +)) : nil
             return FinalizeJob(batch: batch, frame: try spill.frame(of: batch), encodedEntries: try spill.entries.encodedEntries(ofChunk: chunk),
-                               entriesFile: spill.entries.file(ofChunk: chunk), fates: Array(fates[batch.entries]))
-        }, consume: { try writer.append($0) })
+                               entriesFile: spill.entries.file(ofChunk: chunk), fates: Array(fates[batch.entries]), samplesTaken: taken)
+        }, consume: { output in
+            try writer.append(output)
+            if let kept = output.keptTally {
+                train.append(kept.train, limit: limit)
+                validation.append(kept.validation, limit: limit)
+            }
+        })
         if let segment { stats["dedup_index_file_bytes_per_record"] = try segment.wait() }
-        return stats
+        guard options.report else { return (stats, nil) }
+        train.append(validation, limit: limit)
+        return (stats, ReportTallies(kept: train, limit: limit, keptLines: try pairedSurvivorLines(spill, fates, limit: limit)))
+    }
+
+    /// The lines of the kept records whose texts the report's duplicate pairs may show, by id: the survivors of the
+    /// first `limit` dedup drops of each reason that ``ReportTallies/mayShowPair(reason:detail:)``, in the order of the
+    /// dedup reject shards (the spill's). Read back from the spill: a batch each, ten at most.
+    func pairedSurvivorLines(_ spill: Spill, _ fates: RecordFates, limit: Int) throws -> [String: [UInt8]] {
+        guard let dedup = plan.dedup, limit > 0 else { return [:] }
+        var shown: [String: Int] = [:]
+        var survivors: [Int: String] = [:]
+        for index in fates.indices {
+            guard case .drop(let drop) = fates[index], drop.stage == dedup.name, let kept = drop.keptRecord, let keptID = drop.keptID,
+                  ReportTallies.mayShowPair(reason: drop.reason, detail: drop.detail), shown[drop.reason, default: 0] < limit else { continue }
+            shown[drop.reason, default: 0] += 1
+            survivors[kept] = keptID
+            if shown.count == 2 && shown.values.allSatisfy({ $0 >= limit }) { break }
+        }
+        var lines: [String: [UInt8]] = [:]
+        for (record, line) in try spill.lines(of: Set(survivors.keys)) { lines[survivors[record]!] = line }
+        return lines
     }
 
     /// What the global stages decided over the whole run: every spilled record's fate, the stages' counters and
@@ -145,14 +178,14 @@ extension Engine {
                     counters.dropped["exact_duplicate", default: 0] += 1
                     let group = matched == kept ? "" : "; its group keeps \(ids[kept]!)"
                     fates[index] = .drop(stage: dedup.name, reason: "exact_duplicate",
-                                         detail: "same normalised text as \(ids[matched]!)\(group)", keptID: ids[kept]!)
+                                         detail: "same normalised text as \(ids[matched]!)\(group)", keptID: ids[kept]!, keptRecord: kept)
                 case .nearDuplicate(let kept, let matched, let jaccard):
                     counters.dropped["near_duplicate", default: 0] += 1
                     let group = matched == kept ? "" : "; its group keeps \(ids[kept]!)"
                     let measure = dedup.verify == .exact ? "Jaccard" : "estimated Jaccard"
                     fates[index] = .drop(stage: dedup.name, reason: "near_duplicate",
                                          detail: "near-duplicate of \(ids[matched]!), \(measure) \((jaccard * 1000).rounded() / 1000)\(group)",
-                                         keptID: ids[kept]!)
+                                         keptID: ids[kept]!, keptRecord: kept)
                 case .publishedDuplicate(let match):
                     let published = "published in \(plan.spec.output.dataset)@\(match.version)"
                     if let jaccard = match.jaccard {

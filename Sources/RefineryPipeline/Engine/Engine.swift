@@ -4,6 +4,7 @@ import RefineryCatalog
 import RefineryCodecs
 import RefineryReaders
 import RefineryRecords
+import RefineryReport
 import RefineryShards
 import RefineryStages
 
@@ -64,6 +65,7 @@ public struct Engine {
         defer { spill?.close() }
         var totals = MapTotals()
         var globalStats: [String: Any] = [:]
+        var tallies: ReportTallies?
         do {
             // Dedup resolves beside the map, each unit once committed; the reduce waits for the map, whose dedup phase
             // may have left bucket numbers to resolve with.
@@ -84,7 +86,7 @@ public struct Engine {
                 monitor.update(stages: writer.counters)
             }
             if let spill {
-                globalStats = try finishGlobalStages(spill: spill, writer: writer, monitor: monitor)
+                (globalStats, tallies) = try finishGlobalStages(spill: spill, writer: writer, monitor: monitor)
             } else if let finalized {
                 globalStats = try writeFinalized(finalized, units: units, writer: writer)
             }
@@ -115,8 +117,10 @@ public struct Engine {
             monitor.phase("write")
             let manifest = try writer.finish(plan: plan, blankLines: blankLines, stats: stats)
             try publishSegment()
-            return RunResult(upToDate: false, manifest: manifest, directory: directory, seconds: seconds, inputBytes: inputBytes,
-                             unitsReused: reused, stageSeconds: writer.seconds)
+            var result = RunResult(upToDate: false, manifest: manifest, directory: directory, seconds: seconds, inputBytes: inputBytes,
+                                   unitsReused: reused, stageSeconds: writer.seconds)
+            result.reportTallies = tallies
+            return result
         } catch {
             writer.abandon()
             removeSegment(version: plan.version, pendingOnly: true)

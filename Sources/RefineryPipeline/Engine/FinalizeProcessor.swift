@@ -1,6 +1,7 @@
 import Foundation
 import RefineryCodecs
 import RefineryRecords
+import RefineryReport
 import RefineryShards
 import RefineryStages
 
@@ -13,6 +14,10 @@ struct FinalizeJob: Sendable {
     var entriesFile: String
     /// Per entry, what becomes of it.
     var fates: [RecordFate]
+    /// When the run's report is to come from the records as they are written (``ReportTallies``): the samples per
+    /// category the batches before this one took, in train and in train and validation together (the tallies start
+    /// from them, so as not to parse lines for samples the report will not show). Nil: no tally.
+    var samplesTaken: (train: [String: Int], validation: [String: Int])?
 }
 
 /// What the global stages decided about one spilled record; the run holds them all in ``RecordFates``, 4 bytes each.
@@ -23,9 +28,10 @@ enum RecordFate: Sendable, Equatable {
     /// Quarantined by a global stage.
     case drop(RecordDrop)
 
-    /// A drop by `stage`; `keptID` names the record kept in its place (a duplicate's survivor).
-    static func drop(stage: String, reason: String, detail: String, keptID: String?) -> RecordFate {
-        .drop(RecordDrop(stage: stage, reason: reason, detail: detail, keptID: keptID))
+    /// A drop by `stage`; `keptID` names the record kept in its place (a duplicate's survivor), `keptRecord` its
+    /// number in the spill.
+    static func drop(stage: String, reason: String, detail: String, keptID: String?, keptRecord: Int? = nil) -> RecordFate {
+        .drop(RecordDrop(stage: stage, reason: reason, detail: detail, keptID: keptID, keptRecord: keptRecord))
     }
 }
 
@@ -83,12 +89,16 @@ final class RecordDrop: Sendable, Equatable {
     let detail: String
     /// The record kept in this one's place (a duplicate's survivor).
     let keptID: String?
+    /// That record's number in the spill, when it is one of this run's records (the report shows some survivors'
+    /// texts beside their duplicates). Not kept in finalize files.
+    let keptRecord: Int?
 
-    init(stage: String, reason: String, detail: String, keptID: String?) {
+    init(stage: String, reason: String, detail: String, keptID: String?, keptRecord: Int? = nil) {
         self.stage = stage
         self.reason = reason
         self.detail = detail
         self.keptID = keptID
+        self.keptRecord = keptRecord
     }
 
     static func == (a: RecordDrop, b: RecordDrop) -> Bool {
@@ -125,7 +135,11 @@ final class FinalizeProcessor {
     private func run(_ job: FinalizeJob, into output: inout BatchOutput) throws {
         var clock = Stopwatch()
         let lines = job.frame.isEmpty ? [] : try ZstdDecompressor.decompressAll(job.frame)
-        let entries = try SpillEntries.decode(job.encodedEntries, count: job.fates.count, file: job.entriesFile, parts: .location)
+        let tallying = job.samplesTaken != nil
+        let entries = try SpillEntries.decode(job.encodedEntries, count: job.fates.count, file: job.entriesFile,
+                                              parts: tallying ? [.location, .report] : .location)
+        var trainTally = KeptTally(samplesTaken: job.samplesTaken?.train ?? [:])
+        var validationTally = KeptTally(samplesTaken: job.samplesTaken?.validation ?? [:])
         var train: [UInt8] = []
         var validation: [UInt8] = []
         var offset = 0
@@ -136,6 +150,8 @@ final class FinalizeProcessor {
             switch fate {
             case .keep(let copies, let toValidation):
                 // Every copy goes to the original's split, so a repeated record never straddles train and validation.
+                // Copies after the first are up-sampled copies by their ids (`#r2`, …); the first, if its own id says so.
+                let firstIsCopy = tallying && copies > 0 && KeptTally.isUpSampledCopy(entry.id)
                 for copy in 0..<copies {
                     if toValidation {
                         Self.append(line, copy: copy, id: entry.id, to: &validation)
@@ -145,6 +161,17 @@ final class FinalizeProcessor {
                         Self.append(line, copy: copy, id: entry.id, to: &train)
                         output.train.records += 1
                         output.train.categories[entry.category, default: 0] += 1
+                    }
+                    if tallying {
+                        guard let facts = entry.report else {
+                            throw RefineryError(.internal, "spilled record \(entry.id) has no facts for the report")
+                        }
+                        let copied = copy > 0 || firstIsCopy
+                        if toValidation {
+                            try validationTally.add(facts, id: entry.id, copy: copied, line: line, limit: KeptTally.defaultLimit)
+                        } else {
+                            try trainTally.add(facts, id: entry.id, copy: copied, line: line, limit: KeptTally.defaultLimit)
+                        }
                     }
                 }
             case .drop(let drop):
@@ -172,6 +199,7 @@ final class FinalizeProcessor {
         }
         try seal(train, into: &output.train)
         try seal(validation, into: &output.validation)
+        if tallying { output.keptTally = (trainTally, validationTally) }
         output.seconds = [Double](repeating: 0, count: phases) + [clock.lap()]
     }
 

@@ -1,3 +1,4 @@
+import RefineryReport
 import RefineryShards
 
 /// What a run did.
@@ -21,4 +22,6 @@ public struct RunResult: Sendable {
     public var stageSeconds: [Double] = []
     /// The run's id in the catalog.
     public var runID: Int64 = 0
+    /// What the run tallied of the data shards it wrote, for their report (runs with global stages).
+    var reportTallies: ReportTallies?
 }

@@ -72,7 +72,7 @@ struct RunSession {
                 try recordVersion(directory: directory, version: plan.version, runID: runID)
                 let removal = discardUnits(under: root)
                 if options.report { monitor.phase("report") }
-                writeReport(directory)
+                writeReport(directory, tallies: result.reportTallies)
                 try? removal?.wait()   // the removal never throws
             }
             result.runID = runID
@@ -159,12 +159,12 @@ struct RunSession {
     }
 
     /// Writes the dataset's `report.html` and the report's numbers into `stats.json`, reading the shards on as many
-    /// threads as the run had workers. Best effort: the dataset is written and recorded; `refinery report` can write
-    /// the report again.
-    private func writeReport(_ directory: String) {
+    /// threads as the run had workers: only the reject shards, with the run's `tallies` of the data shards. Best
+    /// effort: the dataset is written and recorded; `refinery report` can write the report again.
+    private func writeReport(_ directory: String, tallies: ReportTallies? = nil) {
         guard engine.options.report else { return }
         do {
-            let summary = try DatasetReport.write(directory: directory, threads: engine.options.workers)
+            let summary = try DatasetReport.write(directory: directory, threads: engine.options.workers, tallies: tallies)
             engine.logger.info("report written", metadata: ["report": "\(summary.htmlPath)"])
         } catch {
             engine.logger.warning("the dataset was written but its report was not; `refinery report` writes it",

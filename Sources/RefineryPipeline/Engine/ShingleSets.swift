@@ -3,9 +3,6 @@ import RefineryCodecs
 import RefineryRecords
 import RefineryShards
 import RefineryStages
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The exact similarities of dedup's candidate pairs (`verify: exact`), measured on shingle sets made again from the
 /// records' spilled lines once the resolver has every record.
@@ -55,46 +52,18 @@ enum ShingleSets {
     /// The shingle sets of `records` (ascending, all in `batch`): the batch's frame is read and decompressed, and
     /// only those records' lines are parsed.
     private static func shingleSets(of records: [Int], in batch: SpillBatch, stage: DedupStage, files: StoredFiles) throws -> [[UInt32]] {
-        let damaged = { (why: String) in
-            RefineryError(.output, "the spilled records in this work unit's file are damaged: \(why); run again with --restart",
-                          at: SourceLocation(file: batch.frame.file))
-        }
-        let frame = try files.read(batch.frame, role: "spilled records")
-        let lines: [UInt8]
-        do {
-            lines = try ZstdDecompressor.decompressAll(frame)
-        } catch {
-            throw damaged("\(error)")
-        }
         var scratch = stage.makeScratch()
-        return try lines.withUnsafeBufferPointer { bytes in
-            var sets: [[UInt32]] = []
-            sets.reserveCapacity(records.count)
-            // Lines are JSON without raw newlines, one per record, in the batch's order.
-            var line = batch.entries.lowerBound, start = 0
-            for record in records {
-                var end = start
-                while true {
-                    let rest = UnsafeBufferPointer(rebasing: bytes[start...])
-                    guard let base = rest.baseAddress, let newline = memchr(base, 0x0A, rest.count) else {
-                        throw damaged("record \(record - batch.entries.lowerBound + 1) of the batch has no line")
-                    }
-                    end = start + (UnsafeRawPointer(newline) - UnsafeRawPointer(base))
-                    if line == record { break }
-                    line += 1
-                    start = end + 1
-                }
-                let view: TextView
-                do {
-                    view = try RecordView.text(ofLine: UnsafeBufferPointer(rebasing: bytes[start..<end]))
-                } catch {
-                    throw damaged("\(error)")
-                }
-                sets.append(stage.shingleSet(of: view, scratch: &scratch))
-                line += 1
-                start = end + 1
+        var sets: [[UInt32]] = []
+        sets.reserveCapacity(records.count)
+        try Spill.forEachLine(of: records, in: batch, files: files) { _, line in
+            let view: TextView
+            do {
+                view = try RecordView.text(ofLine: line)
+            } catch {
+                throw Spill.damaged("\(error)", in: batch)
             }
-            return sets
+            sets.append(stage.shingleSet(of: view, scratch: &scratch))
         }
+        return sets
     }
 }

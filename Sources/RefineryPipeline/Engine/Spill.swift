@@ -1,8 +1,12 @@
 import Foundation
 import RefineryCodecs
 import RefineryRecords
+import RefineryReport
 import RefineryShards
 import RefineryStages
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What the run keeps about one spilled record until the global stages have decided its fate: on disk
 /// (``SpillEntries``), but for its ``SpillFacts``.
@@ -18,6 +22,9 @@ struct SpillEntry: Sendable {
     var contentChars: Int
     var quality: Double?
     var dedup: DedupKeys?
+    /// What the report reads of the record, for the run's tally of the records it keeps (``KeptTally``); its
+    /// category is ``category``, its characters ``contentChars``.
+    var report: RecordFacts?
 }
 
 /// One batch's spilled records: a zstd frame of JSON lines, one per entry.
@@ -133,6 +140,56 @@ final class Spill {
     /// The frame of one batch.
     func frame(of batch: SpillBatch) throws -> [UInt8] {
         try files.read(batch.frame, role: "spilled records")
+    }
+
+    /// The JSON lines of `records` (entry numbers), as the map spilled them; each batch that holds some is read once.
+    /// - Throws: ``RefineryError`` (code `output`) naming a unit's file that cannot be read back or is damaged.
+    func lines(of records: Set<Int>) throws -> [Int: [UInt8]] {
+        var lines: [Int: [UInt8]] = [:]
+        for (chunk, indexes) in entries.chunks(holding: records.sorted()) {
+            try Self.forEachLine(of: indexes, in: batches[chunk], files: files) { record, line in lines[record] = Array(line) }
+        }
+        return lines
+    }
+
+    /// Passes the lines of `records` (ascending entry numbers, all in `batch`) to `body` in order: the batch's frame is
+    /// read through `files` (a thread's own) and decompressed, and its lines found up to the last one wanted.
+    /// - Throws: ``damaged(_:in:)`` when the frame cannot be read back or has too few lines, or what `body` throws.
+    static func forEachLine(of records: [Int], in batch: SpillBatch, files: StoredFiles,
+                            _ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        let frame = try files.read(batch.frame, role: "spilled records")
+        let lines: [UInt8]
+        do {
+            lines = try ZstdDecompressor.decompressAll(frame)
+        } catch {
+            throw damaged("\(error)", in: batch)
+        }
+        try lines.withUnsafeBufferPointer { bytes in
+            // Lines are JSON without raw newlines, one per record, in the batch's order.
+            var line = batch.entries.lowerBound, start = 0
+            for record in records {
+                var end = start
+                while true {
+                    let rest = UnsafeBufferPointer(rebasing: bytes[start...])
+                    guard let base = rest.baseAddress, let newline = memchr(base, 0x0A, rest.count) else {
+                        throw damaged("record \(record - batch.entries.lowerBound + 1) of the batch has no line", in: batch)
+                    }
+                    end = start + (UnsafeRawPointer(newline) - UnsafeRawPointer(base))
+                    if line == record { break }
+                    line += 1
+                    start = end + 1
+                }
+                try body(record, UnsafeBufferPointer(rebasing: bytes[start..<end]))
+                line += 1
+                start = end + 1
+            }
+        }
+    }
+
+    /// The error for a batch whose spilled records cannot be read back.
+    static func damaged(_ why: String, in batch: SpillBatch) -> RefineryError {
+        RefineryError(.output, "the spilled records in this work unit's file are damaged: \(why); run again with --restart",
+                      at: SourceLocation(file: batch.frame.file))
     }
 
     /// Stops dedup's feed, if it still runs, and closes the files it read.

@@ -1,4 +1,5 @@
 import RefineryRecords
+import RefineryReport
 import RefineryShards
 import RefineryStages
 
@@ -63,6 +64,11 @@ struct ByteWriter {
     mutating func optionalDouble(_ value: Double?) {
         bool(value != nil)
         if let value { double(value) }
+    }
+
+    mutating func optionalString(_ value: String?) {
+        bool(value != nil)
+        if let value { string(value) }
     }
 }
 
@@ -129,6 +135,8 @@ struct ByteReader {
 
     mutating func optionalDouble() throws -> Double? { try bool() ? try double() : nil }
 
+    mutating func optionalString() throws -> String? { try bool() ? try string() : nil }
+
     /// A count of elements that follow: bounded by the bytes left, so a damaged count cannot allocate wildly.
     mutating func count() throws -> Int {
         let value = try int()
@@ -159,7 +167,9 @@ struct SpillEntryParts: OptionSet, Sendable {
     static let location = SpillEntryParts(rawValue: 1)
     /// The dedup keys: the resolver's.
     static let dedupKeys = SpillEntryParts(rawValue: 2)
-    static let all: SpillEntryParts = [.location, .dedupKeys]
+    /// What the report reads of the record (``SpillEntry/report``), with the category: the shard writer's.
+    static let report = SpillEntryParts(rawValue: 4)
+    static let all: SpillEntryParts = [.location, .dedupKeys, .report]
 }
 
 // The pieces of a batch's output, each written and read field by field in declaration order.
@@ -205,6 +215,19 @@ extension ByteWriter {
             int(entry.contentBytes)
             int(entry.contentChars)
             optionalDouble(entry.quality)
+            // The category and the characters are the entry's.
+            bool(entry.report != nil)
+            if let facts = entry.report {
+                optionalString(facts.source)
+                optionalString(facts.lang)
+                bool(facts.hasContent)
+                int(facts.words)
+                optionalInt(facts.turns)
+                optionalDouble(facts.quality)
+                optionalDouble(facts.toxicity)
+                optionalDouble(facts.langScore)
+                optionalDouble(facts.reward)
+            }
             bool(entry.dedup != nil)
             if let keys = entry.dedup {
                 u64(keys.exact)
@@ -293,6 +316,19 @@ extension ByteReader {
             }
             var entry = SpillEntry(id: id, category: category, location: location, lineBytes: try int(),
                                    contentBytes: try int(), contentChars: try int(), quality: try optionalDouble())
+            if try bool() {
+                if parts.contains(.report) {
+                    let (source, lang, hasContent, words, turns) = (try optionalString(), try optionalString(), try bool(), try int(), try optionalInt())
+                    let (quality, toxicity, langScore, reward) = (try optionalDouble(), try optionalDouble(), try optionalDouble(), try optionalDouble())
+                    entry.report = RecordFacts(category: category, source: source, lang: lang, hasContent: hasContent, chars: entry.contentChars,
+                                               words: words, turns: turns, quality: quality, toxicity: toxicity, langScore: langScore, reward: reward)
+                } else {
+                    for _ in 0..<2 where try bool() { try skipBlob() }
+                    _ = try take(1 + 8)
+                    _ = try optionalInt()
+                    for _ in 0..<4 { _ = try optionalDouble() }
+                }
+            }
             if try bool() {
                 let exact = try u64()
                 if parts.contains(.dedupKeys) {
