@@ -18,7 +18,7 @@ public enum DatasetReport {
     ///   not match it.
     /// - Complexity: one pass over every shard; memory of a batch of shards (about 64 MiB decompressed per thread)
     ///   plus the report and the duplicate clusters.
-    public static func build(directory: String, examplesPerReason: Int = 5,
+    public static func build(directory: String, examplesPerReason: Int = KeptTally.defaultLimit,
                              threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> ReportData {
         try build(directory: directory, examplesPerReason: examplesPerReason, threads: threads, smallestPiece: DatasetRecords.smallestPiece)
     }

@@ -4,7 +4,7 @@ import RefineryRecords
 /// reject shards back (``DatasetReport/write(directory:examplesPerReason:threads:tallies:)``).
 ///
 /// The report made with them is the one reading the shards would make: the same counts, samples and texts
-/// (`ReportTests`, `PipelineTests` compare the two pages byte for byte).
+/// (`ReportTests` compare the two pages byte for byte).
 public struct ReportTallies: Sendable {
     /// The kept records, train shards then validation, in file order.
     public var kept: KeptTally
