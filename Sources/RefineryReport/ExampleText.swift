@@ -15,6 +15,9 @@ struct ExampleText: Sendable {
         self.limit = limit
     }
 
+    /// The report's: texts cut at 300 characters.
+    static let standard = ExampleText()
+
     /// The text to show of a record (or of a reader reject's raw text), redacted and cut.
     /// - Returns: the text, whether it was cut, and how many matches were redacted.
     func render(_ text: String) -> (text: String, truncated: Bool, redactions: Int) {

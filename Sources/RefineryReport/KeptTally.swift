@@ -37,9 +37,6 @@ public struct KeptTally: Sendable {
     /// Samples taken per category, by this tally and those before it.
     public var samplesTaken: [String: Int] { sampled }
 
-    /// The examples' texts, redacted and cut as the report shows them.
-    private static let exampleText = ExampleText()
-
     /// Counts one kept record from what the run knows of it, as ``add(_:wanted:limit:exampleText:)`` would count its
     /// line; the line is parsed only when the record becomes a sample.
     /// - Parameters:
@@ -55,7 +52,7 @@ public struct KeptTally: Sendable {
             } catch {
                 throw RefineryError(.internal, "record \(id) was written as a line that is not JSON: \(error)")
             }
-            add(DatasetRecord(value: value, shard: 0, file: "", line: 0), wanted: [], limit: limit, exampleText: Self.exampleText)
+            add(DatasetRecord(value: value, shard: 0, file: "", line: 0), wanted: [], limit: limit, exampleText: .standard)
             return
         }
         count(facts.measures(copy: copy), quality: facts.quality, toxicity: facts.toxicity, lang: facts.langScore, reward: facts.reward)

@@ -39,7 +39,7 @@ struct ReportBuilder {
     /// - Throws: ``RefineryError`` (code `integrity`) when a shard does not match the manifest or is damaged.
     func build(tallies: ReportTallies? = nil) throws -> ReportData {
         var mixes = MixTally()
-        var rejects = try readRejects(into: &mixes)
+        var rejects = try readRejects(into: &mixes, tallied: tallies.flatMap { talliedRejects($0) } ?? [])
         let wanted = Set(rejects.wanted.filter { $0.value == nil }.keys)
         let kept = try keptTally(tallies: tallies, wanted: wanted)
         mixes.add(kept.mixes)
@@ -108,12 +108,27 @@ struct ReportBuilder {
 
     static func share(_ part: Int, of whole: Int) -> Double { whole > 0 ? Double(part) / Double(whole) : 0 }
 
+    /// The run's reject tallies to use, in manifest (stage) order: those of stages whose shards all come after every
+    /// other stage's in the manifest, when the tallies took as many examples as this report shows; else none.
+    private func talliedRejects(_ tallies: ReportTallies) -> [(stage: String, tally: RejectsTally)] {
+        guard tallies.limit == examplesPerReason else { return [] }
+        let stages = manifest.rejects.map(\.split)
+        guard let first = stages.firstIndex(where: { tallies.rejects[$0] != nil }),
+              stages[first...].allSatisfy({ tallies.rejects[$0] != nil }) else { return [] }
+        var order: [String] = []
+        for stage in stages[first...] where order.last != stage { order.append(stage) }
+        // A stage the run tallied but wrote no shard of adds nothing.
+        return order.map { ($0, tallies.rejects[$0]!) }
+    }
+
     /// Reads every reject shard, verified, in manifest (stage) order, in pieces on up to ``threads`` threads; the
-    /// shards of one stage at a time (see ``RejectTally/append(_:)``).
-    private func readRejects(into mixes: inout MixTally) throws -> RejectTally {
+    /// shards of one stage at a time (see ``RejectTally/append(_:)``). The shards of the last stages may come as the
+    /// run's `tallied` counts instead, appended after the others (see ``talliedRejects(_:)``).
+    private func readRejects(into mixes: inout MixTally, tallied: [(stage: String, tally: RejectsTally)] = []) throws -> RejectTally {
         var tally = RejectTally(limit: examplesPerReason)
         let exampleText = exampleText
-        let entries = manifest.rejects
+        let talliedStages = Set(tallied.map(\.stage))
+        let entries = manifest.rejects.filter { !talliedStages.contains($0.split) }
         try records.readLinesInPieces(entries, threads: threads, smallestPiece: smallestPiece, breaksBatch: { $0.split != $1.split },
                                       start: {
             let before = tally.startingPoint
@@ -124,15 +139,43 @@ struct ReportBuilder {
             tally.append(piece.tally)
             mixes.add(piece.mixesBefore)
         })
+        for (_, stage) in tallied {
+            tally.append(stage.piece.tally)
+            mixes.add(stage.piece.mixesBefore)
+        }
         return tally
     }
 }
 
 /// What a run of one reject shard's lines contributes to the report: the rejects' tally, and the mixes before
 /// balancing of the records balancing dropped.
-private struct RejectPiece {
+struct RejectPiece: Sendable {
     var tally: RejectTally
     var mixesBefore = MixTally()
+
+    /// Counts a reject the run that writes it knows: as ``add(_:split:exampleText:)-(DatasetLine,_,_)`` would count its
+    /// line, which is parsed only when it gives an example or a pair.
+    /// - Parameters:
+    ///   - facts: the rejected record's (``RecordFacts``); `line`: the reject line as written, without its newline.
+    mutating func add(stage: String, reason: String, keptID: String?, facts: RecordFacts, line: ArraySlice<UInt8>,
+                      exampleText: ExampleText) throws {
+        let key = "\(stage).\(reason)"
+        if tally.needsLine(key: key, reason: reason, hasKeptID: keptID != nil) {
+            let value: JSONValue
+            do {
+                value = try line.withUnsafeBufferPointer { try JSONParser.parse($0).value }
+            } catch {
+                throw RefineryError(.internal, "a \(stage) reject was written as a line that is not JSON: \(error)")
+            }
+            add(value, split: stage, exampleText: exampleText)
+            return
+        }
+        tally.count(key: key, reason: reason, chars: facts.chars, keptID: keptID)
+        if stage == ReportBuilder.balanceStage {
+            let measures = facts.measures(copy: false)
+            for field in MixTally.fields { mixesBefore.addBefore(field: field, value: measures.key(field), chars: measures.chars) }
+        }
+    }
 
     /// Counts one reject line of a shard of `split`, skimmed (``RejectSkim``) unless it gives an example or a pair, holds
     /// a text the pairs want, or the skim gives up; then parsed.

@@ -123,8 +123,12 @@ import RefineryShards
         let tallies = try #require(result.reportTallies)
         #expect(!read.samples.isEmpty && read.pairs.contains { $0.keptText != nil })
         #expect(read.pairs.allSatisfy { $0.keptText == nil || tallies.keptLines[$0.keptID] != nil }, "every kept text from the run's lines")
-        // With the tallies, no data shard is read: emptied, they leave the report as it was.
-        for shard in result.manifest.shards { try Data().write(to: URL(fileURLWithPath: directory + "/" + shard.file)) }
+        // With the tallies, no data shard is read, nor dedup's and balance's reject shards: emptied, they leave the
+        // report as it was.
+        #expect(Set(tallies.rejects.keys) == ["dedup", "balance"])
+        let tallied = result.manifest.shards + result.manifest.rejects.filter { tallies.rejects[$0.split] != nil }
+        #expect(tallied.count > result.manifest.shards.count && tallied.count < result.manifest.shards.count + result.manifest.rejects.count)
+        for shard in tallied { try Data().write(to: URL(fileURLWithPath: directory + "/" + shard.file)) }
         #expect(try DatasetReport.build(directory: directory, examplesPerReason: KeptTally.defaultLimit, threads: 2,
                                         smallestPiece: DatasetRecords.smallestPiece, tallies: tallies) == read)
         #expect(throws: RefineryError.self) { try DatasetReport.build(directory: directory) }

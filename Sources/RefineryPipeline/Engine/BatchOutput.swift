@@ -18,9 +18,17 @@ struct BatchOutput: Sendable {
     var spill: SpillPiece?
     /// Drops made by the global stages in this batch, as `stage.reason` (written when the spill is finalised).
     var globalDropped: [String: Int] = [:]
-    /// What the report reads of the records a finalize worker kept, train and validation apart (when its job asked:
-    /// ``FinalizeJob/samplesTaken``). Not kept in any file.
-    var keptTally: (train: KeptTally, validation: KeptTally)?
+    /// What a finalize worker tallied of the batch for the run's report, when its job asked
+    /// (``FinalizeJob/reportStart``). Not kept in any file.
+    var reportTally: BatchReportTally?
     /// A failure inside the worker (a zstd error): stops the run.
     var failure: String?
+}
+
+/// What a finalize worker tallied of one batch for the run's report (``ReportTallies``): its kept records, train and
+/// validation apart, and the global stages' rejects, by stage.
+struct BatchReportTally: Sendable {
+    var train: KeptTally
+    var validation: KeptTally
+    var rejects: [String: RejectsTally] = [:]
 }

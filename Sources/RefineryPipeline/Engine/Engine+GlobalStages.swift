@@ -36,23 +36,28 @@ extension Engine {
         var next = spill.batches.enumerated().makeIterator()
         // The report's tally of the kept records, train and validation apart, appended in batch order: the shards' order.
         let limit = KeptTally.defaultLimit
+        // And of the global stages' rejects, by stage.
         var train = KeptTally(), validation = KeptTally()
+        var rejects: [String: RejectsTally] = [:]
         try finalize(next: {
             guard let (chunk, batch) = next.next() else { return nil }
-            let taken = options.report ? (train.samplesTaken, train.samplesTaken.merging(validation.samplesTaken, uniquingKeysWith: +)) : nil
+            let start = options.report ? FinalizeJob.ReportStart(
+                trainSamples: train.samplesTaken, validationSamples: train.samplesTaken.merging(validation.samplesTaken, uniquingKeysWith: +),
+                rejects: rejects.mapValues { RejectsTally(after: $0) }) : nil
             return FinalizeJob(batch: batch, frame: try spill.frame(of: batch), encodedEntries: try spill.entries.encodedEntries(ofChunk: chunk),
-                               entriesFile: spill.entries.file(ofChunk: chunk), fates: Array(fates[batch.entries]), samplesTaken: taken)
+                               entriesFile: spill.entries.file(ofChunk: chunk), fates: Array(fates[batch.entries]), reportStart: start)
         }, consume: { output in
             try writer.append(output)
-            if let kept = output.keptTally {
-                train.append(kept.train, limit: limit)
-                validation.append(kept.validation, limit: limit)
+            if let tally = output.reportTally {
+                train.append(tally.train, limit: limit)
+                validation.append(tally.validation, limit: limit)
+                for (stage, later) in tally.rejects { rejects[stage, default: RejectsTally(limit: limit)].append(later) }
             }
         })
         if let segment { stats["dedup_index_file_bytes_per_record"] = try segment.wait() }
         guard options.report else { return (stats, nil) }
         train.append(validation, limit: limit)
-        return (stats, ReportTallies(kept: train, limit: limit, keptLines: try pairedSurvivorLines(spill, fates, limit: limit)))
+        return (stats, ReportTallies(kept: train, rejects: rejects, limit: limit, keptLines: try pairedSurvivorLines(spill, fates, limit: limit)))
     }
 
     /// The lines of the kept records whose texts the report's duplicate pairs may show, by id: the survivors of the

@@ -14,10 +14,18 @@ struct FinalizeJob: Sendable {
     var entriesFile: String
     /// Per entry, what becomes of it.
     var fates: [RecordFate]
-    /// When the run's report is to come from the records as they are written (``ReportTallies``): the samples per
-    /// category the batches before this one took, in train and in train and validation together (the tallies start
-    /// from them, so as not to parse lines for samples the report will not show). Nil: no tally.
-    var samplesTaken: (train: [String: Int], validation: [String: Int])?
+    /// When the run's report is to come from the records as they are written (``ReportTallies``): where the batches
+    /// before this one left the tallies. Nil: no tally.
+    var reportStart: ReportStart?
+
+    /// The samples per category the batches before took, in train and in train and validation together, and each
+    /// global stage's rejects' starting point (``RejectsTally/init(after:)``): the batch's tallies start from them, so
+    /// as not to parse lines for samples and examples the report will not show.
+    struct ReportStart: Sendable {
+        var trainSamples: [String: Int]
+        var validationSamples: [String: Int]
+        var rejects: [String: RejectsTally]
+    }
 }
 
 /// What the global stages decided about one spilled record; the run holds them all in ``RecordFates``, 4 bytes each.
@@ -135,11 +143,12 @@ final class FinalizeProcessor {
     private func run(_ job: FinalizeJob, into output: inout BatchOutput) throws {
         var clock = Stopwatch()
         let lines = job.frame.isEmpty ? [] : try ZstdDecompressor.decompressAll(job.frame)
-        let tallying = job.samplesTaken != nil
+        let tallying = job.reportStart != nil
         let entries = try SpillEntries.decode(job.encodedEntries, count: job.fates.count, file: job.entriesFile,
                                               parts: tallying ? [.location, .report] : .location)
-        var trainTally = KeptTally(samplesTaken: job.samplesTaken?.train ?? [:])
-        var validationTally = KeptTally(samplesTaken: job.samplesTaken?.validation ?? [:])
+        let limit = KeptTally.defaultLimit
+        var tally = BatchReportTally(train: KeptTally(samplesTaken: job.reportStart?.trainSamples ?? [:]),
+                                     validation: KeptTally(samplesTaken: job.reportStart?.validationSamples ?? [:]))
         var train: [UInt8] = []
         var validation: [UInt8] = []
         var offset = 0
@@ -163,20 +172,19 @@ final class FinalizeProcessor {
                         output.train.categories[entry.category, default: 0] += 1
                     }
                     if tallying {
-                        guard let facts = entry.report else {
-                            throw RefineryError(.internal, "spilled record \(entry.id) has no facts for the report")
-                        }
+                        let facts = try Self.facts(of: entry)
                         let copied = copy > 0 || firstIsCopy
                         if toValidation {
-                            try validationTally.add(facts, id: entry.id, copy: copied, line: line, limit: KeptTally.defaultLimit)
+                            try tally.validation.add(facts, id: entry.id, copy: copied, line: line, limit: limit)
                         } else {
-                            try trainTally.add(facts, id: entry.id, copy: copied, line: line, limit: KeptTally.defaultLimit)
+                            try tally.train.add(facts, id: entry.id, copy: copied, line: line, limit: limit)
                         }
                     }
                 }
             case .drop(let drop):
                 let stage = drop.stage, reason = drop.reason
                 var (rejects, piece) = rejectWriters.removeValue(forKey: stage) ?? (JSONWriter(), ShardPiece())
+                let start = rejects.bytes.count
                 BatchProcessor.beginReject(&rejects, id: entry.id, stage: stage, reason: reason, detail: drop.detail,
                                            location: entry.location)
                 if let keptID = drop.keptID {
@@ -185,7 +193,13 @@ final class FinalizeProcessor {
                 }
                 rejects.raw(",\"record\":")
                 rejects.bytes.append(contentsOf: line)
-                rejects.raw("}\n")
+                rejects.raw("}")
+                if tallying {
+                    let facts = try Self.facts(of: entry)
+                    try tally.rejects[stage, default: job.reportStart?.rejects[stage].map { RejectsTally(after: $0) } ?? RejectsTally(limit: limit)]
+                        .add(stage: stage, reason: reason, keptID: drop.keptID, facts: facts, line: rejects.bytes[start...])
+                }
+                rejects.byte(0x0A)
                 piece.records += 1
                 piece.categories[reason, default: 0] += 1
                 rejectWriters[stage] = (rejects, piece)
@@ -199,8 +213,14 @@ final class FinalizeProcessor {
         }
         try seal(train, into: &output.train)
         try seal(validation, into: &output.validation)
-        if tallying { output.keptTally = (trainTally, validationTally) }
+        if tallying { output.reportTally = tally }
         output.seconds = [Double](repeating: 0, count: phases) + [clock.lap()]
+    }
+
+    /// What the report reads of a spilled record; entries read for a tally carry it.
+    private static func facts(of entry: SpillEntry) throws -> RecordFacts {
+        guard let facts = entry.report else { throw RefineryError(.internal, "spilled record \(entry.id) has no facts for the report") }
+        return facts
     }
 
     /// Appends a record line and a newline; copies after the first get the id `…#r2`, `…#r3` (the writer puts
