@@ -26,7 +26,7 @@ public struct RecordFacts: Sendable, Equatable {
     public var reward: Double?
 
     /// The facts of `record` as its JSON line will say them.
-    public init(_ record: Record) {
+    public init(_ record: borrowing Record) {
         category = record.category
         source = record.source
         lang = record.lang
