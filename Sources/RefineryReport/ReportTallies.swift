@@ -1,7 +1,8 @@
 import RefineryRecords
 
-/// What the run that wrote a dataset tallied of its data shards as it wrote them, so that its report reads only the
-/// reject shards back (``DatasetReport/write(directory:examplesPerReason:threads:tallies:)``).
+/// What the run that wrote a dataset tallied of what finalize wrote (the data shards, dedup's and balance's rejects) as
+/// it wrote it, so that its report reads back only the per-record stages' reject shards
+/// (``DatasetReport/write(directory:examplesPerReason:threads:tallies:)``).
 ///
 /// The report made with them is the one reading the shards would make: the same counts, samples and texts
 /// (`ReportTests` compare the two pages byte for byte).
