@@ -46,12 +46,7 @@ public struct KeptTally: Sendable {
     /// - Throws: ``RefineryError`` (code `internal`) when a line to sample is not a JSON object.
     public mutating func add(_ facts: RecordFacts, id: String, copy: Bool, line: ArraySlice<UInt8>, limit: Int) throws {
         if !copy, sampled[facts.category ?? "(none)", default: 0] < limit {
-            let value: JSONValue
-            do {
-                value = try line.withUnsafeBufferPointer { try JSONParser.parse($0).value }
-            } catch {
-                throw RefineryError(.internal, "record \(id) was written as a line that is not JSON: \(error)")
-            }
+            let value = try ReportTallies.parse(line, what: "record \(id)")
             add(DatasetRecord(value: value, shard: 0, file: "", line: 0), wanted: [], limit: limit, exampleText: .standard)
             return
         }

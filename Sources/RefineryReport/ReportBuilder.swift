@@ -72,7 +72,7 @@ struct ReportBuilder {
                 missing.insert(id)
                 continue
             }
-            let value = try line.withUnsafeBufferPointer { try JSONParser.parse($0).value }
+            let value = try ReportTallies.parse(line[...], what: "kept record \(id)")
             kept.found[id] = exampleText.render(ExampleText.content(of: value)).text
         }
         if !missing.isEmpty {
@@ -161,13 +161,7 @@ struct RejectPiece: Sendable {
                       exampleText: ExampleText) throws {
         let key = "\(stage).\(reason)"
         if tally.needsLine(key: key, reason: reason, hasKeptID: keptID != nil) {
-            let value: JSONValue
-            do {
-                value = try line.withUnsafeBufferPointer { try JSONParser.parse($0).value }
-            } catch {
-                throw RefineryError(.internal, "a \(stage) reject was written as a line that is not JSON: \(error)")
-            }
-            add(value, split: stage, exampleText: exampleText)
+            add(try ReportTallies.parse(line, what: "a \(stage) reject"), split: stage, exampleText: exampleText)
             return
         }
         tally.count(key: key, reason: reason, chars: facts.chars, keptID: keptID)

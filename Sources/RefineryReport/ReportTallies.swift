@@ -26,6 +26,16 @@ public struct ReportTallies: Sendable {
         self.keptLines = keptLines
     }
 
+    /// A line the run wrote (a kept record's or a reject's), parsed for a sample, an example or a pair; `what` names it.
+    /// - Throws: ``RefineryError`` (code `internal`) when it is not JSON.
+    static func parse(_ line: ArraySlice<UInt8>, what: String) throws -> JSONValue {
+        do {
+            return try line.withUnsafeBufferPointer { try JSONParser.parse($0).value }
+        } catch {
+            throw RefineryError(.internal, "\(what) was written as a line that is not JSON: \(error)")
+        }
+    }
+
     /// Whether a reject of `reason` with `detail` can be shown as a duplicate pair: it matched the record its cluster
     /// keeps, and that record is in this version (not a published one).
     public static func mayShowPair(reason: String, detail: String) -> Bool {

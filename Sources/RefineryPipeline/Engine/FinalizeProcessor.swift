@@ -160,25 +160,19 @@ final class FinalizeProcessor {
             case .keep(let copies, let toValidation):
                 // Every copy goes to the original's split, so a repeated record never straddles train and validation.
                 // Copies after the first are up-sampled copies by their ids (`#r2`, …); the first, if its own id says so.
-                let firstIsCopy = tallying && copies > 0 && KeptTally.isUpSampledCopy(entry.id)
+                let facts = tallying ? try Self.facts(of: entry) : nil
+                let firstIsCopy = facts != nil && KeptTally.isUpSampledCopy(entry.id)
                 for copy in 0..<copies {
                     if toValidation {
                         Self.append(line, copy: copy, id: entry.id, to: &validation)
                         output.validation.records += 1
                         output.validation.categories[entry.category, default: 0] += 1
+                        if let facts { try tally.validation.add(facts, id: entry.id, copy: copy > 0 || firstIsCopy, line: line, limit: limit) }
                     } else {
                         Self.append(line, copy: copy, id: entry.id, to: &train)
                         output.train.records += 1
                         output.train.categories[entry.category, default: 0] += 1
-                    }
-                    if tallying {
-                        let facts = try Self.facts(of: entry)
-                        let copied = copy > 0 || firstIsCopy
-                        if toValidation {
-                            try tally.validation.add(facts, id: entry.id, copy: copied, line: line, limit: limit)
-                        } else {
-                            try tally.train.add(facts, id: entry.id, copy: copied, line: line, limit: limit)
-                        }
+                        if let facts { try tally.train.add(facts, id: entry.id, copy: copy > 0 || firstIsCopy, line: line, limit: limit) }
                     }
                 }
             case .drop(let drop):

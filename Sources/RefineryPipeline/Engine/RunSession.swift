@@ -159,8 +159,8 @@ struct RunSession {
     }
 
     /// Writes the dataset's `report.html` and the report's numbers into `stats.json`, reading the shards on as many
-    /// threads as the run had workers: only the reject shards, with the run's `tallies` of the data shards. Best
-    /// effort: the dataset is written and recorded; `refinery report` can write the report again.
+    /// threads as the run had workers: only the per-record stages' reject shards, with the run's `tallies` of the
+    /// rest. Best effort: the dataset is written and recorded; `refinery report` can write the report again.
     private func writeReport(_ directory: String, tallies: ReportTallies? = nil) {
         guard engine.options.report else { return }
         do {

@@ -153,7 +153,7 @@ enum UnitFileError: Error, CustomStringConvertible {
     var description: String {
         switch self {
         case .truncated(let offset): "truncated or damaged at byte \(offset)"
-        case .badHeader: "not a work-unit file of this version of Refinery (its first line is not \"refinery-unit/3\")"
+        case .badHeader: "not a work-unit file of this version of Refinery (its first line is not \"\(String(decoding: UnitStore.magic.dropLast(), as: UTF8.self))\")"
         case .unknownEntry(let tag): "unknown entry type \(tag)"
         }
     }
