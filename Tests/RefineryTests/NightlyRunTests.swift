@@ -221,12 +221,14 @@ import Testing
             try folder.write("in/\(file).jsonl", lines)
         }
         let spec = try tinySpec(folder)
-        let clean = try run(spec)
+        let disk = FillingFileSystem(capacity: .max)
+        let clean = try run(spec, fileSystem: disk)
         let expected = try Data(contentsOf: URL(fileURLWithPath: folder.path + "/out/manifest.json"))
         #expect(clean.unitsReused == 0)
-        // Disks of several sizes: each fills somewhere else, before, during or after some units were committed.
+        // Disks of several sizes, shares of what a clean run writes: each fills somewhere else, before, during or
+        // after some units were committed.
         var partial = 0
-        for capacity in [2_000, 8_000, 16_000, 24_000, 32_000, 48_000] {
+        for capacity in [0.04, 0.15, 0.3, 0.45, 0.6, 0.9].map({ Int(Double(disk.used) * $0) }) {
             for leftover in ["/out", "/catalog.sqlite", "/catalog.sqlite-wal", "/catalog.sqlite-shm", "/dedup-index"] {
                 try? FileManager.default.removeItem(atPath: folder.path + leftover)
             }

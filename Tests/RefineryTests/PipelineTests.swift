@@ -357,7 +357,14 @@ final class FillingFileSystem: OutputFileSystem, @unchecked Sendable {
     private let lock = NSLock()
     private var left: Int
 
-    init(capacity: Int) { left = capacity }
+    init(capacity: Int) {
+        self.capacity = capacity
+        left = capacity
+    }
+
+    private let capacity: Int
+    /// Bytes written so far.
+    var used: Int { lock.withLock { capacity - left } }
 
     func create(_ path: String) throws -> any OutputFile { FillingFile(inner: try real.create(path), owner: self) }
     func rename(_ from: String, to: String) throws { try real.rename(from, to: to) }

@@ -2,6 +2,7 @@ import Foundation
 import RefineryCodecs
 @testable import RefineryPipeline
 import RefineryRecords
+import RefineryReport
 import RefineryStages
 import Testing
 
@@ -97,10 +98,11 @@ import Testing
         piece.encodedEntries = writer.bytes
         var reused = ByteWriter()
         reused.int(7)   // something before the piece, as in a unit file
+        let before = reused.bytes.count
         let parts = reused.spillPiece(piece)
-        #expect(plain.bytes == Array(reused.bytes.dropFirst(8)))
+        #expect(plain.bytes == Array(reused.bytes.dropFirst(before)))
         #expect(Array(reused.bytes[parts.frame]) == [1, 2, 3] && Array(reused.bytes[parts.entries]) == writer.bytes)
-        var reader = ByteReader(reused.bytes, offset: 8)
+        var reader = ByteReader(reused.bytes, offset: before)
         let back = try reader.spillPiece(file: "unit")
         // Read from a file, the piece says where its parts are: where the writer put them.
         #expect(back.stored == StoredSpill(frame: StoredBytes(file: "unit", offset: parts.frame.lowerBound, count: 3),
@@ -108,6 +110,56 @@ import Testing
         #expect(back.encodedEntries == writer.bytes)
         #expect(back.frame == [1, 2, 3])
         #expect(zip(back.entries, entries).allSatisfy(Self.same))
+    }
+
+    @Test("integers of any size and sign read back, a count below 64 in one byte; a varint cut off or too long is damage")
+    func varints() throws {
+        let values = [0, 1, -1, 63, -64, 64, 8_191, 8_192, 1 << 31, -(1 << 40), Int.max, Int.min]
+        var writer = ByteWriter()
+        for value in values { writer.int(value) }
+        var reader = ByteReader(writer.bytes)
+        #expect(try values.map { _ in try reader.int() } == values && reader.isAtEnd)
+        var small = ByteWriter()
+        small.int(63)
+        small.int(-64)
+        #expect(small.bytes.count == 2)
+        var cut = ByteReader(Array(writer.bytes.dropLast()), offset: writer.bytes.count - 10)   // Int.min's ten bytes, the last one cut off
+        #expect(throws: UnitFileError.self) { _ = try cut.int() }
+        var endless = ByteReader([UInt8](repeating: 0xFF, count: 12))
+        #expect(throws: UnitFileError.self) { _ = try endless.int() }
+    }
+
+    @Test("strings the entries of a batch share (category, file, source, language) are written once and read back in every entry")
+    func sharedStrings() throws {
+        let entries = (0..<40).map { n in
+            var entry = Self.entry(n, category: n < 25 ? "film" : "chat")
+            entry.location = SourceLocation(file: "/corpus/very/long/folder/\(n / 10).jsonl", line: n % 7 == 0 ? nil : n)
+            entry.report = RecordFacts(category: entry.category, source: n % 5 == 0 ? nil : "subtitles", lang: n % 4 == 0 ? nil : ["en", "fr", "ja"][n % 3],
+                                       hasContent: n % 9 != 0, chars: entry.contentChars, words: n * 3, turns: n % 2 == 0 ? nil : n,
+                                       quality: entry.quality, toxicity: n % 3 == 0 ? nil : 0.25, langScore: 0.5, reward: n % 6 == 0 ? -1.5 : nil)
+            return entry
+        }
+        var writer = ByteWriter()
+        writer.spillEntries(entries)
+        let text = String(decoding: writer.bytes, as: UTF8.self)
+        #expect(text.components(separatedBy: "/corpus/very/long/folder/").count - 1 == 4)
+        #expect(text.components(separatedBy: "subtitles").count - 1 == 1)
+        var reader = ByteReader(writer.bytes)
+        let back = try reader.spillEntries()
+        #expect(reader.isAtEnd && back.count == entries.count)
+        for (entry, read) in zip(entries, back) {
+            #expect(Self.same(entry, read))
+            #expect(read.report == entry.report)
+        }
+        // A string number past the table is damage, not a crash.
+        var damaged = writer.bytes
+        let id = Array(entries[0].id.utf8)
+        let start = try #require((0...(damaged.count - id.count)).first { (offset: Int) -> Bool in
+            damaged[offset..<(offset + id.count)].elementsEqual(id)
+        })
+        damaged[start + id.count] = 0x7E   // the first entry's category: string 63 of a table of 9
+        var broken = ByteReader(damaged)
+        #expect(throws: UnitFileError.self) { _ = try broken.spillEntries() }
     }
 
     @Test("the facts take 32 bytes a record and hold each record's sizes; content of 4 GiB or more is refused, naming the record")

@@ -80,7 +80,7 @@ enum FinalizeFiles {
         return (file, marker.fileXXH3)
     }
 
-    static let finalMagic = Array("refinery-final/1\n".utf8)
+    static let finalMagic = Array("refinery-final/2\n".utf8)
 
     /// A unit's finalized batch outputs as one file's bytes (the work-unit encoding of each output, and the global
     /// stages' drops by source, which work units do not carry).

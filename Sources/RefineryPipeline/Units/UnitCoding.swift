@@ -3,11 +3,20 @@ import RefineryReport
 import RefineryShards
 import RefineryStages
 
-/// Appends values to a byte buffer in a fixed little-endian layout: the body of a work unit's file.
+/// Appends values to a byte buffer: the body of a work unit's file. Integers are LEB128 varints of their zigzag
+/// form (a count or a size below 64 takes one byte, below 8,192 two: fixed eight-byte integers were a third of a
+/// spilled entry's bytes), hashes and doubles eight little-endian bytes.
 struct ByteWriter {
     private(set) var bytes: [UInt8] = []
 
-    mutating func int(_ value: Int) { u64(UInt64(bitPattern: Int64(value))) }
+    mutating func int(_ value: Int) {
+        var rest = UInt64(bitPattern: Int64(value) << 1 ^ Int64(value) >> 63)
+        while rest >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
+            rest >>= 7
+        }
+        bytes.append(UInt8(rest))
+    }
 
     mutating func u64(_ value: UInt64) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
@@ -96,7 +105,20 @@ struct ByteReader {
         return UInt64(littleEndian: bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self) })
     }
 
-    mutating func int() throws -> Int { Int(Int64(bitPattern: try u64())) }
+    mutating func int() throws -> Int {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            // Ten bytes at most, the tenth holding the top bit alone.
+            guard offset < bytes.count, shift < 63 || bytes[offset] <= 1 else { throw UnitFileError.truncated(at: offset) }
+            let byte = bytes[offset]
+            offset += 1
+            value |= UInt64(byte & 0x7F) << shift
+            if byte < 0x80 { break }
+            shift += 7
+        }
+        return Int(Int64(bitPattern: value >> 1) ^ -Int64(bitPattern: value & 1))
+    }
 
     mutating func u32s() throws -> [UInt32] {
         let count = try int()
@@ -203,13 +225,25 @@ extension ByteWriter {
         return (frame, frame.upperBound..<bytes.count)
     }
 
-    /// Spilled records' entries.
+    /// Spilled records' entries. The strings a batch's records share (category, file, source, language) are
+    /// written once, in a table ahead of the entries, and each entry gives their numbers in it (0 for none, 1 for
+    /// the first string): repeated in every entry, they were a fifth of its bytes.
     mutating func spillEntries(_ entries: [SpillEntry]) {
-        int(entries.count)
+        var table = SharedStrings(slots: 4)
+        var numbers: [Int] = []
+        numbers.reserveCapacity(entries.count * 4)
         for entry in entries {
+            numbers.append(table.number(of: entry.category, slot: 0))
+            numbers.append(table.number(of: entry.location.file, slot: 1))
+            numbers.append(table.number(of: entry.report?.source, slot: 2))
+            numbers.append(table.number(of: entry.report?.lang, slot: 3))
+        }
+        strings(table.strings)
+        int(entries.count)
+        for (index, entry) in entries.enumerated() {
             string(entry.id)
-            string(entry.category)
-            string(entry.location.file)
+            int(numbers[4 * index])
+            int(numbers[4 * index + 1])
             optionalInt(entry.location.line)
             int(entry.lineBytes)
             int(entry.contentBytes)
@@ -218,8 +252,8 @@ extension ByteWriter {
             // The category and the characters are the entry's.
             bool(entry.report != nil)
             if let facts = entry.report {
-                optionalString(facts.source)
-                optionalString(facts.lang)
+                int(numbers[4 * index + 2])
+                int(numbers[4 * index + 3])
                 bool(facts.hasContent)
                 int(facts.words)
                 optionalInt(facts.turns)
@@ -301,30 +335,39 @@ extension ByteReader {
     /// category and file, no dedup keys).
     mutating func spillEntries(_ parts: SpillEntryParts = .all) throws -> [SpillEntry] {
         var entries: [SpillEntry] = []
+        let table = try strings()
+        // A string's number in the table: 0 for none.
+        func shared() throws -> String? {
+            let start = offset, number = try int()
+            guard number >= 0, number <= table.count else { throw UnitFileError.truncated(at: start) }
+            return number == 0 ? nil : table[number - 1]
+        }
         let records = try count()
         entries.reserveCapacity(records)
         for _ in 0..<records {
             let id = try string()
             var category = "", location = SourceLocation(file: "")
             if parts.contains(.location) {
-                category = try string()
-                location = SourceLocation(file: try string(), line: try optionalInt())
+                category = try shared() ?? ""
+                location = SourceLocation(file: try shared() ?? "", line: try optionalInt())
             } else {
-                try skipBlob()
-                try skipBlob()
+                _ = try int()
+                _ = try int()
                 _ = try optionalInt()
             }
             var entry = SpillEntry(id: id, category: category, location: location, lineBytes: try int(),
                                    contentBytes: try int(), contentChars: try int(), quality: try optionalDouble())
             if try bool() {
                 if parts.contains(.report) {
-                    let (source, lang, hasContent, words, turns) = (try optionalString(), try optionalString(), try bool(), try int(), try optionalInt())
+                    let (source, lang, hasContent, words, turns) = (try shared(), try shared(), try bool(), try int(), try optionalInt())
                     let (quality, toxicity, langScore, reward) = (try optionalDouble(), try optionalDouble(), try optionalDouble(), try optionalDouble())
                     entry.report = RecordFacts(category: category, source: source, lang: lang, hasContent: hasContent, chars: entry.contentChars,
                                                words: words, turns: turns, quality: quality, toxicity: toxicity, langScore: langScore, reward: reward)
                 } else {
-                    for _ in 0..<2 where try bool() { try skipBlob() }
-                    _ = try take(1 + 8)
+                    _ = try int()
+                    _ = try int()
+                    _ = try bool()
+                    _ = try int()
                     _ = try optionalInt()
                     for _ in 0..<4 { _ = try optionalDouble() }
                 }
@@ -360,5 +403,30 @@ extension ByteReader {
         output.seconds = try (0..<(try count())).map { _ in try double() }
         if try bool() { output.spill = try spillPiece(file: file) }
         return output
+    }
+}
+
+/// The distinct strings of a batch's spilled entries, numbered from 1 in the order first seen (0: none). A record
+/// mostly repeats the previous record's string in each field, so that is compared first (per field: `slot`); the
+/// dictionary is looked up only when it changes.
+struct SharedStrings {
+    private(set) var strings: [String] = []
+    private var numbers: [String: Int] = [:]
+    private var last: [(string: String, number: Int)?]
+
+    init(slots: Int) {
+        last = Array(repeating: nil, count: slots)
+    }
+
+    mutating func number(of string: String?, slot: Int) -> Int {
+        guard let string else { return 0 }
+        if let last = last[slot], last.string == string { return last.number }
+        let number = numbers[string] ?? {
+            strings.append(string)
+            numbers[string] = strings.count
+            return strings.count
+        }()
+        last[slot] = (string, number)
+        return number
     }
 }
