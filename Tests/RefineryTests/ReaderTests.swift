@@ -380,6 +380,29 @@ import Testing
         #expect(shapes.map(\.2) == [["a", "b", "c"], ["d"], ["0123456789"], ["far over ten bytes"], ["x"]])
     }
 
+    @Test("a buffer handed back is filled again, emptied first; one still held is copied, not overwritten; a full pool drops the rest")
+    func batchBuffersAreReused() throws {
+        let buffers = BatchBuffers(limit: 1)
+        // A buffer of a capacity no batch here asks for, with bytes in it, as a processed batch's would be.
+        var large: [UInt8] = [9, 9, 9]
+        large.reserveCapacity(1 << 20)
+        buffers.recycle(large)
+        var held: [Batch] = []
+        let builder = BatchBuilder(maxRecords: 2, maxBytes: 1 << 20, buffers: buffers) { batch in
+            held.append(batch)              // still referenced when its buffer is taken again
+            buffers.recycle(batch.buffer)   // as a worker does once it is done with the batch
+            buffers.recycle([1, 2, 3])      // the pool holds one: this one is dropped
+        }
+        try builder.begin(sourceIndex: 0)
+        for text in ["first", "second", "third", "fourth", "fifth"] { try builder.add(Array(text.utf8), fileIndex: 0, line: 1) }
+        try builder.flush()
+        let texts = held.map { batch in batch.units.map { String(decoding: batch.buffer[$0.range], as: UTF8.self) } }
+        #expect(texts == [["first", "second"], ["third", "fourth"], ["fifth"]])
+        // The second batch was filled in the large buffer (taken as the first was handed on), emptied first.
+        #expect(held[1].buffer.capacity >= 1 << 20 && held[1].buffer.count == "thirdfourth".utf8.count)
+        #expect(held[0].buffer.capacity < 1 << 20)
+    }
+
     // MARK: JSONLFormat
 
     @Test("a jsonl line fills the record; unknown fields, id and source go to meta in order")

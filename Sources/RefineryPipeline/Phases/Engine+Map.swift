@@ -68,11 +68,17 @@ extension Engine {
                 throw error
             }
         }
+        // As many as the batches in flight: each worker's, and those waiting in the window.
+        let buffers = BatchBuffers(limit: options.workers * 2 + 2)
         let executor = OrderedExecutor<UnitWork, UnitResult>(
             workers: options.workers, window: options.workers * 2 + 1,
             makeProcessor: {
                 let processor = Result { try BatchProcessor(plan: plan) }
-                return { work in UnitResult.make(work, processor: processor) }
+                return { work in
+                    let result = UnitResult.make(work, processor: processor)
+                    if case .batch(let batch) = work { buffers.recycle(batch.buffer) }
+                    return result
+                }
             },
             consume: { result in
                 do {
@@ -86,7 +92,7 @@ extension Engine {
         do {
             monitor.phase("map")
             StopPoint.reached("unit:0")
-            let builder = BatchBuilder(maxRecords: plan.spec.engine.batchRecords, maxBytes: plan.spec.engine.batchBytes) {
+            let builder = BatchBuilder(maxRecords: plan.spec.engine.batchRecords, maxBytes: plan.spec.engine.batchBytes, buffers: buffers) {
                 try executor.submit(.batch($0))
             }
             do {

@@ -3,6 +3,7 @@ public final class BatchBuilder {
     private let maxRecords: Int
     private let maxBytes: Int
     private let emit: (Batch) throws -> Void
+    private let buffers: BatchBuffers?
     private var current: Batch
     private var nextIndex = 0
     private var preamble: (fileIndex: Int, bytes: [UInt8])?
@@ -10,10 +11,12 @@ public final class BatchBuilder {
     /// - Parameters:
     ///   - maxRecords: units per batch at most.
     ///   - maxBytes: input bytes per batch at most (a single larger unit still makes one batch).
+    ///   - buffers: where the batches' buffers come back once processed, to be filled again.
     ///   - emit: called with each full batch, in order.
-    public init(maxRecords: Int, maxBytes: Int, emit: @escaping (Batch) throws -> Void) {
+    public init(maxRecords: Int, maxBytes: Int, buffers: BatchBuffers? = nil, emit: @escaping (Batch) throws -> Void) {
         self.maxRecords = maxRecords
         self.maxBytes = maxBytes
+        self.buffers = buffers
         self.emit = emit
         current = Batch(index: 0, sourceIndex: 0)
     }
@@ -68,6 +71,7 @@ public final class BatchBuilder {
         guard !current.units.isEmpty else { return }
         let batch = current
         current = Batch(index: nextIndex + 1, sourceIndex: batch.sourceIndex)
+        if let buffer = buffers?.take() { current.buffer = buffer }
         current.buffer.reserveCapacity(batch.buffer.capacity)
         nextIndex += 1
         try emit(batch)
