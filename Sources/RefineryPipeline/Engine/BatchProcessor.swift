@@ -12,8 +12,9 @@ import RefineryStages
 final class BatchProcessor {
     private let plan: RunPlan
     private let compressor: ZstdCompressor
-    /// The spill's compressor (when the plan has global stages): zstd level 1 whatever the output level, since
-    /// the spill is read back once and every line is compressed again into its shard at the output level.
+    /// The spill's compressor (when the plan has global stages): zstd's fast level ``Spill/zstdLevel`` whatever the
+    /// output level, since the spill is read back once and every line is compressed again into its shard at the
+    /// output level.
     private let spillCompressor: ZstdCompressor?
     private var writer = JSONWriter(reservingCapacity: 1 << 20)
     private var rejectWriters: [String: JSONWriter] = [:]
