@@ -1,6 +1,6 @@
 import Foundation
 import RefineryCodecs
-import RefineryReaders
+@testable import RefineryReaders
 import RefineryRecords
 import RefinerySpec
 import Testing
@@ -401,6 +401,12 @@ import Testing
         // The second batch was filled in the large buffer (taken as the first was handed on), emptied first.
         #expect(held[1].buffer.capacity >= 1 << 20 && held[1].buffer.count == "thirdfourth".utf8.count)
         #expect(held[0].buffer.capacity < 1 << 20)
+        // A pool of one keeps the first buffer handed back and drops the next.
+        let pool = BatchBuffers(limit: 1)
+        pool.recycle(large)
+        pool.recycle([1, 2, 3])
+        #expect(pool.take().map { $0.isEmpty && $0.capacity >= 1 << 20 } == true)
+        #expect(pool.take() == nil)
     }
 
     // MARK: JSONLFormat

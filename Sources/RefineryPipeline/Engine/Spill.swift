@@ -49,18 +49,19 @@ struct SpillBatch: Sendable {
 }
 
 /// The spill between the per-record stages and the global ones (dedup, balance): the surviving records of every
-/// batch, serialised as they would go into a shard and compressed at zstd's fast level -3 (``zstdLevel``), so that the corpus
-/// is never held in memory. The records stay where the map phase committed them, in the units' files: the spill is an
-/// index of where each batch's frame and entries (``SpillEntries``: ids, locations, dedup keys) lie, and reads them
-/// back from there. (It used to copy them into temporary files, which wrote every spilled byte twice: half of all a
-/// run wrote.)
+/// batch, serialised as they would go into a shard and compressed at zstd's fast level -3 (``zstdLevel``), so that
+/// the corpus is never held in memory. The records stay where the map phase committed them, in the units' files: the
+/// spill is an index of where each batch's frame and entries (``SpillEntries``: ids, locations, dedup keys) lie, and
+/// reads them back from there. (It used to copy them into temporary files, which wrote every spilled byte twice:
+/// half of all a run wrote.)
 final class Spill {
     /// The zstd level of the spill's frames. The spill is written once and read once, and its lines are compressed
     /// again into the shards at the output level, so it takes one of zstd's fast levels: on the kept lines of the
     /// 1 GB benchmark corpus `--fast=3` compresses at 569 MB/s against level 1's 413 (and level 3's 243) and
     /// decompresses at 2.2 GB/s against 1.6, for frames a third larger (`zstd -b`, one core). Larger frames cost
-    /// writes, which on this machine's fresh page cache are not free, so faster levels gain no more: over three
-    /// alternating 1 GB runs, -3 and -6 both took about 1 CPU-second less than level 1, 0.3-0.5 s of wall time.
+    /// writes, which into fresh page cache are not free (1.6 s of system time per GB on the benchmark VM), so faster
+    /// levels gain no more: over three alternating 1 GB runs, -3 and -6 both took about 1 CPU-second less than
+    /// level 1, 0.3-0.5 s of wall time.
     static let zstdLevel: Int32 = -3
 
     private let files = StoredFiles()

@@ -110,7 +110,9 @@ struct ByteReader {
         var shift: UInt64 = 0
         while true {
             // Ten bytes at most, the tenth holding the top bit alone.
-            guard offset < bytes.count, shift < 63 || bytes[offset] <= 1 else { throw UnitFileError.truncated(at: offset) }
+            guard offset < bytes.count, shift < 63 || bytes[offset] <= 1 else {
+                throw UnitFileError.truncated(at: offset)
+            }
             let byte = bytes[offset]
             offset += 1
             value |= UInt64(byte & 0x7F) << shift

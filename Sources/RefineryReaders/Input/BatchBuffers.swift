@@ -2,7 +2,8 @@ import Foundation
 
 /// Batch buffers the workers are done with, for the reader to fill again. A buffer allocated afresh for each batch
 /// lands in memory the allocator has lately handed back to the kernel, which must map and clear it again: on the
-/// 1 GB benchmark that was a tenth of the reader thread's time. Holds at most `limit` buffers; one still shared when
+/// 1 GB benchmark the kernel's clearing of those pages alone was 7 % of the reader thread's time, and the run took
+/// 785 k page faults against 576 k with the buffers reused. Holds at most `limit` buffers; one still shared when
 /// it is taken (its worker has not let go of it yet) is copied on write, as a fresh one would be allocated.
 public final class BatchBuffers: @unchecked Sendable {
     private let lock = NSLock()
