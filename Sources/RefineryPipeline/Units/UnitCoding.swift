@@ -74,11 +74,6 @@ struct ByteWriter {
         bool(value != nil)
         if let value { double(value) }
     }
-
-    mutating func optionalString(_ value: String?) {
-        bool(value != nil)
-        if let value { string(value) }
-    }
 }
 
 /// Reads what ``ByteWriter`` wrote; every read checks the bounds, so a damaged file is an error, not a crash.
@@ -158,8 +153,6 @@ struct ByteReader {
     mutating func optionalInt() throws -> Int? { try bool() ? try int() : nil }
 
     mutating func optionalDouble() throws -> Double? { try bool() ? try double() : nil }
-
-    mutating func optionalString() throws -> String? { try bool() ? try string() : nil }
 
     /// A count of elements that follow: bounded by the bytes left, so a damaged count cannot allocate wildly.
     mutating func count() throws -> Int {
