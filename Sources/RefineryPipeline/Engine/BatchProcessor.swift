@@ -18,6 +18,8 @@ final class BatchProcessor {
     private let spillCompressor: ZstdCompressor?
     private var writer = JSONWriter(reservingCapacity: 1 << 20)
     private var rejectWriters: [String: JSONWriter] = [:]
+    /// The stages' buffers on this worker, kept from batch to batch.
+    private let scratch = StageScratch()
     private let validationThreshold: UInt64
 
     init(plan: RunPlan) throws {
@@ -108,7 +110,7 @@ final class BatchProcessor {
         var views = [RecordView](repeating: RecordView(), count: records.count)
         for stage in plan.stages {
             var counters = StageCounters(name: stage.name)
-            var tally = StageTally()
+            var tally = StageTally(scratch: scratch)
             // In place: each record and its view are passed to the stage where they lie, and a survivor is swapped
             // down to the front, so the survivors keep their order and nothing is copied. (Copying each record into
             // a new array per stage, and its view, was a fifth of a run over short subtitle windows, in retains and

@@ -27,6 +27,9 @@ struct HashCounter {
         reset(for: items)
     }
 
+    /// A table without storage, to be sized by ``reset(for:)`` before it is used (a worker's buffers start so).
+    init() {}
+
     /// Empties the table, sized for `items` insertions. The storage is kept when it is large enough.
     mutating func reset(for items: Int) {
         var capacity = 16

@@ -91,9 +91,11 @@ extension QualitySignals {
 
     /// Fraction of items that repeat an earlier item, and of characters in them (Gopher). Items are compared by a
     /// 64-bit hash of their bytes, spaces and tabs at either end ignored; empty items do not count.
-    static func duplicates(_ items: [Range<Int>], in bytes: UnsafeBufferPointer<UInt8>, minimum: Int) -> (items: Double, characters: Double)? {
+    /// `table`: a worker's, emptied here.
+    static func duplicates(_ items: [Range<Int>], in bytes: UnsafeBufferPointer<UInt8>, minimum: Int,
+                           table: inout HashCounter) -> (items: Double, characters: Double)? {
         guard items.count >= minimum else { return nil }
-        var table = HashCounter(for: items.count)
+        table.reset(for: items.count)
         var nonEmpty = 0
         var repeated = 0
         var total = 0

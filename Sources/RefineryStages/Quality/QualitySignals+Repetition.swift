@@ -17,19 +17,37 @@ extension QualitySignals {
     /// evaluation pass 3 inserts 8% of the positions and pass 5 under 2% (on the generated benchmark corpus, 5% and
     /// none), so the nine passes cost little more than the first one; they used to cost nine.
     /// - Complexity: O(words × n) when every n-gram repeats (one word over and over), O(words) on ordinary text.
-    static func ngramRepetition(prefix: [UInt64], characters: [Int32], totalCharacters: Int) -> (top: [Double], duplicate: [Double]) {
+    /// The table and arrays are `buffers`' (a worker's; their contents on entry do not matter).
+    static func ngramRepetition(prefix: [UInt64], characters: [Int32], totalCharacters: Int,
+                                buffers: inout QualityBuffers) -> (top: [Double], duplicate: [Double]) {
         let words = characters.count
         let totalCharacters = max(1, totalCharacters)
 
         var top: [Double] = []
         var duplicate: [Double] = []
-        var table = HashCounter(for: words)
-        // For each position, the last n whose n-gram there repeats (so the array needs no clearing between passes).
-        var repeatsUpTo = [UInt8](repeating: 0, count: words)
-        // For each word, the last n for which it was counted as covered.
-        var coveredAt = [UInt8](repeating: 0, count: words)
-        // The positions the next pass inserts, in order.
+        top.reserveCapacity(3)
+        duplicate.reserveCapacity(6)
+        // Taken out of `buffers` for the passes (the closures below use them beside the table) and put back after.
+        var table = HashCounter()
+        var repeatsUpTo: [UInt8] = []
+        var coveredAt: [UInt8] = []
         var candidates: [Int] = []
+        swap(&table, &buffers.ngrams)
+        swap(&repeatsUpTo, &buffers.repeatsUpTo)
+        swap(&coveredAt, &buffers.coveredAt)
+        swap(&candidates, &buffers.candidates)
+        defer {
+            swap(&table, &buffers.ngrams)
+            swap(&repeatsUpTo, &buffers.repeatsUpTo)
+            swap(&coveredAt, &buffers.coveredAt)
+            swap(&candidates, &buffers.candidates)
+        }
+        // For each position, the last n whose n-gram there repeats (so the array needs no clearing between passes).
+        QualityBuffers.zero(&repeatsUpTo, count: words)
+        // For each word, the last n for which it was counted as covered.
+        QualityBuffers.zero(&coveredAt, count: words)
+        // The positions the next pass inserts, in order.
+        candidates.removeAll(keepingCapacity: true)
         // base^n: an n-gram's hash is prefix[start + n] - prefix[start] * base^n (then XOR n).
         var power = Self.ngramBase
         for n in 2...10 {

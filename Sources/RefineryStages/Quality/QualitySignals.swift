@@ -53,15 +53,23 @@ struct QualitySignals {
     /// - Complexity: O(n) in the text's bytes for most text; the n-gram passes are O(words × n) on text that
     ///   repeats itself everywhere.
     init(_ view: TextView, lang: String?) {
+        var buffers = QualityBuffers()
+        self.init(view, lang: lang, buffers: &buffers)
+    }
+
+    /// Measures `view` with a worker's `buffers` (see ``StageScratch``).
+    init(_ view: TextView, lang: String?, buffers: inout QualityBuffers) {
         words = view.words.count
         view.bytes.withUnsafeBufferPointer { bytes in
             measureCharacters(bytes, characters: view.scalarCount)
-            let (prefix, characters, totalCharacters) = measureWords(view.words, in: bytes, stops: lang.flatMap { StopWords.lists[$0] })
+            let totalCharacters = measureWords(view.words, in: bytes, stops: lang.flatMap { StopWords.lists[$0] },
+                                               prefix: &buffers.prefix, characters: &buffers.characters)
             measureLines(view.lines, in: bytes)
-            duplicateLines = Self.duplicates(view.lines, in: bytes, minimum: 3)
-            duplicateParagraphs = Self.duplicates(view.paragraphs, in: bytes, minimum: 3)
+            duplicateLines = Self.duplicates(view.lines, in: bytes, minimum: 3, table: &buffers.items)
+            duplicateParagraphs = Self.duplicates(view.paragraphs, in: bytes, minimum: 3, table: &buffers.items)
             if words >= 50 {
-                (topNgram, duplicateNgrams) = Self.ngramRepetition(prefix: prefix, characters: characters, totalCharacters: totalCharacters)
+                (topNgram, duplicateNgrams) = Self.ngramRepetition(prefix: buffers.prefix, characters: buffers.characters,
+                                                                   totalCharacters: totalCharacters, buffers: &buffers)
             }
         }
     }
@@ -143,13 +151,12 @@ struct QualitySignals {
         symbolRatio = words == 0 ? (symbols > 0 ? 1 : 0) : Double(symbols) / Double(words)
     }
 
-    /// Word lengths, letters and stop words; returns, for the n-gram rules, the prefix sums of the word hashes
-    /// (see ``ngramBase``), each word's length in characters, and their sum.
-    private mutating func measureWords(_ ranges: [Range<Int>], in bytes: UnsafeBufferPointer<UInt8>, stops: StopWords.HashSet?)
-        -> (prefix: [UInt64], characters: [Int32], totalCharacters: Int)
-    {
-        var prefix = [UInt64](repeating: 0, count: words + 1)
-        var wordCharacters = [Int32](repeating: 0, count: words)
+    /// Word lengths, letters and stop words. Leaves in `prefix` and `wordCharacters`, for the n-gram rules, the
+    /// prefix sums of the word hashes (see ``ngramBase``) and each word's length in characters; returns their sum.
+    private mutating func measureWords(_ ranges: [Range<Int>], in bytes: UnsafeBufferPointer<UInt8>, stops: StopWords.HashSet?,
+                                       prefix: inout [UInt64], characters wordCharacters: inout [Int32]) -> Int {
+        QualityBuffers.zero(&prefix, count: words + 1)
+        QualityBuffers.zero(&wordCharacters, count: words)
         var alphabeticLengths = 0
         var alphabeticCount = 0
         var ideographs = 0
@@ -186,7 +193,7 @@ struct QualitySignals {
             meanWordLength = Double(alphabeticLengths) / Double(alphabeticCount)
         }
         if stops != nil && words >= 10 { stopWords = stopHits }
-        return (prefix, wordCharacters, totalCharacters)
+        return totalCharacters
     }
 
     /// The hash of the word at `range` (ASCII case folded), its length in scalars, and whether it holds a letter

@@ -73,7 +73,9 @@ public struct QualityStage: Stage {
         if record.kind == .interactions { return .keep }
         let settings = record.category.flatMap { byCategory[$0] } ?? defaults
         let text = view.text(of: record)
-        let (score, worst) = Self.score(text, lang: record.lang, settings: settings)
+        let (score, worst) = tally.scratch.withBuffers(QualityBuffers.self) { buffers in
+            Self.score(text, lang: record.lang, settings: settings, buffers: &buffers)
+        }
         record.setScore("quality", score)
         guard score >= settings.keep else {
             let why = worst.map { "\($0.component.rawValue): \($0.measurement)" } ?? "no words"
@@ -86,10 +88,11 @@ public struct QualityStage: Stage {
     /// The score (rounded to 1e-4) and the component with the largest penalty (nil for a text without words, scored
     /// 0). The component's measurement is written out only when the score is below `settings.keep` (it goes into the
     /// drop's detail); for a kept record it is empty.
-    static func score(_ text: TextView, lang: String?, settings: Settings) -> (Double, (component: QualityComponent, measurement: String)?) {
+    static func score(_ text: TextView, lang: String?, settings: Settings,
+                      buffers: inout QualityBuffers) -> (Double, (component: QualityComponent, measurement: String)?) {
         // No word at all (empty, whitespace, only punctuation): nothing to read, scored 0.
         guard text.words.count > 0 else { return (0, nil) }
-        let signals = QualitySignals(text, lang: lang.map { String($0.prefix(2)) })
+        let signals = QualitySignals(text, lang: lang.map { String($0.prefix(2)) }, buffers: &buffers)
         var worst: (penalty: Double, component: QualityComponent?) = (0, nil)
         for component in settings.enabled {
             guard let penalty = component.penalty(signals, settings: settings) else { continue }

@@ -12,8 +12,12 @@ public enum StageDecision: Sendable, Equatable {
 public struct StageTally: Sendable {
     /// Things a stage did to records it kept (`utf8_repaired`, `nfc_normalized`, …), by name.
     public var events: [String: Int] = [:]
+    /// The worker's buffers, which stages reuse from record to record (the engine hands every batch the same).
+    public let scratch: StageScratch
 
-    public init() {}
+    public init(scratch: StageScratch = StageScratch()) {
+        self.scratch = scratch
+    }
 
     /// Adds `count` to the event `name`.
     public mutating func note(_ name: String, _ count: Int = 1) {

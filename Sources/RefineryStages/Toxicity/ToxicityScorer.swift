@@ -55,7 +55,15 @@ public struct ToxicityScorer: Sendable {
     /// Reads `texts` (a record's text, or its judged turns) as one document in `language` (a primary subtag or
     /// `nil`) and scores it.
     public func analyse(_ texts: [String], language: String?) -> Analysis {
-        let (text, matches) = read(texts, language: language)
+        var buffers = ToxicityBuffers()
+        return analyse(texts, language: language, buffers: &buffers)
+    }
+
+    /// ``analyse(_:language:)`` with a worker's `buffers` (see ``StageScratch``).
+    func analyse(_ texts: [String], language: String?, buffers: inout ToxicityBuffers) -> Analysis {
+        read(texts, language: language, into: &buffers)
+        let text = buffers.text
+        let matches = buffers.matches
         let score: Double
         if Self.usesNgrams(language) {
             let (probability, words) = classifier.probability(of: text, hits: matches.count, ngrams: true)
@@ -68,26 +76,36 @@ public struct ToxicityScorer: Sendable {
 
     /// The classifier's features of `texts` (what training reads).
     public func features(_ texts: [String], language: String?) -> ToxicityFeatures {
-        let (text, matches) = read(texts, language: language)
+        var buffers = ToxicityBuffers()
+        read(texts, language: language, into: &buffers)
         var features = ToxicityFeatures()
-        classifier.features(of: text, hits: matches.count, ngrams: Self.usesNgrams(language), into: &features)
+        classifier.features(of: buffers.text, hits: buffers.matches.count, ngrams: Self.usesNgrams(language), into: &features)
         return features
     }
 
-    /// The normalised tokens of all texts, and the lexicon's matches in each.
-    private func read(_ texts: [String], language: String?) -> (ToxText, [(text: Int, bytes: Range<Int>)]) {
-        var text = ToxText()
-        var matches: [(text: Int, bytes: Range<Int>)] = []
-        var found: [ToxicityLexicon.Match] = []
+    /// Leaves in `buffers` the normalised tokens of all texts, and the lexicon's matches in each.
+    private func read(_ texts: [String], language: String?, into buffers: inout ToxicityBuffers) {
+        buffers.text.reset()
+        buffers.matches.removeAll(keepingCapacity: true)
         let lists = lexicon.lists(for: language)
         for (index, string) in texts.enumerated() {
             var copy = string
-            let before = text.tokens.count
-            copy.withUTF8 { text.scan($0) }
-            found.removeAll(keepingCapacity: true)
-            lexicon.matches(in: text, tokens: before..<text.tokens.count, lists: lists, into: &found)
-            for match in found { matches.append((index, match.bytes)) }
+            let before = buffers.text.tokens.count
+            copy.withUTF8 { buffers.text.scan($0) }
+            buffers.found.removeAll(keepingCapacity: true)
+            lexicon.matches(in: buffers.text, tokens: before..<buffers.text.tokens.count, lists: lists, into: &buffers.found)
+            for match in buffers.found { buffers.matches.append((index, match.bytes)) }
         }
-        return (text, matches)
     }
+}
+
+/// The toxicity scorer's working arrays, reused from record to record on a worker (see ``StageScratch``).
+struct ToxicityBuffers: StageBuffers {
+    /// The tokens of the texts read last.
+    var text = ToxText()
+    /// The lexicon's matches in them, with the index of the text of each, and one text's matches while it is read.
+    var matches: [(text: Int, bytes: Range<Int>)] = []
+    var found: [ToxicityLexicon.Match] = []
+
+    init() {}
 }

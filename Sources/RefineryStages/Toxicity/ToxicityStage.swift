@@ -80,7 +80,7 @@ public struct ToxicityStage: Stage {
         if record.kind == .interactions { return .keep }
         let texts = judgedTexts(of: record)
         let language = record.lang.map(Self.primarySubtag)
-        let analysis = scorer.analyse(texts, language: language)
+        let analysis = tally.scratch.withBuffers(ToxicityBuffers.self) { scorer.analyse(texts, language: language, buffers: &$0) }
         let score = (analysis.score * 10_000).rounded() / 10_000
         record.setScore("toxicity", score)
         let settings = record.category.flatMap { byCategory[$0] } ?? defaults
