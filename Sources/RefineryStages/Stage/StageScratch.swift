@@ -23,7 +23,9 @@ public final class StageScratch: @unchecked Sendable {
 
     public init() {}
 
-    /// Calls `body` with this worker's buffers of type `Buffers`, made empty on first use.
+    /// Calls `body` with this worker's buffers of type `Buffers`, made empty on first use. `body` has them `inout`
+    /// for its duration: it must not ask for the same type again (that would be a second access to them, which
+    /// Swift's exclusivity checks stop).
     public func withBuffers<Buffers: StageBuffers, Result>(_ type: Buffers.Type, _ body: (inout Buffers) throws -> Result) rethrows -> Result {
         let key = ObjectIdentifier(type)
         let slot: Slot<Buffers>
