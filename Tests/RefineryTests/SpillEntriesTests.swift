@@ -151,6 +151,21 @@ import Testing
             #expect(Self.same(entry, read))
             #expect(read.report == entry.report)
         }
+        // Each reader's parts alone: what is skipped is passed over exactly, so what follows reads back right.
+        for parts: SpillEntryParts in [.dedupKeys, .location, .report, [.location, .report]] {
+            var partial = ByteReader(writer.bytes)
+            let some = try partial.spillEntries(parts)
+            #expect(partial.isAtEnd && some.count == entries.count)
+            for (entry, read) in zip(entries, some) {
+                #expect(read.id == entry.id && read.lineBytes == entry.lineBytes && read.contentChars == entry.contentChars
+                    && read.quality == entry.quality)
+                #expect(read.category == (parts.contains(.location) ? entry.category : ""))
+                #expect(read.location == (parts.contains(.location) ? entry.location : SourceLocation(file: "")))
+                #expect((read.dedup?.bands, read.dedup?.sketch) == (parts.contains(.dedupKeys) ? (entry.dedup?.bands, entry.dedup?.sketch) : (nil, nil)))
+                #expect(parts.contains(.report) ? read.report?.source == entry.report?.source && read.report?.lang == entry.report?.lang
+                    && read.report?.words == entry.report?.words && read.report?.reward == entry.report?.reward : read.report == nil)
+            }
+        }
         // A string number past the table is damage, not a crash.
         var damaged = writer.bytes
         let id = Array(entries[0].id.utf8)
