@@ -177,6 +177,34 @@ import Testing
         #expect(throws: UnitFileError.self) { _ = try broken.spillEntries() }
     }
 
+    @Test("the keys read in place (dedup feed, index segment) are those the entries decode to, with or without keys, report or long band lists")
+    func keysInPlace() throws {
+        let entries = (0..<30).map { n in
+            var entry = Self.entry(n, category: n % 2 == 0 ? "film" : "chat", dedup: n % 4 != 1)
+            if n % 5 == 0 { entry.dedup?.bands = (0..<(20 + n)).map { UInt64($0) &* 0x1234_5678_9ABC } }   // more bands than the reader's first buffer
+            if n % 3 == 0 {
+                entry.report = RecordFacts(category: entry.category, source: "s", lang: "en", hasContent: true, chars: entry.contentChars,
+                                           words: n, turns: nil, quality: 0.5, toxicity: nil, langScore: 0.9, reward: nil)
+            }
+            return entry
+        }
+        var writer = ByteWriter()
+        writer.spillEntries(entries)
+        var reader = ByteReader(writer.bytes)
+        var seen: [(id: String, contentBytes: Int, quality: Double?, keys: DedupKeys?)] = []
+        let count = try reader.forEachSpilledKeys { seen.append(($0.id, $0.contentBytes, $0.quality, $0.dedupKeys)) }
+        #expect(count == entries.count && seen.count == entries.count && reader.isAtEnd)
+        for (entry, read) in zip(entries, seen) {
+            #expect(read.id == entry.id && read.contentBytes == entry.contentBytes && read.quality == entry.quality)
+            #expect(read.keys?.exact == entry.dedup?.exact && read.keys?.bands == entry.dedup?.bands && read.keys?.sketch == entry.dedup?.sketch)
+        }
+        // Cut anywhere, the entries are damage, not a crash.
+        for cut in stride(from: 1, to: writer.bytes.count, by: 97) {
+            var short = ByteReader(Array(writer.bytes.prefix(cut)))
+            #expect(throws: UnitFileError.self) { _ = try short.forEachSpilledKeys { _ in } }
+        }
+    }
+
     @Test("the facts take 32 bytes a record and hold each record's sizes; content of 4 GiB or more is refused, naming the record")
     func facts() throws {
         #expect(MemoryLayout<SpillFacts>.stride == 32)

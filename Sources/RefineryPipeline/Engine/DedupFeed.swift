@@ -117,16 +117,20 @@ final class DedupFeed: @unchecked Sendable {
             do {
                 let started = Stopwatch.threadCPUSeconds()
                 outcome.resolver.reserveCapacity(records: expected)
-                let entries = try SpillEntries.read(chunk.entries, count: chunk.records, parts: .dedupKeys, from: files)
-                for entry in entries {
+                try SpillEntries.forEachKeys(chunk.entries, count: chunk.records, from: files) { keys in
+                    var buckets: [UInt32]?
                     if let bandFiles {
                         try bandFiles.next(into: &numbers)
-                        outcome.resolver.add(entry.dedup, buckets: numbers, quality: entry.quality, id: entry.id)
+                        buckets = numbers
+                    }
+                    if keys.hasKeys {
+                        outcome.resolver.add(exact: keys.exact, bands: keys.bands, sketch: keys.sketch, buckets: buckets, quality: keys.quality,
+                                             id: { keys.id })
                     } else {
-                        outcome.resolver.add(entry.dedup, quality: entry.quality, id: entry.id)
+                        outcome.resolver.addWithoutKeys(quality: keys.quality)
                     }
                     outcome.records += 1
-                    outcome.bytesIn += entry.contentBytes
+                    outcome.bytesIn += keys.contentBytes
                 }
                 outcome.seconds += Stopwatch.threadCPUSeconds() - started
             } catch {

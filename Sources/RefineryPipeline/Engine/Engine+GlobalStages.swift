@@ -262,8 +262,8 @@ extension Engine {
     /// through `files` (by default the spill's own).
     func makeSegment(_ entries: SpillEntries, _ fates: RecordFates, dedup: DedupStage, from files: StoredFiles? = nil) throws -> PublishedIndexFile {
         var segment = PublishedIndexFile(dataset: plan.spec.output.dataset, version: plan.version, stage: dedup)
-        try entries.forEach(.dedupKeys, from: files) { index, entry in
-            if case .keep = fates[index], let keys = entry.dedup { segment.append(keys, id: entry.id) }
+        try entries.forEachKeys(from: files) { index, keys in
+            if case .keep = fates[index], keys.hasKeys { segment.append(exact: keys.exact, bands: keys.bands, sketch: keys.sketch, id: keys.id) }
         }
         return segment
     }

@@ -126,6 +126,34 @@ final class SpillEntries {
         return entries
     }
 
+    /// The dedup keys of the `count` entries encoded at `stored`, read through `files`, handed to `body` in order as
+    /// views (``ByteReader/forEachSpilledKeys(_:)``) rather than decoded into entries.
+    static func forEachKeys(_ stored: StoredBytes, count: Int, from files: StoredFiles, _ body: (SpilledKeys) throws -> Void) throws {
+        let bytes = try files.read(stored, role: "spilled records' entries")
+        var reader = ByteReader(bytes)
+        let read: Int
+        do {
+            read = try reader.forEachSpilledKeys(body)
+        } catch let error as UnitFileError {
+            throw RefineryError(.output, "the spilled entries in \(stored.file) are damaged: \(error); run again with --restart")
+        }
+        guard read == count else {
+            throw RefineryError(.output, "\(stored.file) holds \(read) spilled entries where \(count) were written")
+        }
+    }
+
+    /// Every entry's dedup keys in order, with its index (see ``forEachKeys(_:count:from:_:)``), one chunk in memory at
+    /// a time, read through `files` (another thread's own; by default the spill's).
+    func forEachKeys(from files: StoredFiles? = nil, _ body: (Int, SpilledKeys) throws -> Void) throws {
+        for (stored, records) in chunks {
+            var index = records.lowerBound
+            try Self.forEachKeys(stored, count: records.count, from: files ?? self.files) { keys in
+                try body(index, keys)
+                index += 1
+            }
+        }
+    }
+
     /// Every entry in order, with its index and the `parts` the caller needs, one chunk in memory at a time, read
     /// through `files` (another thread's own; by default the spill's).
     func forEach(_ parts: SpillEntryParts = .all, from files: StoredFiles? = nil, _ body: (Int, SpillEntry) throws -> Void) throws {

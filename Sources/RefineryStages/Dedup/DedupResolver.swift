@@ -109,43 +109,50 @@ public struct DedupResolver {
     /// ``add(_:quality:id:)`` with the record's bucket numbers, one per band, for a resolver made with bucket
     /// counts (ignored otherwise; `nil` only for a record without band hashes).
     public mutating func add(_ keys: DedupKeys?, buckets: [UInt32]?, quality score: Double?, id: String) {
-        precondition(!addingFinished, "a record added after finishAdding()")
-        let ordinal = groups.count
-        groups.extend(to: ordinal + 1)
-        matched.append(-1)
-        near.append(false)
-        jaccard.append(1)
-        quality.append(Float(score ?? 0))
-        let width = stage.hasher.permutations
-        if let sketch = keys?.sketch, sketch.count == width {
-            sketches.append(contentsOf: sketch)
-        } else {
-            sketches.append(contentsOf: repeatElement(0, count: width))
+        guard let keys else { return addWithoutKeys(quality: score) }
+        keys.bands.withUnsafeBufferPointer { bands in
+            keys.sketch.withUnsafeBufferPointer { sketch in
+                add(exact: keys.exact, bands: bands, sketch: sketch, buckets: buckets, quality: score, id: { id })
+            }
         }
-        guard let keys else { return }
-        if let match = published?.match(keys, id: id) {
+    }
+
+    /// Adds the next record, one without keys: nobody's duplicate.
+    public mutating func addWithoutKeys(quality score: Double?) {
+        _ = appendState(quality: score, sketch: nil)
+    }
+
+    /// ``add(_:buckets:quality:id:)`` with the record's keys as views (`bands` empty without near-duplicate
+    /// detection) and its id made only when a published record is to be told from it: the dedup feed reads them
+    /// straight out of the spilled entries' bytes, making no arrays or strings.
+    public mutating func add(exact: UInt64, bands: UnsafeBufferPointer<UInt64>, sketch: UnsafeBufferPointer<UInt8>, buckets: [UInt32]?,
+                             quality score: Double?, id: () -> String) {
+        let ordinal = appendState(quality: score, sketch: sketch)
+        if published != nil, let match = published!.match(exact: exact, bands: bands, sketch: sketch, id: id) {
             publishedMatches[ordinal] = match
             return
         }
         if stage.exact {
-            if let first = firstByExact[keys.exact] {
+            if let first = firstByExact[exact] {
                 _ = groups.union(Int(first), ordinal)
                 matched[ordinal] = first
                 return
             }
-            firstByExact[keys.exact] = Int32(ordinal)
+            firstByExact[exact] = Int32(ordinal)
         }
-        guard stage.near, !keys.bands.isEmpty else { return }
+        guard stage.near, !bands.isEmpty else { return }
         if numbered != nil {
             guard let buckets else { preconditionFailure("a resolver over numbered buckets needs each record's bucket numbers") }
             numbered!.insertOrMatch(ordinal: ordinal, buckets: buckets, into: &candidates)
         } else {
-            index!.insertOrMatch(ordinal: ordinal, bands: keys.bands, into: &candidates)
+            index!.insertOrMatch(ordinal: ordinal, bands: bands, into: &candidates)
         }
+        let width = stage.hasher.permutations
         var best: (ordinal: Int, jaccard: Double)?
         for candidate in candidates {
-            let other = Array(sketches[(candidate * width)..<((candidate + 1) * width)])
-            let similarity = DedupKeys.estimatedJaccard(keys.sketch, other)
+            let similarity = sketches.withUnsafeBufferPointer {
+                DedupKeys.estimatedJaccard(sketch, UnsafeBufferPointer(rebasing: $0[(candidate * width)..<((candidate + 1) * width)]))
+            }
             if defersVerification {
                 // The estimate's spread is ±0.04 at 112 permutations: a pair 0.15 below the threshold is out
                 // (more than three spreads); anything closer is decided on the shingle sets themselves.
@@ -155,6 +162,24 @@ public struct DedupResolver {
             if similarity >= stage.threshold && similarity > (best?.jaccard ?? -1) { best = (candidate, similarity) }
         }
         if let best { link(ordinal, to: best.ordinal, jaccard: best.jaccard) }
+    }
+
+    /// Gives the next record its per-record state (not matched, its quality, its sketch or zeros); returns its ordinal.
+    private mutating func appendState(quality score: Double?, sketch: UnsafeBufferPointer<UInt8>?) -> Int {
+        precondition(!addingFinished, "a record added after finishAdding()")
+        let ordinal = groups.count
+        groups.extend(to: ordinal + 1)
+        matched.append(-1)
+        near.append(false)
+        jaccard.append(1)
+        quality.append(Float(score ?? 0))
+        let width = stage.hasher.permutations
+        if let sketch, sketch.count == width {
+            sketches.append(contentsOf: sketch)
+        } else {
+            sketches.append(contentsOf: repeatElement(0, count: width))
+        }
+        return ordinal
     }
 
     /// Records `ordinal` as a near duplicate of `other`.

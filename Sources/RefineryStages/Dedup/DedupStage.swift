@@ -200,9 +200,14 @@ public struct DedupKeys: Sendable {
     /// Jaccard similarity estimated from two sketches: the share of equal bytes, corrected for the 1/256 of
     /// chance agreements of one-byte minima.
     public static func estimatedJaccard(_ a: [UInt8], _ b: [UInt8]) -> Double {
+        a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in estimatedJaccard(a, b) } }
+    }
+
+    /// ``estimatedJaccard(_:_:)`` of two sketches in place.
+    public static func estimatedJaccard(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Double {
         guard a.count == b.count, !a.isEmpty else { return 0 }
         var equal = 0
-        for i in a.indices where a[i] == b[i] { equal += 1 }
+        for i in 0..<a.count where a[i] == b[i] { equal += 1 }
         let share = Double(equal) / Double(a.count)
         return max(0, (share - 1.0 / 256) / (1 - 1.0 / 256))
     }

@@ -50,6 +50,11 @@ public struct LSHIndex: Sendable {
 
     /// ``insertOrMatch(ordinal:bands:)`` into a caller's buffer (emptied first), for loops that reuse it.
     public mutating func insertOrMatch(ordinal: Int, bands hashes: [UInt64], into matches: inout [Int]) {
+        hashes.withUnsafeBufferPointer { insertOrMatch(ordinal: ordinal, bands: $0, into: &matches) }
+    }
+
+    /// ``insertOrMatch(ordinal:bands:into:)`` with the band hashes in place.
+    public mutating func insertOrMatch(ordinal: Int, bands hashes: UnsafeBufferPointer<UInt64>, into matches: inout [Int]) {
         precondition(hashes.count == bands, "\(hashes.count) band hashes for an index of \(bands) bands")
         precondition(ordinal >= 0 && ordinal < Int(Int32.max), "ordinal \(ordinal) out of 0..<2^31-1")
         matches.removeAll(keepingCapacity: true)

@@ -87,15 +87,23 @@ public struct PublishedIndex {
     /// The published record this one duplicates, if any: an exact match first, else the LSH candidate whose sketch
     /// agrees most (at least `threshold`; ties to the earliest published), never a record with the same id.
     public mutating func match(_ keys: DedupKeys, id: String) -> PublishedMatch? {
-        if stage.exact, let ordinal = exact[keys.exact].map(Int.init), self.id(ordinal) != id {
+        keys.bands.withUnsafeBufferPointer { bands in
+            keys.sketch.withUnsafeBufferPointer { sketch in match(exact: keys.exact, bands: bands, sketch: sketch, id: { id }) }
+        }
+    }
+
+    /// ``match(_:id:)`` with the keys in place and the id made only when a published record is to be told from it.
+    public mutating func match(exact hash: UInt64, bands: UnsafeBufferPointer<UInt64>, sketch: UnsafeBufferPointer<UInt8>,
+                               id: () -> String) -> PublishedMatch? {
+        if stage.exact, let ordinal = exact[hash].map(Int.init), self.id(ordinal) != id() {
             return PublishedMatch(id: self.id(ordinal), version: version(of: ordinal), jaccard: nil)
         }
-        guard stage.near, !keys.bands.isEmpty, count > 0 else { return nil }
-        for band in 0..<keys.bands.count { scratch[band] = UInt64(PublishedIndexFile.key(keys.bands[band])) }
+        guard stage.near, !bands.isEmpty, count > 0 else { return nil }
+        for band in 0..<bands.count { scratch[band] = UInt64(PublishedIndexFile.key(bands[band])) }
         var best: (ordinal: Int, jaccard: Double)?
         for candidate in lsh.matches(bands: scratch) {
-            let similarity = estimatedJaccard(keys.sketch, candidate)
-            if similarity >= stage.threshold && similarity > (best?.jaccard ?? -1) && self.id(candidate) != id {
+            let similarity = estimatedJaccard(sketch, candidate)
+            if similarity >= stage.threshold && similarity > (best?.jaccard ?? -1) && self.id(candidate) != id() {
                 best = (candidate, similarity)
             }
         }
@@ -105,7 +113,7 @@ public struct PublishedIndex {
 
     /// Jaccard similarity from a record's one-byte sketch and a published 2-bit one: the share of equal low two
     /// bits, corrected for the 1/4 of chance agreements.
-    func estimatedJaccard(_ sketch: [UInt8], _ ordinal: Int) -> Double {
+    func estimatedJaccard(_ sketch: UnsafeBufferPointer<UInt8>, _ ordinal: Int) -> Double {
         let width = PublishedIndexFile.sketchBytes(permutations: sketch.count)
         let base = ordinal * width
         var equal = 0
@@ -203,17 +211,24 @@ public struct PublishedIndexFile: Sendable {
 
     /// Adds a published record.
     public mutating func append(_ keys: DedupKeys, id: String) {
-        exact.append(keys.exact)
-        if keys.bands.count == bandCount {
-            bands.append(contentsOf: keys.bands.lazy.map(Self.key))
+        keys.bands.withUnsafeBufferPointer { bands in
+            keys.sketch.withUnsafeBufferPointer { sketch in append(exact: keys.exact, bands: bands, sketch: sketch, id: id) }
+        }
+    }
+
+    /// ``append(_:id:)`` with the keys in place.
+    public mutating func append(exact hash: UInt64, bands hashes: UnsafeBufferPointer<UInt64>, sketch: UnsafeBufferPointer<UInt8>, id: String) {
+        exact.append(hash)
+        if hashes.count == bandCount {
+            bands.append(contentsOf: hashes.lazy.map(Self.key))
         } else {
             bands.append(contentsOf: repeatElement(Self.noBands, count: bandCount))
         }
         // The sketch's bytes two bits each, four to a byte, straight onto the end of the sketches.
         let start = sketches.count
         sketches.append(contentsOf: repeatElement(0, count: Self.sketchBytes(permutations: permutations)))
-        if keys.sketch.count == permutations {
-            for (k, byte) in keys.sketch.enumerated() { sketches[start + (k >> 2)] |= (byte & 3) << UInt8((k & 3) * 2) }
+        if sketch.count == permutations {
+            for (k, byte) in sketch.enumerated() { sketches[start + (k >> 2)] |= (byte & 3) << UInt8((k & 3) * 2) }
         }
         ids.append(id)
     }
