@@ -67,22 +67,31 @@ final class SpillEntries {
     @discardableResult
     func append(_ entries: [SpillEntry], stored: StoredBytes) throws -> Int {
         let start = facts.count
-        for entry in entries {
-            guard let contentBytes = UInt32(exactly: entry.contentBytes), let contentChars = UInt32(exactly: entry.contentChars) else {
-                throw RefineryError(.input, "record \(entry.id) has \(entry.contentBytes) bytes of content; records of 4 GiB or more cannot go "
-                                    + "through the global stages", at: entry.location)
+        // Each entry in place (see ``ByteWriter/spillEntries(_:)``), and its category's number looked up only when it
+        // is not the previous entry's (a batch's records nearly always share one).
+        var last: (category: String, number: Int32)?
+        try entries.withUnsafeBufferPointer { entries in
+            for index in entries.indices {
+                guard let contentBytes = UInt32(exactly: entries[index].contentBytes),
+                      let contentChars = UInt32(exactly: entries[index].contentChars) else {
+                    throw RefineryError(.input, "record \(entries[index].id) has \(entries[index].contentBytes) bytes of content; records of 4 GiB "
+                                        + "or more cannot go through the global stages", at: entries[index].location)
+                }
+                let category: Int32
+                if let last, last.category == entries[index].category {
+                    category = last.number
+                } else if let known = categoryIndex[entries[index].category] {
+                    category = known
+                } else {
+                    category = Int32(categories.count)
+                    categoryIndex[entries[index].category] = category
+                    categories.append(entries[index].category)
+                }
+                last = (entries[index].category, category)
+                facts.append(SpillFacts(splitHash: XXH3.hash(entries[index].id), rank: balance?.rank(entries[index].id) ?? 0, category: category,
+                                        contentBytes: contentBytes, contentChars: contentChars))
+                digest.add(entries[index].dedup)
             }
-            let category: Int32
-            if let known = categoryIndex[entry.category] {
-                category = known
-            } else {
-                category = Int32(categories.count)
-                categoryIndex[entry.category] = category
-                categories.append(entry.category)
-            }
-            facts.append(SpillFacts(splitHash: XXH3.hash(entry.id), rank: balance?.rank(entry.id) ?? 0, category: category,
-                                    contentBytes: contentBytes, contentChars: contentChars))
-            digest.add(entry.dedup)
         }
         bytes += stored.count
         chunks.append((stored, start..<facts.count))
