@@ -85,6 +85,9 @@ import Testing
             for (lang, p) in guess.posteriors {
                 #expect(abs(p - (expected.posteriors[lang] ?? -1)) < 1e-3, "\(lang) on \(expected.text.prefix(60).debugDescription)")
             }
+            // Without the posteriors (the stage's way), the very same language and score.
+            let bare = model.identify(expected.text, posteriors: false)
+            #expect(bare.lang == guess.lang && bare.score == guess.score && bare.posteriors.isEmpty)
         }
     }
 

@@ -233,28 +233,36 @@ extension LanguageModel {
     }
 
     /// The guess from a pass's evidence: script first, then naive Bayes among that script's languages.
-    func decide(_ evidence: Evidence) -> LanguageGuess {
+    /// `posteriors`: whether to list every language's posterior (`false`: the guess's ``LanguageGuess/posteriors`` are
+    /// left empty, the language and score are the same).
+    func decide(_ evidence: Evidence, posteriors wanted: Bool = true) -> LanguageGuess {
         let total = evidence.totalLetters
         if total == 0 || (total >= 20 && evidence.largestClass * 2 > total) { return .undetermined }
         let languagesOfScript = candidates[Int(evidence.group.rawValue)]
         guard let first = languagesOfScript.first else { return .undetermined }
         let share = Double(evidence.groupLetters) / Double(total)
         if languagesOfScript.count == 1 {
-            return LanguageGuess(lang: languages[first], score: share, posteriors: [(lang: languages[first], p: 1)])
+            return LanguageGuess(lang: languages[first], score: share, posteriors: wanted ? [(lang: languages[first], p: 1)] : [])
         }
-        var weights = languagesOfScript.map { l in
-            (Double(evidence.ngrams) * offsets[l] + scales[l] * Double(evidence.sums[l])) / temperature
+        // The weights in place (at most the 32 languages of a row), not in an array made per record.
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: languagesOfScript.count) { weights in
+            var top = -Double.infinity
+            for (k, l) in languagesOfScript.enumerated() {
+                weights[k] = (Double(evidence.ngrams) * offsets[l] + scales[l] * Double(evidence.sums[l])) / temperature
+                top = max(top, weights[k])
+            }
+            var sum = 0.0
+            for k in weights.indices {
+                weights[k] = exp(weights[k] - top)
+                sum += weights[k]
+            }
+            var best = 0
+            for k in weights.indices where weights[k] > weights[best] { best = k }
+            let lang = languages[languagesOfScript[best]]
+            guard wanted else { return LanguageGuess(lang: lang, score: share * (weights[best] / sum), posteriors: []) }
+            // Labelled as `LanguageGuess` has them: an unlabelled array was cast element by element at run time.
+            let posteriors = languagesOfScript.indices.map { (lang: languages[languagesOfScript[$0]], p: weights[$0] / sum) }
+            return LanguageGuess(lang: lang, score: share * posteriors[best].1, posteriors: posteriors)
         }
-        let top = weights.max() ?? 0
-        var sum = 0.0
-        for k in weights.indices {
-            weights[k] = exp(weights[k] - top)
-            sum += weights[k]
-        }
-        var best = 0
-        for k in weights.indices where weights[k] > weights[best] { best = k }
-        // Labelled as `LanguageGuess` has them: an unlabelled array was cast element by element at run time.
-        let posteriors = languagesOfScript.indices.map { (lang: languages[languagesOfScript[$0]], p: weights[$0] / sum) }
-        return LanguageGuess(lang: languages[languagesOfScript[best]], score: share * posteriors[best].1, posteriors: posteriors)
     }
 }

@@ -149,21 +149,25 @@ public struct LanguageModel: Sendable {
     }
 
     /// Identifies the language of a string, reading its UTF-8 in place.
-    public func identify(_ text: String, maxBytes: Int = .max) -> LanguageGuess {
-        identify(parts: CollectionOfOne(text), maxBytes: maxBytes)
+    /// - Parameter posteriors: whether the guess lists every candidate language's posterior (`false`, as the
+    ///   language stage asks: left empty, which saves building the list for every record).
+    public func identify(_ text: String, maxBytes: Int = .max, posteriors: Bool = true) -> LanguageGuess {
+        identify(parts: CollectionOfOne(text), maxBytes: maxBytes, posteriors: posteriors)
     }
 
     /// Identifies the language of several texts read as one, each after a separator (a chat's turns): the same
     /// answer as for the texts joined by blank lines, without joining them.
-    /// - Parameter maxBytes: bytes read in all.
-    public func identify<Parts: Sequence<String>>(parts: Parts, maxBytes: Int = .max) -> LanguageGuess {
+    /// - Parameters:
+    ///   - maxBytes: bytes read in all.
+    ///   - posteriors: as for ``identify(_:maxBytes:posteriors:)``.
+    public func identify<Parts: Sequence<String>>(parts: Parts, maxBytes: Int = .max, posteriors: Bool = true) -> LanguageGuess {
         decide(scan(maxBytes: maxBytes) { scanner in
             for part in parts {
                 guard scanner.budget > 0 else { break }
                 var part = part
                 part.withUTF8 { scanner.consume($0) }
             }
-        })
+        }, posteriors: posteriors)
     }
 
     /// The n-gram buckets of a text, in order (position, then n = 1...4): what `train.py` computes for it.

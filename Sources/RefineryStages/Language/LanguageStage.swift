@@ -99,15 +99,15 @@ public struct LanguageStage: Stage {
         case .interactions:
             return .keep  // no text: nothing to detect, nothing to filter
         case .document:
-            guess = model.identify(record.text ?? "", maxBytes: maxBytes)
+            guess = model.identify(record.text ?? "", maxBytes: maxBytes, posteriors: false)
         case .chat:
             // The assistant's turns are what a model is trained to produce (the loss is masked to them), and in a
             // translation pair they are the declared target language while the prompt is the source language.
             let messages = record.messages ?? []
             let assistant = messages.lazy.filter { $0.role == "assistant" }.map(\.content)
             guess = assistant.contains(where: { !$0.isEmpty })
-                ? model.identify(parts: assistant, maxBytes: maxBytes)
-                : model.identify(parts: messages.lazy.map(\.content), maxBytes: maxBytes)
+                ? model.identify(parts: assistant, maxBytes: maxBytes, posteriors: false)
+                : model.identify(parts: messages.lazy.map(\.content), maxBytes: maxBytes, posteriors: false)
         }
         record.setScore("lang", guess.score)
         let detected = guess.score >= minConfidence && guess.lang != "und" ? guess.lang : "und"
