@@ -395,7 +395,10 @@ import Testing
         #expect(index.matches(bands: [records[7][0], records[9][1], next(), records[7][3]]) == [7, 9])
         #expect(index.matches(bands: [next(), next(), next(), next()]).isEmpty)
         #expect(index.count == 20_000)
-        #expect(index.bytesPerRecord >= 4 * 12 && index.bytesPerRecord <= 4 * 12 / 0.4)
+        #expect(index.bytesPerRecord >= 4 * 8 && index.bytesPerRecord <= 4 * 8 / 0.4)
+        // A bucket is the band hash's low 32 bits: the high ones do not tell buckets apart.
+        #expect(index.matches(bands: [records[7][0] ^ (0xFFFF << 32), next(), next(), next()]) == [7])
+        #expect(index.matches(bands: [records[7][0] ^ 1, next(), next(), next()]).isEmpty)
     }
 
     // MARK: Union-find

@@ -181,7 +181,8 @@ import Testing
     func keysInPlace() throws {
         let entries = (0..<30).map { n in
             var entry = Self.entry(n, category: n % 2 == 0 ? "film" : "chat", dedup: n % 4 != 1)
-            if n % 5 == 0 { entry.dedup?.bands = (0..<(20 + n)).map { UInt64($0) &* 0x1234_5678_9ABC } }   // more bands than the reader's first buffer
+            // More bands than the reader's first buffer; band hashes keep 32 bits (``DedupKeys/bands``).
+            if n % 5 == 0 { entry.dedup?.bands = (0..<(20 + n)).map { UInt64(UInt32(truncatingIfNeeded: UInt64($0) &* 0x1234_5678_9ABC)) } }
             if n % 3 == 0 {
                 entry.report = RecordFacts(category: entry.category, source: "s", lang: "en", hasContent: true, chars: entry.contentChars,
                                            words: n, turns: nil, quality: 0.5, toxicity: nil, langScore: 0.9, reward: nil)
@@ -198,6 +199,16 @@ import Testing
             #expect(read.id == entry.id && read.contentBytes == entry.contentBytes && read.quality == entry.quality)
             #expect(read.keys?.exact == entry.dedup?.exact && read.keys?.bands == entry.dedup?.bands && read.keys?.sketch == entry.dedup?.sketch)
         }
+        // A band hash is kept to its low 32 bits, by either reader.
+        var wide = ByteWriter()
+        wide.spillEntries([SpillEntry(id: "w", category: "c", location: SourceLocation(file: "f"), lineBytes: 1, contentBytes: 1, contentChars: 1,
+                                      quality: nil, dedup: DedupKeys(exact: 1, bands: [0xABCD_0000_1234_5678, 7], sketch: [1]))])
+        var wideReader = ByteReader(wide.bytes)
+        var wideKeys: DedupKeys?
+        _ = try wideReader.forEachSpilledKeys { wideKeys = $0.dedupKeys }
+        var wideEntries = ByteReader(wide.bytes)
+        let decoded = try wideEntries.spillEntries()
+        #expect(wideKeys?.bands == [0x1234_5678, 7] && decoded.first?.dedup?.bands == [0x1234_5678, 7])
         // Cut anywhere, the entries are damage, not a crash.
         for cut in stride(from: 1, to: writer.bytes.count, by: 97) {
             var short = ByteReader(Array(writer.bytes.prefix(cut)))

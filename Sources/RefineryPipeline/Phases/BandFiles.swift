@@ -73,7 +73,7 @@ enum BandFiles {
 
         mutating func add(_ keys: DedupKeys?) {
             mix(keys?.exact ?? 0x9e37_79b9_7f4a_7c15)
-            mix(keys?.bands.first ?? 0)
+            mix((keys?.bands.first ?? 0) & 0xFFFF_FFFF)
             records += 1
         }
 

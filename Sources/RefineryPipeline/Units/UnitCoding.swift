@@ -22,6 +22,10 @@ struct ByteWriter {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
+    mutating func u32(_ value: UInt32) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
     mutating func u32s(_ values: [UInt32]) {
         int(values.count)
         #if _endian(little)
@@ -132,6 +136,12 @@ struct ByteReader {
             return UInt32(slice[base]) | UInt32(slice[base + 1]) << 8 | UInt32(slice[base + 2]) << 16 | UInt32(slice[base + 3]) << 24
         }
         #endif
+    }
+
+    mutating func u32() throws -> UInt32 {
+        guard bytes.count - offset >= 4 else { throw UnitFileError.truncated(at: offset) }
+        defer { offset += 4 }
+        return UInt32(littleEndian: bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self) })
     }
 
     mutating func double() throws -> Double { Double(bitPattern: try u64()) }
@@ -297,7 +307,8 @@ extension ByteWriter {
         if let keys = entry.dedup {
             u64(keys.exact)
             int(keys.bands.count)
-            for band in keys.bands { u64(band) }
+            // Four bytes a band: the low 32 bits a band hash keeps (``DedupKeys/bands``).
+            for band in keys.bands { u32(UInt32(truncatingIfNeeded: band)) }
             blob(keys.sketch)
         }
     }
@@ -405,10 +416,10 @@ extension ByteReader {
             if try bool() {
                 let exact = try u64()
                 if parts.contains(.dedupKeys) {
-                    let bands = try (0..<(try count())).map { _ in try u64() }
+                    let bands = try (0..<(try count())).map { _ in UInt64(try u32()) }
                     entry.dedup = DedupKeys(exact: exact, bands: bands, sketch: try blob())
                 } else {
-                    _ = try take(try count() * 8)
+                    _ = try take(try count() * 4)
                     try skipBlob()
                 }
             }
@@ -466,13 +477,13 @@ extension ByteReader {
                 keys.hasKeys = true
                 keys.exact = try u64()
                 let bandCount = try count()
-                let bandStart = try skip(bandCount * 8)
+                let bandStart = try skip(bandCount * 4)
                 if bands.count < bandCount { bands = [UInt64](repeating: 0, count: bandCount) }
                 let sketchCount = try int()
                 let sketchStart = try skip(sketchCount)
                 try bands.withUnsafeMutableBufferPointer { bands in
                     for band in 0..<bandCount {
-                        bands[band] = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: bandStart + band * 8, as: UInt64.self))
+                        bands[band] = UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: bandStart + band * 4, as: UInt32.self)))
                     }
                     keys.bands = UnsafeBufferPointer(start: bands.baseAddress, count: bandCount)
                     keys.sketch = UnsafeRawBufferPointer(rebasing: raw[sketchStart..<(sketchStart + sketchCount)]).assumingMemoryBound(to: UInt8.self)

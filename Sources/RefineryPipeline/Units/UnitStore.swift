@@ -19,7 +19,7 @@ import RefineryShards
 /// The next process that uses the catalog for this root (the reduce, or a plain run) files the markers whose spec
 /// matches as rows, so from then on a unit is committed the one way.
 final class UnitStore {
-    static let magic = Array("refinery-unit/4\n".utf8)
+    static let magic = Array("refinery-unit/5\n".utf8)
     static let batchTag: UInt8 = 1
     static let endTag: UInt8 = 2
 

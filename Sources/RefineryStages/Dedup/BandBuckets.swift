@@ -1,10 +1,10 @@
 /// The LSH index split by band across processes: the dedup phase of a phased run (issue 11).
 ///
-/// A band's buckets are independent of every other band's, so the 64-bit band hashes of all records can be turned
+/// A band's buckets are independent of every other band's, so the band hashes (32 bits each) of all records can be turned
 /// into bucket numbers by several tasks at once, each over its own bands (``BandBucketNumbering``). A bucket's number
 /// is its order of first appearance among the records in canonical order, so numbers are dense, from 0, per band.
 /// The resolver then needs, per band, only the first record filed under each number (``NumberedLSHIndex``): a flat
-/// array of 4 bytes per bucket instead of a hash table of 12-byte slots at most 80 % full, and the band hashes never
+/// array of 4 bytes per bucket instead of a hash table of 8-byte slots at most 80 % full, and the band hashes never
 /// meet in one process.
 ///
 /// The decisions are the same as with ``LSHIndex``: two records share a bucket number exactly when they share the

@@ -22,7 +22,7 @@ import RefinerySpec
 /// (``PublishedIndex``; `across_versions`, default true).
 ///
 /// Per record the keys weigh 24 bytes inline (in the spill entry) plus two heap arrays of about 150 bytes each
-/// (a 32-byte header and 14 × 8 bytes of band hashes; the same and 112 sketch bytes), and take about 16 µs of a core
+/// (a 32-byte header and 14 × 8 bytes of band hashes, 32 bits of each kept; the same and 112 sketch bytes), and take about 16 µs of a core
 /// per KB of text (60 MB/s, the signature kernel included; tools/bench/DedupBench measures both). A worker computing
 /// many records should reuse a ``Scratch`` (``keys(of:view:scratch:)``).
 ///
@@ -142,7 +142,11 @@ public struct DedupStage: Sendable {
             for k in 0..<signature.count { bytes[k] = UInt8(truncatingIfNeeded: signature[k]) }
             count = signature.count
         }
-        return DedupKeys(exact: exact, bands: hasher.bandHashes(signature), sketch: sketch)
+        // Each band hash's low 32 bits, all the LSH index and the published segments keep (see ``LSHIndex``); 0 made
+        // 1, as the index files it, so that bucket numbers (``BandBuckets``) and the index agree on every value.
+        var bands = hasher.bandHashes(signature)
+        for band in bands.indices { bands[band] = max(bands[band] & 0xFFFF_FFFF, 1) }
+        return DedupKeys(exact: exact, bands: bands, sketch: sketch)
     }
 
     /// The set of a text's shingle hashes, sorted, each once: what `verify: exact` compares (``jaccard(_:_:)``).
@@ -186,7 +190,8 @@ public struct DedupStage: Sendable {
 public struct DedupKeys: Sendable {
     /// XXH3-64 of the normalised text.
     public var exact: UInt64
-    /// LSH band hashes (empty when near-duplicate detection is off).
+    /// LSH band hashes (empty when near-duplicate detection is off): their low 32 bits (0 made 1), what the index
+    /// files them by and the spill keeps of them.
     public var bands: [UInt64]
     /// The low byte of each MinHash value, to verify candidates.
     public var sketch: [UInt8]

@@ -6,15 +6,18 @@
 /// later member is linked to it (union-find joins the chains).
 ///
 /// ## Memory
-/// One open-addressing table per band, in one flat array of slots: the 64-bit band hash (8 bytes) beside the
-/// ordinal of the bucket's first record (4 bytes), 12 bytes a slot, linear probing, at most 80 % full (doubling when full, so
-/// 40–80 % between doublings; ``reserveCapacity(records:)`` avoids the doublings when the count is known). A record
-/// adds one entry per band whose bucket it opens: 14 for a record unlike any before it, fewer for a near-duplicate.
-/// So a unique record costs 14 × 12 B = 168 B at full tables, 210–420 B as the tables are (``bytesPerRecord``
-/// reports it; `dedup-bench --index-records 1600000` measures 220 B and 2.6 µs a record). Full 64-bit keys are what
-/// allows the tables to grow (a slot's position is recomputed from its key), and keep false bucket matches at ~2⁻⁶⁴
-/// per probe, so no candidate needs a signature to be ruled out. (A 32-bit key with the ordinal in one 8-byte slot
-/// could not be rehashed, and would match a stranger's bucket with probability n/2³² per band at n records.)
+/// One open-addressing table per band, in one flat array of 8-byte slots: the low 32 bits of the band hash beside the
+/// ordinal of the bucket's first record, linear probing, at most 80 % full (doubling when full, so 40–80 % between
+/// doublings; ``reserveCapacity(records:)`` avoids the doublings when the count is known). A record adds one entry per
+/// band whose bucket it opens: 14 for a record unlike any before it, fewer for a near-duplicate. So a unique record
+/// costs 14 × 8 B = 112 B at full tables, 140–280 B as the tables are (``bytesPerRecord`` reports it). A slot's
+/// position is recomputed from its key when a table grows.
+///
+/// 32 bits of a band hash are what a published segment keeps too (``PublishedIndexFile/key(_:)``). At n records a
+/// stranger's bucket has the same 32 bits with probability about n/2³² per band (3·10⁻⁴ at 1.2 million records): such
+/// a candidate is ruled out by its sketch like any other below the threshold, and the record then opens no bucket of
+/// its own in that band. Full 64-bit keys in 12-byte slots held half as much again for that (357 MiB of tables on
+/// the 1 GB benchmark corpus against 238).
 public struct LSHIndex: Sendable {
     /// Bands per record.
     public let bands: Int
@@ -106,17 +109,17 @@ extension LSHIndex {
     /// records open a bucket in every band, and the tables outgrow the caches. (On the 1.13 million subtitle windows
     /// of the 1 GB benchmark, inserting took 4.0 % of the run's CPU in two tables, 3.7 % in one.)
     struct BandTable: Sendable {
-        /// Per slot: the band hash's low and high words (0 and 0: a free slot; a hash of 0 is stored as 1), then
-        /// the ordinal of the bucket's first record.
-        private var words: ContiguousArray<UInt32>
+        /// Per slot, one word: the band hash's low 32 bits (0: a free slot; 0 is stored as 1) in its low half, the
+        /// ordinal of the bucket's first record in its high half.
+        private var slots: ContiguousArray<UInt64>
         private var mask: Int
         private(set) var count = 0
 
-        static let bytesPerSlot = 3 * MemoryLayout<UInt32>.stride
+        static let bytesPerSlot = MemoryLayout<UInt64>.stride
 
         init(minimumCapacity: Int) {
             let capacity = Self.capacity(for: minimumCapacity)
-            words = ContiguousArray(repeating: 0, count: 3 * capacity)
+            slots = ContiguousArray(repeating: 0, count: capacity)
             mask = capacity - 1
         }
 
@@ -129,72 +132,60 @@ extension LSHIndex {
             return capacity
         }
 
+        /// The key a band hash is filed under: its low 32 bits, 0 made 1.
         @inline(__always)
-        private static func key(in slots: UnsafeRawPointer, _ slot: Int) -> UInt64 {
-            slots.loadUnaligned(fromByteOffset: slot &* 12, as: UInt64.self)
+        static func key(_ band: UInt64) -> UInt64 {
+            let low = band & 0xFFFF_FFFF
+            return low == 0 ? 1 : low
         }
 
+        /// The first ordinal of `band`'s bucket, or nil after opening the bucket with `ordinal`.
         @inline(__always)
-        private static func first(in slots: UnsafeRawPointer, _ slot: Int) -> UInt32 {
-            slots.load(fromByteOffset: slot &* 12 &+ 8, as: UInt32.self)
+        mutating func firstOrInsert(_ band: UInt64, ordinal: UInt32) -> UInt32? {
+            let probe = firstProbe(band)
+            return firstOrInsert(band, ordinal: ordinal, firstProbe: probe)
         }
 
-        @inline(__always)
-        private static func store(_ key: UInt64, _ first: UInt32, in slots: UnsafeMutableRawPointer, _ slot: Int) {
-            slots.storeBytes(of: key, toByteOffset: slot &* 12, as: UInt64.self)
-            slots.storeBytes(of: first, toByteOffset: slot &* 12 &+ 8, as: UInt32.self)
-        }
-
-        /// The first ordinal of `key`'s bucket, or nil after opening the bucket with `ordinal`.
-        @inline(__always)
-        mutating func firstOrInsert(_ key: UInt64, ordinal: UInt32) -> UInt32? {
-            let probe = firstProbe(key)
-            return firstOrInsert(key, ordinal: ordinal, firstProbe: probe)
-        }
-
-        /// Makes room for one more entry, and returns the key in the slot where `key`'s probe starts, for
+        /// Makes room for one more entry, and returns the slot where `band`'s probe starts, for
         /// ``firstOrInsert(_:ordinal:firstProbe:)``.
         @inline(__always)
-        mutating func firstProbe(_ key: UInt64) -> UInt64 {
+        mutating func firstProbe(_ band: UInt64) -> UInt64 {
             if (count + 1) * 5 > capacity * 4 { grow(to: capacity * 2) }
-            let key = key == 0 ? 1 : key
-            let slot = Int(truncatingIfNeeded: key) & mask
-            return words.withUnsafeBytes { Self.key(in: $0.baseAddress!, slot) }
+            let slot = Int(truncatingIfNeeded: Self.key(band)) & mask
+            return slots.withUnsafeBufferPointer { $0[slot] }
         }
 
-        /// The first ordinal of `key`'s bucket, or nil after opening the bucket with `ordinal`. `firstProbe`: what
-        /// ``firstProbe(_:)`` returned for `key`, with nothing inserted into this table since.
+        /// The first ordinal of `band`'s bucket, or nil after opening the bucket with `ordinal`. `firstProbe`: what
+        /// ``firstProbe(_:)`` returned for `band`, with nothing inserted into this table since.
         @inline(__always)
-        mutating func firstOrInsert(_ key: UInt64, ordinal: UInt32, firstProbe: UInt64) -> UInt32? {
-            let key = key == 0 ? 1 : key
+        mutating func firstOrInsert(_ band: UInt64, ordinal: UInt32, firstProbe: UInt64) -> UInt32? {
+            let key = Self.key(band)
             let mask = mask
-            let inserted: UInt32? = words.withUnsafeMutableBytes { raw in
-                let slots = raw.baseAddress!
+            let inserted: UInt32? = slots.withUnsafeMutableBufferPointer { slots in
                 var slot = Int(truncatingIfNeeded: key) & mask
                 var found = firstProbe
                 while true {
-                    if found == key { return Self.first(in: slots, slot) }
+                    if found & 0xFFFF_FFFF == key { return UInt32(truncatingIfNeeded: found >> 32) }
                     if found == 0 {
-                        Self.store(key, ordinal, in: slots, slot)
+                        slots[slot] = UInt64(ordinal) << 32 | key
                         return nil
                     }
                     slot = (slot + 1) & mask
-                    found = Self.key(in: slots, slot)
+                    found = slots[slot]
                 }
             }
             if inserted == nil { count += 1 }
             return inserted
         }
 
-        /// The first ordinal of `key`'s bucket, if it is open.
-        func first(_ key: UInt64) -> UInt32? {
-            let key = key == 0 ? 1 : key
-            return words.withUnsafeBytes { raw in
-                let slots = raw.baseAddress!
+        /// The first ordinal of `band`'s bucket, if it is open.
+        func first(_ band: UInt64) -> UInt32? {
+            let key = Self.key(band)
+            return slots.withUnsafeBufferPointer { slots in
                 var slot = Int(truncatingIfNeeded: key) & mask
                 while true {
-                    let found = Self.key(in: slots, slot)
-                    if found == key { return Self.first(in: slots, slot) }
+                    let found = slots[slot]
+                    if found & 0xFFFF_FFFF == key { return UInt32(truncatingIfNeeded: found >> 32) }
                     if found == 0 { return nil }
                     slot = (slot + 1) & mask
                 }
@@ -208,21 +199,15 @@ extension LSHIndex {
 
         /// Moves every entry into a table of `capacity` slots (a power of two).
         private mutating func grow(to capacity: Int) {
-            let old = words
-            let oldCapacity = self.capacity
-            words = ContiguousArray(repeating: 0, count: 3 * capacity)
+            let old = slots
+            slots = ContiguousArray(repeating: 0, count: capacity)
             mask = capacity - 1
             let mask = mask
-            old.withUnsafeBytes { oldRaw in
-                words.withUnsafeMutableBytes { raw in
-                    let oldSlots = oldRaw.baseAddress!, slots = raw.baseAddress!
-                    for i in 0..<oldCapacity {
-                        let key = Self.key(in: oldSlots, i)
-                        guard key != 0 else { continue }
-                        var slot = Int(truncatingIfNeeded: key) & mask
-                        while Self.key(in: slots, slot) != 0 { slot = (slot + 1) & mask }
-                        Self.store(key, Self.first(in: oldSlots, i), in: slots, slot)
-                    }
+            slots.withUnsafeMutableBufferPointer { slots in
+                for entry in old where entry != 0 {
+                    var slot = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF) & mask
+                    while slots[slot] != 0 { slot = (slot + 1) & mask }
+                    slots[slot] = entry
                 }
             }
         }
