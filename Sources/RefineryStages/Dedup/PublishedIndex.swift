@@ -19,10 +19,10 @@ import RefineryRecords
 /// On disk a record costs 8 bytes (exact hash) + 4 per band (the low 32 bits of its band hash: 56 bytes at
 /// 14 bands) + 2 bits per permutation (28 bytes at 112) + its id, zstd-compressed (a few bytes): about 100 bytes
 /// (``PublishedIndexFile/Summary/bytesPerRecord`` reports it). Loaded, the band hashes go into an ``LSHIndex``
-/// (12 bytes a slot, 14 slots a record at full tables) and the ids into one arena, about 300 bytes a record
-/// (``memoryBytes``). The 32-bit band keys make a stranger share a bucket with probability n/2³² per band at n
-/// published records; the sketch then rules it out (chance agreement of 2-bit minima is 1/4, far below any useful
-/// threshold).
+/// (8 bytes a slot, 14 slots a record at full tables) and the ids into one arena (``memoryBytes`` reports it; about
+/// 300 bytes a record with the 12-byte slots the tables had before). The 32-bit band keys make a stranger share a
+/// bucket with probability n/2³² per band at n published records; the sketch then rules it out (chance agreement of
+/// 2-bit minima is 1/4, far below any useful threshold).
 public struct PublishedIndex {
     /// One loaded segment: a published version and its first record's ordinal.
     public struct Segment: Sendable, Equatable {
