@@ -367,7 +367,14 @@ import RefineryShards
                 let scalars = bytes.withUnsafeBufferPointer { ByteLanes.scalarCount($0, 0..<$0.count) }
                 #expect(first.words + second.words == expected && first.scalars + second.scalars == scalars, "\(bytes) cut at \(cut)")
                 #expect((first.ascii && second.ascii) == bytes.allSatisfy { $0 < 0x80 })
+                #expect(scalars == bytes.filter { $0 & 0xC0 != 0x80 }.count, "\(bytes)")
             }
+        }
+        // The lane count behind them, for every set of lanes.
+        for set in 0..<256 {
+            var lanes: UInt64 = 0
+            for lane in 0..<8 where set >> lane & 1 == 1 { lanes |= 0x80 << UInt64(8 * lane) }
+            #expect(ByteLanes.count(lanes) == set.nonzeroBitCount)
         }
     }
 

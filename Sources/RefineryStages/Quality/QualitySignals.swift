@@ -217,7 +217,7 @@ struct QualitySignals {
             var letters = ((chunk & ~ByteLanes.highBits) &+ ByteLanes.ones &* 0x3F) & ascii
             var scalars = length
             if chunk & ByteLanes.highBits != 0 {
-                scalars &-= ByteLanes.continuation(chunk).nonzeroBitCount
+                scalars &-= ByteLanes.count(ByteLanes.continuation(chunk))
                 letters |= ByteLanes.multibyteLead(chunk)
             }
             return (Self.mix(((chunk | ascii &>> 2) &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(length)), scalars, letters != 0)
@@ -232,10 +232,9 @@ struct QualitySignals {
             // The high bit of each lane of the word that holds an ASCII byte.
             let ascii = ~chunk & ByteLanes.highBits & ByteLanes.first(count)
             letters |= ((chunk & ~ByteLanes.highBits) &+ ByteLanes.ones &* 0x3F) & ascii
-            // Only non-ASCII chunks hold continuation bytes. (`nonzeroBitCount` is a dozen instructions on baseline
-            // x86-64, which has no POPCNT.)
+            // Only non-ASCII chunks hold continuation bytes.
             if chunk & ByteLanes.highBits != 0 {
-                continuations += ByteLanes.continuation(chunk).nonzeroBitCount
+                continuations &+= ByteLanes.count(ByteLanes.continuation(chunk))
                 letters |= ByteLanes.multibyteLead(chunk)
             }
             hash = (hash ^ (chunk | ascii &>> 2)) &* 0x9E37_79B9_7F4A_7C15
