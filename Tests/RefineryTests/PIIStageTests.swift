@@ -241,6 +241,53 @@ import Testing
         #expect(try stage("{types: email}").scanner.types == PIITypeSet([.email]))
     }
 
+    /// The scan as it was before letter runs were passed over eight bytes at a time: every byte tested.
+    static func matchesByteByByte(_ text: String) -> [PIIMatch] {
+        var bytes = Array(text.utf8)
+        return bytes.withUnsafeMutableBufferPointer { mutable in
+            let bytes = UnsafeBufferPointer(mutable)
+            return ByteClass.table.withUnsafeBufferPointer { classes in
+                var scan = PIIScan(bytes: bytes, classes: classes, types: .all)
+                let interesting = ByteClass.trigger | ByteClass.secretStart
+                var i = 0
+                while i < bytes.count {
+                    let c = classes[Int(bytes[i])]
+                    if c & interesting == 0 { i += 1; continue }
+                    if c & ByteClass.trigger == 0,
+                       (i > 0 && classes[Int(bytes[i - 1])] & ByteClass.token != 0) || !PIIScan.mayStartKey(bytes[i], scan.byte(i + 1)) {
+                        i += 1
+                        continue
+                    }
+                    i = max(i + 1, scan.dispatch(at: i, c))
+                }
+                return scan.matches
+            }
+        }
+    }
+
+    @Test("letter runs passed over eight bytes at a time: the same matches as testing every byte")
+    func letterRuns() {
+        // Pieces that start keys, addresses and numbers inside words, at word starts, after non-ASCII letters and
+        // digits, glued together at random.
+        let pieces = ["sk-", "sk-proj-", "rk_live_", "AKIA", "ASIA", "AIza", "ghp_", "glpat-", "xoxb-", "hf_", "npm_", "eyJ",
+                      "sks", "risk", "ask", "Asia", "ghost", "hex", "news", "eye", "the", "AKIAIOSFODNN7EXAMPLE",
+                      "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF", "wJalrXUtnFEMI_K7MDENG-bPxRfiCY", Self.jwt, "ana@example.com",
+                      "x@y.org", "+44 20 7946 0958", "(555) 123-4567", "4111 1111 1111 1111", "DE89370400440532013000",
+                      "192.168.1.20", "fe80::1", "https://user:pass@host", "-----BEGIN", "é", "ß", "中", "_", "-", " ", "  ",
+                      ".", ",", "\n", "1", "42", "a", "s", "e", "k"]
+        var state: UInt64 = 7
+        for _ in 0..<3000 {
+            var text = ""
+            for _ in 0..<(1 + Int(state >> 60)) {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                text += pieces[Int(state >> 33) % pieces.count]
+            }
+            let run = PIIScanner().matches(in: text)
+            #expect(run == Self.matchesByteByByte(text), "\(text)")
+        }
+        #expect(!PIIScanner().matches(in: "key sk-proj-abcdefghijklmnopqrstuvwxyz0123 here").isEmpty)
+    }
+
     @Test("Luhn and IBAN checks", arguments: [("79927398713", true), ("79927398710", false), ("4111111111111111", true)])
     func luhn(digits: String, valid: Bool) {
         #expect(Luhn.isValid(digits.utf8.map { $0 - 0x30 }) == valid)
