@@ -102,19 +102,19 @@ struct ToxText {
             }
             let (scalar, length) = Self.decode(bytes, at: i)
             let entry = scalar < UInt32(CharClass.tableSize) ? table[Int(scalar)] : CharClass.beyondTable(scalar)
+            // Compared, not switched on: a boundary (a space, punctuation), the most common case here, then a
+            // letter or digit. The switch's jump table was an indirect branch per non-letter byte.
+            let kind = entry.kind
             var takes = false
-            switch entry.kind {
-            case .letter, .digit:
-                takes = true
-            case .leet, .mask:
-                // Inside a word, or starting one when a letter or digit follows (`$hit`, `@ss`).
-                takes = !current.isEmpty || (i + length < n && Self.isWordScalar(bytes, at: i + length))
-            case .ignorable:
-                break
-            case .boundary:
+            if kind == .boundary {
                 finish(&current, base: base)
                 gapByte = length == 1 ? bytes[i] : 0
                 gapCount += 1
+            } else if kind == .letter || kind == .digit {
+                takes = true
+            } else if kind == .leet || kind == .mask {
+                // Inside a word, or starting one when a letter or digit follows (`$hit`, `@ss`).
+                takes = !current.isEmpty || (i + length < n && Self.isWordScalar(bytes, at: i + length))
             }
             if takes {
                 if current.isEmpty {
