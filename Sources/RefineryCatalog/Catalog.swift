@@ -82,7 +82,7 @@ public final class Catalog {
             }
             return
         }
-        let mode = try database.query("PRAGMA journal_mode = WAL") { $0.text(0) }.first
+        let mode = try database.switchToWAL()
         guard mode == "wal" else {
             throw RefineryError(.catalog, "cannot switch the catalog to WAL mode (it stays '\(mode ?? "?")'); is its folder writable?", at: location)
         }

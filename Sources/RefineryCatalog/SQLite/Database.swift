@@ -89,6 +89,25 @@ final class Database {
         return Int(sqlite3_changes(handle))
     }
 
+    /// Switches the file to write-ahead logging and returns the journal mode it is in afterwards. Two processes
+    /// opening a new catalog at once both ask for the switch, and SQLite answers one of them "database is locked"
+    /// at once, without its busy handler: that one asks again every few milliseconds, for up to the busy timeout.
+    func switchToWAL() throws -> String? {
+        var statement: OpaquePointer?
+        let prepared = sqlite3_prepare_v2(handle, "PRAGMA journal_mode = WAL", -1, &statement, nil)
+        guard prepared == SQLITE_OK, let statement else { throw failure(prepared) }
+        defer { sqlite3_finalize(statement) }
+        let deadline = Date().addingTimeInterval(Double(Self.busyTimeoutMilliseconds) / 1000)
+        while true {
+            let code = sqlite3_step(statement)
+            if code == SQLITE_ROW { return sqlite3_column_text(statement, 0).map { String(cString: $0) } }
+            if code == SQLITE_DONE { return nil }
+            sqlite3_reset(statement)
+            guard code & 0xFF == SQLITE_BUSY, Date() < deadline else { throw failure(code) }
+            usleep(5_000)
+        }
+    }
+
     /// The rowid of the last row inserted through this connection.
     var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
