@@ -99,6 +99,26 @@ import Testing
         }
     }
 
+    @Test("every scalar the fast NFC check passes is a starter that NFC leaves alone and that nothing composes onto")
+    func nfcQuickCheckRanges() {
+        // Scalars that follow another in a canonical decomposition: a text may compose onto them, so NFC_QC=Maybe.
+        var following = Set<UInt32>()
+        var passed: [Unicode.Scalar] = []
+        for value in UInt32(0x80)..<0x30000 {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let text = String(Character(scalar))
+            for later in text.decomposedStringWithCanonicalMapping.unicodeScalars.dropFirst() { following.insert(later.value) }
+            if text.utf8.withContiguousStorageIfAvailable({ NFCQuickCheck.isCertainlyNFC($0) }) == true { passed.append(scalar) }
+        }
+        #expect(passed.count > 30_000)
+        for scalar in passed {
+            let text = String(Character(scalar))
+            #expect(scalar.properties.canonicalCombiningClass == .notReordered, "U+\(String(scalar.value, radix: 16))")
+            #expect(text.precomposedStringWithCanonicalMapping.hasSameUTF8(as: text), "U+\(String(scalar.value, radix: 16))")
+            #expect(!following.contains(scalar.value), "U+\(String(scalar.value, radix: 16))")
+        }
+    }
+
     @Test("hasSameUTF8 compares bytes: NFC and NFD spellings differ though == calls them equal; bridged strings too")
     func byteEquality() {
         let composed = "Caf\u{E9}", decomposed = "Cafe\u{0301}"
