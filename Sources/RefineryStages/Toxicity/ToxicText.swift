@@ -116,6 +116,8 @@ struct ToxText {
                 // Inside a word, or starting one when a letter or digit follows (`$hit`, `@ss`).
                 takes = !current.isEmpty || (i + length < n && Self.isWordScalar(bytes, at: i + length))
             }
+            // An ignorable character (zero-width, soft hyphen, an apostrophe inside a word) neither ends a word nor
+            // joins it.
             if takes {
                 if current.isEmpty {
                     current.byteStart = i
