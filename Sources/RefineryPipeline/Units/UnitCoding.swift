@@ -392,9 +392,7 @@ extension ByteReader {
                 category = try shared() ?? ""
                 location = SourceLocation(file: try shared() ?? "", line: try optionalInt())
             } else {
-                _ = try int()
-                _ = try int()
-                _ = try optionalInt()
+                try skipLocation()
             }
             var entry = SpillEntry(id: id, category: category, location: location, lineBytes: try int(),
                                    contentBytes: try int(), contentChars: try int(), quality: try optionalDouble())
@@ -405,12 +403,7 @@ extension ByteReader {
                     entry.report = RecordFacts(category: category, source: source, lang: lang, hasContent: hasContent, chars: entry.contentChars,
                                                words: words, turns: turns, quality: quality, toxicity: toxicity, langScore: langScore, reward: reward)
                 } else {
-                    _ = try int()
-                    _ = try int()
-                    _ = try bool()
-                    _ = try int()
-                    _ = try optionalInt()
-                    for _ in 0..<4 { _ = try optionalDouble() }
+                    try skipReportFacts()
                 }
             }
             if try bool() {
@@ -430,6 +423,24 @@ extension ByteReader {
 
     /// Passes over a blob or a string.
     private mutating func skipBlob() throws { _ = try take(try int()) }
+
+    /// Passes over an entry's category, file and line (``ByteWriter/spillEntries(_:)`` writes them after its id).
+    private mutating func skipLocation() throws {
+        _ = try int()
+        _ = try int()
+        _ = try optionalInt()
+    }
+
+    /// Passes over what the report reads of an entry, after its flag: source, language, content, words, turns and
+    /// four scores.
+    private mutating func skipReportFacts() throws {
+        _ = try int()
+        _ = try int()
+        _ = try bool()
+        _ = try int()
+        _ = try optionalInt()
+        for _ in 0..<4 { _ = try optionalDouble() }
+    }
 
     /// Passes over `count` bytes; returns where they start.
     private mutating func skip(_ count: Int) throws -> Int {
@@ -453,21 +464,12 @@ extension ByteReader {
             for _ in 0..<records {
                 let idCount = try int()
                 let idStart = try skip(idCount)
-                _ = try int()
-                _ = try int()
-                _ = try optionalInt()
+                try skipLocation()
                 _ = try int()
                 let contentBytes = try int()
                 _ = try int()
                 let quality = try optionalDouble()
-                if try bool() {
-                    _ = try int()
-                    _ = try int()
-                    _ = try bool()
-                    _ = try int()
-                    _ = try optionalInt()
-                    for _ in 0..<4 { _ = try optionalDouble() }
-                }
+                if try bool() { try skipReportFacts() }
                 var keys = SpilledKeys(idBytes: UnsafeRawBufferPointer(rebasing: raw[idStart..<(idStart + idCount)]),
                                        contentBytes: contentBytes, quality: quality)
                 guard try bool() else {
