@@ -142,10 +142,10 @@ public struct DedupStage: Sendable {
             for k in 0..<signature.count { bytes[k] = UInt8(truncatingIfNeeded: signature[k]) }
             count = signature.count
         }
-        // Each band hash's low 32 bits, all the LSH index and the published segments keep (see ``LSHIndex``); 0 made
-        // 1, as the index files it, so that bucket numbers (``BandBuckets``) and the index agree on every value.
+        // Each band hash as the LSH index files it (its low 32 bits, 0 made 1; see ``LSHIndex``), all the index and
+        // the published segments keep, so that bucket numbers (``BandBuckets``) and the index agree on every value.
         var bands = hasher.bandHashes(signature)
-        for band in bands.indices { bands[band] = max(bands[band] & 0xFFFF_FFFF, 1) }
+        for band in bands.indices { bands[band] = LSHIndex.BandTable.key(bands[band]) }
         return DedupKeys(exact: exact, bands: bands, sketch: sketch)
     }
 

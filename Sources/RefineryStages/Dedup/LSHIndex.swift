@@ -104,7 +104,7 @@ public struct LSHIndex: Sendable {
 extension LSHIndex {
     /// One band's buckets: band hash → ordinal of the bucket's first record, open addressing with linear probing.
     ///
-    /// A slot is 12 bytes, the hash and the ordinal side by side (three 32-bit words), so that opening a bucket or
+    /// A slot is one 64-bit word, the hash's low half and the ordinal side by side, so that opening a bucket or
     /// finding one touches one cache line, not one in a table of hashes and another in a table of ordinals: most
     /// records open a bucket in every band, and the tables outgrow the caches. (On the 1.13 million subtitle windows
     /// of the 1 GB benchmark, inserting took 4.0 % of the run's CPU in two tables, 3.7 % in one.)
