@@ -33,6 +33,8 @@ let package = Package(
         // The MinHash signature loop in C: AVX-512, AVX2 and portable kernels in one object, chosen at run time
         // (`__attribute__((target))`, no compiler flags), so that a baseline build runs at the CPU's speed.
         .target(name: "CRefineryMinHash"),
+        // A prefetch hint, header only: the language model asks for its table's rows while it decodes.
+        .target(name: "CRefineryPrefetch"),
         // OpenBLAS for the trainer, opened with dlopen when it first multiplies matrices (Debian's libopenblas0), so
         // that other commands do not start its thread pool.
         .target(name: "CRefineryBLAS", linkerSettings: [.linkedLibrary("dl")]),
@@ -49,7 +51,7 @@ let package = Package(
         // The language stage's model (tools/langid/train.py writes it) ships as a resource next to the binary.
         .target(
             name: "RefineryStages",
-            dependencies: ["CRefineryMinHash", "RefineryCodecs", "RefineryRecords", "RefinerySpec"],
+            dependencies: ["CRefineryMinHash", "CRefineryPrefetch", "RefineryCodecs", "RefineryRecords", "RefinerySpec"],
             resources: [.copy("Language/Resources/langid.bin"), .copy("Toxicity/Resources/toxicity")]),
         // zstd shards, rejects, manifest, verification.
         .target(name: "RefineryShards", dependencies: ["RefineryCodecs", "RefineryRecords"]),
