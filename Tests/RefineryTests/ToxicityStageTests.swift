@@ -21,6 +21,14 @@ import Testing
         return analysis.matches.map { String(decoding: utf8[$0.bytes], as: UTF8.self) }
     }
 
+    @Test("a language code's primary subtag, lowercased, Norwegian as Bokmål: bare codes as they are, tagged ones cut")
+    func primarySubtags() {
+        let cases: [(String, String)] = [("en", "en"), ("EN", "en"), ("en-US", "en"), ("pt_BR", "pt"), ("zh-Hant-TW", "zh"),
+                                         ("no", "nb"), ("nn", "nb"), ("NO", "nb"), ("nn-NO", "nb"), ("nb", "nb"), ("yue", "yue"),
+                                         ("", ""), ("-x", "x"), ("é", "é")]
+        for (code, primary) in cases { #expect(ToxicityStage.primarySubtag(code) == primary, "\(code)") }
+    }
+
     @Test("word-list lines are trimmed as Foundation's whitespaces trim them: every shipped line, and blanks of every kind")
     func trimming() throws {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

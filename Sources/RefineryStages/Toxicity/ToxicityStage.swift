@@ -119,6 +119,8 @@ public struct ToxicityStage: Stage {
     }
 
     static func primarySubtag(_ code: String) -> String {
+        // Most records carry a bare lowercase code ("en"), their own primary subtag: no split and no new string.
+        if code.utf8.allSatisfy({ $0 >= 0x61 && $0 <= 0x7A }) { return code == "no" || code == "nn" ? "nb" : code }
         let primary = code.split(whereSeparator: { $0 == "-" || $0 == "_" }).first.map(String.init) ?? code
         let lowered = primary.lowercased()
         return lowered == "no" || lowered == "nn" ? "nb" : lowered
