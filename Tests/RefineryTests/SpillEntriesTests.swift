@@ -343,4 +343,15 @@ import Testing
             #expect(error.code == .output && "\(error)".contains(file), "\(error)")
         }
     }
+
+    @Test("categories counted a run at a time come to the per-record counts, however the runs interleave")
+    func categoryRuns() {
+        let sequence = ["a", "a", "b", "a", "c", "c", "c", "b", "a", "a"]
+        var counts: [String: Int] = ["a": 5]
+        var runs = CategoryRuns()
+        for category in sequence { runs.add(category, to: &counts) }
+        runs.flush(into: &counts)
+        runs.flush(into: &counts)
+        #expect(counts == ["a": 10, "b": 2, "c": 3])
+    }
 }

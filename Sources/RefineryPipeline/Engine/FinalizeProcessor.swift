@@ -152,59 +152,76 @@ final class FinalizeProcessor {
         var train: [UInt8] = []
         var validation: [UInt8] = []
         var offset = 0
-        var rejectWriters: [String: (writer: JSONWriter, piece: ShardPiece)] = [:]
-        for (entry, fate) in zip(entries, job.fates) {
-            let line = lines[offset..<(offset + entry.lineBytes)]
-            offset += entry.lineBytes + 1
-            switch fate {
-            case .keep(let copies, let toValidation):
-                // Every copy goes to the original's split, so a repeated record never straddles train and validation.
-                // Copies after the first are up-sampled copies by their ids (`#r2`, …); the first, if its own id says so.
-                let facts = tallying ? try Self.facts(of: entry) : nil
-                let firstIsCopy = facts != nil && KeptTally.isUpSampledCopy(entry.id)
-                for copy in 0..<copies {
-                    if toValidation {
-                        Self.append(line, copy: copy, id: entry.id, to: &validation)
-                        output.validation.records += 1
-                        output.validation.categories[entry.category, default: 0] += 1
-                        if let facts { try tally.validation.add(facts, id: entry.id, copy: copy > 0 || firstIsCopy, line: line, limit: limit) }
+        // Per global stage that drops records here (dedup, balance: a list searched, not a dictionary hashed per record),
+        // its rejects, and its drops by reason.
+        var rejectWriters: [GlobalRejects] = []
+        var dropped: [(stage: String, reason: String, count: Int)] = []
+        // Each entry in place, through the buffer: `for (entry, fate) in zip(entries, fates)` copied every entry (a
+        // retain and a release of each of its strings). Categories are counted a run at a time (``CategoryRuns``).
+        var trainCategories = CategoryRuns(), validationCategories = CategoryRuns()
+        try entries.withUnsafeBufferPointer { entries in
+            for index in entries.indices {
+                let fate = job.fates[index]
+                let line = lines[offset..<(offset + entries[index].lineBytes)]
+                offset += entries[index].lineBytes + 1
+                switch fate {
+                case .keep(let copies, let toValidation):
+                    // Every copy goes to the original's split, so a repeated record never straddles train and validation.
+                    // Copies after the first are up-sampled copies by their ids (`#r2`, …); the first, if its own id says so.
+                    let facts = tallying ? try Self.facts(of: entries[index]) : nil
+                    let firstIsCopy = facts != nil && KeptTally.isUpSampledCopy(entries[index].id)
+                    for copy in 0..<copies {
+                        if toValidation {
+                            Self.append(line, copy: copy, id: entries[index].id, to: &validation)
+                            output.validation.records += 1
+                            validationCategories.add(entries[index].category, to: &output.validation.categories)
+                            if let facts { try tally.validation.add(facts, id: entries[index].id, copy: copy > 0 || firstIsCopy, line: line, limit: limit) }
+                        } else {
+                            Self.append(line, copy: copy, id: entries[index].id, to: &train)
+                            output.train.records += 1
+                            trainCategories.add(entries[index].category, to: &output.train.categories)
+                            if let facts { try tally.train.add(facts, id: entries[index].id, copy: copy > 0 || firstIsCopy, line: line, limit: limit) }
+                        }
+                    }
+                case .drop(let drop):
+                    let stage = drop.stage, reason = drop.reason
+                    let w = rejectWriters.firstIndex { $0.stage == stage } ?? {
+                        rejectWriters.append(GlobalRejects(stage: stage))
+                        return rejectWriters.count - 1
+                    }()
+                    let start = rejectWriters[w].writer.bytes.count
+                    BatchProcessor.beginReject(&rejectWriters[w].writer, id: entries[index].id, stage: stage, reason: reason,
+                                               detail: drop.detail, location: entries[index].location)
+                    if let keptID = drop.keptID {
+                        rejectWriters[w].writer.raw(",\"kept_id\":")
+                        rejectWriters[w].writer.string(keptID)
+                    }
+                    rejectWriters[w].writer.raw(",\"record\":")
+                    rejectWriters[w].writer.bytes.append(contentsOf: line)
+                    rejectWriters[w].writer.raw("}")
+                    if tallying {
+                        let facts = try Self.facts(of: entries[index])
+                        try tally.rejects[stage, default: job.reportStart?.rejects[stage].map { RejectsTally(after: $0) } ?? RejectsTally(limit: limit)]
+                            .add(stage: stage, reason: reason, keptID: drop.keptID, facts: facts, line: rejectWriters[w].writer.bytes[start...])
+                    }
+                    rejectWriters[w].writer.byte(0x0A)
+                    rejectWriters[w].count(reason)
+                    if let d = dropped.lastIndex(where: { $0.stage == stage && $0.reason == reason }) {
+                        dropped[d].count += 1
                     } else {
-                        Self.append(line, copy: copy, id: entry.id, to: &train)
-                        output.train.records += 1
-                        output.train.categories[entry.category, default: 0] += 1
-                        if let facts { try tally.train.add(facts, id: entry.id, copy: copy > 0 || firstIsCopy, line: line, limit: limit) }
+                        dropped.append((stage, reason, 1))
                     }
                 }
-            case .drop(let drop):
-                let stage = drop.stage, reason = drop.reason
-                var (rejects, piece) = rejectWriters.removeValue(forKey: stage) ?? (JSONWriter(), ShardPiece())
-                let start = rejects.bytes.count
-                BatchProcessor.beginReject(&rejects, id: entry.id, stage: stage, reason: reason, detail: drop.detail,
-                                           location: entry.location)
-                if let keptID = drop.keptID {
-                    rejects.raw(",\"kept_id\":")
-                    rejects.string(keptID)
-                }
-                rejects.raw(",\"record\":")
-                rejects.bytes.append(contentsOf: line)
-                rejects.raw("}")
-                if tallying {
-                    let facts = try Self.facts(of: entry)
-                    try tally.rejects[stage, default: job.reportStart?.rejects[stage].map { RejectsTally(after: $0) } ?? RejectsTally(limit: limit)]
-                        .add(stage: stage, reason: reason, keptID: drop.keptID, facts: facts, line: rejects.bytes[start...])
-                }
-                rejects.byte(0x0A)
-                piece.records += 1
-                piece.categories[reason, default: 0] += 1
-                rejectWriters[stage] = (rejects, piece)
-                output.globalDropped["\(stage).\(reason)", default: 0] += 1
             }
         }
-        for (stage, (rejects, piece)) in rejectWriters {
-            var sealed = piece
-            try seal(rejects.bytes, into: &sealed)
-            output.rejects[stage] = sealed
+        trainCategories.flush(into: &output.train.categories)
+        validationCategories.flush(into: &output.validation.categories)
+        for var rejects in rejectWriters {
+            rejects.reasons.flush(into: &rejects.piece.categories)
+            try seal(rejects.writer.bytes, into: &rejects.piece)
+            output.rejects[rejects.stage] = rejects.piece
         }
+        for (stage, reason, count) in dropped { output.globalDropped["\(stage).\(reason)", default: 0] += count }
         try seal(train, into: &output.train)
         try seal(validation, into: &output.validation)
         if tallying { output.reportTally = tally }
@@ -239,5 +256,44 @@ final class FinalizeProcessor {
         guard !bytes.isEmpty else { return }
         piece.uncompressedBytes = bytes.count
         try compressor.compressFrame(bytes, into: &piece.compressed)
+    }
+}
+
+/// One global stage's rejects from one batch, as they are written.
+private struct GlobalRejects {
+    let stage: String
+    var writer = JSONWriter()
+    var piece = ShardPiece()
+    /// Its records by reason, a run at a time.
+    var reasons = CategoryRuns()
+
+    init(stage: String) { self.stage = stage }
+
+    /// Counts one reject for `reason`.
+    mutating func count(_ reason: String) {
+        piece.records += 1
+        reasons.add(reason, to: &piece.categories)
+    }
+}
+
+/// Counts records per category into a dictionary a run of equal categories at a time: a batch's records nearly always
+/// share one, and looking it up for each record hashed it each time (SipHash).
+struct CategoryRuns {
+    private var category: String?
+    private var count = 0
+
+    /// Counts one record of `category`; a different category than the last first adds the last one's run to `counts`.
+    mutating func add(_ category: String, to counts: inout [String: Int]) {
+        if category != self.category {
+            flush(into: &counts)
+            self.category = category
+        }
+        count += 1
+    }
+
+    /// Adds the current run to `counts`.
+    mutating func flush(into counts: inout [String: Int]) {
+        if let category, count > 0 { counts[category, default: 0] += count }
+        count = 0
     }
 }
