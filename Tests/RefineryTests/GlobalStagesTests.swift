@@ -180,6 +180,27 @@ import Testing
         }
     }
 
+    @Test("selection finds the k-th smallest as sorting would: ties, sorted and reversed input, and after its last round")
+    func selection() {
+        var random = SplitMix64(seed: 11)
+        var inputs: [[UInt64]] = [[5], [2, 2, 2, 2], Array(0..<200), Array((0..<200).reversed()),
+                                  (0..<200).map { UInt64(min($0, 199 - $0)) }]
+        for n in [3, 17, 256] {
+            inputs.append((0..<n).map { _ in random.next() % 4 })
+            inputs.append((0..<n).map { _ in random.next() })
+        }
+        for values in inputs {
+            let sorted = values.sorted()
+            for k in Set([0, values.count / 2, values.count - 1] + (0..<min(values.count, 20))) {
+                for rounds in [64, 1, 0] {
+                    var scratch = values
+                    #expect(BalanceStage.smallest(k, in: &scratch, rounds: rounds) == sorted[k], "k \(k) of \(values.count), \(rounds) rounds")
+                    #expect(scratch.sorted() == sorted)
+                }
+            }
+        }
+    }
+
     @Test("validation_min and validation_per_category move train records to validation")
     func splitMinimums() throws {
         var lines: [String] = []
