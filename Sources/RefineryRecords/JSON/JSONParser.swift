@@ -103,6 +103,9 @@ public struct JSONParser {
         if depth > Self.maxDepth { throw error("nesting deeper than \(Self.maxDepth)") }
         index += 1
         var members: [(key: String, value: JSONValue)] = []
+        // A record's object has a handful of members, a nested one (a chat turn) two or three: room made at once
+        // instead of two or three reallocations as they are appended.
+        members.reserveCapacity(depth == 0 ? 8 : 4)
         skipWhitespace()
         if index < bytes.count && bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -221,6 +224,9 @@ public struct JSONParser {
         // Slow path: copy with escapes resolved, each run of plain bytes at once (appending byte by byte, with a
         // uniqueness check each, was most of the parser's time on text with line breaks).
         scratch.removeAll(keepingCapacity: true)
+        // Escapes only shrink (`\n` to one byte, `\uXXXX` to three at most), so the rest of the input bounds the
+        // string: reserved at once, the buffer is not grown run by run.
+        scratch.reserveCapacity(bytes.count - start)
         scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
         while index < bytes.count {
             let run = Self.plainRun(bytes, from: index)

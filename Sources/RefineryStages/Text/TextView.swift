@@ -1,3 +1,4 @@
+import Foundation
 import RefineryRecords
 
 /// A record's text split once into words, lines and paragraphs, shared by every stage that reads it (language,
@@ -43,8 +44,22 @@ public struct TextView: Sendable {
         var words: [Range<Int>] = []
         // About one word per six bytes in prose: reserving that saves most of the array's regrowth copies.
         words.reserveCapacity(n / 6)
+        // Lines are one more than the line feeds, and paragraphs at most half as many, rounded up: counted first
+        // (memchr), so each array is allocated once. Grown append by append, a subtitle window's few lines were
+        // reallocated two or three times.
+        var lineFeeds = 0
+        if let base = p.baseAddress {
+            var at = UnsafeRawPointer(base)
+            let end = at + n
+            while at < end, let found = memchr(at, 0x0A, end - at) {
+                lineFeeds += 1
+                at = UnsafeRawPointer(found) + 1
+            }
+        }
         var lines: [Range<Int>] = []
+        lines.reserveCapacity(lineFeeds + 1)
         var paragraphs: [Range<Int>] = []
+        paragraphs.reserveCapacity(lineFeeds / 2 + 1)
         var wordStart: Int?
         var lineStart = 0
         var paragraphStart: Int?
