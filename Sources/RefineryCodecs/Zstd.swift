@@ -150,8 +150,10 @@ public final class ZstdDecompressor {
             }
             if produced > 0 { sink.append(contentsOf: output[0..<produced]) }
             inFrame = hint != 0
-            // Stop once all input is consumed and the output buffer was not filled (nothing left to flush).
-            if inBuffer.pos == inBuffer.size && produced < capacity { return }
+            // Stop once all input is consumed and nothing is left to flush: the output buffer was not filled, or the
+            // frame ended (0). A frame that ended exactly filling the buffer was asked again for more, which answered
+            // with the next frame's header size and made the input look cut off.
+            if inBuffer.pos == inBuffer.size && (produced < capacity || hint == 0) { return }
         }
     }
 
@@ -164,9 +166,19 @@ public final class ZstdDecompressor {
     }
 
     /// Decompresses a whole buffer of one or more frames.
+    ///
+    /// Frames that record their size, as ``ZstdCompressor/compressFrame(_:into:)``'s do, are decompressed in one call
+    /// straight into an array of that size (up to 64 × the input): no streaming context, no staging buffer, no
+    /// regrowth. Others (a streamed frame, damaged or cut-off input) go through the streaming decompressor, which says
+    /// where they fail.
     /// - Parameter expectedSize: the decompressed size, when known (a manifest's): reserved at once, so the output
     ///   is not regrown and copied on the way; a hint only, held to at most 64 × the input.
     public static func decompressAll(_ data: [UInt8], expectedSize: Int = 0) throws -> [UInt8] {
+        if data.isEmpty { return [] }
+        let recorded = data.withUnsafeBytes { raw in ZstdFrames.list(raw).map { $0.reduce(0) { $0 + $1.size } } }
+        if let size = recorded, size <= data.count * 64 {
+            return try data.withUnsafeBytes { try ZstdFrames.decompress($0, size: size) }
+        }
         let decompressor = try ZstdDecompressor()
         var out: [UInt8] = []
         out.reserveCapacity(min(max(0, expectedSize), data.count * 64))

@@ -60,6 +60,39 @@ import Testing
         #expect(try ZstdDecompressor.decompressAll(frame) == input)
     }
 
+    @Test("decompressAll gives the bytes back whether the frames record their size or not, past 64 to 1, several together")
+    func decompressAllPaths() throws {
+        var random = SeededBytes(state: 5)
+        let text = random.text(count: 80_000), zeros = [UInt8](repeating: 0, count: 1 << 20)
+        let compressor = try ZstdCompressor()
+        var sized: [UInt8] = [], streamed: [UInt8] = [], both: [UInt8] = []
+        try compressor.compressFrame(text, into: &sized)
+        try compressor.begin()
+        try text.withUnsafeBytes { try compressor.write($0, into: &streamed) }
+        try compressor.finish(into: &streamed)
+        var sparse: [UInt8] = []
+        try compressor.compressFrame(zeros, into: &sparse)
+        #expect(sparse.count * 64 < zeros.count)
+        // A frame whose output is a whole number of the streaming decompressor's buffers (1 MiB: 8 of 128 KiB) ends
+        // where the stream ends, not cut off.
+        let streaming = try ZstdDecompressor()
+        var out: [UInt8] = []
+        try sparse.withUnsafeBytes { try streaming.decompress($0, into: &out) }
+        try streaming.finish()
+        #expect(out == zeros)
+        both = sized + sparse + streamed + sized
+        #expect(try ZstdDecompressor.decompressAll(sized) == text)
+        #expect(try ZstdDecompressor.decompressAll(streamed) == text)
+        #expect(try ZstdDecompressor.decompressAll(sparse) == zeros)
+        #expect(try ZstdDecompressor.decompressAll(both) == text + zeros + text + text)
+        #expect(try ZstdDecompressor.decompressAll([]) == [])
+        // Damage: a flipped byte in the block, and a frame cut short, both refused.
+        var flipped = sized
+        flipped[flipped.count / 2] ^= 0xFF
+        #expect(throws: CodecError.self) { try ZstdDecompressor.decompressAll(flipped) }
+        #expect(throws: CodecError.self) { try ZstdDecompressor.decompressAll(Array(sized.dropLast(7))) }
+    }
+
     @Test("incompressible input round trips at the fastest and the smallest level", arguments: [Int32(1), 19])
     func roundTripNoise(level: Int32) throws {
         var random = SeededBytes(state: 7)
