@@ -189,23 +189,13 @@ final class FinalizeProcessor {
                         rejectWriters.append(GlobalRejects(stage: stage))
                         return rejectWriters.count - 1
                     }()
-                    let start = rejectWriters[w].writer.bytes.count
-                    BatchProcessor.beginReject(&rejectWriters[w].writer, id: entries[index].id, stage: stage, reason: reason,
-                                               detail: drop.detail, location: entries[index].location)
-                    if let keptID = drop.keptID {
-                        rejectWriters[w].writer.raw(",\"kept_id\":")
-                        rejectWriters[w].writer.string(keptID)
-                    }
-                    rejectWriters[w].writer.raw(",\"record\":")
-                    rejectWriters[w].writer.bytes.append(contentsOf: line)
-                    rejectWriters[w].writer.raw("}")
+                    let start = rejectWriters[w].write(id: entries[index].id, drop: drop, location: entries[index].location, record: line)
                     if tallying {
                         let facts = try Self.facts(of: entries[index])
                         try tally.rejects[stage, default: job.reportStart?.rejects[stage].map { RejectsTally(after: $0) } ?? RejectsTally(limit: limit)]
                             .add(stage: stage, reason: reason, keptID: drop.keptID, facts: facts, line: rejectWriters[w].writer.bytes[start...])
                     }
-                    rejectWriters[w].writer.byte(0x0A)
-                    rejectWriters[w].count(reason)
+                    rejectWriters[w].endLine(reason: reason)
                     if let d = dropped.lastIndex(where: { $0.stage == stage && $0.reason == reason }) {
                         dropped[d].count += 1
                     } else {
@@ -269,8 +259,24 @@ private struct GlobalRejects {
 
     init(stage: String) { self.stage = stage }
 
-    /// Counts one reject for `reason`.
-    mutating func count(_ reason: String) {
+    /// Writes a reject line but its newline: where the record was read, why it was dropped, the id of the record kept
+    /// in its place (a duplicate's survivor), and the record's line as the spill holds it. Returns where it starts.
+    mutating func write(id: String, drop: RecordDrop, location: SourceLocation, record line: ArraySlice<UInt8>) -> Int {
+        let start = writer.bytes.count
+        BatchProcessor.beginReject(&writer, id: id, stage: stage, reason: drop.reason, detail: drop.detail, location: location)
+        if let keptID = drop.keptID {
+            writer.raw(",\"kept_id\":")
+            writer.string(keptID)
+        }
+        writer.raw(",\"record\":")
+        writer.bytes.append(contentsOf: line)
+        writer.raw("}")
+        return start
+    }
+
+    /// Ends the line ``write(id:drop:location:record:)`` began, and counts it for `reason`.
+    mutating func endLine(reason: String) {
+        writer.byte(0x0A)
         piece.records += 1
         reasons.add(reason, to: &piece.categories)
     }
