@@ -61,6 +61,13 @@ import Testing
     static let english = "The committee will publish its final report next week, after the members have read the comments sent by the public."
     static let german = "Der Ausschuss wird seinen Abschlussbericht nächste Woche veröffentlichen, nachdem die Mitglieder die Kommentare gelesen haben."
 
+    @Test("a declared code's primary subtag, lowercased, legacy codes renamed, nothing for a code without one")
+    func primarySubtags() {
+        let cases: [(String, String)] = [("en", "en"), ("EN", "en"), ("pt-BR", "pt"), ("zh_Hant", "zh"), ("no", "nb"), ("NOB", "nb"),
+                                         ("nn", "nn"), ("iw", "he"), ("in-ID", "id"), ("", ""), ("--", ""), ("-x", "x"), ("é", "é")]
+        for (code, primary) in cases { #expect(LanguageStage.primarySubtag(code) == primary, "\(code)") }
+    }
+
     @Test("n-gram hashes match train.py's, for strings that touch every folding rule")
     func hashesMatchTrainer() throws {
         let model = try LanguageModel.bundled()

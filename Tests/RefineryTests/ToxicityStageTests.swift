@@ -25,7 +25,7 @@ import Testing
     func primarySubtags() {
         let cases: [(String, String)] = [("en", "en"), ("EN", "en"), ("en-US", "en"), ("pt_BR", "pt"), ("zh-Hant-TW", "zh"),
                                          ("no", "nb"), ("nn", "nb"), ("NO", "nb"), ("nn-NO", "nb"), ("nb", "nb"), ("yue", "yue"),
-                                         ("", ""), ("-x", "x"), ("é", "é")]
+                                         ("", ""), ("-x", "x"), ("--", "--"), ("é", "é"), ("É", "é")]
         for (code, primary) in cases { #expect(ToxicityStage.primarySubtag(code) == primary, "\(code)") }
     }
 

@@ -147,12 +147,11 @@ public struct LanguageStage: Stage {
 
     /// `pt-BR` → `pt`, `zh_Hant` → `zh`, `EN` → `en`; the legacy codes `no`, `iw`, `in` → `nb`, `he`, `id`.
     static func primarySubtag(_ code: String) -> String {
-        let primary = code.lowercased().split(whereSeparator: { $0 == "-" || $0 == "_" }).first.map(String.init) ?? ""
-        switch primary {
+        switch LanguageCode.primary(code) ?? "" {
         case "no", "nob": return "nb"
         case "iw": return "he"
         case "in": return "id"
-        default: return primary
+        case let primary: return primary
         }
     }
 

@@ -118,11 +118,10 @@ public struct ToxicityStage: Stage {
         return "\(matches.count) listed term\(matches.count == 1 ? "" : "s"): \(shown.joined(separator: ", "))"
     }
 
+    /// The code's primary subtag (``LanguageCode/primary(_:)``; the whole code, lowercased, when it has none), with
+    /// Norwegian (`no`, `nn`) as Bokmål, whose word list the lexicon has.
     static func primarySubtag(_ code: String) -> String {
-        // Most records carry a bare lowercase code ("en"), their own primary subtag: no split and no new string.
-        if code.utf8.allSatisfy({ $0 >= 0x61 && $0 <= 0x7A }) { return code == "no" || code == "nn" ? "nb" : code }
-        let primary = code.split(whereSeparator: { $0 == "-" || $0 == "_" }).first.map(String.init) ?? code
-        let lowered = primary.lowercased()
-        return lowered == "no" || lowered == "nn" ? "nb" : lowered
+        let primary = LanguageCode.primary(code) ?? code.lowercased()
+        return primary == "no" || primary == "nn" ? "nb" : primary
     }
 }
