@@ -322,7 +322,7 @@ else
 fi
 
 # ------------------------------------------------------------------------------------------- results --
-MACHINE="$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) core(s), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
+MACHINE="$(machine_description)"
 python3 "$ROOT/tools/bench/e2e_report.py" --measurements "$MEASUREMENTS" --determinism "$DETERMINISM" \
   --sizes "$SIZES" --compare-mb "$COMPARE_MB" --workers "$WORKERS" --repeat "$REPEAT" \
   --built "$BUILT" --machine "$MACHINE" --disturbed "$DISTURBED" --datatrove-skipped "$DATATROVE_SKIPPED" \

@@ -159,7 +159,7 @@ done
   echo "# Spine benchmark: read -> validate -> shard"
   echo
   echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ); built from: $BUILT"
-  echo "- machine: $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $CORES core(s), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "- machine: $(machine_description); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- $(zstd --version | head -1 | sed 's/^\*\*\* //; s/ \*\*\*$//'); $(swift --version 2>&1 | head -1)"
   echo "- spec: chat_jsonl + jsonl sources, validate (defaults), shard_size 64MiB, zstd_level 3, validation_fraction 0.05"
   echo "- MB = 10^6 bytes of input files; MB/s = input MB / wall-clock seconds of the whole process (spec load, input fingerprinting, run, manifest), page cache warm, fastest of $REPEAT round(s); a run disturbed by other processes is retried (up to $RETRIES times per measurement)"

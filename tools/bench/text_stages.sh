@@ -174,7 +174,7 @@ else
 fi
 
 # ------------------------------------------------------------------------------------------- results --
-MACHINE="$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) core(s), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
+MACHINE="$(machine_description)"
 python3 "$ROOT/tools/bench/text_stages_report.py" \
   --runs "$RUNS" --corpus "$CORPUS" --stages "${STAGES[*]}" --known "${KNOWN[*]}" \
   --stage-target "$STAGE_TARGET" --all-target "$ALL_TARGET" --repeat "$REPEAT" --core "$CORE" \
