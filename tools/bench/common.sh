@@ -45,14 +45,16 @@ bench_install_deps() {
 # reports' "machine" line. The name alone does not tell generations apart: the benchmark's "AMD EPYC" VMs have been
 # Zen 4 (family 25, model 17) and Zen 5 (family 26), and the same commit runs about 1.5 x slower on the first.
 machine_description() {
-  awk -F': ' -v cores="$(nproc)" -v mem="$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)" '
+  awk -F': ' -v arch="$(uname -m)" -v cores="$(nproc)" -v mem="$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)" '
     /^model name/ && name == "" { name = $2 }
     /^cpu family/ && family == "" { family = $2 }
     /^model[ \t]*:/ && model == "" { model = $2 }
     /^flags/ && flags == "" { flags = " " $2 " " }
     END {
-      printf "%s (family %s, model %s%s), %s core(s), %s", name, family, model,
-        index(flags, " avx512f ") ? ", AVX-512" : "", cores, mem
+      if (name == "") name = arch
+      detail = family != "" ? "family " family ", model " model : ""
+      if (index(flags, " avx512f ")) detail = detail (detail != "" ? ", " : "") "AVX-512"
+      printf "%s%s, %s core(s), %s", name, detail != "" ? " (" detail ")" : "", cores, mem
     }' /proc/cpuinfo
 }
 
