@@ -20,7 +20,8 @@
 #   REFINERY_BENCH_SEED, REFINERY_BENCH_SCRATCH   as for the other benchmarks (common.sh)
 #
 # Per size: `refinery run SPEC --workers N --force` under /usr/bin/time -v (wall, user + sys, the largest process's
-# peak RSS) and the dataset's stats.json (worker seconds per stage) and manifest.json (bytes into each stage).
+# peak RSS) and the dataset's stats.json (worker seconds per stage) and manifest.json (bytes into each stage); each
+# round runs every size in turn (100, 1000, 5000, then again), so that the machine's drift meets every size.
 # Comparison: per round, Refinery, then datatrove (tools/bench/datatrove_e2e.py), then Refinery again, all on the
 # comparison corpus, so that both tools see the machine in the same state; the ratio is taken from these runs (per
 # round, datatrove's wall over the mean of the two Refinery walls). Then Refinery once more with `--workers 1`, and the
@@ -264,26 +265,35 @@ if [ "$WORKERS" != 1 ] && [ "$COMPARE" = no ]; then CHECK_SIZE=$(tr ' ' '\n' <<<
 if [ "$WORKERS" = 1 ]; then log "REFINERY_BENCH_WORKERS=1: no determinism check (it compares 1 worker with more)"; fi
 
 # ---------------------------------------------------------------------------------------------- sizes --
+# Every corpus and spec first; then the rounds, each over every size, so that the VM's drift (a quarter within one
+# benchmark on 2026-11-24) falls on all sizes alike instead of on one size's rounds, which bends the fits.
+T_WALL=() T_USER=() T_SYS=() T_OTHER=() T_RSS=() T_FLAGGED=()
+RETRY_LEFT=()
 for SIZE in $SIZES; do
   CORPUS="$BENCH_DIR/corpus/e2e-${SIZE}mb"
   CORPUS_KEYS="$CORPUS_KEYS_E2E" ensure_corpus "$CORPUS" "$SIZE" "${CORPUS_OPTIONS[@]}"
-  corpus_files "$CORPUS"
   FOLDER="$RUNS/${SIZE}mb"
   rm -rf "$FOLDER"
   write_spec "$FOLDER/w$WORKERS" "$CORPUS"
-  T_WALL=() T_USER=() T_SYS=() T_OTHER=() T_RSS=() T_FLAGGED=()
-  RETRY_LEFT=([main]=$RETRIES [w1]=$RETRIES)
-  for ((round = 1; round <= REPEAT; round++)); do
-    log "${SIZE} MB, round $round of $REPEAT: refinery run --workers $WORKERS"
-    refinery_run main size "$round" "$SIZE" "$FOLDER/w$WORKERS" "$WORKERS" "$CORPUS"
-  done
-  if [ "$SIZE" = "$CHECK_SIZE" ]; then
-    log "${SIZE} MB: refinery run --workers 1, for the determinism check"
-    write_spec "$FOLDER/w1" "$CORPUS"
-    refinery_run w1 size_w1 1 "$SIZE" "$FOLDER/w1" 1 "$CORPUS"
-    same_output "$SIZE" "corpus" "$FOLDER/w1" "$FOLDER/w$WORKERS"
-  fi
+  RETRY_LEFT[main-$SIZE]=$RETRIES RETRY_LEFT[w1-$SIZE]=$RETRIES
 done
+for ((round = 1; round <= REPEAT; round++)); do
+  for SIZE in $SIZES; do
+    CORPUS="$BENCH_DIR/corpus/e2e-${SIZE}mb"
+    corpus_files "$CORPUS"
+    log "${SIZE} MB, round $round of $REPEAT: refinery run --workers $WORKERS"
+    refinery_run "main-$SIZE" size "$round" "$SIZE" "$RUNS/${SIZE}mb/w$WORKERS" "$WORKERS" "$CORPUS"
+  done
+done
+if [ "$CHECK_SIZE" != none ]; then
+  CORPUS="$BENCH_DIR/corpus/e2e-${CHECK_SIZE}mb"
+  FOLDER="$RUNS/${CHECK_SIZE}mb"
+  corpus_files "$CORPUS"
+  log "${CHECK_SIZE} MB: refinery run --workers 1, for the determinism check"
+  write_spec "$FOLDER/w1" "$CORPUS"
+  refinery_run "w1-$CHECK_SIZE" size_w1 1 "$CHECK_SIZE" "$FOLDER/w1" 1 "$CORPUS"
+  same_output "$CHECK_SIZE" "corpus" "$FOLDER/w1" "$FOLDER/w$WORKERS"
+fi
 
 # ----------------------------------------------------------------------------------------- comparison --
 DATATROVE_SKIPPED=""
