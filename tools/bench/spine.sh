@@ -36,7 +36,6 @@ RSS_GROWTH_LIMIT=1.10           # peak RSS at the largest size / peak RSS at the
 # ---------------------------------------------------------------------------------------------- tools --
 bench_install_deps
 bench_require swift python3 zstd taskset sha256sum awk
-CORES=$(nproc)
 bench_check_core "$CORE"
 
 # ---------------------------------------------------------------------------------------------- build --
