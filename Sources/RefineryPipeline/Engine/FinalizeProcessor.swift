@@ -153,9 +153,8 @@ final class FinalizeProcessor {
         var validation: [UInt8] = []
         var offset = 0
         // Per global stage that drops records here (dedup, balance: a list searched, not a dictionary hashed per record),
-        // its rejects, and its drops by reason.
+        // its rejects and, in their piece's categories, its drops by reason.
         var rejectWriters: [GlobalRejects] = []
-        var dropped: [(stage: String, reason: String, count: Int)] = []
         // Each entry in place, through the buffer: `for (entry, fate) in zip(entries, fates)` copied every entry (a
         // retain and a release of each of its strings). Categories are counted a run at a time (``CategoryRuns``).
         var trainCategories = CategoryRuns(), validationCategories = CategoryRuns()
@@ -196,11 +195,6 @@ final class FinalizeProcessor {
                             .add(stage: stage, reason: reason, keptID: drop.keptID, facts: facts, line: rejectWriters[w].writer.bytes[start...])
                     }
                     rejectWriters[w].endLine(reason: reason)
-                    if let d = dropped.lastIndex(where: { $0.stage == stage && $0.reason == reason }) {
-                        dropped[d].count += 1
-                    } else {
-                        dropped.append((stage, reason, 1))
-                    }
                 }
             }
         }
@@ -208,10 +202,10 @@ final class FinalizeProcessor {
         validationCategories.flush(into: &output.validation.categories)
         for var rejects in rejectWriters {
             rejects.reasons.flush(into: &rejects.piece.categories)
+            for (reason, count) in rejects.piece.categories { output.globalDropped["\(rejects.stage).\(reason)", default: 0] += count }
             try seal(rejects.writer.bytes, into: &rejects.piece)
             output.rejects[rejects.stage] = rejects.piece
         }
-        for (stage, reason, count) in dropped { output.globalDropped["\(stage).\(reason)", default: 0] += count }
         try seal(train, into: &output.train)
         try seal(validation, into: &output.validation)
         if tallying { output.reportTally = tally }

@@ -66,7 +66,8 @@ extension LanguageModel {
     ///
     /// Buckets are gathered up to 256 at a time (one script group per batch) and then summed in a tight loop whose
     /// loads are independent, so the table's cache misses overlap instead of waiting behind the branches of
-    /// decoding; each row is prefetched as its bucket is filed, so most have arrived by then. A row is 32 biased bytes q + 128 (see ``LanguageModel/rows``) loaded as 16 UInt16 lanes: one
+    /// decoding; each row is prefetched as its bucket is filed, so most have arrived by then. A row is 32 biased
+    /// bytes q + 128 (see ``LanguageModel/rows``) loaded as 16 UInt16 lanes: one
     /// accumulator sums the lanes (wrapping), another their high bytes (languages 2k + 1); the low bytes' sums
     /// (languages 2k) are the difference. That is two adds and a shift per 16 bytes with SSE2; 256 rows fit in 16
     /// bits before the sums are widened to Int32 and unbiased.
