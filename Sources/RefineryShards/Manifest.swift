@@ -30,7 +30,7 @@ public struct Manifest: Codable, Sendable, Equatable {
 
     public static let currentFormat = "refinery.dataset/1"
     /// The Refinery release; part of a dataset version's identity, since a release may write other bytes.
-    public static let refineryVersion = "0.2.0"
+    public static let refineryVersion = "0.3.0"
 
     public init(dataset: String, version: String, configHash: String, spec: String, inputs: [InputFingerprint],
                 shards: [ShardEntry], rejects: [ShardEntry], splits: [String: SplitSummary], stages: [StageCounters], sources: [SourceCounters]? = nil,

@@ -165,6 +165,21 @@ import Testing
         #expect(weighted.manifest.totals.balances)
     }
 
+    @Test("balance's choice is independent of the train/validation split: a capped category keeps the split's fraction")
+    func balanceKeepsSplitFraction() throws {
+        var lines: [String] = []
+        for i in 0..<200 { lines.append(Self.line("Capped category record \(i) with its own words.", category: "big")) }
+        // With ranks equal to the split's hash (before 0.3.0) the 50 kept were the 50 smallest hashes, which hold every
+        // validation record of the 200 (about 40): validation came out at about 80 % of the category instead of 20 %.
+        for seed in ["", ", seed: 7"] {
+            let result = try Self.run(files: [("a.jsonl", lines)], stages: "  - balance: {caps: {big: 50}\(seed)}",
+                                      output: "validation_fraction: 0.2")
+            let validation = result.manifest.splits["validation"]?.records ?? 0
+            #expect(validation + (result.manifest.splits["train"]?.records ?? 0) == 50)
+            #expect((3...20).contains(validation), "seed '\(seed)': \(validation) of 50 kept records in validation")
+        }
+    }
+
     @Test("balance takes the members first in rank order, ties to the lower index, as sorting them all would")
     func firstInRankOrder() {
         var random = SplitMix64(seed: 7)
