@@ -289,6 +289,23 @@ import Testing
         }
     }
 
+    @Test("writes floats with a fraction even when whole, so Arrow infers a float column", arguments: [
+        (1.0, "1.0"),
+        (-3.0, "-3.0"),
+        (0.0, "0.0"),
+        (-0.0, "0.0"),
+        (0.5, "0.5"),
+        (123_456_789_012_345.0, "123456789012345.0"),
+        (1e16, "1e+16"),
+        (Double.nan, "null"),
+    ])
+    func writerFloats(value: Double, expected: String) throws {
+        var writer = JSONWriter()
+        writer.float(value)
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == expected)
+        if value.isFinite { #expect(try JSONParser.parse(writer.bytes).value.doubleValue == value) }
+    }
+
     @Test("writes integers exactly", arguments: [0, 7, -7, Int.max, Int.min])
     func writerIntegers(value: Int) {
         var writer = JSONWriter()
@@ -379,7 +396,7 @@ import Testing
         record.lang = "en"
         record.category = "web"
         let expected = #"{"id":"s/a.jsonl:3","source":"s","category":"web","lang":"en","text":"hello\n","messages":null,"reward":0.5,"items":null,"rewards":null,"timestamps":null,"#
-            + #""scores":{"quality":0.75,"toxicity":1},"pii":{"email":2,"phone":0},"meta":"{\"origin\":\"web\",\"n\":2}"}"#
+            + #""scores":{"quality":0.75,"toxicity":1.0},"pii":{"email":2,"phone":0},"meta":"{\"origin\":\"web\",\"n\":2}"}"#
         #expect(record.jsonString == expected)
         _ = try JSONParser.parse(Array(record.jsonString.utf8))
     }
@@ -391,7 +408,7 @@ import Testing
                             reward: 1, location: Self.location)
         #expect(record.kind == .chat)
         #expect(record.jsonString
-            == #"{"id":"c/x:1","source":"c","category":null,"lang":null,"text":null,"messages":[{"role":"user","content":"hi \"there\""},{"role":"assistant","content":""}],"reward":1,"items":null,"rewards":null,"timestamps":null,"scores":null,"pii":null,"meta":null}"#)
+            == #"{"id":"c/x:1","source":"c","category":null,"lang":null,"text":null,"messages":[{"role":"user","content":"hi \"there\""},{"role":"assistant","content":""}],"reward":1.0,"items":null,"rewards":null,"timestamps":null,"scores":null,"pii":null,"meta":null}"#)
     }
 
     @Test("a record with only id and source still writes every schema key")

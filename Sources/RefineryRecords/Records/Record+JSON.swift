@@ -3,9 +3,9 @@ extension Record {
     ///
     /// Every record has the same keys in the same order — `id`, `source`, `category`, `lang`, `text`,
     /// `messages`, `reward`, `items`, `rewards`, `timestamps`, `scores`, `pii`, `meta` — with `null` for what it lacks, and
-    /// `meta` (whose keys differ from source to source) as a JSON string. A fixed schema is what lets
-    /// Arrow-based readers (Hugging Face `datasets`, pandas with pyarrow) load chats and documents from
-    /// several sources as one table.
+    /// `meta` (whose keys differ from source to source) as a JSON string, and rewards and scores always as floats
+    /// (`0.0`, not `0`). A fixed schema is what lets Arrow-based readers (Hugging Face `datasets`, pandas with
+    /// pyarrow) load chats and documents from several sources as one table.
     public func writeJSON(to writer: inout JSONWriter) {
         writer.raw("{\"id\":")
         writer.string(id)
@@ -33,7 +33,7 @@ extension Record {
             writer.raw("null")
         }
         writer.raw(",\"reward\":")
-        if let reward { writer.number(reward) } else { writer.raw("null") }
+        if let reward { writer.float(reward) } else { writer.raw("null") }
         if let interactions {
             writer.raw(",\"items\":[")
             for (i, item) in interactions.items.enumerated() {
@@ -43,7 +43,7 @@ extension Record {
             writer.raw("],\"rewards\":[")
             for (i, reward) in interactions.rewards.enumerated() {
                 if i > 0 { writer.byte(UInt8(ascii: ",")) }
-                writer.number(reward)
+                writer.float(reward)
             }
             writer.raw("],\"timestamps\":[")
             for (i, time) in interactions.timestamps.enumerated() {
@@ -61,7 +61,7 @@ extension Record {
             for (i, score) in scores.enumerated() {
                 if i > 0 { writer.byte(UInt8(ascii: ",")) }
                 writer.key(score.key)
-                writer.number(score.value)
+                writer.float(score.value)
             }
             writer.byte(UInt8(ascii: "}"))
         }
