@@ -166,6 +166,9 @@ import Testing
         #expect(onlyMax.message.hasPrefix("stages[0].validate.max_chars:"), "\(onlyMax.message)")
         #expect(throws: RefineryError.self) { try stage("{min_chars: many}") }
         #expect(throws: RefineryError.self) { try stage("{min_char: 10}") }
+        let negative = try #require(throws: RefineryError.self) { try stage("{min_words: -3}") }
+        #expect(negative.message.contains("min_words must be at least 0, found -3"), "\(negative.message)")
+        #expect(negative.message.hasPrefix("stages[0].validate.min_words:"), "\(negative.message)")
     }
 
     /// The cleaning rules written the slow, obvious way, to check the one-pass cleaner against.

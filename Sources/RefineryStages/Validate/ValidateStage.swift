@@ -45,6 +45,10 @@ public struct ValidateStage: Stage {
         cleaner.normalizeNFC = try table.optional("normalize_nfc")?.bool() ?? true
         cleaner.cleanWhitespace = try table.optional("clean_whitespace")?.bool() ?? true
         cleaner.stripControl = try table.optional("strip_control")?.bool() ?? true
+        for (key, value) in [("min_chars", minCharacters), ("max_chars", maxCharacters), ("min_words", minWords), ("max_words", maxWords)]
+            where value < 0 {
+            throw try table.require(key).error("\(key) must be at least 0, found \(value)")
+        }
         // Point at whichever of the two keys the spec sets.
         if minCharacters > maxCharacters {
             let at = table.optional("min_chars") ?? table.optional("max_chars") ?? parameters
