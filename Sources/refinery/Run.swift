@@ -137,6 +137,9 @@ struct Run: ParsableCommand {
         if case .dedup = options.phase { return try runDedupTask(plan: plan, options: options, logger: logger) }
         if case .resolve = options.phase { return try runResolveTask(plan: plan, options: options, logger: logger) }
         if case .finalize = options.phase { return try runFinalizeTask(plan: plan, options: options, logger: logger) }
+        // SIGTERM and SIGINT stop the run at its next batch, recorded as interrupted (``RunStop``); a second one kills it.
+        RunStop.catchSignals()
+        defer { RunStop.release() }
         do {
             let result = try Engine(plan: plan, options: options, logger: logger).run()
             if result.nothingNew {
@@ -159,6 +162,9 @@ struct Run: ParsableCommand {
                 printError(String(format: "time: %.2f s, %.1f MB/s of input, %d worker(s); run %lld in %@", result.seconds, rate,
                                   options.workers, result.runID, plan.spec.catalogPath))
             }
+        } catch let error as RefineryError where error.code == .stopped {
+            printError("error: \(error)")
+            throw ExitCode(128 + (RunStop.receivedSignal ?? SIGTERM))
         } catch let error as RefineryError where error.code != .output && error.code != .input && error.code != .internal {
             printError("error: \(error)")
             throw ExitCode(Self.exitCode(error))

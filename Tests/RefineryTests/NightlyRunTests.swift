@@ -150,6 +150,35 @@ import Testing
         }
     }
 
+    @Test("SIGTERM stops a run at its next batch: exit 143, recorded as interrupted in the catalog and the metrics; the same command resumes")
+    func sigterm() throws {
+        let corpus = try Corpus(files: 8)
+        defer { corpus.folder.cleanup() }
+        let straight = try refinery(["run", corpus.spec, "--workers", "2"])
+        #expect(straight.status == 0, "\(straight.stderr)")
+        let expected = try corpus.datasetFiles()
+        corpus.reset()
+        let metrics = corpus.folder.path + "/refinery.prom"
+        let process = try Self.startStopped(["run", corpus.spec, "--workers", "2", "--metrics", metrics], at: "unit:1")
+        try #require(process.isRunning, "the run ended before it reached unit:1")
+        kill(process.processIdentifier, SIGTERM)
+        kill(process.processIdentifier, SIGCONT)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 143)
+        #expect(!FileManager.default.fileExists(atPath: corpus.output + "/manifest.json"))
+        let catalog = corpus.folder.path + "/out/catalog.sqlite"
+        let runs = try JSONSerialization.jsonObject(with: Data(try refinery(["runs", "--catalog", catalog, "--json"]).stdout.utf8)) as? [[String: Any]]
+        #expect(runs?.first?["status"] as? String == "interrupted")
+        #expect((runs?.first?["error"] as? String ?? "").contains("stopped by SIGTERM"), "\(runs ?? [])")
+        let prom = try String(contentsOfFile: metrics, encoding: .utf8)
+        #expect(prom.contains("status=\"interrupted\"} 1"), "\(prom)")
+
+        let resumed = try refinery(["run", corpus.spec, "--workers", "1"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("resumed: "), "\(resumed.stderr)")
+        #expect(try corpus.datasetFiles() == expected)
+    }
+
     @Test("a changed spec refuses to resume another spec's work and says so; --restart starts over")
     func changedSpec() throws {
         let corpus = try Corpus(files: 12)
@@ -243,6 +272,58 @@ import Testing
             #expect(try Data(contentsOf: URL(fileURLWithPath: folder.path + "/out/manifest.json")) == expected, "disk of \(capacity) bytes")
         }
         #expect(partial >= 2, "the disk must fill between units in some of the runs")
+    }
+
+    @Test("--force keeps the dataset it replaces, intact and readable, until its own is written: a forced run that fails leaves it")
+    func forceFailureKeepsDataset() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        func write(_ records: Int) throws {
+            var lines = ""
+            for i in 0..<records { lines += "{\"text\": \"record \(i) with enough words to pass the stage\"}\n" }
+            try folder.write("in/a.jsonl", lines)
+        }
+        try write(300)
+        let spec = try tinySpec(folder, stages: "- validate: {min_chars: 5}\n  - dedup: {}")
+        let first = try run(spec)
+        try write(400)
+        // Every write of the forced run fails: the map cannot commit a unit, and nothing is ever renamed into place.
+        let error = try #require(throws: RefineryError.self) { try run(spec, force: true, fileSystem: FillingFileSystem(capacity: 0)) }
+        #expect(error.message.contains("No space left on device"))
+        let kept = try Manifest.read(directory: folder.path + "/out")
+        #expect(kept.version == first.manifest.version)
+        for (entry, check) in try DatasetInspector().checkAll(kept, in: folder.path + "/out") {
+            #expect(check.problems.isEmpty, "\(entry.file): \(check.problems)")
+        }
+        #expect(FileManager.default.fileExists(atPath: folder.path + "/dedup-index/tiny/\(first.manifest.version).idx"))
+        #expect(try Catalog(path: folder.path + "/catalog.sqlite").version(dataset: "tiny", version: first.manifest.version)?.filesRemovedAt == nil)
+
+        // Forced again with room on the disk: the new version replaces the old one, whose shards and index segment go.
+        let second = try run(spec, force: true)
+        #expect(second.manifest.version != first.manifest.version)
+        #expect(second.manifest.totals.read == 400)
+        let files = Set(try FileManager.default.subpathsOfDirectory(atPath: folder.path + "/out").filter { $0.hasSuffix(".jsonl.zst") })
+        #expect(files == Set((second.manifest.shards + second.manifest.rejects).map(\.file)))
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/dedup-index/tiny/\(first.manifest.version).idx"))
+        #expect(try Catalog(path: folder.path + "/catalog.sqlite").version(dataset: "tiny", version: first.manifest.version)?.filesRemovedAt != nil)
+    }
+
+    @Test("a glob that reaches into output.dir is refused, naming the glob and the file, before the run reads its own shards back")
+    func globIntoOutput() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        try folder.write("data/a.jsonl", "{\"text\": \"a record with enough words to pass\"}\n")
+        let spec = try PipelineSpec.parse(yaml: """
+            name: tiny
+            sources: [{name: src, kind: jsonl, glob: "data/**/*.jsonl*"}]
+            stages: [{validate: {}}]
+            output: {dir: "data/out/{version}"}
+            """, file: folder.path + "/spec.yaml", baseDirectory: folder.path)
+        // The first night: nothing is under data/out yet.
+        _ = try run(spec)
+        let error = try #require(throws: RefineryError.self) { try RunPlan.make(spec: spec) }
+        #expect(error.message.contains("glob 'data/**/*.jsonl*' matches \(folder.path)/data/out/"), "\(error.message)")
+        #expect(error.message.contains("output.dir's folder \(folder.path)/data/out"), "\(error.message)")
     }
 
     @Test("incremental runs over {version} folders read only new inputs, dedup them against published versions; --full reads all")

@@ -334,6 +334,17 @@ func stageCounters(_ rows: [(name: String, recordsIn: Int, dropped: [String: Int
         #expect(started["level"] as? String == "info" && started["label"] as? String == "refinery")
         #expect(started["spec.path"] as? String == spec)
 
+        // A run that fails says why in a JSON line too, at level error: here "rejects" under the output folder is a file.
+        try FileManager.default.removeItem(atPath: folder.path + "/out")
+        try folder.write("out/rejects", "in the way\n")
+        let failed = try refinery(["run", spec, "--workers", "1", "--log-format", "json"])
+        #expect(failed.status == 1, "\(failed.stderr)")
+        let finished = try #require(failed.stderr.split(separator: "\n").filter { $0.hasPrefix("{") }.compactMap {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }.first { $0["message"] as? String == "run finished" })
+        #expect(finished["level"] as? String == "error" && finished["run.status"] as? String == "failed")
+        #expect((finished["run.error"] as? String ?? "").contains("rejects"), "\(finished)")
+
         for (flags, reason) in [
             (["--log-format", "xml"], "--log-format must be text or json"),
             (["--progress-interval", "0"], "--progress-interval must be a number of seconds greater than 0"),

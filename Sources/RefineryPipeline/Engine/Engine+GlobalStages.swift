@@ -47,6 +47,7 @@ extension Engine {
             return FinalizeJob(batch: batch, frame: try spill.frame(of: batch), encodedEntries: try spill.entries.encodedEntries(ofChunk: chunk),
                                entriesFile: spill.entries.file(ofChunk: chunk), fates: Array(fates[batch.entries]), reportStart: start)
         }, consume: { output in
+            try RunStop.check()
             try writer.append(output)
             if let tally = output.reportTally {
                 train.append(tally.train, limit: limit)

@@ -28,9 +28,7 @@ extension Engine {
         guard stage.acrossVersions else { return (nil, [:]) }
         var clock = Stopwatch()
         let directory = publishedIndexDirectory
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
-            .filter { $0.hasSuffix(".idx") && $0 != "\(plan.version).idx" }
-            .sorted()
+        let names = otherSegmentNames(in: directory)
         guard !names.isEmpty else { return (nil, [:]) }
         var index = PublishedIndex(stage: stage)
         var skipped: [String] = []
@@ -70,6 +68,16 @@ extension Engine {
         return (records == 0 ? nil : index, stats)
     }
 
+    /// The segment files of the versions this run deduplicates against, sorted: every published version's but this
+    /// version's own and the one a `--force` run replaces (still in place until this run's dataset is written).
+    private func otherSegmentNames(in directory: String) -> [String] {
+        var excluded: Set<String> = ["\(plan.version).idx"]
+        if let replaced = replacedDataset, replaced.dataset == plan.spec.output.dataset { excluded.insert("\(replaced.version).idx") }
+        return ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+            .filter { $0.hasSuffix(".idx") && !excluded.contains($0) }
+            .sorted()
+    }
+
     /// A segment's file bytes, and their size per record (for stats.json).
     func encodeSegment(_ segment: PublishedIndexFile) throws -> (bytes: [UInt8], perRecord: Double) {
         let bytes = try segment.encoded()
@@ -81,9 +89,7 @@ extension Engine {
     func publishedSegmentStamps() -> [String] {
         guard plan.dedup?.acrossVersions == true else { return [] }
         let directory = publishedIndexDirectory
-        return ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
-            .filter { $0.hasSuffix(".idx") && $0 != "\(plan.version).idx" }
-            .sorted()
+        return otherSegmentNames(in: directory)
             .map { name in
                 let stamp = RunPlan.stamp((directory as NSString).appendingPathComponent(name))
                 return "\(name) \(stamp?.size ?? -1) \(stamp?.modified ?? -1)"

@@ -115,6 +115,9 @@ public struct Engine {
         stats.merge(globalStats) { $1 }
         do {
             monitor.phase("write")
+            // Everything is computed and the shards are written under temporary names: the dataset a --force run
+            // replaces goes now, just before this one's shards are renamed into place and its manifest written.
+            if let replaced = replacedDataset { removeDataset(replaced, in: directory) }
             let manifest = try writer.finish(plan: plan, blankLines: blankLines, stats: stats)
             try publishSegment()
             var result = RunResult(upToDate: false, manifest: manifest, directory: directory, seconds: seconds, inputBytes: inputBytes,
@@ -145,7 +148,8 @@ public struct Engine {
     /// Decides what to do with what the output folder already holds, reading its manifest once.
     /// - Returns: the manifest when the folder already holds exactly this dataset version (nothing to do).
     /// - Throws: ``RefineryError`` (code `output`) when the folder holds another version, the same pinned label
-    ///   over another spec or other inputs, or a manifest Refinery cannot read, unless `--force` (which removes it).
+    ///   over another spec or other inputs, or a manifest Refinery cannot read, unless `--force`. `--force` removes a
+    ///   manifest Refinery cannot read at once, and a dataset only once this run's is written (``replacedDataset``).
     func prepareFolder(_ directory: String) throws -> Manifest? {
         let manifestPath = (directory as NSString).appendingPathComponent("manifest.json")
         guard FileManager.default.fileExists(atPath: manifestPath) else { return nil }
@@ -173,31 +177,42 @@ public struct Engine {
             }
             return existing
         }
-        removeDataset(existing, in: directory)
+        // --force: the dataset stays, readable and published, until this run's is written (``write(units:catalog:runID:monitor:)``
+        // removes it then), so that a forced run that fails leaves the last good version in place.
         return nil
     }
 
-    /// Removes a dataset's manifest first (so the folder stops being a dataset), then its files and its dedup index
-    /// segment (it is no longer published).
+    /// The dataset a `--force` run replaces: the one its folder holds until the run's own is written (`nil` without
+    /// `--force`, or when the folder holds none).
+    var replacedDataset: Manifest? {
+        options.force ? try? Manifest.read(directory: plan.directory) : nil
+    }
+
+    /// Removes a dataset's manifest first (so the folder stops being a dataset), then its files and, for another
+    /// version of this dataset, its dedup index segment (it is no longer published; this version's is replaced when
+    /// the run publishes its own).
     private func removeDataset(_ manifest: Manifest, in directory: String) {
         let fs = options.fileSystem
         fs.remove((directory as NSString).appendingPathComponent("manifest.json"))
         for entry in manifest.shards + manifest.rejects { fs.remove((directory as NSString).appendingPathComponent(entry.file)) }
         fs.remove((directory as NSString).appendingPathComponent("stats.json"))
         fs.remove((directory as NSString).appendingPathComponent("report.html"))
-        if manifest.dataset == plan.spec.output.dataset { removeSegment(version: manifest.version) }
+        if manifest.dataset == plan.spec.output.dataset && manifest.version != plan.version { removeSegment(version: manifest.version) }
     }
 
     /// Removes what a killed run left: temporary files, and shards that no manifest lists (any `.jsonl.zst` in
-    /// `rejects/`, `train-*`/`validation-*` shards beside it). Other files are the user's and stay.
+    /// `rejects/`, `train-*`/`validation-*` shards beside it, but those of the dataset a `--force` run replaces).
+    /// Other files are the user's and stay.
     private func removeStaleFiles(in directory: String) {
         let rejects = (directory as NSString).appendingPathComponent("rejects")
+        let listed = Set((replacedDataset.map { $0.shards + $0.rejects } ?? []).map { (directory as NSString).appendingPathComponent($0.file) })
         for folder in [directory, rejects] {
             for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+                let path = (folder as NSString).appendingPathComponent(name)
                 let isShard = name.hasSuffix(".jsonl.zst")
                     && (folder == rejects || name.hasPrefix("train-") || name.hasPrefix("validation-"))
-                if name.hasSuffix(".tmp") || isShard {
-                    options.fileSystem.remove((folder as NSString).appendingPathComponent(name))
+                if name.hasSuffix(".tmp") || (isShard && !listed.contains(path)) {
+                    options.fileSystem.remove(path)
                 }
             }
         }

@@ -64,10 +64,10 @@ struct RunSession {
                 }
                 try? removal?.wait()   // the removal never throws
             } else {
-                if let replaced, replaced.version != plan.version {   // --force removed it
+                result = try engine.write(units: units, catalog: catalog, runID: runID, monitor: monitor)
+                if let replaced, replaced.version != plan.version {   // --force removed it once this run's was written
                     try catalog.markFilesRemoved(dataset: replaced.dataset, version: replaced.version)
                 }
-                result = try engine.write(units: units, catalog: catalog, runID: runID, monitor: monitor)
                 StopPoint.reached("manifest")
                 try recordVersion(directory: directory, version: plan.version, runID: runID)
                 let removal = discardUnits(under: root)
@@ -79,18 +79,24 @@ struct RunSession {
             result.skippedInputs = plan.skipped.count
             let manifest = result.manifest
             let summary = Self.summary(result, plan: plan)
-            try catalog.finishRun(runID, status: .succeeded, error: nil, summary: summary, read: manifest.totals.read,
-                                  written: manifest.totals.written, quarantined: manifest.totals.quarantined,
+            // A run that found nothing new read and wrote nothing: its result holds the newest published version's
+            // manifest, whose counts are another run's.
+            let totals = result.nothingNew ? Totals(read: 0, written: 0, quarantined: 0, quarantinedByReason: [:], blankLines: 0, repeats: 0)
+                                           : manifest.totals
+            try catalog.finishRun(runID, status: .succeeded, error: nil, summary: summary, read: totals.read,
+                                  written: totals.written, quarantined: totals.quarantined,
                                   stages: result.upToDate ? [] : Self.stageStats(manifest, seconds: result.stageSeconds))
             monitor.finish(status: "succeeded", seconds: Date().timeIntervalSince(started), stages: result.upToDate ? [] : manifest.stages,
-                           written: manifest.totals.written, quarantined: manifest.totals.quarantined,
+                           written: totals.written, quarantined: totals.quarantined,
                            lastSuccess: Date().timeIntervalSince1970)
             return result
         } catch {
-            try? catalog.finishRun(runID, status: .failed, error: "\(error)", summary: nil, read: 0, written: 0, quarantined: 0, stages: [])
+            let stopped = (error as? RefineryError)?.code == .stopped
+            try? catalog.finishRun(runID, status: stopped ? .interrupted : .failed, error: "\(error)", summary: nil, read: 0, written: 0,
+                                   quarantined: 0, stages: [])
             let last = (try? catalog.lastSucceeded(dataset: dataset)).flatMap { $0 }?.endedAtDate?.timeIntervalSince1970
-            monitor.finish(status: "failed", seconds: Date().timeIntervalSince(started), stages: [], written: 0, quarantined: 0,
-                           lastSuccess: last)
+            monitor.finish(status: stopped ? "interrupted" : "failed", seconds: Date().timeIntervalSince(started), stages: [], written: 0,
+                           quarantined: 0, lastSuccess: last, error: "\(error)")
             throw error
         }
     }

@@ -127,8 +127,10 @@ public final class RunMonitor {
     ///   - written: records written to shards.
     ///   - quarantined: records quarantined.
     ///   - lastSuccess: unix seconds of the dataset's last successful run (now, when this one succeeded), if known.
+    ///   - error: why the run failed: `run finished` is then logged at level error with it (a log shipper reading JSON
+    ///     lines gets the reason, which otherwise only the plain-text message on stderr gives).
     public func finish(status: String, seconds: Double, stages: [StageCounters], written: Int, quarantined: Int,
-                       lastSuccess: Double?) {
+                       lastSuccess: Double?, error: String? = nil) {
         let now = clock()
         endPhase(at: now)
         clearLiveLine()
@@ -139,10 +141,16 @@ public final class RunMonitor {
         tally.output = (written, quarantined)
         tally.lastSuccess = lastSuccess
         if !live {
-            logger.info("run finished", metadata: [
+            var metadata: Logger.Metadata = [
                 "run.status": "\(status)", "run.seconds": "\(ProgressText.decimal(seconds))",
                 "records.written": "\(written)", "records.quarantined": "\(quarantined)",
-            ])
+            ]
+            if let error {
+                metadata["run.error"] = "\(error)"
+                logger.error("run finished", metadata: metadata)
+            } else {
+                logger.info("run finished", metadata: metadata)
+            }
         }
         writeMetrics(at: now)
     }

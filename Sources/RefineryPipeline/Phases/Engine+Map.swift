@@ -43,6 +43,7 @@ extension Engine {
         func consume(_ result: UnitResult) throws {
             switch result {
             case .batch(var output):
+                try RunStop.check()
                 if let failure = output.failure { throw RefineryError(.internal, "batch \(output.index) failed: \(failure)") }
                 if unitWriter == nil { unitWriter = try store.begin(submitted[delivered]) }
                 let stored = try unitWriter!.append(output)

@@ -70,6 +70,7 @@ public struct RunPlan: Sendable {
         // hashed on every core.
         var matched: [(sourceIndex: Int, path: String, relativePath: String)] = []
         var seen: Set<String> = []
+        let outputFiles = OutputFiles(spec: spec)
         for (sourceIndex, source) in spec.sources.enumerated() {
             var matchedAny = false
             // Ids are source/relative-path:line, so two files of one source must not share a relative path.
@@ -79,6 +80,11 @@ public struct RunPlan: Sendable {
                 let matches = Glob.expand(URL(fileURLWithPath: pattern).standardizedFileURL.path)
                 if !matches.isEmpty { matchedAny = true }
                 for match in matches where seen.insert(match.path).inserted {
+                    if let what = outputFiles.owner(of: match.path) {
+                        throw source.node.error("glob '\(glob)' matches \(match.path), in \(what): the run would read what Refinery wrote "
+                            + "back in as input (each night the last nights' shards again). Narrow the glob, or move output.dir and the "
+                            + "catalog out of the inputs' folder")
+                    }
                     if let other = relativePaths.updateValue(match.path, forKey: match.relativePath) {
                         throw source.node.error("\(other) and \(match.path) would both give ids '\(source.name)/\(match.relativePath):N'; "
                             + "split them into two sources, or use one glob over their common folder (e.g. 'in/**/*.jsonl')")
@@ -216,5 +222,27 @@ public struct RunPlan: Sendable {
         lines.append("    shards of \(output.shardSize) bytes uncompressed, zstd level \(output.zstdLevel), validation \(output.validationFraction)")
         lines.append("    batches of \(spec.engine.batchRecords) records / \(spec.engine.batchBytes) bytes")
         return lines.joined(separator: "\n")
+    }
+}
+
+/// What Refinery writes beside a spec's inputs, which no source may read: the dataset versions' folder (their shards,
+/// rejects and committed work), the catalog and its journal files, and the dedup index of published versions.
+struct OutputFiles {
+    let root: String
+    let catalog: String
+    let dedupIndex: String
+
+    init(spec: PipelineSpec) {
+        root = URL(fileURLWithPath: spec.output.root).standardizedFileURL.path
+        catalog = URL(fileURLWithPath: spec.catalogPath).standardizedFileURL.path
+        dedupIndex = (URL(fileURLWithPath: catalog).deletingLastPathComponent().path as NSString).appendingPathComponent("dedup-index")
+    }
+
+    /// What of Refinery's output `path` (absolute, standardised) is part of, or `nil` when it is none of it.
+    func owner(of path: String) -> String? {
+        if root != "/", path == root || path.hasPrefix(root + "/") { return "output.dir's folder \(root)" }
+        if path == catalog || path == catalog + "-wal" || path == catalog + "-shm" || path == catalog + "-journal" { return "the catalog" }
+        if path.hasPrefix(dedupIndex + "/") { return "the dedup index \(dedupIndex)" }
+        return nil
     }
 }

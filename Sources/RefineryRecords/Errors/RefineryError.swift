@@ -29,6 +29,9 @@ public struct RefineryError: Error, CustomStringConvertible, Sendable {
         public static let resume = Code("resume")
         /// A system library the command needs is not installed.
         public static let environment = Code("environment")
+        /// The run was stopped by a signal (SIGTERM from a scheduler's time limit or `kill`, SIGINT from Ctrl-C) and
+        /// recorded as interrupted; its committed units stay for the next run.
+        public static let stopped = Code("stopped")
     }
 
     public let code: Code
