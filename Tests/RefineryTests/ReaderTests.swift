@@ -564,6 +564,30 @@ import Testing
         #expect(failure.detail.contains(detail), "detail: \(failure.detail)")
     }
 
+    @Test("a chat line with both a rating and a reward is wrong_shape, whichever comes first", arguments: [
+        ("{\(chat),\"rating\": 3, \"reward\": 0.2}", "{}"),
+        ("{\(chat),\"reward\": 0.2, \"rating\": true}", "{}"),
+        ("{\(chat),\"score\": 7, \"reward\": 1}", "{rating_field: score, rating_min: 0, rating_max: 10}"),
+    ])
+    func chatRatingAndReward(line: String, options: String) throws {
+        let format = try ChatJSONLFormat(options: Self.options(options))
+        let failure = try #require(Self.failure(format, line))
+        #expect(failure.reason == "wrong_shape")
+        #expect(failure.detail.contains("both") && failure.detail.contains("'reward'") && failure.detail.contains("give one"),
+                "detail: \(failure.detail)")
+    }
+
+    @Test("a chat line's reward alone is read as it is, and a null rating or reward beside the other is no conflict", arguments: [
+        ("\"reward\": 0.2", 0.2),
+        ("\"reward\": 0.2, \"rating\": null", 0.2),
+        ("\"rating\": 3, \"reward\": null", 0.5),
+    ])
+    func chatRewardWithoutRating(fields: String, reward: Double) throws {
+        let record = try Self.decode(try ChatJSONLFormat(options: nil), "{\(Self.chat),\(fields)}").get()
+        let got = try #require(record.reward)
+        #expect(abs(got - reward) < 1e-12)
+    }
+
     @Test("a chat line keeps unknown fields in meta, in order, with the rating last")
     func chatMeta() throws {
         let record = try Self.decode(try ChatJSONLFormat(options: nil),

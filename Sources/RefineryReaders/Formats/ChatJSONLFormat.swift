@@ -2,7 +2,8 @@ import RefineryRecords
 import RefinerySpec
 
 /// `kind: chat_jsonl` — one conversation per line with `messages` (`role`/`content`), and optionally a rating
-/// that becomes the record's `reward`.
+/// that becomes the record's `reward`, or a `reward` in [0, 1] read as it is. A line with both (neither `null`) is
+/// quarantined as `wrong_shape`: two answers for one reward, and neither may silently win.
 ///
 /// Options:
 /// - `rating_field` (default `rating`): the field holding the rating; a number, or `true`/`false` (thumbs).
@@ -34,6 +35,10 @@ public struct ChatJSONLFormat: LineFormat, SingleRecordFormat {
         guard record.messages != nil else { throw .wrongShape("a chat line needs 'messages'") }
         if record.text != nil { throw .wrongShape("a chat line holds 'messages', not 'text'") }
         if let rating = members.first(where: { $0.key == ratingField })?.value {
+            // `fill` has set `reward` from the line's own `reward` field; the rating must not overwrite it.
+            if record.reward != nil, rating != .null {
+                throw .wrongShape("the line gives both '\(ratingField)' and 'reward'; give one of them (a rating becomes the reward)")
+            }
             switch rating {
             case .null:
                 break
