@@ -211,8 +211,8 @@ import Testing
             "About 2 months ago I found myself on\nthe comment section of YouTube\nAnd I was commenting,\nunfortunately I was commenting,\non a video about the famous Ayn Rand",
             "and hinder progress, and one of the responses I got, I didn't answer it, was:\nwhat actually money creates is an incentive to invent the new items, that's the driving force behind it\nSo what I thought I do is instead if answering on a YouTube comment is organize a global awareness day",
         ]),
-        // pysrt calls `00:00:01 --> 00:00:10` invalid (no milliseconds); Refinery reads it: SubtitleTime.parse makes the fraction optional.
-        Broken(package: "pysrt", file: "invalid.srt", rejects: [], texts: ["This subtitle is invalid"]),
+        // `00:00:01 --> 00:00:10`: no milliseconds, invalid for pysrt too (a timestamp cut before its fraction looks the same).
+        Broken(package: "pysrt", file: "invalid.srt", rejects: [Reject("invalid_timestamp", 1)], texts: []),
         Broken(package: "webvtt", file: "empty.vtt", rejects: [Reject("missing_webvtt_header", 1)], texts: []),
         Broken(package: "webvtt", file: "invalid.vtt", rejects: [Reject("missing_webvtt_header", 1)], texts: []),
         Broken(package: "webvtt", file: "no_captions.vtt", rejects: [Reject("no_cues", 1)], texts: []),

@@ -67,9 +67,9 @@ public struct ASSParser: Sendable {
                 }
                 fields.append(fieldStart..<range.upperBound)
                 let startField = fields[startColumn], endField = fields[endColumn]
-                guard let start = SubtitleTime.parse(bytes, at: startField.lowerBound, end: startField.upperBound),
+                guard let start = SubtitleTime.parse(bytes, at: startField.lowerBound, end: startField.upperBound, style: .ass),
                       Self.onlySpaces(bytes, start.next..<startField.upperBound),
-                      let end = SubtitleTime.parse(bytes, at: endField.lowerBound, end: endField.upperBound),
+                      let end = SubtitleTime.parse(bytes, at: endField.lowerBound, end: endField.upperBound, style: .ass),
                       Self.onlySpaces(bytes, end.next..<endField.upperBound)
                 else {
                     result.problem("invalid_timestamp", "cannot read Start '\(cursor.string(startField))' or End '\(cursor.string(endField))' as H:MM:SS.cc",

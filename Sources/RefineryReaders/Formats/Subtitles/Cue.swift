@@ -73,49 +73,81 @@ struct LineCursor {
     func string(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
 }
 
-/// Subtitle timestamps: `[H…:]MM:SS[,.]fff` (SRT, WebVTT) and `H:MM:SS.cc` (ASS).
+/// Subtitle timestamps, in the shape each format writes them. The fraction is always there, so a timestamp cut short
+/// (`00:00:0`, `00:00:03`, `00:00:03,`) does not parse, rather than read as another time; minutes and seconds of one
+/// digit are read (`0:1:5.2`, which hand-written files and some tools have), of three or more are not.
 enum SubtitleTime {
-    /// Parses a timestamp at `index` (leading spaces skipped); returns milliseconds and the index after it.
-    /// Accepts 1–3 fraction digits (`,5` is 500 ms) and an hours field of any width.
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int, end: Int) -> (ms: Int, next: Int)? {
+    /// The timestamp shape of one subtitle format.
+    enum Style {
+        /// SRT: `H:MM:SS,mmm`. Hours of one or more digits (`0:00:01,000` is common), `.` accepted for `,`, one to
+        /// three fraction digits (`,5` is 500 ms).
+        case srt
+        /// WebVTT: `[H:]MM:SS.mmm`. Hours optional, otherwise as SRT (`,` is accepted for `.`).
+        case webVTT
+        /// ASS/SSA: `H:MM:SS.cc`, two digits of centiseconds.
+        case ass
+
+        /// How the shape reads in an error message.
+        var pattern: String {
+            switch self {
+            case .srt: "HH:MM:SS,mmm"
+            case .webVTT: "[HH:]MM:SS.mmm"
+            case .ass: "H:MM:SS.cc"
+            }
+        }
+    }
+
+    /// Parses a timestamp at `index` (leading spaces skipped); returns milliseconds and the index after it, or nil
+    /// when the bytes there are not a whole timestamp of `style`. What follows it is the caller's to check.
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int, end: Int, style: Style) -> (ms: Int, next: Int)? {
         var i = index
         while i < end && (bytes[i] == 0x20 || bytes[i] == 0x09) { i += 1 }
-        // Up to three colon-separated fields, without allocating: [hours:]minutes:seconds.
-        var fields = (0, 0, 0)
-        var count = 0
-        while true {
+        // Reads a run of digits: its value (the first 9 digits; no field may be longer) and its length.
+        func digits() -> (value: Int, count: Int) {
             var value = 0
-            var digits = 0
-            while i < end, bytes[i] >= 0x30, bytes[i] <= 0x39, digits < 9 {
-                value = value * 10 + Int(bytes[i] - 0x30)
-                digits += 1
-                i += 1
-            }
-            guard digits > 0 else { return nil }
-            fields = (fields.1, fields.2, value)
-            count += 1
-            if i < end && bytes[i] == 0x3A && count < 3 {
-                i += 1
-                continue
-            }
-            break
-        }
-        guard count >= 2 else { return nil }
-        let (hours, minutes, seconds) = (count == 3 ? fields.0 : 0, fields.1, fields.2)
-        guard seconds < 60, minutes < 60 else { return nil }
-        var millis = 0
-        if i < end && (bytes[i] == 0x2C || bytes[i] == 0x2E) {
-            i += 1
-            var digits = 0
-            var scale = 100
+            var count = 0
             while i < end, bytes[i] >= 0x30, bytes[i] <= 0x39 {
-                if digits < 3 { millis += Int(bytes[i] - 0x30) * scale; scale /= 10 }
-                digits += 1
+                if count < 9 { value = value * 10 + Int(bytes[i] - 0x30) }
+                count += 1
                 i += 1
             }
-            guard digits > 0 else { return nil }
+            return (value, count)
         }
-        return (((hours * 60 + minutes) * 60 + seconds) * 1000 + millis, i)
+        func colon() -> Bool {
+            guard i < end && bytes[i] == 0x3A else { return false }
+            i += 1
+            return true
+        }
+        // [hours:]minutes:seconds, without allocating: two fields, then a third when another colon follows.
+        let first = digits()
+        guard colon() else { return nil }
+        let second = digits()
+        var hours = 0
+        let minutes: (value: Int, count: Int), seconds: (value: Int, count: Int)
+        if colon() {
+            guard (1...9).contains(first.count) else { return nil }
+            hours = first.value
+            minutes = second
+            seconds = digits()
+        } else {
+            guard style == .webVTT else { return nil }
+            minutes = first
+            seconds = second
+        }
+        guard (1...2).contains(minutes.count), (1...2).contains(seconds.count), minutes.value < 60, seconds.value < 60 else { return nil }
+        // The fraction: `,` or `.` and one to three digits of milliseconds, or `.` and two of centiseconds for ASS.
+        guard i < end, bytes[i] == 0x2E || (bytes[i] == 0x2C && style != .ass) else { return nil }
+        i += 1
+        let fraction = digits()
+        let millis: Int
+        switch (style, fraction.count) {
+        case (.ass, 2): millis = fraction.value * 10
+        case (.srt, 1), (.webVTT, 1): millis = fraction.value * 100
+        case (.srt, 2), (.webVTT, 2): millis = fraction.value * 10
+        case (.srt, 3), (.webVTT, 3): millis = fraction.value
+        default: return nil
+        }
+        return (((hours * 60 + minutes.value) * 60 + seconds.value) * 1000 + millis, i)
     }
 
     /// `HH:MM:SS.mmm`, for `meta`.

@@ -1,16 +1,17 @@
 /// Parses SRT and WebVTT, which share a shape: blocks separated by blank lines, each an optional number or
 /// identifier, a timing line `START --> END [settings]`, and text lines.
 ///
-/// - SRT: numbered or unnumbered cues, `,` or `.` before the milliseconds, multi-line text. Files that omit the
-///   blank line between cues are read too: a timing line always starts a new cue (and a number just before it
-///   is that cue's number, not text).
+/// - SRT: numbered or unnumbered cues, `H:MM:SS,mmm` timestamps (`.` accepted for `,`), multi-line text. Files
+///   that omit the blank line between cues are read too: a timing line always starts a new cue (and a number just
+///   before it is that cue's number, not text).
 /// - WebVTT: the `WEBVTT` header (and its header block), `NOTE`, `STYLE` and `REGION` blocks (skipped), cue
 ///   identifiers, cue settings after the end time (ignored), hours optional in timestamps.
 ///
 /// Malformed blocks become problems with their first line: `missing_timestamps` (text with no timing line),
-/// `invalid_timestamp` (a timing line that does not parse), `truncated_cue` (a timing line with nothing after it
-/// at the end of the file), `missing_webvtt_header`. Events: `empty_cue` (a cue with no text), `note_skipped`,
-/// `style_skipped`, `region_skipped`.
+/// `invalid_timestamp` (a timing line that does not parse: a timestamp cut short, unpadded or garbled; see
+/// ``SubtitleTime``), `truncated_cue` (a timing line with nothing after it at the end of the file),
+/// `missing_webvtt_header`. Events: `empty_cue` (a cue with no text), `note_skipped`, `style_skipped`,
+/// `region_skipped`.
 public struct CueBlockParser: Sendable {
     public var webVTT: Bool
 
@@ -20,6 +21,7 @@ public struct CueBlockParser: Sendable {
     public func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> ParsedSubtitles {
         var result = ParsedSubtitles()
         var cursor = LineCursor(bytes)
+        let timeStyle: SubtitleTime.Style = webVTT ? .webVTT : .srt
         if webVTT {
             guard let first = cursor.next(), Self.isWebVTTSignature(bytes, first.range) else {
                 result.problem("missing_webvtt_header", "a WebVTT file starts with a line 'WEBVTT'", line: 1,
@@ -97,9 +99,9 @@ public struct CueBlockParser: Sendable {
                 continue
             }
             if let arrow = Self.arrow(in: bytes, range) {
-                guard let start = SubtitleTime.parse(bytes, at: range.lowerBound, end: arrow),
+                guard let start = SubtitleTime.parse(bytes, at: range.lowerBound, end: arrow, style: timeStyle),
                       Self.onlySpaces(bytes, start.next..<arrow),
-                      let end = SubtitleTime.parse(bytes, at: arrow + 3, end: range.upperBound),
+                      let end = SubtitleTime.parse(bytes, at: arrow + 3, end: range.upperBound, style: timeStyle),
                       end.next == range.upperBound || bytes[end.next] == 0x20 || bytes[end.next] == 0x09
                 else {
                     // The whole block is unusable; skip to its end. A bare number just before it is its number.
@@ -117,7 +119,7 @@ public struct CueBlockParser: Sendable {
                     }
                     blockLines.removeAll(keepingCapacity: true)
                     while let more = cursor.next(), !cursor.isBlank(more.range) { raw.append(cursor.string(more.range)) }
-                    result.problem("invalid_timestamp", "cannot read '\(cursor.string(range))' as 'HH:MM:SS,mmm --> HH:MM:SS,mmm'",
+                    result.problem("invalid_timestamp", "cannot read '\(cursor.string(range))' as '\(timeStyle.pattern) --> \(timeStyle.pattern)'",
                                    line: header, raw: raw.joined(separator: "\n"))
                     continue
                 }
