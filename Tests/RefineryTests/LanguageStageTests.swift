@@ -133,6 +133,26 @@ import Testing
         #expect(run(try stage("{keep: [pt]}"), document("Obrigado a todos pela ajuda com a tradução do manual.", lang: "pt-BR")).1 == .keep)
     }
 
+    @Test("keep refuses a code no record can carry (not two letters, nor und), at its list item, naming the model's codes",
+          arguments: ["{keep: [en, eng]}", "{keep: [en, english]}", "{keep: [en, e1]}", "{keep: [en, zho-Hant]}"])
+    func keepUnknownCode(yaml: String) throws {
+        let error = try #require(throws: RefineryError.self) { try stage(yaml) }
+        #expect(error.message.hasPrefix("stages[0].lang.keep[1]:"), "\(error.message)")
+        #expect(error.message.contains("unknown language"), "\(error.message)")
+        let model = try LanguageModel.bundled()
+        for code in model.languages + ["und"] { #expect(error.message.contains(code), "\(code) missing from \(error.message)") }
+    }
+
+    @Test("keep takes two-letter codes in any case, with region subtags or legacy aliases, and und", arguments: [
+        ("{keep: [EN, pt-BR, zh_Hant, und]}", ["en", "pt", "zh", "und"]),
+        ("{keep: [no, iw, in]}", ["nb", "he", "id"]),
+        ("{keep: fr}", ["fr"]),
+        ("{keep: [ca, en]}", ["ca", "en"]),  // ca: a language a source may declare, which the model does not detect
+    ] as [(String, Set<String>)])
+    func keepKnownCodes(yaml: String, codes: Set<String>) throws {
+        #expect(try stage(yaml).keep == codes)
+    }
+
     @Test("tags every record with lang and scores.lang, and keeps everything without keep")
     func tagsWithoutKeep() throws {
         let lang = try stage("{}")

@@ -25,7 +25,8 @@ import RefinerySpec
 /// - a declared language the model does not know (`ca`, `sr`): kept as declared, event `declared_lang_unchecked`.
 ///
 /// Then, when `keep` is set, a record whose `lang` (primary subtag) is not in it is dropped as
-/// `language_not_kept`; `und` is kept only when listed.
+/// `language_not_kept`; `und` is kept only when listed. `keep` lists two-letter codes (any region or script subtag,
+/// `pt-BR`, is cut to the primary one) and `und`; another code (`eng`) is a spec error naming the model's codes.
 ///
 /// Parameters: `keep` (language codes, default all), `min_confidence` (default 0.5), `on_mismatch` (`tag` |
 /// `drop`), `overwrite_declared` (default false), `max_bytes` (only the first this many bytes of a record are
@@ -41,7 +42,7 @@ public struct LanguageStage: Stage {
     }
 
     public let name = "lang"
-    /// Languages to keep (primary subtags, `und` allowed); `nil` keeps every record.
+    /// Languages to keep (two-letter primary subtags, or `und`); `nil` keeps every record.
     public var keep: Set<String>?
     /// Below this confidence a detection counts as `und`.
     public var minConfidence = 0.5
@@ -63,11 +64,18 @@ public struct LanguageStage: Stage {
         let table = try parameters.table(allowed: ["keep", "min_confidence", "on_mismatch", "overwrite_declared", "max_bytes"])
         try self.init()
         if let node = table.optional("keep") {
+            // Codes a record's lang can hold: the model's, `und`, or another two-letter code a source may declare
+            // (`ca`, kept as declared). Anything else (`eng`, `english`) matches no record, so the list would silently
+            // drop every record as language_not_kept.
             var codes: Set<String> = []
-            for code in try node.stringList() {
+            for item in (try? node.list()) ?? [node] {
+                let code = try item.string()
                 let normalized = Self.primarySubtag(code)
-                guard normalized == "und" || (2...3).contains(normalized.count) && normalized.allSatisfy({ ("a"..."z").contains($0) }) else {
-                    throw node.error("'\(code)' is not a language code; use ISO 639 codes such as \(model.languages.prefix(6).joined(separator: ", ")) (or und)")
+                let twoLetters = normalized.count == 2 && normalized.allSatisfy { ("a"..."z").contains($0) }
+                guard normalized == "und" || model.languages.contains(normalized) || twoLetters else {
+                    throw item.error("unknown language '\(code)' in keep: records carry two-letter ISO 639-1 codes, those the model "
+                        + "detects (\(model.languages.joined(separator: ", "))) or another a source declares (such as ca), or und "
+                        + "for text it cannot place")
                 }
                 codes.insert(normalized)
             }
