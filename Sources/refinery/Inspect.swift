@@ -7,7 +7,10 @@ import RefineryShards
 /// `refinery inspect PATH`: verify a dataset folder or one shard and show what it holds.
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Verify every checksum of a dataset folder (or one shard) and print counts per split and category.")
+        abstract: "Verify every checksum of a dataset folder (or one shard) and print counts per split and category.",
+        discussion: "The counts go to stdout only when every shard matches the manifest. Exit codes: 0 ok; 1 failure; "
+            + "64 usage (no such file or folder, not a dataset); 65 a shard not matching its manifest, or a manifest that "
+            + "cannot be read.")
 
     @Argument(help: "A dataset folder (holding manifest.json) or one .jsonl.zst shard.")
     var path: String
@@ -35,13 +38,20 @@ struct Inspect: ParsableCommand {
             try inspectShard(inspector)
             return
         }
-        let manifest: Manifest
-        do {
-            manifest = try Manifest.read(directory: path)
-        } catch let error as RefineryError {
-            printError("error: \(error)")
-            throw ExitCode(1)
+        // As `report` and `diff` do: a folder without a manifest is a usage error (64), and a manifest that cannot be
+        // read or a shard not matching it is an integrity error (65).
+        guard FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("manifest.json")) else {
+            throw ValidationError("\(path) holds no manifest.json: not a dataset folder (or a run that did not finish)")
         }
+        do {
+            try inspectDataset(inspector)
+        } catch {
+            throw CatalogFailure.exit(error)
+        }
+    }
+
+    private func inspectDataset(_ inspector: DatasetInspector) throws {
+        let manifest = try Manifest.read(directory: path)
         if let head {
             try printHead(manifest.shards.map { (path as NSString).appendingPathComponent($0.file) }, count: head)
             return
@@ -57,15 +67,16 @@ struct Inspect: ParsableCommand {
             printError("  \(entry.file): \(check.records) records, xxh3 \(entry.xxh3) \(status)")
             if !check.problems.isEmpty { failed += 1 }
         }
+        // The counts are the manifest's: printed as data only once the shards are shown to hold them.
+        if failed > 0 {
+            throw RefineryError(.integrity, "\(failed) shard(s) failed verification: the dataset does not match its manifest",
+                                at: SourceLocation(file: path))
+        }
         for (split, summary) in manifest.splits.sorted(by: { $0.key > $1.key }) {
             let categories = summary.categories.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             print("\(split): \(summary.records) records in \(summary.shards) shard(s)\(categories.isEmpty ? "" : ": " + categories)")
         }
         print("quarantined: \(manifest.totals.quarantined)")
-        if failed > 0 {
-            printError("error: \(failed) shard(s) failed verification")
-            throw ExitCode(1)
-        }
         printError("all \(manifest.shards.count + manifest.rejects.count) shard(s) verified")
     }
 
@@ -91,7 +102,8 @@ struct Inspect: ParsableCommand {
         }
         if !check.problems.isEmpty {
             printError("error: " + check.problems.joined(separator: "; "))
-            throw ExitCode(1)
+            // Not matching its manifest entry is an integrity failure; without an entry, the file may not be a shard at all.
+            throw ExitCode(entry == nil ? 1 : 65)
         }
     }
 
