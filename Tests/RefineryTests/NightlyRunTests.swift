@@ -357,6 +357,10 @@ import Testing
         #expect(third.status == 0)
         #expect(third.stderr.contains("nothing new: all 2 input(s) are in published versions"), "\(third.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path + "/out/nightly").count == 2)
+        // It read and wrote nothing, and the catalog says so (not the counts of the version that holds the inputs).
+        let runs = try JSONSerialization.jsonObject(with: Data(try refinery(["runs", "--spec", spec, "--json"]).stdout.utf8)) as? [[String: Any]]
+        #expect(runs?.first.map { [$0["records_read"], $0["records_written"], $0["records_quarantined"]].map { $0 as? Int } } == [0, 0, 0],
+                "\(runs?.first ?? [:])")
         // --full reads both files into a third version.
         let full = try refinery(["run", spec, "--full"])
         #expect(full.status == 0, "\(full.stderr)")
