@@ -8,7 +8,7 @@ struct Diff: ParsableCommand {
         abstract: "Compare two dataset versions: category and language shares, score, length and reward distributions "
             + "(Jensen–Shannon divergence, the bins that moved), and the fraction of records and word 5-grams that are new.",
         discussion: "Text tables on stdout (JSON with --json); an HTML page with --html. Every shard of both versions is verified. "
-            + "Exit codes: 0 ok; 3 a --max-… threshold was passed (so that a nightly job stops before training); 1 failure; "
+            + "Exit codes: 0 ok; 3 a --max-… threshold was exceeded (so that a nightly job stops before training); 1 failure; "
             + "64 usage; 65 a shard not matching its manifest, or a damaged catalog.")
 
     @Argument(help: ArgumentHelp("The old version: a dataset folder, or DATASET@VERSION looked up in the catalog.", valueName: "old"))
@@ -65,7 +65,7 @@ struct Diff: ParsableCommand {
         }
         if let html { printError("html: \(html)") }
         if !diff.breaches.isEmpty {
-            printError("error: \(diff.breaches.count) threshold(s) passed: " + diff.breaches.map(\.description).joined(separator: "; "))
+            printError("error: \(diff.breaches.count) threshold(s) exceeded: " + diff.breaches.map(\.description).joined(separator: "; "))
             throw ExitCode(3)
         }
     }

@@ -24,7 +24,7 @@ enum DiffText {
             + "\(percent(novelty.ngramFraction)) of word 5-grams (\(novelty.ngramsNotInOld) of \(novelty.sampledNgrams) sampled, "
             + "1 in \(DatasetDiff.Novelty.sampling))"]
         if !diff.breaches.isEmpty {
-            lines += ["", "THRESHOLDS PASSED:"] + diff.breaches.map { "  \($0)" }
+            lines += ["", "THRESHOLDS EXCEEDED:"] + diff.breaches.map { "  \($0)" }
         }
         return lines.joined(separator: "\n")
     }

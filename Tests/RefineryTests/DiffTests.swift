@@ -70,7 +70,7 @@ import Testing
         let passed = try refinery(["diff", old, new, "--max-share-change", "0.1", "--html", folder.path + "/diff.html"])
         #expect(passed.status == 3, "\(passed.stderr)")
         #expect(passed.stderr.contains("max_share_change: category a"))
-        #expect(passed.stdout.contains("THRESHOLDS PASSED"))
+        #expect(passed.stdout.contains("THRESHOLDS EXCEEDED"))
         #expect(FileManager.default.fileExists(atPath: folder.path + "/diff.html"))
         let calm = try refinery(["diff", old, new, "--max-share-change", "0.4"])
         #expect(calm.status == 0, "\(calm.stderr)")

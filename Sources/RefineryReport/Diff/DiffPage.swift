@@ -15,7 +15,7 @@ enum DiffPage {
 
             """
         if !diff.breaches.isEmpty {
-            html += "<section id=\"breaches\"><h2>Thresholds passed</h2><ul>"
+            html += "<section id=\"breaches\"><h2>Thresholds exceeded</h2><ul>"
             for breach in diff.breaches { html += "<li>\(e(breach.description))</li>" }
             html += "</ul></section>\n"
         }
