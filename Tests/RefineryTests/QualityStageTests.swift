@@ -156,6 +156,13 @@ import Testing
         return (top, duplicate)
     }
 
+    @Test("a measurement in a drop's detail never reads as the limit it broke", arguments: [
+        (2.997, "2.997"), (2.99996, "2.99996"), (3.0, "3.0"), (10.004, "10.004"), (4.567, "4.57"), (2.5, "2.5"),
+    ])
+    func detailDecimals(value: Double, shown: String) {
+        #expect(QualityComponent.decimals(value, apart: [3, 10]) == shown)
+    }
+
     @Test("the chained n-gram passes give what counting every n-gram at every position gives")
     func ngramRulesAgreeWithTheReference() throws {
         var generator = SplitMix64(seed: 0x6A11)

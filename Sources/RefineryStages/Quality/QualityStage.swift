@@ -139,6 +139,18 @@ public enum QualityComponent: String, CaseIterable, Sendable {
 
     static func percent(_ x: Double) -> String { "\((x * 1000).rounded() / 10)%" }
 
+    /// `x` to two decimals, or to as many more (up to six) as it takes not to read as one of `limits` when it is not
+    /// (a mean word length of 2.997 is "2.997", not "3.0", beside a limit of 3).
+    static func decimals(_ x: Double, apart limits: [Double]) -> String {
+        var scale = 100.0
+        var shown = (x * scale).rounded() / scale
+        while scale < 1e6 && limits.contains(shown) && shown != x {
+            scale *= 10
+            shown = (x * scale).rounded() / scale
+        }
+        return "\(shown)"
+    }
+
     static let topNgramThresholds = [0.2, 0.18, 0.16]
     static let duplicateNgramThresholds = [0.15, 0.14, 0.13, 0.12, 0.11, 0.10]
 
@@ -218,7 +230,7 @@ public enum QualityComponent: String, CaseIterable, Sendable {
         case .wordCount:
             return "\(s.words) words, minimum \(settings.minWords)"
         case .wordLength:
-            return "mean word length \(((s.meanWordLength ?? 0) * 100).rounded() / 100) (Gopher: 3 to 10)"
+            return "mean word length \(Self.decimals(s.meanWordLength ?? 0, apart: [3, 10])) (Gopher: 3 to 10)"
         case .longWords:
             return "\(Self.percent(s.longWordCharacters)) of characters in words over 100 characters"
         case .symbols:
