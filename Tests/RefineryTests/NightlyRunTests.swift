@@ -169,7 +169,8 @@ import Testing
         let catalog = corpus.folder.path + "/out/catalog.sqlite"
         let runs = try JSONSerialization.jsonObject(with: Data(try refinery(["runs", "--catalog", catalog, "--json"]).stdout.utf8)) as? [[String: Any]]
         #expect(runs?.first?["status"] as? String == "interrupted")
-        #expect((runs?.first?["error"] as? String ?? "").contains("stopped by SIGTERM"), "\(runs ?? [])")
+        let reason = runs?.first?["error"] as? String ?? ""
+        #expect(reason.contains("stopped by SIGTERM"), "\(runs ?? [])")
         let prom = try String(contentsOfFile: metrics, encoding: .utf8)
         #expect(prom.contains("status=\"interrupted\"} 1"), "\(prom)")
 
@@ -324,6 +325,19 @@ import Testing
         let error = try #require(throws: RefineryError.self) { try RunPlan.make(spec: spec) }
         #expect(error.message.contains("glob 'data/**/*.jsonl*' matches \(folder.path)/data/out/"), "\(error.message)")
         #expect(error.message.contains("output.dir's folder \(folder.path)/data/out"), "\(error.message)")
+    }
+
+    @Test("a gzip (or bzip2, xz, zip) input is refused at plan time, naming the file and what to do, not quarantined line by line")
+    func compressedInput() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        try folder.write("in/a.jsonl", "{\"text\": \"a record with enough words to pass\"}\n")
+        try folder.write("in/b.jsonl.gz", [0x1F, 0x8B, 0x08, 0x00] + [UInt8](repeating: 0, count: 16))
+        let spec = try tinySpec(folder)
+        let error = try #require(throws: RefineryError.self) { try RunPlan.make(spec: spec) }
+        #expect(error.message.contains("matches \(folder.path)/in/b.jsonl.gz, a gzip file"), "\(error.message)")
+        #expect(error.message.contains("zstd"), "\(error.message)")
+        #expect(RunPlan.unreadableCompression("x.JSONL.XZ") == "xz" && RunPlan.unreadableCompression("x.jsonl.zst") == nil)
     }
 
     @Test("incremental runs over {version} folders read only new inputs, dedup them against published versions; --full reads all")

@@ -80,6 +80,11 @@ public struct RunPlan: Sendable {
                 let matches = Glob.expand(URL(fileURLWithPath: pattern).standardizedFileURL.path)
                 if !matches.isEmpty { matchedAny = true }
                 for match in matches where seen.insert(match.path).inserted {
+                    if let compression = Self.unreadableCompression(match.path) {
+                        throw source.node.error("glob '\(glob)' matches \(match.path), a \(compression) file: Refinery reads plain text and "
+                            + "zstd (.zst) only, and would quarantine every line of it as garbage. Decompress it, or recompress it with "
+                            + "zstd (e.g. `zstd --rm FILE` after decompressing), or narrow the glob")
+                    }
                     if let what = outputFiles.owner(of: match.path) {
                         throw source.node.error("glob '\(glob)' matches \(match.path), in \(what): the run would read what Refinery wrote "
                             + "back in as input (each night the last nights' shards again). Narrow the glob, or move output.dir and the "
@@ -222,6 +227,18 @@ public struct RunPlan: Sendable {
         lines.append("    shards of \(output.shardSize) bytes uncompressed, zstd level \(output.zstdLevel), validation \(output.validationFraction)")
         lines.append("    batches of \(spec.engine.batchRecords) records / \(spec.engine.batchBytes) bytes")
         return lines.joined(separator: "\n")
+    }
+}
+
+extension RunPlan {
+    /// The compression a path's extension names that the readers cannot undo (`gzip` for `.gz`, …), or `nil`.
+    public static func unreadableCompression(_ path: String) -> String? {
+        let lowered = path.lowercased()
+        for (suffix, name) in [(".gz", "gzip"), (".tgz", "gzip"), (".bz2", "bzip2"), (".xz", "xz"), (".lz4", "lz4"), (".zip", "zip"),
+                               (".7z", "7-Zip"), (".br", "Brotli")] where lowered.hasSuffix(suffix) {
+            return name
+        }
+        return nil
     }
 }
 
