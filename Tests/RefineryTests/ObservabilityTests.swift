@@ -314,6 +314,19 @@ func stageCounters(_ rows: [(name: String, recordsIn: Int, dropped: [String: Int
         #expect(text == expected)
     }
 
+    @Test("the input bytes read end at the planned bytes, over line ends, blank lines and overlapping subtitle windows")
+    func readBytesReachPlanned() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let metrics = folder.path + "/refinery.prom"
+        let run = try refinery(["run", try demoSpec(in: folder), "--metrics", metrics])
+        #expect(run.status == 0, "\(run.stderr)")
+        let samples = try PrometheusText(path: metrics).samples
+        let read = try #require(samples[#"refinery_input_read_bytes_total{dataset="demo"}"#])
+        #expect(read == samples[#"refinery_input_planned_bytes{dataset="demo"}"#])
+        #expect(read > 0)
+    }
+
     @Test("refinery run --log-format json writes JSON lines; bad observability flags exit 64 with a reason")
     func cliFlags() throws {
         let folder = try TemporaryFolder()

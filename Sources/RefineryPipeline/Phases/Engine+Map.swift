@@ -31,13 +31,22 @@ extension Engine {
         var delivered = 0                // of them, those whose outputs were all delivered
         var unitWriter: UnitWriter?
         var consumeFailed = false
+        // Of the unit being delivered, the input bytes the monitor was told of. Progress is counted in file bytes: a
+        // batch's records span fewer (line ends, blank lines) or more (overlapping subtitle windows) bytes than the
+        // file has, so a unit's batches count at most its size, and its end makes up the rest.
+        var unitBytesShown = 0
         func pass(_ output: BatchOutput) throws {
             try deliver?(output)
-            monitor.add(bytes: output.counters.first?.bytesIn ?? 0, records: output.counters.first?.recordsIn ?? 0)
+            let unitBytes = delivered < submitted.count ? submitted[delivered].bytes : 0
+            let bytes = min(output.counters.first?.bytesIn ?? 0, max(0, unitBytes - unitBytesShown))
+            unitBytesShown += bytes
+            monitor.add(bytes: bytes, records: output.counters.first?.recordsIn ?? 0)
         }
         func endUnit(_ end: UnitEnd, reusedUnit: Bool) {
             totals.blankLines += end.counts.blankLines
             totals.inputBytes += end.counts.bytes
+            if end.counts.bytes > unitBytesShown { monitor.add(bytes: end.counts.bytes - unitBytesShown, records: 0) }
+            unitBytesShown = 0
             monitor.unitFinished(reused: reusedUnit)
         }
         func consume(_ result: UnitResult) throws {
