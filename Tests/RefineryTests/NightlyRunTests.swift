@@ -340,6 +340,25 @@ import Testing
         #expect(RunPlan.unreadableCompression("x.JSONL.XZ") == "xz" && RunPlan.unreadableCompression("x.jsonl.zst") == nil)
     }
 
+    @Test("an empty input file (an export that failed upstream) is named in a warning; the run goes on")
+    func emptyInputWarning() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        try folder.write("in/a.jsonl", "{\"text\": \"a record with enough words to pass\"}\n")
+        try folder.write("in/b.jsonl", "")
+        let spec = try folder.write("spec.yaml", """
+            name: tiny
+            sources: [{name: src, kind: jsonl, glob: "in/*"}]
+            stages: [{validate: {min_chars: 5}}]
+            output: {dir: out}
+            """)
+        let run = try refinery(["run", spec])
+        #expect(run.status == 0, "\(run.stderr)")
+        let warnings = run.stderr.split(separator: "\n").filter { $0.contains("empty input file") }
+        #expect(warnings.count == 1, "\(run.stderr)")
+        #expect(warnings.first?.contains("warning") == true && warnings.first?.contains(folder.path + "/in/b.jsonl") == true, "\(run.stderr)")
+    }
+
     @Test("incremental runs over {version} folders read only new inputs, dedup them against published versions; --full reads all")
     func incremental() throws {
         let folder = try TemporaryFolder()

@@ -34,6 +34,10 @@ struct RunSession {
         logger.info("run started", metadata: ["run": "\(runID)", "spec.path": "\(plan.spec.file)", "dataset": "\(dataset)",
                                               "dataset.version": "\(plan.version)", "workers": "\(options.workers)",
                                               "inputs": "\(plan.files.count)", "inputs.skipped": "\(plan.skipped.count)"])
+        // An empty file adds nothing, and a nightly export that failed upstream often leaves exactly that.
+        for file in plan.files where file.size == 0 {
+            logger.warning("empty input file: it holds no records", metadata: ["file": "\(file.path)"])
+        }
         let monitor = RunMonitor(logger: logger, options: options.monitor, dataset: dataset, version: plan.version,
                                  totalBytes: plan.files.reduce(0) { $0 + $1.size }, totalUnits: units.count)
         let started = Date()
