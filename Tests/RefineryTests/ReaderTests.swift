@@ -656,6 +656,20 @@ import Testing
         #expect(counts.lines == 1)
     }
 
+    @Test("split: file keeps only the start of a document over the limit, whatever the size of its last chunk")
+    func textTooLongLastChunk() throws {
+        // Chunks of 1 MiB: over the limit after the second, and the third (0.3 MiB) alone is under it.
+        let format = try TextFormat(options: Self.options("{max_document_bytes: 1536KiB}"))
+        let size = 2 * ByteStream.chunkSize + 300_000
+        let input = Self.alphabet(count: size)
+        let (units, _) = try Self.split(input, name: "a.md", with: format)
+        try #require(units.count == 1)
+        #expect(units[0].problem == .documentTooLong(bytes: size, limit: 1536 << 10))
+        // Compared as a count and a Bool: a failure prints no megabytes.
+        #expect(units[0].bytes.count == LineSplitter.previewBytes)
+        #expect(units[0].bytes.elementsEqual(input.prefix(LineSplitter.previewBytes)))
+    }
+
     @Test("text decodes to a document, repairing invalid UTF-8")
     func textDecode() throws {
         let format = try TextFormat(options: nil)

@@ -9,7 +9,9 @@ enum WholeFile {
         var oversize = false
         do {
             while try stream.next(into: &content) {
-                if content.count > limit {
+                // Once over the limit, every later chunk is cut too: the last one alone may be under it (a 370 KB
+                // preview was kept of a subtitle file that ended so).
+                if oversize || content.count > limit {
                     oversize = true
                     // The limit may be below the preview size: keep at most what was read.
                     content.removeSubrange(min(LineSplitter.previewBytes, content.count)...)
