@@ -69,29 +69,22 @@ public struct JSONWriter {
     }
 
     /// Writes a finite number in its shortest round-trip form; non-finite values become `null`.
-    public mutating func number(_ value: Double) {
-        guard value.isFinite else {
-            raw("null")
-            return
-        }
-        if value == value.rounded(), abs(value) < 1e15 {
-            bytes.append(contentsOf: String(Int64(value)).utf8)
-        } else {
-            bytes.append(contentsOf: value.description.utf8)
-        }
-    }
+    public mutating func number(_ value: Double) { double(value, wholeAsFloat: false) }
 
     /// Writes a finite number as a JSON float: like ``number(_:)-(Double)``, but a whole value keeps a fraction (`0.0`,
     /// `1.0`), so that readers which infer a column's type from its first rows (Arrow, Hugging Face `datasets`) see a
     /// float column instead of an integer one that a later `0.25` cannot fit. Non-finite values become `null`.
-    public mutating func float(_ value: Double) {
+    public mutating func float(_ value: Double) { double(value, wholeAsFloat: true) }
+
+    /// A whole value below 10^15 as an integer (with `.0` when `wholeAsFloat`), others in their shortest form.
+    private mutating func double(_ value: Double, wholeAsFloat: Bool) {
         guard value.isFinite else {
             raw("null")
             return
         }
         if value == value.rounded(), abs(value) < 1e15 {
             bytes.append(contentsOf: String(Int64(value)).utf8)
-            raw(".0")
+            if wholeAsFloat { raw(".0") }
         } else {
             bytes.append(contentsOf: value.description.utf8)
         }
