@@ -100,6 +100,8 @@ func demoSpec(in folder: TemporaryFolder) throws -> String {
         for source in ["support_chats", "catalog", "stories", "subtitles", "bilingual"] {
             #expect(run.stderr.contains("\n\(source) "), "funnel row for \(source)")
         }
+        // The category mix says which "before" it is: the records going into dedup (the report's is before balancing).
+        #expect(run.stderr.contains("category      records before dedup  after  chars before dedup  after"), "\(run.stderr)")
         let manifest = try Manifest.read(directory: folder.path + "/out/demo")
         let inspect = try refinery(["inspect", folder.path + "/out/demo"])
         #expect(inspect.status == 0, "\(inspect.stderr)")

@@ -39,8 +39,10 @@ public enum Funnel {
             }, leftAligned: [0, 1, 6])
         }
         if let mix = manifest.categoryMix, !mix.isEmpty {
+            // Before the global stages: the mix dedup gets (the report's mix is the one balancing gets, after dedup).
+            let first = manifest.stages.contains { $0.name == "dedup" } ? "dedup" : "balance"
             lines.append("")
-            lines += table([["category", "records before", "after", "chars before", "after", "share of chars after"]] + mix.sorted { $0.key < $1.key }.map { category, counts in
+            lines += table([["category", "records before \(first)", "after", "chars before \(first)", "after", "share of chars after"]] + mix.sorted { $0.key < $1.key }.map { category, counts in
                 let total = mix.values.reduce(0) { $0 + $1.charsAfter }
                 let share = total == 0 ? 0 : Double(counts.charsAfter) / Double(total) * 100
                 return [category, "\(counts.recordsBefore)", "\(counts.recordsAfter)", "\(counts.charsBefore)", "\(counts.charsAfter)",
