@@ -55,7 +55,7 @@ public final class Catalog {
             do {
                 try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             } catch {
-                throw RefineryError(.catalog, "cannot create the catalog's folder: \((error as NSError).localizedDescription)", at: location)
+                throw RefineryError(.output, "cannot create the catalog's folder: \((error as NSError).localizedDescription)", at: location)
             }
         } else {
             throw RefineryError(.usage, "no catalog at \(path); run `refinery run` first")

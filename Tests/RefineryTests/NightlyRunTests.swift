@@ -436,6 +436,19 @@ import Testing
         #expect(newer.status == 65)
         #expect(newer.stderr.contains("newer Refinery"), "\(newer.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: catalogPath)) == before)
+
+        // A catalog whose folder cannot be made (a file is in the way) is a failed write (1), not a damaged catalog (65).
+        try folder.write("blocker", "a file, not a folder\n")
+        let blocked = try folder.write("blocked.yaml", """
+            name: tiny
+            sources: [{name: src, kind: jsonl, glob: "in/*"}]
+            stages: [{validate: {min_chars: 5}}]
+            output: {dir: out/blocked}
+            catalog: blocker/catalog.sqlite
+            """)
+        let unwritable = try refinery(["run", blocked])
+        #expect(unwritable.status == 1)
+        #expect(unwritable.stderr.contains("cannot create the catalog's folder"), "\(unwritable.stderr)")
     }
 
     @Test("a committed unit whose file was damaged is read again, not trusted and not fatal")
