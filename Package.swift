@@ -107,7 +107,9 @@ let package = Package(
         .testTarget(
             name: "RefineryTests",
             dependencies: ["RefineryCodecs", "RefineryRecords", "RefinerySpec", "RefineryReaders", "RefineryStages",
-                           "RefineryShards", "RefineryCatalog", "RefineryPipeline", "RefineryReport", "RefineryTraining"],
+                           "RefineryShards", "RefineryCatalog", "RefineryPipeline", "RefineryReport", "RefineryTraining",
+                           // To read the dataset card's YAML header as Hugging Face does.
+                           "Yams"],
             // Read from #filePath by the tests, not bundled.
             exclude: ["Fixtures"]),
     ],

@@ -25,6 +25,13 @@ def main(folder):
     first = ds["train"][0]
     assert first["text"] is not None or first["messages"] is not None
     print(f"datasets: {got}, columns {ds['train'].column_names}")
+    if manifest["rejects"]:
+        # The card's `rejects` config: every stage's reject lines as one table, the keys a line lacks as null.
+        rejects = load_dataset(folder, "rejects")["rejects"]
+        quarantined = manifest["totals"]["quarantined"]
+        assert rejects.num_rows == quarantined, f"datasets read {rejects.num_rows} rejects, manifest says {quarantined}"
+        assert all(row["record"] is not None or row["raw"] is not None for row in rejects)
+        print(f"datasets: {rejects.num_rows} rejects, columns {rejects.column_names}")
 
     import pandas as pd
     frames = [pd.read_json(path, lines=True) for path in sorted(glob.glob(os.path.join(folder, "train-*.jsonl.zst")))]

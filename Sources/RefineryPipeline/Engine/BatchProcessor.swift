@@ -18,6 +18,9 @@ final class BatchProcessor {
     private let spillCompressor: ZstdCompressor?
     private var writer = JSONWriter(reservingCapacity: 1 << 20)
     private var rejectWriters: [String: JSONWriter] = [:]
+    /// The `scores` and `pii` keys of the records this batch's stages dropped, declared by the dataset card with the
+    /// kept records' (its `rejects` config holds them).
+    private var rejectKeys = FieldKeys()
     /// The stages' buffers on this worker, kept from batch to batch.
     private let scratch = StageScratch()
     private let validationThreshold: UInt64
@@ -56,6 +59,7 @@ final class BatchProcessor {
         var records: [Record] = []
         records.reserveCapacity(batch.units.count)
         rejectWriters.removeAll(keepingCapacity: true)
+        rejectKeys = FieldKeys()
         var rejectCounts: [String: ShardPiece] = [:]
 
         var clock = Stopwatch()
@@ -210,6 +214,7 @@ final class BatchProcessor {
     }
 
     private func sealRejects(_ counts: [String: ShardPiece], into output: inout BatchOutput) throws {
+        rejectKeys.add(to: &output.train)
         for (stage, bytes) in rejectWriters {
             var piece = counts[stage] ?? ShardPiece()
             try seal(bytes.bytes, into: &piece)
@@ -291,6 +296,7 @@ final class BatchProcessor {
         record.writeJSON(to: &out)
         out.raw("}\n")
         rejectWriters[stage] = out
+        rejectKeys.note(record)
         counts[stage, default: ShardPiece()].records += 1
         counts[stage, default: ShardPiece()].categories[reason, default: 0] += 1
     }
