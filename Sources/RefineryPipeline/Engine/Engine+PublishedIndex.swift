@@ -1,6 +1,7 @@
 import Foundation
 import RefineryCodecs
 import RefineryRecords
+import RefinerySpec
 import RefineryStages
 
 /// Where the dedup index of published versions lives and how a run reads and extends it: one segment file per
@@ -8,12 +9,17 @@ import RefineryStages
 /// version's segment, and files its own when its manifest is written: the segment is written as `….idx.tmp` with
 /// the shards and renamed after the manifest, so only a published version is ever in the index (a run killed
 /// between the two renames it on the next, up-to-date, run).
+extension PipelineSpec {
+    /// The folder of the dedup index of published versions, beside the catalog: one subfolder per dataset.
+    var dedupIndexFolder: String {
+        ((catalogPath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("dedup-index")
+    }
+}
+
 extension Engine {
     /// The folder of this dataset's segments.
     var publishedIndexDirectory: String {
-        let catalogFolder = (plan.spec.catalogPath as NSString).deletingLastPathComponent
-        return ((catalogFolder as NSString).appendingPathComponent("dedup-index") as NSString)
-            .appendingPathComponent(plan.spec.output.dataset)
+        (plan.spec.dedupIndexFolder as NSString).appendingPathComponent(plan.spec.output.dataset)
     }
 
     /// The segment file of a version.

@@ -41,7 +41,7 @@ struct RunSession {
         let monitor = RunMonitor(logger: logger, options: options.monitor, dataset: dataset, version: plan.version,
                                  totalBytes: plan.files.reduce(0) { $0 + $1.size }, totalUnits: units.count)
         let started = Date()
-        let replaced = options.force ? try? Manifest.read(directory: directory) : nil
+        let replaced = engine.replacedDataset
         do {
             try checkCommittedWork(under: root, specHash: specHash)
             try refuseReplacingProduction(directory)

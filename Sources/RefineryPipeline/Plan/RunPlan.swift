@@ -252,7 +252,7 @@ struct OutputFiles {
     init(spec: PipelineSpec) {
         root = URL(fileURLWithPath: spec.output.root).standardizedFileURL.path
         catalog = URL(fileURLWithPath: spec.catalogPath).standardizedFileURL.path
-        dedupIndex = (URL(fileURLWithPath: catalog).deletingLastPathComponent().path as NSString).appendingPathComponent("dedup-index")
+        dedupIndex = URL(fileURLWithPath: spec.dedupIndexFolder).standardizedFileURL.path
     }
 
     /// What of Refinery's output `path` (absolute, standardised) is part of, or `nil` when it is none of it.
