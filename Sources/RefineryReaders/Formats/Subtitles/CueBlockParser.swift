@@ -8,7 +8,7 @@
 ///   identifiers, cue settings after the end time (ignored), hours optional in timestamps.
 ///
 /// Malformed blocks become problems with their first line: `missing_timestamps` (text with no timing line),
-/// `invalid_timestamp` (a timing line that does not parse: a timestamp cut short, unpadded or garbled; see
+/// `invalid_timestamp` (a timing line that does not parse: a timestamp cut short or garbled; see
 /// ``SubtitleTime``), `truncated_cue` (a timing line with nothing after it at the end of the file),
 /// `missing_webvtt_header`. Events: `empty_cue` (a cue with no text), `note_skipped`, `style_skipped`,
 /// `region_skipped`.
